@@ -1,0 +1,103 @@
+"""FastAPI dependencies declared once as ``Annotated`` aliases: sessions, settings, the acting user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from netmgr.errors import AuthenticationFailed, NetmgrError
+from netmgr.models import User
+from netmgr.security.permissions import Actor, Permission
+from netmgr.services import users as users_service
+from netmgr.settings import Settings
+from netmgr.state import AppState
+
+SESSION_USER_KEY = "user_id"
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.netmgr
+    return state
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return get_state(request).settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One database session per request: committed when the handler returns, rolled back on error."""
+    session = get_state(request).session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _user_from_request(request: Request, session: Session) -> User | None:
+    """Bearer API token first, then the signed session cookie; None when neither is present."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return users_service.authenticate_token(session, header[7:].strip())
+    user_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
+    if user_id is None:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.is_active:
+        request.session.clear()
+        return None
+    request.state.via_cookie = True
+    return user
+
+
+def get_current_user(request: Request, session: SessionDep) -> User:
+    user = _user_from_request(request, session)
+    if user is None:
+        raise AuthenticationFailed("sign in first, or send an API token as 'Authorization: Bearer <token>'")
+    request.state.user = user
+    return user
+
+
+def get_optional_user(request: Request, session: SessionDep) -> User | None:
+    try:
+        user = _user_from_request(request, session)
+    except NetmgrError:
+        return None
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_actor(request: Request, user: CurrentUser) -> Actor:
+    return users_service.actor_for(user, client_ip(request))
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def require(permission: Permission) -> object:
+    """A dependency that refuses the request unless the actor's role has ``permission``."""
+
+    def _check(actor: CurrentActor) -> Actor:
+        actor.require(permission)
+        return actor
+
+    return Depends(_check)

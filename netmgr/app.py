@@ -1,0 +1,86 @@
+"""Builds the ASGI application: API, admin web UI and (later) the captive portal, on one app."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from netmgr import __version__
+from netmgr.api.errors import install_error_handlers
+from netmgr.settings import Settings
+from netmgr.state import AppState
+
+log = logging.getLogger(__name__)
+
+# Router modules under netmgr.api.routes, each exposing ``router``; mounted under /api/v1.
+API_ROUTE_MODULES = [
+    "auth",
+    "agencies",
+    "sites",
+    "devices",
+    "uplinks",
+    "users",
+    "audit",
+    "inventory_io",
+]
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    for name in API_ROUTE_MODULES:
+        try:
+            module = importlib.import_module(f"netmgr.api.routes.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"netmgr.api.routes.{name}":
+                continue  # area not built yet
+            raise
+        api.include_router(module.router)
+    return api
+
+
+def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
+    """The netmgr web application for ``settings`` (state may be injected by tests)."""
+    state = state or AppState.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.engine.dispose()
+
+    app = FastAPI(
+        title="netmgr",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.netmgr = state
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="netmgr_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.session_cookie_secure,
+    )
+    install_error_handlers(app)
+    app.include_router(_api_router())
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    try:
+        web = importlib.import_module("netmgr.web")
+    except ModuleNotFoundError as exc:
+        if exc.name != "netmgr.web":
+            raise
+    else:
+        web.install(app, settings)
+    return app

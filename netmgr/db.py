@@ -1,0 +1,61 @@
+"""Database engine and sessions built from settings (no I/O at import)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from netmgr.security.secrets import SecretBox
+from netmgr.settings import Settings
+
+SECRET_BOX_KEY = "secret_box"  # noqa: S105 - a dict key, not a secret
+
+
+def make_engine(settings: Settings) -> Engine:
+    """An engine for the configured database; SQLite gets WAL, foreign keys and a busy timeout."""
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def make_session_factory(engine: Engine, settings: Settings) -> sessionmaker[Session]:
+    """Sessions that carry the secret box, so services can encrypt without globals."""
+    box = SecretBox(settings.fernet_keys())
+    return sessionmaker(bind=engine, expire_on_commit=False, info={SECRET_BOX_KEY: box})
+
+
+def secret_box(session: Session) -> SecretBox:
+    box = session.info.get(SECRET_BOX_KEY)
+    if not isinstance(box, SecretBox):
+        raise RuntimeError("session was not made by make_session_factory; it has no secret box")
+    return box
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

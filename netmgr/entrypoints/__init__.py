@@ -1,0 +1,1 @@
+"""Process entry points: the only modules that build the app, Celery and the CLI at import time."""

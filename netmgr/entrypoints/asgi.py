@@ -1,0 +1,9 @@
+"""ASGI entry point for uvicorn/gunicorn: ``uvicorn netmgr.entrypoints.asgi:app``."""
+
+from netmgr.app import create_app
+from netmgr.logging import configure_logging
+from netmgr.settings import get_settings
+
+settings = get_settings()
+configure_logging(settings)
+app = create_app(settings)

@@ -1,0 +1,109 @@
+"""One error hierarchy for netmgr; every entry point maps these to a message a person understands.
+
+    NetmgrError
+    ├── ConfigError              settings or a config file are wrong
+    ├── ValidationFailed         input broke a rule (field, problem)
+    ├── NotFound                 the thing asked for does not exist
+    ├── Conflict                 it would duplicate something unique
+    ├── PermissionDenied         the user's role does not allow it
+    ├── AuthenticationFailed     wrong credentials or expired session
+    ├── SecretError              a secret cannot be decrypted with the configured keys
+    ├── ImportFailed             a bulk import had bad rows (carries every row error)
+    ├── DeviceError
+    │   ├── DeviceUnreachable    no answer (timeout, refused)
+    │   ├── DeviceAuthFailed     credentials rejected by the device
+    │   └── DeviceRejected       the device refused a command or sent nonsense
+    ├── MetricsWriteError        InfluxDB did not take a write
+    └── RadiusError              RADIUS exchange failed
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NetmgrError(Exception):
+    """Base of every error netmgr raises on purpose."""
+
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(NetmgrError):
+    pass
+
+
+class ValidationFailed(NetmgrError):
+    http_status = 422
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(NetmgrError):
+    http_status = 404
+
+
+class Conflict(NetmgrError):
+    http_status = 409
+
+
+class PermissionDenied(NetmgrError):
+    http_status = 403
+
+
+class AuthenticationFailed(NetmgrError):
+    http_status = 401
+
+
+class SecretError(NetmgrError):
+    pass
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad row of a bulk import: 1-based row number as the user sees it in the file."""
+
+    row: int
+    field: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", {self.field}" if self.field else "")
+        return f"{where}: {self.reason}"
+
+
+class ImportFailed(NetmgrError):
+    http_status = 422
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} bad row(s); nothing was imported")
+        self.errors = errors
+
+
+class DeviceError(NetmgrError):
+    http_status = 502
+
+
+class DeviceUnreachable(DeviceError):
+    pass
+
+
+class DeviceAuthFailed(DeviceError):
+    pass
+
+
+class DeviceRejected(DeviceError):
+    pass
+
+
+class MetricsWriteError(NetmgrError):
+    http_status = 503
+
+
+class RadiusError(NetmgrError):
+    http_status = 502

@@ -1,0 +1,1 @@
+"""Pydantic schemas: ``<Thing>Create`` / ``<Thing>Update`` / ``<Thing>Read`` for every API shape."""

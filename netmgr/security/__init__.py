@@ -1,0 +1,1 @@
+"""Cryptography for netmgr: secrets encrypted at rest, password hashing, tokens."""

@@ -1,0 +1,1 @@
+"""Business rules. Services take a Session and an Actor, never import a transport."""

@@ -1,0 +1,38 @@
+"""Interfaces of a device (discovered by the collectors); admins set alias, monitoring and agency."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from netmgr.errors import NotFound, ValidationFailed
+from netmgr.models import Agency, Interface
+from netmgr.schemas.inventory import InterfaceUpdate
+from netmgr.security.permissions import Actor, Permission
+from netmgr.services import audit
+from netmgr.services.common import snapshot
+from netmgr.services.devices import get_device
+
+
+def list_interfaces(session: Session, actor: Actor, device_id: int) -> list[Interface]:
+    device = get_device(session, actor, device_id)
+    return list(session.scalars(select(Interface).where(Interface.device_id == device.id)
+                                .order_by(Interface.if_index, Interface.name)))
+
+
+def update_interface(session: Session, actor: Actor, interface_id: int, data: InterfaceUpdate) -> Interface:
+    actor.require(Permission.INVENTORY_WRITE)
+    iface = session.get(Interface, interface_id)
+    if iface is None:
+        raise NotFound(f"interface {interface_id} does not exist")
+    get_device(session, actor, iface.device_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("agency_id") is not None and session.get(Agency, changes["agency_id"]) is None:
+        raise ValidationFailed(f"agency {changes['agency_id']} does not exist", field="agency_id")
+    before = snapshot(iface)
+    for key, value in changes.items():
+        setattr(iface, key, value)
+    session.flush()
+    audit.record(session, actor, action="update", entity_type="interface", entity_id=iface.id,
+                 summary=f"changed interface {iface.name}", before=before, after=snapshot(iface))
+    return iface

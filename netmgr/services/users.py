@@ -1,0 +1,133 @@
+"""Users and sign-in: create, authenticate (password or API token), list, change role, deactivate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from netmgr.errors import AuthenticationFailed, NotFound, ValidationFailed
+from netmgr.models import Agency, ApiToken, User
+from netmgr.models.base import utcnow
+from netmgr.models.enums import Role
+from netmgr.security.passwords import hash_password, hash_token, needs_rehash, new_api_token, verify_password
+from netmgr.security.permissions import Actor, Permission
+from netmgr.services import audit
+from netmgr.services.common import ensure_unique, flush_or_conflict
+
+MIN_PASSWORD_LENGTH = 10
+# A real hash of a random string, so unknown users cost the same time as wrong passwords.
+_DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
+
+
+def actor_for(user: User, source_ip: str | None = None) -> Actor:
+    return Actor(user_id=user.id, username=user.username, role=Role(user.role), agency_id=user.agency_id,
+                 source_ip=source_ip)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
+
+
+def create_user(session: Session, actor: Actor, *, username: str, password: str, role: Role,
+                full_name: str = "", email: str | None = None, agency_id: int | None = None,
+                language: str = "id") -> User:
+    actor.require(Permission.USERS_MANAGE)
+    ensure_unique(session, User, "username", username, label="user")
+    check_password_strength(password)
+    if role == Role.AGENCY_VIEWER:
+        if agency_id is None:
+            raise ValidationFailed("an agency viewer must belong to an agency", field="agency_id")
+        if session.get(Agency, agency_id) is None:
+            raise ValidationFailed(f"agency {agency_id} does not exist", field="agency_id")
+    user = User(username=username, password_hash=hash_password(password), role=role, full_name=full_name,
+                email=email, agency_id=agency_id if role == Role.AGENCY_VIEWER else None, language=language)
+    session.add(user)
+    flush_or_conflict(session, "user")
+    audit.record(session, actor, action="create", entity_type="user", entity_id=user.id,
+                 summary=f"created user {username} ({role.value})",
+                 after={"username": username, "role": role.value, "agency_id": user.agency_id})
+    return user
+
+
+def authenticate(session: Session, username: str, password: str, *, source_ip: str | None = None) -> User:
+    """The active user with this password, or AuthenticationFailed (same message either way)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active:
+        verify_password(_DUMMY_HASH, password)
+        raise AuthenticationFailed("wrong username or password")
+    if not verify_password(user.password_hash, password):
+        audit.record(session, Actor(user.id, user.username, Role(user.role), user.agency_id, source_ip),
+                     action="login_failed", entity_type="user", entity_id=user.id, summary="wrong password")
+        raise AuthenticationFailed("wrong username or password")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record(session, actor_for(user, source_ip), action="login", entity_type="user", entity_id=user.id,
+                 summary=f"{user.username} signed in")
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    actor.require(Permission.USERS_MANAGE)
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def set_password(session: Session, actor: Actor, user_id: int, password: str) -> None:
+    if actor.user_id != user_id:
+        actor.require(Permission.USERS_MANAGE)
+    check_password_strength(password)
+    user = get_user(session, user_id)
+    user.password_hash = hash_password(password)
+    audit.record(session, actor, action="update", entity_type="user", entity_id=user.id,
+                 summary=f"changed password of {user.username}", after={"password": "set"})
+
+
+def create_api_token(session: Session, actor: Actor, *, name: str,
+                     expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for the acting user. The plaintext is returned once and never stored."""
+    actor.require(Permission.TOKENS_OWN)
+    if actor.user_id is None:
+        raise ValidationFailed("system actor cannot own API tokens")
+    plain = new_api_token()
+    token = ApiToken(user_id=actor.user_id, name=name, token_hash=hash_token(plain), prefix=plain[:10],
+                     expires_at=expires_at)
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, action="create", entity_type="api_token", entity_id=token.id,
+                 summary=f"created API token {name!r} ({token.prefix}…)")
+    return token, plain
+
+
+def authenticate_token(session: Session, plain: str) -> User:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    now = utcnow()
+    if token is None or token.revoked:
+        raise AuthenticationFailed("invalid or revoked API token")
+    if token.expires_at is not None:
+        expires = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=now.tzinfo)
+        if expires < now:
+            raise AuthenticationFailed("API token has expired")
+    user = token.user
+    if not user.is_active:
+        raise AuthenticationFailed("the token's user is deactivated")
+    token.last_used_at = now
+    return user
+
+
+def revoke_api_token(session: Session, actor: Actor, token_id: int) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.user_id and not actor.can(Permission.USERS_MANAGE)):
+        raise NotFound(f"API token {token_id} does not exist")
+    token.revoked = True
+    audit.record(session, actor, action="revoke", entity_type="api_token", entity_id=token.id,
+                 summary=f"revoked API token {token.name!r}")

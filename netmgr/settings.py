@@ -1,0 +1,177 @@
+"""All configuration in one pydantic-settings object, read from ``NETMGR_*`` variables.
+
+Nested sections use a double underscore: ``NETMGR_INFLUX__URL``. An optional TOML/YAML/env-style
+config file named by ``NETMGR_CONFIG_FILE`` is read first; environment variables win over it.
+No other module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from netmgr.errors import ConfigError
+
+DEMO_SECRET_KEY = "demo-insecure-secret-key-change-me"  # noqa: S105 - marked demo-only, refused elsewhere
+DEMO_ENCRYPTION_KEY = "ZGVtby1pbnNlY3VyZS1lbmNyeXB0aW9uLWtleS0zMmI="  # noqa: S105 - demo-only, refused elsewhere
+
+
+class Environment(StrEnum):
+    DEMO = "demo"
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class InfluxApi(StrEnum):
+    V1 = "v1"
+    V2 = "v2"
+
+
+class InfluxSettings(BaseModel):
+    """Where metrics go: InfluxDB written through influxdb-client, read with InfluxQL."""
+
+    url: str = "http://127.0.0.1:8086"
+    api: InfluxApi = InfluxApi.V2
+    org: str = "netmgr"
+    bucket: str = "netmgr"
+    token: SecretStr = SecretStr("")
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    batch_size: int = 5000
+    flush_interval_ms: int = 1000
+    spool_max_bytes: int = 512 * 1024 * 1024
+    enabled: bool = True
+
+
+class CelerySettings(BaseModel):
+    """Task queue. Empty broker means the embedded SQLite broker under the data directory."""
+
+    broker_url: str = ""
+    result_backend: str = ""
+    worker_concurrency: int = 2
+
+
+class SnmpSettings(BaseModel):
+    timeout_s: float = 2.0
+    retries: int = 1
+    poll_interval_s: int = 60
+    max_in_flight: int = 500
+
+
+class RadiusSettings(BaseModel):
+    coa_port: int = 3799
+    interim_interval_s: int = 300
+
+
+class PortalSettings(BaseModel):
+    base_url: str = "http://127.0.0.1:8000/portal"
+    retention_days: int = 90
+
+
+class Settings(BaseSettings):
+    """netmgr's configuration. Every field maps to ``NETMGR_<FIELD>`` (sections: ``NETMGR_<SECTION>__<FIELD>``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NETMGR_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "var")
+    database_url: str = ""
+    secret_key: SecretStr = SecretStr(DEMO_SECRET_KEY)
+    encryption_keys: SecretStr = SecretStr(DEMO_ENCRYPTION_KEY)
+    """Comma-separated Fernet keys; the first encrypts, all decrypt (see ``netmgr secrets rotate-key``)."""
+    default_language: str = "id"
+    session_cookie_secure: bool = False
+    session_max_age_s: int = 12 * 3600
+    log_level: str = "INFO"
+    public_url: str = "http://127.0.0.1:8000"
+
+    influx: InfluxSettings = Field(default_factory=InfluxSettings)
+    celery: CelerySettings = Field(default_factory=CelerySettings)
+    snmp: SnmpSettings = Field(default_factory=SnmpSettings)
+    radius: RadiusSettings = Field(default_factory=RadiusSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls), file_secret_settings)
+
+    @model_validator(mode="after")
+    def _refuse_demo_secrets(self) -> Settings:
+        if self.environment == Environment.PRODUCTION:
+            if self.secret_key.get_secret_value() == DEMO_SECRET_KEY:
+                raise ValueError("NETMGR_SECRET_KEY is the demo key; set a long random value for production")
+            if DEMO_ENCRYPTION_KEY in self.encryption_keys.get_secret_value():
+                raise ValueError(
+                    "NETMGR_ENCRYPTION_KEYS holds the demo key; generate one with "
+                    "`netmgr secrets generate-key` and set it for production"
+                )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL: the configured one, or SQLite under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'netmgr.sqlite3').resolve()}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        if self.celery.broker_url:
+            return self.celery.broker_url
+        return f"sqla+sqlite:///{(self.data_dir / 'celery-broker.sqlite3').resolve()}"
+
+    @property
+    def resolved_result_backend(self) -> str:
+        if self.celery.result_backend:
+            return self.celery.result_backend
+        if self.celery.broker_url.startswith("redis"):
+            return self.celery.broker_url
+        return f"db+sqlite:///{(self.data_dir / 'celery-results.sqlite3').resolve()}"
+
+    def fernet_keys(self) -> list[str]:
+        return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """Reads ``NETMGR_CONFIG_FILE`` (YAML, or JSON which YAML also parses) if it is set."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("NETMGR_CONFIG_FILE")
+        if not path:
+            return {}
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {path} must hold a mapping of settings at the top level")
+        return data
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
