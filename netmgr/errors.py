@@ -14,6 +14,7 @@
     │   ├── DeviceAuthFailed     credentials rejected by the device
     │   └── DeviceRejected       the device refused a command or sent nonsense
     ├── MetricsWriteError        InfluxDB did not take a write
+    ├── MetricsQueryError        InfluxDB could not answer a query (unreachable, or bad InfluxQL)
     └── RadiusError              RADIUS exchange failed
 """
 
@@ -102,6 +103,10 @@ class DeviceRejected(DeviceError):
 
 
 class MetricsWriteError(NetmgrError):
+    http_status = 503
+
+
+class MetricsQueryError(NetmgrError):
     http_status = 503
 
 

@@ -49,6 +49,13 @@ class InfluxSettings(BaseModel):
     flush_interval_ms: int = 1000
     spool_max_bytes: int = 512 * 1024 * 1024
     enabled: bool = True
+    database: str = ""
+    """v1 API: the database to write to and read from; empty means the bucket name (before any ``/``)."""
+    retention_policy: str = ""
+    """v1 API: the retention policy to write to; empty means the database's default."""
+    spool_dir: Path | None = None
+    """Where batches wait while InfluxDB is away; None means ``<data_dir>/spool``. 0 spool_max_bytes: no spool."""
+    timeout_ms: int = 5000
 
 
 class CelerySettings(BaseModel):
@@ -57,6 +64,8 @@ class CelerySettings(BaseModel):
     broker_url: str = ""
     result_backend: str = ""
     worker_concurrency: int = 2
+    availability_interval_s: int = 30
+    """How often beat schedules ``collectors.check_availability``."""
 
 
 class SnmpSettings(BaseModel):
@@ -74,6 +83,12 @@ class RadiusSettings(BaseModel):
 class PortalSettings(BaseModel):
     base_url: str = "http://127.0.0.1:8000/portal"
     retention_days: int = 90
+
+
+class DemoSettings(BaseModel):
+    """``netmgr demo``: where the SNMP recordings come from (default: ``../shared/snmprec`` beside the repo)."""
+
+    snmprec_dir: Path | None = None
 
 
 class Settings(BaseSettings):
@@ -97,12 +112,14 @@ class Settings(BaseSettings):
     session_max_age_s: int = 12 * 3600
     log_level: str = "INFO"
     public_url: str = "http://127.0.0.1:8000"
+    regency_name: str = ""  # shown in the admin UI's top bar, e.g. "Kabupaten Kotawaringin Timur"
 
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     snmp: SnmpSettings = Field(default_factory=SnmpSettings)
     radius: RadiusSettings = Field(default_factory=RadiusSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    demo: DemoSettings = Field(default_factory=DemoSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -147,6 +164,11 @@ class Settings(BaseSettings):
         if self.celery.broker_url.startswith("redis"):
             return self.celery.broker_url
         return f"db+sqlite:///{(self.data_dir / 'celery-results.sqlite3').resolve()}"
+
+    @property
+    def resolved_spool_dir(self) -> Path:
+        """The metrics spool directory: the configured one, or ``<data_dir>/spool``."""
+        return self.influx.spool_dir if self.influx.spool_dir is not None else self.data_dir / "spool"
 
     def fernet_keys(self) -> list[str]:
         return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
