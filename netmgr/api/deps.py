@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from netmgr.errors import AuthenticationFailed, NetmgrError
+from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied
 from netmgr.models import User
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import users as users_service
@@ -16,6 +17,9 @@ from netmgr.settings import Settings
 from netmgr.state import AppState
 
 SESSION_USER_KEY = "user_id"
+SESSION_CSRF_KEY = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def get_state(request: Request) -> AppState:
@@ -65,10 +69,36 @@ def _user_from_request(request: Request, session: Session) -> User | None:
     return user
 
 
+def _is_api_route(request: Request) -> bool:
+    root = request.scope.get("root_path", "")
+    path: str = request.scope["path"]
+    return path.removeprefix(root).startswith("/api/")
+
+
+def check_csrf(request: Request) -> None:
+    """Cookie-authenticated API calls that change something must echo the session's CSRF token.
+
+    Bearer-token calls need no token (a browser never attaches one by itself). HTML form posts of
+    the web UI check their hidden ``csrf_token`` field themselves, so only /api/ routes are checked here.
+    """
+    if request.method not in UNSAFE_METHODS or not getattr(request.state, "via_cookie", False):
+        return
+    if not _is_api_route(request):
+        return
+    expected = request.session.get(SESSION_CSRF_KEY)
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not isinstance(expected, str) or not expected or not secrets.compare_digest(expected, sent):
+        raise PermissionDenied(
+            f"missing or wrong {CSRF_HEADER} header: a signed-in browser session must send the csrf_token "
+            "it got from POST /api/v1/auth/login (or GET /api/v1/auth/me) with every change"
+        )
+
+
 def get_current_user(request: Request, session: SessionDep) -> User:
     user = _user_from_request(request, session)
     if user is None:
         raise AuthenticationFailed("sign in first, or send an API token as 'Authorization: Bearer <token>'")
+    check_csrf(request)
     request.state.user = user
     return user
 
@@ -101,3 +131,14 @@ def require(permission: Permission) -> object:
         return actor
 
     return Depends(_check)
+
+
+# The acting user, refused with 403 before the body is read unless their role has the permission.
+InventoryWriter = Annotated[Actor, require(Permission.INVENTORY_WRITE)]
+UserManager = Annotated[Actor, require(Permission.USERS_MANAGE)]
+AuditReader = Annotated[Actor, require(Permission.AUDIT_READ)]
+
+# List parameters shared by every list endpoint (give the default in the signature: ``offset: Offset = 0``).
+Offset = Annotated[int, Query(ge=0, description="rows to skip")]
+Limit = Annotated[int, Query(ge=1, le=1000, description="rows per page (at most 1000)")]
+Search = Annotated[str | None, Query(max_length=200, description="free-text search")]

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from netmgr.errors import AuthenticationFailed, NotFound, ValidationFailed
+from netmgr.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from netmgr.models import Agency, ApiToken, User
 from netmgr.models.base import utcnow
 from netmgr.models.enums import Role
+from netmgr.schemas.users import UserUpdate
 from netmgr.security.passwords import hash_password, hash_token, needs_rehash, new_api_token, verify_password
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
-from netmgr.services.common import ensure_unique, flush_or_conflict
+from netmgr.services.common import ListResult, ensure_unique, flush_or_conflict, paginate
 
 MIN_PASSWORD_LENGTH = 10
 # A real hash of a random string, so unknown users cost the same time as wrong passwords.
@@ -131,3 +132,68 @@ def revoke_api_token(session: Session, actor: Actor, token_id: int) -> None:
     token.revoked = True
     audit.record(session, actor, action="revoke", entity_type="api_token", entity_id=token.id,
                  summary=f"revoked API token {token.name!r}")
+
+
+def list_users_page(session: Session, actor: Actor, *, q: str | None = None, role: Role | None = None,
+                    offset: int = 0, limit: int = 50) -> ListResult[User]:
+    """One page of users, filtered by role and by ``q`` in username, full name or email. Admins only."""
+    actor.require(Permission.USERS_MANAGE)
+    stmt = select(User).order_by(User.username)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(User.username.ilike(like), User.full_name.ilike(like), User.email.ilike(like)))
+    if role:
+        stmt = stmt.where(User.role == role)
+    return paginate(session, stmt, offset=offset, limit=limit)
+
+
+def get_user_as(session: Session, actor: Actor, user_id: int) -> User:
+    actor.require(Permission.USERS_MANAGE)
+    return get_user(session, user_id)
+
+
+def _active_admins(session: Session) -> int:
+    stmt = select(func.count(User.id)).where(User.role == Role.ADMIN, User.is_active.is_(True))
+    return session.scalar(stmt) or 0
+
+
+def update_user(session: Session, actor: Actor, user_id: int, data: UserUpdate) -> User:
+    """Change role, agency, details or active flag. Refuses to leave netmgr without an active admin.
+
+    Raises:
+        ValidationFailed: an agency viewer without an existing agency.
+        Conflict: the change would demote or deactivate the last active admin.
+    """
+    actor.require(Permission.USERS_MANAGE)
+    user = get_user(session, user_id)
+    before = {"role": user.role, "is_active": user.is_active, "agency_id": user.agency_id,
+              "full_name": user.full_name, "email": user.email, "language": user.language}
+    changes = data.model_dump(exclude_unset=True)
+    for key in ("role", "is_active", "full_name", "language"):
+        if key in changes and changes[key] is None:
+            raise ValidationFailed(f"{key} cannot be empty", field=key)
+    was_active_admin = user.role == Role.ADMIN and user.is_active
+    for key, value in changes.items():
+        setattr(user, key, value)
+    if user.role == Role.AGENCY_VIEWER:
+        if user.agency_id is None:
+            raise ValidationFailed("an agency viewer must belong to an agency", field="agency_id")
+        if session.get(Agency, user.agency_id) is None:
+            raise ValidationFailed(f"agency {user.agency_id} does not exist", field="agency_id")
+    else:
+        user.agency_id = None
+    session.flush()
+    if was_active_admin and not (user.role == Role.ADMIN and user.is_active) and _active_admins(session) == 0:
+        raise Conflict(f"{user.username} is the last active admin; make another admin first")
+    audit.record(session, actor, action="update", entity_type="user", entity_id=user.id,
+                 summary=f"changed user {user.username}", before=before,
+                 after={"role": user.role, "is_active": user.is_active, "agency_id": user.agency_id,
+                        "full_name": user.full_name, "email": user.email, "language": user.language})
+    return user
+
+
+def list_api_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    """The acting user's own API tokens, newest first (revoked ones included, marked)."""
+    actor.require(Permission.TOKENS_OWN)
+    stmt = select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id.desc())
+    return list(session.scalars(stmt))

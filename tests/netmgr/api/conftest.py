@@ -1,0 +1,80 @@
+"""A small inventory in two agencies plus one signed-in API token per role, for the API tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import pytest
+from sqlalchemy.orm import Session
+
+from netmgr.models import Interface, User
+from netmgr.models.enums import Role
+from netmgr.security.passwords import hash_password
+from netmgr.services import users
+from tests import factories
+
+ROLES = (Role.ADMIN, Role.OPERATOR, Role.FINANCE, Role.AGENCY_VIEWER)
+
+
+@dataclass
+class World:
+    """Ids of rows in the viewer's own agency (``own_*``) and in another agency (``other_*``)."""
+
+    own_agency: int
+    other_agency: int
+    own_site: int
+    other_site: int
+    own_device: int
+    other_device: int
+    own_interface: int
+    other_interface: int
+    uplink: int
+    usernames: dict[Role, str] = field(default_factory=dict)
+    user_ids: dict[Role, int] = field(default_factory=dict)
+    tokens: dict[Role, str] = field(default_factory=dict)
+
+    def headers(self, role: Role | None) -> dict[str, str]:
+        return {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@cache
+def password_hash() -> str:
+    """Argon2 is slow on purpose; hash the shared test password once per run, not per user."""
+    return hash_password(factories.PASSWORD)
+
+
+def _user(session: Session, role: Role, agency_id: int | None) -> User:
+    user = User(username=f"u-{role.value}", password_hash=password_hash(), role=role, agency_id=agency_id)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def _interface(session: Session, device_id: int, name: str) -> int:
+    row = Interface(device_id=device_id, if_index=1, name=name, descr=name)
+    session.add(row)
+    session.commit()
+    return row.id
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    own, other = factories.agency(session, code="DISDIK"), factories.agency(session, code="DINKES")
+    own_site = factories.site(session, agency_id=own.id, name="SMPN 1 Sampit")
+    other_site = factories.site(session, agency_id=other.id, name="Puskesmas Baamang")
+    own_device = factories.device(session, site_id=own_site.id, name="ap-smpn1", mgmt_address="10.1.0.1")
+    other_device = factories.device(session, site_id=other_site.id, name="ap-puskesmas", mgmt_address="10.2.0.1")
+    w = World(
+        own_agency=own.id, other_agency=other.id, own_site=own_site.id, other_site=other_site.id,
+        own_device=own_device.id, other_device=other_device.id,
+        own_interface=_interface(session, own_device.id, "ether1"),
+        other_interface=_interface(session, other_device.id, "ether1"),
+        uplink=factories.uplink(session, name="telkom-astinet-1").id,
+    )
+    for role in ROLES:
+        user = _user(session, role, own.id if role == Role.AGENCY_VIEWER else None)
+        _, plain = users.create_api_token(session, users.actor_for(user), name="tests")
+        session.commit()
+        w.usernames[role], w.user_ids[role], w.tokens[role] = user.username, user.id, plain
+    return w
