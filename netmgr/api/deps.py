@@ -44,7 +44,8 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope: commit before the response is sent, so a client reading right after a write sees it.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StateDep = Annotated[AppState, Depends(get_state)]
 

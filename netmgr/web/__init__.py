@@ -1,0 +1,29 @@
+"""The admin web UI: server-rendered Jinja2 pages (htmx where it helps), Bahasa Indonesia by default.
+
+Browser → page handler (``netmgr.web.pages``) → one service call → template. ``install`` adds the pages,
+the vendored static files (no CDN: nothing leaves the host) and the navigation to the app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from netmgr.settings import Settings
+from netmgr.web import nav
+from netmgr.web.pages import agencies, audit, devices, imports, login, overview, sites, uplinks, users
+from netmgr.web.rendering import make_environment
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_URL = "/static/web"
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Mount the admin UI on ``app`` (called by ``netmgr.app.create_app``)."""
+    nav.ensure_core_items()
+    app.state.netmgr_web_env = make_environment()
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="web-static")
+    for module in (login, overview, agencies, sites, devices, uplinks, imports, audit, users):
+        app.include_router(module.router)

@@ -1,0 +1,60 @@
+"""UI catalogs are complete and compiled; locale formatting; the navigation registry."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from netmgr.models.enums import Role
+from netmgr.security.permissions import Actor, Permission
+from netmgr.web import catalogs, i18n, nav
+
+
+def test_compiled_catalogs_match_their_po_files() -> None:
+    for lang in i18n.LANGUAGES:
+        mo = catalogs.po_path(lang).with_suffix(".mo")
+        assert mo.read_bytes() == catalogs.compiled_bytes(catalogs.read_catalog(lang)), (
+            f"{mo} is stale: run `python -m netmgr.web.catalogs compile`")
+
+
+def test_every_msgid_in_templates_and_code_has_an_indonesian_translation() -> None:
+    used = {m.id for m in catalogs.extract() if m.id}
+    indonesian = catalogs.read_catalog("id")
+    missing = sorted(msgid for msgid in used if not (indonesian.get(msgid) and indonesian.get(msgid).string))
+    assert not missing, f"translate in locale/id/LC_MESSAGES/messages.po (after catalogs update): {missing}"
+    fuzzy = sorted(m.id for m in indonesian if m.id and m.fuzzy)
+    assert not fuzzy, f"fuzzy translations are not used, review them: {fuzzy}"
+
+
+def test_rupiah_numbers_and_dates_follow_the_locale() -> None:
+    assert i18n.format_rupiah(27_500_000, "id") == "Rp 27.500.000"
+    assert i18n.format_rupiah(27_500_000, "en") == "Rp 27,500,000"
+    assert i18n.format_number(1234.5, "id") == "1.234,5"
+    assert i18n.format_date(date(2026, 3, 1), "id") == "1 Mar 2026"
+    # 20:05 UTC is already the next day in WIB (UTC+7)
+    assert i18n.format_date(datetime(2026, 3, 1, 20, 5, tzinfo=UTC), "id") == "2 Mar 2026"
+
+
+@pytest.mark.parametrize(("query", "cookie", "user", "expected"), [
+    (None, None, None, "id"), ("en", "id", "id", "en"), (None, "en", "id", "en"), (None, None, "en", "en"),
+    ("xx", None, None, "id"), ("EN", None, None, "en"),
+])
+def test_language_choice_order(query: str | None, cookie: str | None, user: str | None, expected: str) -> None:
+    assert i18n.choose_language(query=query, cookie=cookie, user_language=user, default="id") == expected
+
+
+def test_nav_registry_refuses_duplicate_keys_and_filters_by_permission() -> None:
+    registry = nav.NavRegistry()
+    nav.ensure_core_items(registry)
+    nav.ensure_core_items(registry)  # idempotent
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(nav.NavItem("devices", "Devices", "/devices", Permission.INVENTORY_READ))
+    registry.register(nav.NavItem("hotspot", "Hotspot", "/hotspot", Permission.PORTAL_MANAGE, 50,
+                                  labels={"id": "Hotspot publik"}))
+    finance = [i.key for i in registry.visible_to(Actor(1, "fin", Role.FINANCE))]
+    operator = [i.key for i in registry.visible_to(Actor(2, "ops", Role.OPERATOR))]
+    assert "hotspot" not in finance and "users" not in finance and "import" not in finance
+    assert operator.index("uplinks") < operator.index("hotspot") < operator.index("import")
+    item = registry.items()[[i.key for i in registry.items()].index("hotspot")]
+    assert item.title(lambda s: s, "id") == "Hotspot publik"
