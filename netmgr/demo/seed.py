@@ -1,0 +1,147 @@
+"""Seeds the demo regency into the database through the services (so rules and audit apply).
+
+Idempotent: rows that exist are kept as they are; only the ports of the simulated devices, which the
+demo picks afresh on every start, are brought up to date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from netmgr.demo import catalog
+from netmgr.models import Agency, Device, Site, Uplink, User
+from netmgr.models.enums import Role, SiteKind
+from netmgr.schemas.inventory import AgencyCreate, DeviceCreate, DeviceUpdate, SiteCreate, UplinkCreate
+from netmgr.security.permissions import Actor
+from netmgr.services import agencies, devices, sites, uplinks, users
+
+DEMO_ACTOR = Actor(user_id=None, username="demo-seed", role=Role.ADMIN)
+
+
+@dataclass
+class SeedResult:
+    """What one seeding run created (zero everywhere on a re-run) and what it updated."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    ports_updated: int = 0
+
+    def add(self, kind: str) -> None:
+        self.created[kind] = self.created.get(kind, 0) + 1
+
+    @property
+    def total_created(self) -> int:
+        return sum(self.created.values())
+
+
+def community_for(device: catalog.DemoDevice) -> str:
+    """The SNMP community of a demo device; snmpsim serves ``<community>.snmprec`` for it."""
+    return device.name
+
+
+def seed_demo(session: Session, *, snmp_port: int = 161, ssh_ports: Mapping[str, int] | None = None) -> SeedResult:
+    """Create the demo regency's agencies, sites, devices, uplinks and users where missing.
+
+    Args:
+        snmp_port: the UDP port the demo's snmpsim answers on (the same port on every device address).
+        ssh_ports: device name → TCP port of its SSH simulator, for the devices that have one.
+    """
+    ssh_ports = ssh_ports or {}
+    result = SeedResult()
+    agency_ids = _seed_agencies(session, result)
+    site_ids = _seed_sites(session, agency_ids, result)
+    device_ids = _seed_devices(session, site_ids, snmp_port, ssh_ports, result)
+    _seed_uplinks(session, device_ids["core-diskominfo"], result)
+    _seed_users(session, agency_ids, result)
+    return result
+
+
+def _seed_agencies(session: Session, result: SeedResult) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for a in catalog.AGENCIES:
+        row = agencies.get_agency_by_code(session, a.code)
+        if row is None:
+            row = agencies.create_agency(session, DEMO_ACTOR, AgencyCreate(
+                code=a.code, name=a.name, contact_email=f"{a.code.lower()}@kotimkab.go.id",
+                notes=f"Alokasi bandwidth {a.ceiling_mbps} Mbps (simple queue {a.code} di core-diskominfo)"))
+            result.add("agencies")
+        ids[a.code] = row.id
+    return ids
+
+
+def _seed_sites(session: Session, agency_ids: dict[str, int], result: SeedResult) -> dict[str, int]:
+    wanted = [catalog.DemoSite(a.site, SiteKind.OFFICE, a.address, a.lat, a.lon, a.code) for a in catalog.AGENCIES]
+    wanted += list(catalog.SITES)
+    ids: dict[str, int] = {}
+    for s in wanted:
+        row = session.scalar(select(Site).where(Site.name == s.name))
+        if row is None:
+            row = sites.create_site(session, DEMO_ACTOR, SiteCreate(
+                name=s.name, kind=s.kind, agency_id=agency_ids[s.agency] if s.agency else None,
+                address=s.address, latitude=s.lat, longitude=s.lon))
+            result.add("sites")
+        ids[s.name] = row.id
+    return ids
+
+
+def _seed_devices(session: Session, site_ids: dict[str, int], snmp_port: int, ssh_ports: Mapping[str, int],
+                  result: SeedResult) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for d in catalog.DEVICES:
+        ssh_port = ssh_ports.get(d.name, 22)
+        row = session.scalar(select(Device).where(Device.name == d.name))
+        ssh = catalog.ssh_capable(d)
+        if row is None:
+            row = devices.create_device(session, DEMO_ACTOR, DeviceCreate(
+                name=d.name, site_id=site_ids[d.site], role=d.role, platform=d.platform, mgmt_address=d.address,
+                snmp_port=snmp_port, ssh_port=ssh_port, snmp_community=SecretStr(community_for(d)),
+                ssh_username=catalog.DEMO_SSH_USERNAME if ssh else None,
+                ssh_password=SecretStr(catalog.DEMO_SSH_PASSWORD) if ssh else None,
+                tags=list(d.tags), vendor=d.vendor, model=d.model,
+                notes="Perangkat demo: dijawab oleh snmpsim" + (" dan simulator SSH" if ssh else "")))
+            result.add("devices")
+        elif row.snmp_port != snmp_port or (d.name in ssh_ports and row.ssh_port != ssh_port):
+            update = DeviceUpdate(snmp_port=snmp_port)
+            if d.name in ssh_ports:
+                update = DeviceUpdate(snmp_port=snmp_port, ssh_port=ssh_port)
+            devices.update_device(session, DEMO_ACTOR, row.id, update)
+            result.ports_updated += 1
+        ids[d.name] = row.id
+    return ids
+
+
+def _seed_uplinks(session: Session, core_id: int, result: SeedResult) -> None:
+    for u in catalog.UPLINKS:
+        if session.scalar(select(Uplink.id).where(Uplink.name == u.name)) is not None:
+            continue
+        uplinks.create_uplink(session, DEMO_ACTOR, UplinkCreate(
+            name=u.name, isp_name=u.isp_name, device_id=core_id, interface_name=u.interface_name,
+            capacity_down_mbps=u.capacity_mbps, capacity_up_mbps=u.capacity_mbps,
+            monthly_price_idr=u.monthly_price_idr, tax_percent=11.0, contract_start=u.contract_start,
+            contract_end=u.contract_end, sla_availability_percent=u.sla_percent, notes=u.notes))
+        result.add("uplinks")
+
+
+def _seed_users(session: Session, agency_ids: dict[str, int], result: SeedResult) -> None:
+    for u in catalog.USERS:
+        if session.scalar(select(User.id).where(User.username == u.username)) is not None:
+            continue
+        users.create_user(session, DEMO_ACTOR, username=u.username, password=u.password, role=u.role,
+                          full_name=u.full_name, agency_id=agency_ids[u.agency] if u.agency else None,
+                          email=f"{u.username}@kotimkab.go.id")
+        result.add("users")
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many rows of each demo kind the database holds (for the summary and the tests)."""
+    return {
+        "agencies": session.scalar(select(func.count(Agency.id))) or 0,
+        "sites": session.scalar(select(func.count(Site.id))) or 0,
+        "devices": session.scalar(select(func.count(Device.id))) or 0,
+        "uplinks": session.scalar(select(func.count(Uplink.id))) or 0,
+        "users": session.scalar(select(func.count(User.id))) or 0,
+    }

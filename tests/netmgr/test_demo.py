@@ -1,0 +1,218 @@
+"""The demo regency: idempotent seeding, SNMP recordings that answer and move, and the whole ``netmgr demo``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from netmgr.demo import catalog, snmpdata
+from netmgr.demo.probe import free_port_on
+from netmgr.demo.seed import seed_demo
+from netmgr.demo.supervisor import Supervisor, group_members
+from netmgr.models import Device, Uplink, User
+from netmgr.services.devices import device_credentials
+from netmgr.services.uplinks import price_with_tax
+from tests.servers.process import need_binary
+
+EXPECTED_COUNTS = {"agencies": 15, "sites": 19, "devices": 27, "uplinks": 2, "users": 4}
+QUEUE_NAME = "1.3.6.1.4.1.14988.1.1.2.1.1.2"
+QUEUE_BYTES_OUT = "1.3.6.1.4.1.14988.1.1.2.1.1.9"
+IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+
+def test_seeding_twice_creates_the_regency_once_and_only_updates_ports(session: Session) -> None:
+    first = seed_demo(session, snmp_port=16161)
+    session.commit()
+    assert first.created == EXPECTED_COUNTS
+
+    again = seed_demo(session, snmp_port=16161)
+    session.commit()
+    assert again.created == {} and again.ports_updated == 0
+
+    moved = seed_demo(session, snmp_port=17171, ssh_ports={"core-diskominfo": 2201})
+    session.commit()
+    assert moved.created == {} and moved.ports_updated == len(catalog.DEVICES)
+    core = session.scalar(select(Device).where(Device.name == "core-diskominfo"))
+    assert core is not None
+    assert (core.snmp_port, core.ssh_port, core.mgmt_address) == (17171, 2201, "127.0.10.1")
+    # The community is stored encrypted and equals the recording's file name.
+    assert core.snmp_community_encrypted and "core-diskominfo" not in core.snmp_community_encrypted
+    assert device_credentials(session, core).snmp_community == "core-diskominfo"
+    telkom = session.scalar(select(Uplink).where(Uplink.name == "telkom-astinet-500"))
+    assert telkom is not None and telkom.device_id == core.id
+    assert (telkom.capacity_down_mbps, telkom.monthly_price_idr, price_with_tax(telkom)) == (500, 27_500_000,
+                                                                                             30_525_000)
+    viewer = session.scalar(select(User).where(User.username == "viewer-disdik"))
+    assert viewer is not None and viewer.agency is not None and viewer.agency.code == "DISDIK"
+
+
+def test_every_demo_device_has_its_own_loopback_address_and_platforms_are_mixed() -> None:
+    addresses = [d.address for d in catalog.DEVICES]
+    assert len(set(addresses)) == len(addresses)
+    assert all(a.startswith("127.0.") for a in addresses)
+    assert len({d.platform for d in catalog.DEVICES}) >= 6
+
+
+# --- SNMP recordings --------------------------------------------------------------------------
+
+
+def test_office_traffic_peaks_in_office_hours_and_hotspots_in_the_evening() -> None:
+    tuesday_10 = datetime(2025, 3, 4, 3, 0, tzinfo=UTC)  # 10:00 WIB
+    tuesday_20 = datetime(2025, 3, 4, 13, 0, tzinfo=UTC)  # 20:00 WIB
+    assert snmpdata.traffic_factor(tuesday_10) > 3 * snmpdata.traffic_factor(tuesday_20)
+    assert snmpdata.traffic_factor(tuesday_20, public=True) > snmpdata.traffic_factor(tuesday_10, public=True)
+    assert snmpdata.traffic_factor(tuesday_20, around_the_clock=True) >= 0.6
+
+
+def _queue_rates(records: list[snmpdata.Record]) -> dict[str, int]:
+    names = {r.oid[-1]: r.value for r in records if ".".join(map(str, r.oid[:-1])) == QUEUE_NAME}
+    rates = {}
+    for r in records:
+        if ".".join(map(str, r.oid[:-1])) == QUEUE_BYTES_OUT:
+            match = re.search(r"rate=(\d+)", r.value)
+            assert match, r.value
+            rates[names[r.oid[-1]]] = int(match.group(1))
+    return rates
+
+
+def test_core_router_has_one_simple_queue_per_agency_some_idle_some_at_their_ceiling() -> None:
+    core = next(d for d in catalog.DEVICES if d.name == "core-diskominfo")
+    base = snmpdata.parse(snmpdata.find_base("core-diskominfo", snmpdata.default_shared_dir()).read_text())
+    weekday_morning = datetime(2025, 3, 4, 3, 0, tzinfo=UTC)
+    rates = _queue_rates(snmpdata.build_recording(core, base, weekday_morning))
+    assert set(rates) == {a.code for a in catalog.AGENCIES} | {catalog.HOTSPOT_POOL.code}
+    ceiling = {a.code: a.ceiling_mbps * 125_000 for a in catalog.AGENCIES}
+    assert rates["DUKCAPIL"] >= 0.95 * ceiling["DUKCAPIL"]  # hits its ceiling
+    assert rates["INSPEKTORAT"] <= 0.1 * ceiling["INSPEKTORAT"]  # barely uses its allocation
+
+
+@pytest.fixture
+def prepared(tmp_path: Path) -> snmpdata.PreparedData:
+    shared = snmpdata.default_shared_dir()
+    if shared is None and os.environ.get("CI") != "true":
+        pytest.skip("../shared/snmprec is not beside the checkout")
+    assert shared is not None, "CI needs ../shared/snmprec beside the checkout"
+    return snmpdata.prepare(tmp_path / "snmpsim" / "data", shared_dir=shared)
+
+
+def _snmp(tool: str, address: str, port: int, community: str, *oids: str) -> list[str]:
+    out = subprocess.run([tool, "-v2c", "-c", community, "-On", "-t", "2", "-r", "1", f"{address}:{port}", *oids],
+                         capture_output=True, text=True, timeout=30, env={**os.environ, "MIBS": ""}, check=False)
+    assert out.returncode == 0, out.stderr
+    return [line for line in out.stdout.splitlines() if line.startswith(".")]
+
+
+def _value(line: str) -> str:
+    return line.split(": ", 1)[1].strip('"')
+
+
+def test_snmpsim_serves_every_device_on_its_address_with_moving_counters(
+        prepared: snmpdata.PreparedData, tmp_path: Path) -> None:
+    snmpget = need_binary("snmpget", "snmp")
+    snmpbulkwalk = need_binary("snmpbulkwalk", "snmp")
+    devices = {d.name: d for d in catalog.DEVICES if d.name in ("core-diskominfo", "gw-pelabuhan", "dist-bpkad")}
+    port = free_port_on([d.address for d in devices.values()], kind=socket.SOCK_DGRAM)
+    supervisor = Supervisor(tmp_path / "logs", dict(os.environ))
+    argv = [str(Path(sys.executable).parent / "snmpsim-command-responder"), f"--data-dir={prepared.data_dir}",
+            f"--cache-dir={tmp_path / 'cache'}", "--logging-method=stdout",
+            *[f"--agent-udpv4-endpoint={d.address}:{port}" for d in devices.values()]]
+    child = supervisor.start("snmpsim", argv, what="test", env={"SNMPSIM_ALLOW_ROOT": "true"})
+    try:
+        core = devices["core-diskominfo"]
+
+        def answers() -> bool:
+            probe = subprocess.run([snmpget, "-v2c", "-c", "core-diskominfo", "-t", "1", "-r", "0",
+                                    f"{core.address}:{port}", "1.3.6.1.2.1.1.5.0"], capture_output=True, check=False)
+            return probe.returncode == 0
+
+        supervisor.wait_ready(child, answers, timeout=60)
+        first = _snmp(snmpget, core.address, port, "core-diskominfo", "1.3.6.1.2.1.1.5.0", f"{IF_HC_IN}.1")
+        assert _value(first[0]) == "core-diskominfo"
+        time.sleep(1.5)
+        second = _snmp(snmpget, core.address, port, "core-diskominfo", f"{IF_HC_IN}.1")
+        assert int(_value(second[0])) > int(_value(first[1]))
+
+        queues = _snmp(snmpbulkwalk, core.address, port, "core-diskominfo", QUEUE_NAME)
+        assert [_value(line) for line in queues][:3] == ["DISKOMINFO", "DISDIK", "DINKES"]
+        assert len(queues) == len(catalog.AGENCIES) + 1
+
+        # Each device answers on its own address with its own name, including synthesised interfaces.
+        for name in ("gw-pelabuhan", "dist-bpkad"):
+            d = devices[name]
+            assert _value(_snmp(snmpget, d.address, port, prepared.communities[name], "1.3.6.1.2.1.1.5.0")[0]) == name
+        gw_in = _snmp(snmpbulkwalk, devices["gw-pelabuhan"].address, port, "gw-pelabuhan", IF_HC_IN)
+        assert len(gw_in) == 3
+    finally:
+        supervisor.stop_all(grace_s=10)
+    assert not child.alive()
+
+
+# --- the whole demo ---------------------------------------------------------------------------
+
+
+LOGIN_LINE = re.compile(r"^\W*(admin|operator|keuangan|viewer-disdik)\s+(\S+)\s+(\w+)", re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_demo_command_serves_every_role_and_stops_every_child_on_ctrl_c(tmp_path: Path) -> None:
+    if snmpdata.default_shared_dir() is None and os.environ.get("CI") != "true":
+        pytest.skip("../shared/snmprec is not beside the checkout")
+    port = free_port_on(["127.0.0.1"])
+    data_dir = tmp_path / "demo"
+    out_path = tmp_path / "demo.out"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NETMGR_")}
+    env |= {"COLUMNS": "200", "NETMGR_LOG_LEVEL": "WARNING"}
+    with out_path.open("wb") as out:
+        # --no-ssh keeps the test quick on two cores; the SSH simulators are tested by their own suite.
+        argv = [str(Path(sys.executable).parent / "netmgr"), "demo", "--port", str(port), "--data-dir",
+                str(data_dir), "--no-browser", "--no-ssh"]
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and "stop: Ctrl-C" not in out_path.read_text(errors="replace"):
+            assert proc.poll() is None, out_path.read_text(errors="replace")
+            time.sleep(0.5)
+        text = out_path.read_text(errors="replace")
+        assert "stop: Ctrl-C" in text, text
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{base}/healthz", timeout=5).json()["status"] == "ok"
+
+        logins = {m.group(1): m.group(2) for m in LOGIN_LINE.finditer(text)}
+        assert set(logins) == {u.username for u in catalog.USERS}, text
+        roles = {u.username: u.role.value for u in catalog.USERS}
+        for username, password in logins.items():
+            with httpx.Client(base_url=base, timeout=10) as client:
+                answer = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["user"]["role"] == roles[username]
+        state = json.loads((data_dir / "run" / "demo.json").read_text())
+        children = state["children"]
+        assert {"snmpsim", "web", "worker"} <= set(children)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    text = out_path.read_text(errors="replace")
+    assert code == 0, text
+    assert "processes ended cleanly" in text
+    for name, pid in children.items():
+        assert not group_members(pid), f"{name} (pid {pid}) left processes behind"
