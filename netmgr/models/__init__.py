@@ -3,6 +3,7 @@
 from netmgr.models.auth import ApiToken, AuditLog, User
 from netmgr.models.base import Base
 from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, device_tags
+from netmgr.models.monitoring import DeviceEvent
 
 __all__ = [
     "Agency",
@@ -10,6 +11,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Device",
+    "DeviceEvent",
     "Interface",
     "Site",
     "Tag",

@@ -1,0 +1,95 @@
+"""What a device profile is: it claims devices by their system group and identifies vendor, platform and model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from collectors.snmp import codecs
+from collectors.snmp.types import Value
+from netmgr.models.enums import Platform
+
+ENT_PHYSICAL_DESCR = "1.3.6.1.2.1.47.1.1.1.1.2"
+ENT_PHYSICAL_MODEL = "1.3.6.1.2.1.47.1.1.1.1.13"
+DOT11_PRODUCT_NAME = "1.2.840.10036.3.1.2.1.3"
+DOT11_PRODUCT_VERSION = "1.2.840.10036.3.1.2.1.4"
+
+
+@dataclass(frozen=True)
+class SystemInfo:
+    """The SNMPv2-MIB system group of a device, e.g. sysDescr ``RouterOS CCR2004-16G-2S+``."""
+
+    sys_descr: str
+    sys_object_id: str
+    sys_name: str = ""
+    uptime_s: int | None = None
+
+    def under(self, enterprise_oid: str) -> bool:
+        """True when sysObjectID is ``enterprise_oid`` or below it."""
+        oid = self.sys_object_id.strip(".")
+        return oid == enterprise_oid or oid.startswith(enterprise_oid + ".")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a profile concluded: vendor slug (``mikrotik``), netmgr platform, model, OS version, serial."""
+
+    vendor: str
+    platform: Platform
+    model: str = ""
+    os_version: str = ""
+    serial: str = ""
+
+
+class Probes(Mapping[str, Value]):
+    """Values a profile asked for: scalars by OID and walked subtrees, read-only."""
+
+    def __init__(self, values: dict[str, Value]) -> None:
+        self._values = values
+
+    def __getitem__(self, oid: str) -> Value:
+        return self._values[oid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def text(self, oid: str) -> str:
+        return codecs.text(self._values.get(oid)).strip()
+
+    def under(self, root: str) -> dict[str, Value]:
+        prefix = root + "."
+        return {oid: v for oid, v in self._values.items() if oid.startswith(prefix)}
+
+
+class Profile(Protocol):
+    """One vendor's identification rules. ``priority``: lower runs first; the generic profile runs last."""
+
+    @property
+    def slug(self) -> str:
+        """Vendor slug and registry key, e.g. ``mikrotik``."""
+        ...
+
+    @property
+    def priority(self) -> int: ...
+
+    @property
+    def probe_gets(self) -> tuple[str, ...]:
+        """Scalar OIDs to GET before ``identify`` (vendor MIB model/serial/version)."""
+        ...
+
+    @property
+    def probe_walks(self) -> tuple[str, ...]:
+        """Small subtrees to walk before ``identify``."""
+        ...
+
+    def claims(self, system: SystemInfo) -> bool:
+        """Cheap check on the system group: is this device possibly ours? Then the probes are read."""
+        ...
+
+    def identify(self, system: SystemInfo, probes: Probes) -> Identity | None:
+        """The identity, or None to let the next profile try."""
+        ...
