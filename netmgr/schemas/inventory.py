@@ -31,7 +31,8 @@ def check_mgmt_address(value: str) -> str:
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
-        if _HOST_RE.match(value):
+        # An all-numeric last label is never a host name (RFC 1123 2.1): "10.0.0.300" is a bad IP address.
+        if _HOST_RE.match(value) and not value.rsplit(".", 1)[-1].isdigit():
             return value.lower()
     raise ValueError(f"{value!r} is not an IP address or host name")
 
