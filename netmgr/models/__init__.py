@@ -4,15 +4,31 @@ from netmgr.models.auth import ApiToken, AuditLog, User
 from netmgr.models.base import Base
 from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, device_tags
 from netmgr.models.monitoring import DeviceEvent
+from netmgr.models.provisioning import (
+    ConfigBackup,
+    ConfigTemplate,
+    ConfigTemplateVersion,
+    ConfigText,
+    DeviceLock,
+    ProvisionJob,
+    ProvisionResultRecord,
+)
 
 __all__ = [
     "Agency",
     "ApiToken",
     "AuditLog",
     "Base",
+    "ConfigBackup",
+    "ConfigTemplate",
+    "ConfigTemplateVersion",
+    "ConfigText",
+    "DeviceLock",
     "Device",
     "DeviceEvent",
     "Interface",
+    "ProvisionJob",
+    "ProvisionResultRecord",
     "Site",
     "Tag",
     "Uplink",

@@ -1,0 +1,127 @@
+"""Config backups: taken on demand, on a schedule and around every push; history, diffs and drift.
+
+Data flow: device → driver.get_running_config → noise stripped, secrets masked → ``config_texts``
+(one row per distinct text, keyed by SHA-256) + a ``config_backups`` row per backup.
+Drift: a device whose newest backup differs from the config netmgr left on it after its last push.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from netmgr.errors import NotFound
+from netmgr.models import ConfigBackup, ConfigText, Device
+from netmgr.models.provisioning import BackupSource
+from netmgr.registry import Registry
+from netmgr.security.permissions import Actor, Permission
+from netmgr.services import audit
+from netmgr.services.devices import get_device
+from provisioning.connections import Connector, DeviceTarget, target_for
+from provisioning.diff import normalise, text_diff
+from provisioning.drivers.base import Driver
+from provisioning.locks import device_lock
+
+
+def store_backup(session: Session, device_id: int, running: str, driver: Driver, *, source: BackupSource,
+                 job_id: int | None = None, taken_at: datetime | None = None) -> ConfigBackup:
+    """Record a backup; the text is stored once however many backups share it."""
+    text = normalise(driver, running)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if session.get(ConfigText, digest) is None:
+        session.add(ConfigText(sha256=digest, text=text, size=len(text.encode("utf-8"))))
+        session.flush()
+    row = ConfigBackup(device_id=device_id, sha256=digest, source=source, job_id=job_id)
+    if taken_at is not None:
+        row.taken_at = taken_at
+    session.add(row)
+    session.flush()
+    return row
+
+
+def take_backup(session: Session, factory: sessionmaker[Session], actor: Actor, device_id: int, *,
+                drivers: Registry[Driver], connect: Connector,
+                source: BackupSource = BackupSource.ON_DEMAND) -> ConfigBackup:
+    """Read a device's running config over SSH and store it.
+
+    Raises:
+        NotFound: no such device, or no driver for its platform (the message lists the known ones).
+        DeviceError: the device could not be reached or refused.
+        Conflict: a provisioning run holds the device.
+    """
+    actor.require(Permission.NETWORK_CHANGE)
+    device = get_device(session, actor, device_id)
+    driver = drivers.get(str(device.platform))
+    target: DeviceTarget = target_for(session, device)
+    with device_lock(factory, device.id, f"backup:{actor.username}", ttl_s=300), \
+            connect(target, driver.netmiko_device_type) as conn:
+        running = driver.get_running_config(conn)
+    row = store_backup(session, device.id, running, driver, source=source)
+    audit.record(session, actor, action="backup", entity_type="device", entity_id=device.id,
+                 summary=f"backed up the config of {device.name} ({source.value}, sha256 {row.sha256[:12]})")
+    return row
+
+
+def latest_backup(session: Session, device_id: int) -> ConfigBackup | None:
+    return session.scalar(select(ConfigBackup).where(ConfigBackup.device_id == device_id)
+                          .order_by(ConfigBackup.taken_at.desc(), ConfigBackup.id.desc()).limit(1))
+
+
+def backup_history(session: Session, actor: Actor, device_id: int, *, limit: int = 50) -> list[ConfigBackup]:
+    """Newest first."""
+    get_device(session, actor, device_id)
+    return list(session.scalars(select(ConfigBackup).where(ConfigBackup.device_id == device_id)
+                                .order_by(ConfigBackup.taken_at.desc(), ConfigBackup.id.desc()).limit(limit)))
+
+
+def backup_text(session: Session, backup: ConfigBackup) -> str:
+    content = session.get(ConfigText, backup.sha256)
+    if content is None:
+        raise NotFound(f"backup {backup.id} has lost its text")
+    return content.text
+
+
+def diff_backups(session: Session, older: ConfigBackup, newer: ConfigBackup) -> str:
+    return text_diff(backup_text(session, older), backup_text(session, newer),
+                     a_name=f"backup {older.id} ({older.taken_at:%Y-%m-%d %H:%M})",
+                     b_name=f"backup {newer.id} ({newer.taken_at:%Y-%m-%d %H:%M})")
+
+
+def device_diff(session: Session, actor: Actor, device_id: int) -> str:
+    """What changed between the device's two newest backups (empty if they match or there is only one)."""
+    history = backup_history(session, actor, device_id, limit=2)
+    if len(history) < 2:
+        return ""
+    return diff_backups(session, history[1], history[0])
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A device whose running config moved away from what netmgr last pushed to it."""
+
+    device_id: int
+    device_name: str
+    pushed: ConfigBackup
+    latest: ConfigBackup
+
+
+def find_drift(session: Session, actor: Actor) -> list[Drift]:
+    """Devices whose newest backup differs from the config left by their last successful push."""
+    actor.require(Permission.INVENTORY_READ)
+    newest = (select(ConfigBackup.device_id, func.max(ConfigBackup.id).label("id"))
+              .group_by(ConfigBackup.device_id).subquery())
+    pushed = (select(ConfigBackup.device_id, func.max(ConfigBackup.id).label("id"))
+              .where(ConfigBackup.source == BackupSource.POST_PUSH).group_by(ConfigBackup.device_id).subquery())
+    latest_row, pushed_row = aliased(ConfigBackup), aliased(ConfigBackup)
+    stmt = (select(Device, pushed_row, latest_row)
+            .join(pushed, pushed.c.device_id == Device.id)
+            .join(newest, newest.c.device_id == Device.id)
+            .join(pushed_row, pushed_row.id == pushed.c.id)
+            .join(latest_row, latest_row.id == newest.c.id)
+            .where(pushed_row.sha256 != latest_row.sha256)
+            .order_by(Device.name))
+    return [Drift(device.id, device.name, p, latest) for device, p, latest in session.execute(stmt)]

@@ -1,0 +1,114 @@
+"""SSH sessions to devices with netmiko, built from the inventory; netmiko's errors become netmgr's.
+
+Data flow: inventory Device + decrypted credentials → ``DeviceTarget`` → ``ConnectHandler`` session.
+``Connector`` is the seam the runner takes, so tests and benchmarks can pass their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from paramiko.ssh_exception import SSHException
+from sqlalchemy.orm import Session
+
+from netmgr.errors import DeviceAuthFailed, DeviceError, DeviceUnreachable
+from netmgr.models import Device
+from netmgr.services.devices import device_credentials
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceTarget:
+    """Everything needed to reach and configure one device, detached from the database session."""
+
+    device_id: int
+    name: str
+    platform: str
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    enable_secret: str = field(default="", repr=False)
+    context: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def target_for(session: Session, device: Device, context: dict[str, Any] | None = None) -> DeviceTarget:
+    """A ``DeviceTarget`` for an inventory device, with its SSH password decrypted."""
+    creds = device_credentials(session, device)
+    return DeviceTarget(
+        device_id=device.id,
+        name=device.name,
+        platform=str(device.platform),
+        host=device.mgmt_address,
+        port=device.ssh_port,
+        username=device.ssh_username or "admin",
+        password=creds.ssh_password or "",
+        enable_secret=creds.ssh_password or "",
+        context=context or {},
+    )
+
+
+class Connector(Protocol):
+    """Opens a session to a device: ``with connect(target, device_type) as conn: ...``."""
+
+    def __call__(self, target: DeviceTarget, device_type: str) -> AbstractContextManager[Any]: ...
+
+
+@contextmanager
+def device_errors(target: DeviceTarget) -> Iterator[None]:
+    """Translate netmiko/paramiko/socket failures into netmgr's DeviceError tree, naming the device."""
+    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadException
+
+    try:
+        yield
+    except DeviceError:
+        raise
+    except NetmikoAuthenticationException as exc:
+        raise DeviceAuthFailed(f"{target.name} ({target.host}:{target.port}) refused the login: {exc}") from exc
+    except (TimeoutError, NetmikoTimeoutException, ReadException) as exc:
+        raise DeviceUnreachable(f"{target.name} ({target.host}:{target.port}) did not answer in time: {exc}") from exc
+    except (SSHException, EOFError, OSError) as exc:
+        raise DeviceUnreachable(f"{target.name} ({target.host}:{target.port}): {exc}") from exc
+
+
+@dataclass(frozen=True)
+class NetmikoConnector:
+    """The real connector: netmiko ``ConnectHandler`` with timeouts suited to slow rural links."""
+
+    conn_timeout: float = 10
+    auth_timeout: float = 15
+    fast_cli: bool = True
+
+    @contextmanager
+    def __call__(self, target: DeviceTarget, device_type: str) -> Iterator[Any]:
+        from netmiko import ConnectHandler
+
+        with device_errors(target):
+            conn = ConnectHandler(
+                device_type=device_type,
+                host=target.host,
+                port=target.port,
+                username=target.username,
+                password=target.password,
+                secret=target.enable_secret,
+                ssh_config_file=None,
+                allow_agent=False,
+                use_keys=False,
+                conn_timeout=self.conn_timeout,
+                auth_timeout=self.auth_timeout,
+                banner_timeout=self.auth_timeout,
+                fast_cli=self.fast_cli,
+            )
+        try:
+            with device_errors(target):
+                yield conn
+        finally:
+            try:
+                conn.disconnect()
+            except Exception:  # noqa: BLE001 - the session may already be gone; nothing to do
+                logger.debug("disconnect from %s failed", target.name, exc_info=True)

@@ -1,0 +1,118 @@
+"""The ``Driver`` seam: what the runner needs from one platform, plus helpers every driver shares.
+
+A driver turns "desired config" (a rendered template) into commands, pushes them over a netmiko
+connection, and knows the platform's own way to back up, arm a self-revert, roll back and save.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# netmiko's BaseConnection; kept as Any so drivers can be driven by anything with its methods.
+Connection = Any
+
+
+@dataclass(frozen=True)
+class PushOutput:
+    """What the device said while taking a list of commands; ``rejected`` holds its own error lines."""
+
+    output: str
+    rejected: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+@dataclass(frozen=True)
+class DeviceBackup:
+    """A copy of the running config kept on the device (``ref``) and in memory (``text``) before a push."""
+
+    ref: str
+    text: str
+
+
+class Driver(Protocol):
+    """One platform's way of reading, changing, reverting and saving its configuration."""
+
+    platform: str
+    netmiko_device_type: str
+    noise_patterns: Sequence[re.Pattern[str]]
+
+    def get_running_config(self, conn: Connection) -> str:
+        """The running configuration as text, the same shape templates are written in."""
+        ...
+
+    def missing_lines(self, running: str, desired: str) -> list[str]:
+        """Lines of ``desired`` that ``running`` does not yet contain (empty: the device complies)."""
+        ...
+
+    def commands_for(self, running: str, desired: str) -> list[str]:
+        """The commands that bring ``running`` to include ``desired``; empty when it already does."""
+        ...
+
+    def preview(self, running: str, desired: str) -> str:
+        """The running config as it will read after the change (for the diff shown to people)."""
+        ...
+
+    def push(self, conn: Connection, lines: Sequence[str]) -> PushOutput:
+        """Send configuration commands; reports the lines the device refused instead of raising."""
+        ...
+
+    def save(self, conn: Connection) -> None:
+        """Make the running config survive a reboot."""
+        ...
+
+    def backup(self, conn: Connection) -> DeviceBackup:
+        """Keep a copy of the running config on the device, for ``arm_revert`` and ``rollback``."""
+        ...
+
+    def arm_revert(self, conn: Connection, backup: DeviceBackup, seconds: int) -> None:
+        """Make the device restore ``backup`` by itself unless ``disarm_revert`` comes first."""
+        ...
+
+    def disarm_revert(self, conn: Connection) -> None:
+        """Confirm the change: the armed revert will not fire."""
+        ...
+
+    def rollback(self, conn: Connection, backup: DeviceBackup) -> None:
+        """Restore ``backup`` now."""
+        ...
+
+    def verify(self, conn: Connection, expected_lines: Sequence[str]) -> list[str]:
+        """Read the config back; return the expected lines that are missing."""
+        ...
+
+    def mask_secrets(self, text: str) -> str:
+        """``text`` with passwords, keys and communities replaced by a mask."""
+        ...
+
+
+def find_rejections(output: str, patterns: Sequence[re.Pattern[str]]) -> list[str]:
+    """Lines of device output that match one of the platform's error patterns, in order."""
+    found: list[str] = []
+    for line in output.splitlines():
+        stripped = line.strip()
+        if stripped and any(p.search(stripped) for p in patterns):
+            found.append(stripped)
+    return found
+
+
+def strip_noise(text: str, patterns: Sequence[re.Pattern[str]]) -> str:
+    """``text`` without lines that change on their own (timestamps, uptimes, clock drift)."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    kept = [line for line in lines if not any(p.search(line) for p in patterns)]
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept) + ("\n" if kept else "")
+
+
+def mask_with(text: str, rules: Sequence[tuple[re.Pattern[str], str]]) -> str:
+    for pattern, replacement in rules:
+        text = pattern.sub(replacement, text)
+    return text

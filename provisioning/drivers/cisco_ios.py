@@ -1,0 +1,205 @@
+"""Cisco IOS: config read with ``show running-config``, changed in config mode, reverted by IOS itself.
+
+Templates are written like the running config (children indented under their parent). A device
+complies when every template line is present under the same parent. The self-revert is IOS's own
+commit-confirm: ``configure terminal revert timer N`` before the push, ``configure confirm`` after
+netmgr reconnects; rollback is ``configure replace`` of the archived pre-push config.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from netmgr.errors import DeviceRejected
+from provisioning.drivers.base import Connection, DeviceBackup, PushOutput, find_rejections, mask_with
+
+BACKUP_FILE = "flash:netmgr-backup"
+ARCHIVE_PATH = "flash:netmgr-archive"
+CONFIG_PROMPT = r"\(config[^)]*\)#"
+ENABLE_PROMPT = r"#"
+REJECTIONS = [
+    re.compile(p)
+    for p in (
+        r"% Invalid input detected",
+        r"% Incomplete command",
+        r"% Ambiguous command",
+        r"% Unknown command",
+        r"^%\s*Error",
+        r"% Rollback",
+    )
+]
+_MASK_RULES = [
+    (re.compile(r"(?m)\b(secret|password)(\s+\d{1,2})?\s+(?!\d{1,2}\s)\S+"), r"\1\2 ********"),
+    (re.compile(r"(?m)^(\s*snmp-server community\s+)\S+"), r"\1********"),
+    (re.compile(r"(?m)\b(key)(\s+\d)?\s+\S+\s*$"), r"\1\2 ********"),
+]
+_SINGLE_VALUED = ("hostname ", "ip domain name ", "ip domain-name ", "clock timezone ", "snmp-server location ",
+                  "snmp-server contact ", "banner motd ")
+_SKIP = re.compile(r"^(!|end$|Building configuration|Current configuration)")
+
+
+def flatten(text: str) -> list[tuple[str, str]]:
+    """(parent, line) pairs: top-level lines have parent "", children carry their block's header."""
+    out: list[tuple[str, str]] = []
+    parent = ""
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        if not raw.strip() or _SKIP.match(raw.strip()):
+            if raw.strip().startswith("!") and not raw.startswith(" "):
+                parent = ""
+            continue
+        if raw.startswith(" ") and parent:
+            out.append((parent, raw.strip()))
+        else:
+            parent = raw.strip()
+            out.append(("", parent))
+    return out
+
+
+class CiscoIosDriver:
+    """Cisco IOS / IOS-XE over SSH (netmiko ``cisco_ios``)."""
+
+    platform = "cisco_ios"
+    netmiko_device_type = "cisco_ios"
+    noise_patterns: Sequence[re.Pattern[str]] = (
+        re.compile(r"^Building configuration"),
+        re.compile(r"^Current configuration\s*:"),
+        re.compile(r"^! Last configuration change"),
+        re.compile(r"^! NVRAM config last updated"),
+        re.compile(r"^! No configuration change since last restart"),
+        re.compile(r"^ntp clock-period"),
+        re.compile(r"uptime is"),
+    )
+
+    def _enable(self, conn: Connection) -> None:
+        if not conn.check_enable_mode():
+            conn.enable()
+
+    def _exec(self, conn: Connection, command: str, read_timeout: float = 30) -> str:
+        out: str = conn.send_command(command, read_timeout=read_timeout)
+        rejected = find_rejections(out, REJECTIONS)
+        if rejected:
+            raise DeviceRejected(f"`{command}`: {rejected[0]}")
+        return out
+
+    def get_running_config(self, conn: Connection) -> str:
+        self._enable(conn)
+        out = self._exec(conn, "show running-config", read_timeout=60)
+        return "\n".join(line.rstrip() for line in out.replace("\r\n", "\n").split("\n")).strip() + "\n"
+
+    def missing_lines(self, running: str, desired: str) -> list[str]:
+        have = set(flatten(running))
+        return [f"{p} / {line}" if p else line for p, line in flatten(desired) if (p, line) not in have]
+
+    def commands_for(self, running: str, desired: str) -> list[str]:
+        have = set(flatten(running))
+        commands: list[str] = []
+        block: str | None = None  # the block (e.g. an interface) the commands are being typed into
+        for parent, line in flatten(desired):
+            if (parent, line) in have:
+                continue
+            if parent:
+                if block != parent:
+                    if block is not None:
+                        commands.append("exit")
+                    commands.append(parent)
+                    block = parent
+                commands.append(f" {line}")
+                continue
+            if block is not None:
+                commands.append("exit")
+            commands.append(line)
+            block = line if any(p == line for p, _ in flatten(desired)) else None
+        return commands
+
+    def preview(self, running: str, desired: str) -> str:
+        lines = [line for line in running.rstrip("\n").split("\n") if line.strip() != "end"]
+        have = set(flatten(running))
+        for parent, line in flatten(desired):
+            if (parent, line) in have:
+                continue
+            have.add((parent, line))
+            if not parent:
+                prefix = next((p for p in _SINGLE_VALUED if line.startswith(p)), None)
+                same = [i for i, old in enumerate(lines) if prefix and old.startswith(prefix)]
+                if same:
+                    lines[same[0]] = line  # e.g. a new hostname replaces the old one
+                else:
+                    lines.append(line)
+                continue
+            try:
+                start = lines.index(parent)
+            except ValueError:
+                lines.append(parent)
+                have.add(("", parent))
+                start = len(lines) - 1
+            end = start + 1
+            while end < len(lines) and lines[end].startswith(" "):
+                end += 1
+            lines.insert(end, f" {line}")
+        return "\n".join([*lines, "end"]) + "\n"
+
+    def push(self, conn: Connection, lines: Sequence[str]) -> PushOutput:
+        self._enable(conn)
+        log: list[str] = []
+        if not conn.check_config_mode():
+            log.append(conn.config_mode())
+        try:
+            for line in lines:
+                out: str = conn.send_command(line, expect_string=CONFIG_PROMPT, strip_prompt=False,
+                                             strip_command=False, read_timeout=30)
+                log.append(out.rstrip())
+                rejected = find_rejections(out, REJECTIONS)
+                if rejected:
+                    return PushOutput("\n".join(log), [f"{line.strip()}: {rejected[0]}"])
+        finally:
+            renamed = [line.split()[1] for line in lines if line.startswith("hostname ") and len(line.split()) > 1]
+            if renamed:
+                conn.base_prompt = renamed[-1]  # the prompt carries the hostname; netmiko matches on it
+            log.append(conn.exit_config_mode())
+        return PushOutput("\n".join(log))
+
+    def save(self, conn: Connection) -> None:
+        self._enable(conn)
+        out: str = conn.send_command("write memory", expect_string=ENABLE_PROMPT, read_timeout=60)
+        if "[OK]" not in out and "OK" not in out:
+            raise DeviceRejected(f"write memory did not confirm: {out.strip()[-200:]}")
+
+    def backup(self, conn: Connection) -> DeviceBackup:
+        text = self.get_running_config(conn)
+        if ("", "archive") not in set(flatten(text)):
+            # The revert timer needs a configuration archive; set one up once, before the backup.
+            conn.send_config_set(["archive", f" path {ARCHIVE_PATH}", " maximum 5"], cmd_verify=False)
+            text = self.get_running_config(conn)
+        out: str = conn.send_command(f"copy running-config {BACKUP_FILE}", expect_string=r"\?|#",
+                                     read_timeout=60)
+        if "?" in out:  # "Destination filename [netmgr-backup]?"
+            out += conn.send_command("\n", expect_string=r"#", read_timeout=60, cmd_verify=False)
+        if find_rejections(out, REJECTIONS):
+            raise DeviceRejected(f"copy running-config {BACKUP_FILE}: {out.strip()}")
+        return DeviceBackup(ref=BACKUP_FILE, text=text)
+
+    def arm_revert(self, conn: Connection, backup: DeviceBackup, seconds: int) -> None:
+        minutes = max(1, -(-int(seconds) // 60))
+        self._enable(conn)
+        out: str = conn.send_command(f"configure terminal revert timer {minutes}", expect_string=ENABLE_PROMPT)
+        rejected = find_rejections(out, REJECTIONS)
+        if conn.check_config_mode():
+            conn.exit_config_mode()
+        if rejected:
+            raise DeviceRejected(f"cannot arm the revert timer: {rejected[0]} (is `archive` configured?)")
+
+    def disarm_revert(self, conn: Connection) -> None:
+        self._enable(conn)
+        self._exec(conn, "configure confirm")
+
+    def rollback(self, conn: Connection, backup: DeviceBackup) -> None:
+        self._enable(conn)
+        self._exec(conn, f"configure replace {backup.ref} force", read_timeout=120)
+        conn.set_base_prompt()
+
+    def verify(self, conn: Connection, expected_lines: Sequence[str]) -> list[str]:
+        return self.missing_lines(self.get_running_config(conn), "\n".join(expected_lines))
+
+    def mask_secrets(self, text: str) -> str:
+        return mask_with(text, _MASK_RULES)

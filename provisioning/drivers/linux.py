@@ -1,0 +1,165 @@
+"""Linux gateways (openNDS/OpenWrt style): the config is a set of files in one directory on the device.
+
+Rendered templates list files (``### file NAME`` then its content). Files ending in ``.sh`` are apply
+scripts (e.g. ``tc`` HTB shaping): they run after they change and again after a rollback, so write
+them idempotently (``tc qdisc replace``). Every shell command is run with ``; echo __RC=$?`` so a
+non-zero exit status counts as a rejected command.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+from collections.abc import Sequence
+
+from netmgr.errors import DeviceRejected
+from provisioning.drivers.base import Connection, DeviceBackup, PushOutput, mask_with
+
+FILE_HEADER = "### file "
+_RC = re.compile(r"__RC=(\d+)")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_MASK_RULES = [
+    (re.compile(r"(?im)^(\s*(?:ro|rw)?community\s+)\S+"), r"\1********"),
+    (re.compile(r"(?im)\b(password|passphrase|secret|wpa_passphrase|key)(\s*[=:]\s*|\s+)(\"[^\"]*\"|\S+)"),
+     r"\1\2********"),
+]
+
+
+def parse_files(text: str) -> dict[str, str]:
+    """``### file NAME`` blocks as {name: content}; content ends with a newline unless empty."""
+    files: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.startswith(FILE_HEADER):
+            name = line[len(FILE_HEADER):].strip()
+            if not _NAME.match(name):
+                raise ValueError(f"bad file name in {line!r}: use letters, digits, '.', '_' or '-'")
+            current = files.setdefault(name, [])
+            continue
+        if current is not None:
+            current.append(line)
+    out: dict[str, str] = {}
+    for name, lines in files.items():
+        while lines and not lines[-1].strip():
+            lines.pop()
+        out[name] = "\n".join(lines) + ("\n" if lines else "")
+    return out
+
+
+def format_files(files: dict[str, str]) -> str:
+    return "".join(f"{FILE_HEADER}{name}\n{files[name]}" for name in sorted(files))
+
+
+class LinuxDriver:
+    """Linux over SSH with netmiko's ``linux`` device type; config lives in ``config_dir`` on the device."""
+
+    platform = "linux"
+    netmiko_device_type = "linux"
+    noise_patterns: Sequence[re.Pattern[str]] = ()
+
+    def __init__(self, config_dir: str = "/etc/netmgr") -> None:
+        self.config_dir = config_dir.rstrip("/") or "/"
+        self.backup_dir = f"{self.config_dir}.netmgr-backup"
+        self.revert_pid = f"{self.config_dir}.netmgr-revert.pid"
+
+    # --- talking to the device -------------------------------------------------------------
+    def _run(self, conn: Connection, command: str) -> tuple[int, str]:
+        # A subshell keeps the login shell's directory, so netmiko's prompt pattern stays valid.
+        # Long lines (base64 file bodies) wrap on the terminal, so the echo cannot be verified.
+        out: str = conn.send_command(f"( {command} ); echo __RC=$?", read_timeout=60, cmd_verify=False)
+        codes = _RC.findall(out)
+        rc = int(codes[-1]) if codes else 255
+        lines = [line for line in out.splitlines() if "__RC=$?" not in line and not _RC.search(line)]
+        return rc, "\n".join(lines).strip()
+
+    def _check(self, conn: Connection, command: str) -> str:
+        rc, out = self._run(conn, command)
+        if rc != 0:
+            raise DeviceRejected(f"`{command.split(';')[0][:80]}` exited with status {rc}: {out}")
+        return out
+
+    def get_running_config(self, conn: Connection) -> str:
+        d = shlex.quote(self.config_dir)
+        listing = (
+            f"if [ -d {d} ]; then cd {d} && for f in *; do [ -f \"$f\" ] || continue; "
+            f"printf '{FILE_HEADER}%s\\n' \"$f\"; cat \"$f\"; "
+            "if [ -n \"$(tail -c1 \"$f\")\" ]; then echo; fi; done; fi"
+        )
+        out = self._check(conn, listing)
+        return format_files(parse_files(out))
+
+    # --- pure config logic -----------------------------------------------------------------
+    def missing_lines(self, running: str, desired: str) -> list[str]:
+        have = parse_files(running)
+        missing: list[str] = []
+        for name, content in parse_files(desired).items():
+            current = have.get(name)
+            if current == content:
+                continue
+            present = set((current or "").splitlines())
+            lines = [line for line in content.splitlines() if line not in present]
+            missing.extend([f"{FILE_HEADER}{name}", *lines] if lines or current is None else [f"{FILE_HEADER}{name}"])
+        return missing
+
+    def commands_for(self, running: str, desired: str) -> list[str]:
+        have = parse_files(running)
+        changed = {n: c for n, c in parse_files(desired).items() if have.get(n) != c}
+        if not changed:
+            return []
+        d = self.config_dir
+        commands = [f"mkdir -p {shlex.quote(d)}"]
+        for name in sorted(changed):
+            payload = base64.b64encode(changed[name].encode("utf-8")).decode("ascii")
+            tmp, final = shlex.quote(f"{d}/.{name}.netmgr-tmp"), shlex.quote(f"{d}/{name}")
+            commands.append(f"printf '%s' {payload} | base64 -d > {tmp} && mv {tmp} {final}")
+        commands += [f"cd {shlex.quote(d)} && sh ./{name}" for name in sorted(changed) if name.endswith(".sh")]
+        return commands
+
+    def preview(self, running: str, desired: str) -> str:
+        return format_files({**parse_files(running), **parse_files(desired)})
+
+    # --- changing the device ---------------------------------------------------------------
+    def push(self, conn: Connection, lines: Sequence[str]) -> PushOutput:
+        log: list[str] = []
+        for line in lines:
+            rc, out = self._run(conn, line)
+            shown = line if len(line) < 120 else line[:100] + "…"
+            log.append(f"$ {shown}\n{out}".rstrip())
+            if rc != 0:
+                reason = out.splitlines()[-1] if out else "no output"
+                return PushOutput("\n".join(log), [f"{shown}: exit status {rc}: {reason}"])
+        return PushOutput("\n".join(log))
+
+    def save(self, conn: Connection) -> None:
+        self._check(conn, "sync")
+
+    def backup(self, conn: Connection) -> DeviceBackup:
+        text = self.get_running_config(conn)
+        d, b = shlex.quote(self.config_dir), shlex.quote(self.backup_dir)
+        self._check(conn, f"rm -rf {b} && mkdir -p {d} && cp -a {d} {b}")
+        return DeviceBackup(ref=self.backup_dir, text=text)
+
+    def _restore_script(self, backup: DeviceBackup) -> str:
+        d, b = shlex.quote(self.config_dir), shlex.quote(backup.ref)
+        return (f"rm -rf {d} && cp -a {b} {d} && cd {d} && "
+                "for s in *.sh; do [ -f \"$s\" ] && sh \"./$s\"; done; true")
+
+    def arm_revert(self, conn: Connection, backup: DeviceBackup, seconds: int) -> None:
+        script = f"sleep {int(seconds)}; {self._restore_script(backup)}; rm -f {shlex.quote(self.revert_pid)}"
+        self._check(conn, f"nohup sh -c {shlex.quote(script)} </dev/null >/dev/null 2>&1 & "
+                          f"echo $! > {shlex.quote(self.revert_pid)}")
+
+    def disarm_revert(self, conn: Connection) -> None:
+        p = shlex.quote(self.revert_pid)
+        self._check(conn, f"if [ -f {p} ]; then kill $(cat {p}) 2>/dev/null; rm -f {p}; fi; true")
+
+    def rollback(self, conn: Connection, backup: DeviceBackup) -> None:
+        self.disarm_revert(conn)
+        self._check(conn, self._restore_script(backup))
+
+    def verify(self, conn: Connection, expected_lines: Sequence[str]) -> list[str]:
+        return self.missing_lines(self.get_running_config(conn), "\n".join(expected_lines))
+
+    def mask_secrets(self, text: str) -> str:
+        return mask_with(text, _MASK_RULES)

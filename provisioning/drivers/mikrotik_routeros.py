@@ -1,0 +1,252 @@
+"""MikroTik RouterOS: config read with ``/export terse``, changed one full-path command at a time.
+
+Templates are written in terse export form (``/ip dns set servers=1.1.1.1``). A device complies when
+every template line has a matching exported line: same menu, same verb, same ``[ find … ]`` selector,
+and at least the template's ``key=value`` pairs. The self-revert is a one-shot ``/system scheduler``
+entry that ``/import``s the pre-push export unless netmgr removes it after reconnecting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from netmgr.errors import DeviceRejected
+from provisioning.drivers.base import Connection, DeviceBackup, PushOutput, find_rejections, mask_with
+
+PROMPT = r"\] >"
+BACKUP_NAME = "netmgr-backup"
+REVERT_NAME = "netmgr-revert"
+REJECTIONS = [
+    re.compile(p)
+    for p in (
+        r"bad command name",
+        r"expected end of command",
+        r"^failure:",
+        r"input does not match",
+        r"no such item",
+        r"syntax error",
+        r"invalid value",
+        r"ambiguous value",
+        r"missing value",
+    )
+]
+_SECRET_KEYS = "|".join(  # names of secret fields, not secrets
+    ("password", "secret", "passphrase", "wpa-pre-shared-key", "wpa2-pre-shared-key", "authentication-password",
+     "encryption-password", "pre-shared-key")
+)
+_MASK_RULES = [
+    (re.compile(rf"\b({_SECRET_KEYS})=(\"[^\"]*\"|\S+)"), r"\1=********"),
+]
+_VERBS = {"add", "set", "remove", "enable", "disable"}
+_FIND = re.compile(r"\[\s*find\b(?P<q>[^\]]*)\]")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One parsed RouterOS command line: ``/ip address add address=… interface=…``."""
+
+    path: str
+    verb: str
+    selector: str
+    params: dict[str, str]
+    text: str
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"')
+    return value
+
+
+_TOKEN = re.compile(r'(?:[^\s"\[\]]|"(?:\\.|[^"\\])*")+|\[|\]')
+
+
+def _tokens(text: str) -> list[str]:
+    """Whitespace-separated words, keeping ``key="a b"`` together."""
+    return _TOKEN.findall(text)
+
+
+def join_continuations(text: str) -> list[str]:
+    """Export lines with ``\\``-continued lines joined, section headers applied, comments dropped."""
+    lines: list[str] = []
+    buf = ""
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        line = raw.rstrip()
+        if line.endswith("\\"):
+            buf += line[:-1].strip() + " " if buf else line[:-1].rstrip() + " "
+            continue
+        line = (buf + line.strip()) if buf else line.strip()
+        buf = ""
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+def parse(text: str) -> list[Command]:
+    """Flatten an export (sectioned or terse) or a template into full-path commands."""
+    section = "/"
+    out: list[Command] = []
+    for line in join_continuations(text):
+        if line.startswith("/"):
+            words = line.split()
+            idx = next((i for i, w in enumerate(words) if w in _VERBS or "=" in w or w.startswith("[")), len(words))
+            path = " ".join(words[:idx])
+            rest = line[len(" ".join(words[:idx])):].strip()
+            if not rest:
+                section = path
+                continue
+        else:
+            path, rest = section, line
+        text = f"{path} {rest}"
+        selector = ""
+        match = _FIND.search(rest)
+        if match:
+            selector = " ".join(sorted(_tokens(match.group("q").strip())))
+            rest = (rest[: match.start()] + rest[match.end():]).strip()
+        tokens = _tokens(rest)
+        verb = tokens[0] if tokens and tokens[0] in _VERBS else ""
+        params: dict[str, str] = {}
+        for token in tokens[1 if verb else 0:]:
+            if "=" in token:
+                key, value = token.split("=", 1)
+                params[key] = _unquote(value)
+            elif not selector:
+                selector = token  # e.g. `set ether1 mtu=1500` or an item number
+        out.append(Command(path=path, verb=verb, selector=selector, params=params, text=text))
+    return out
+
+
+def _satisfied(want: Command, have: list[Command]) -> bool:
+    for cmd in have:
+        if cmd.path != want.path or cmd.verb != want.verb:
+            continue
+        if want.verb == "set" and want.selector and cmd.selector != want.selector:
+            continue
+        if all(cmd.params.get(k) == v for k, v in want.params.items()):
+            return True
+    return False
+
+
+class MikrotikRouterosDriver:
+    """RouterOS v7 over SSH (netmiko ``mikrotik_routeros``)."""
+
+    platform = "mikrotik_routeros"
+    netmiko_device_type = "mikrotik_routeros"
+    noise_patterns: Sequence[re.Pattern[str]] = (
+        re.compile(r"^#.*\bby RouterOS\b"),
+        re.compile(r"^# software id ="),
+        re.compile(r"^#\s*$"),
+    )
+
+    def _send(self, conn: Connection, command: str, read_timeout: float = 30) -> str:
+        out: str = conn.send_command(command, expect_string=PROMPT, read_timeout=read_timeout)
+        return out
+
+    def _check(self, conn: Connection, command: str) -> str:
+        out = self._send(conn, command)
+        rejected = find_rejections(out, REJECTIONS)
+        if rejected:
+            raise DeviceRejected(f"`{command}`: {rejected[0]}")
+        return out
+
+    def get_running_config(self, conn: Connection) -> str:
+        out = self._check(conn, "/export terse show-sensitive")
+        return "\n".join(line.rstrip() for line in out.replace("\r\n", "\n").split("\n")).strip() + "\n"
+
+    def missing_lines(self, running: str, desired: str) -> list[str]:
+        have = parse(running)
+        return [want.text for want in parse(desired) if want.verb and not _satisfied(want, have)]
+
+    def commands_for(self, running: str, desired: str) -> list[str]:
+        have = parse(running)
+        commands: list[str] = []
+        for want in parse(desired):
+            if not want.verb or _satisfied(want, have):
+                continue
+            name = want.params.get("name")
+            exists = name is not None and any(
+                c.path == want.path and c.verb == "add" and c.params.get("name") == name for c in have
+            )
+            if want.verb == "add" and exists:
+                # Re-adding a named item fails ("already have such name"); change it in place instead.
+                pairs = " ".join(f"{k}={_quote(v)}" for k, v in want.params.items() if k != "name")
+                commands.append(f'{want.path} set [ find name={_quote(name or "")} ] {pairs}'.rstrip())
+            else:
+                commands.append(want.text)
+        return commands
+
+    def preview(self, running: str, desired: str) -> str:
+        lines = running.rstrip("\n").split("\n") if running.strip() else []
+        lines += self.commands_for(running, desired)
+        return "\n".join(lines) + "\n"
+
+    def push(self, conn: Connection, lines: Sequence[str]) -> PushOutput:
+        log: list[str] = []
+        for line in lines:
+            out = self._send(conn, line)
+            log.append(f"{line}\n{out}".rstrip())
+            rejected = find_rejections(out, REJECTIONS)
+            if rejected:
+                return PushOutput("\n".join(log), [f"{line}: {rejected[0]}"])
+        if any(line.startswith("/system identity") for line in lines):
+            conn.set_base_prompt()  # the prompt carries the identity
+        return PushOutput("\n".join(log))
+
+    def save(self, conn: Connection) -> None:
+        """RouterOS writes every change to flash as it is made; nothing to do."""
+
+    def backup(self, conn: Connection) -> DeviceBackup:
+        """A binary ``/system backup`` (exact restore) plus an ``.rsc`` export people can read."""
+        text = self.get_running_config(conn)
+        self._check(conn, f"/export show-sensitive file={BACKUP_NAME}")
+        out = self._check(conn, f"/system backup save name={BACKUP_NAME} dont-encrypt=yes")
+        if "saved" not in out.lower():
+            raise DeviceRejected(f"/system backup save did not confirm: {out.strip()[-200:]}")
+        return DeviceBackup(ref=f"{BACKUP_NAME}.backup", text=text)
+
+    def arm_revert(self, conn: Connection, backup: DeviceBackup, seconds: int) -> None:
+        # The backup predates this scheduler entry, so loading it also removes the entry: it fires once.
+        self.disarm_revert(conn)
+        event = f"/system backup load name={backup.ref}"
+        self._check(conn, f'/system scheduler add name={REVERT_NAME} interval={int(seconds)}s on-event="{event}"')
+
+    def disarm_revert(self, conn: Connection) -> None:
+        self._check(conn, f"/system scheduler remove [find name={REVERT_NAME}]")
+
+    def rollback(self, conn: Connection, backup: DeviceBackup) -> None:
+        """Load the binary backup; RouterOS reboots, so this session ends (reconnect to look again)."""
+        from netmiko.exceptions import ReadException
+
+        try:
+            # A one-key question: send a bare CR so no stray LF answers "N" for us, then the key itself.
+            conn.write_channel(f"/system backup load name={backup.ref}\r")
+            out: str = conn.read_until_pattern(r"\[y/N\]|bad command|failure|no such|expected", read_timeout=30)
+            rejected = find_rejections(out, REJECTIONS)
+            if rejected:
+                raise DeviceRejected(f"rollback refused: {rejected[0]}")
+            conn.write_channel("y")
+            conn.read_until_pattern(r"rebooting|restored|\] >", read_timeout=30)
+        except (OSError, EOFError, ReadException):
+            pass  # the device reboots into the backup and drops the session, as expected
+
+    def verify(self, conn: Connection, expected_lines: Sequence[str]) -> list[str]:
+        return self.missing_lines(self.get_running_config(conn), "\n".join(expected_lines))
+
+    def mask_secrets(self, text: str) -> str:
+        text = mask_with(text, _MASK_RULES)
+        out: list[str] = []
+        section = ""
+        for line in text.split("\n"):
+            stripped = line.strip()
+            if stripped.startswith("/"):
+                section = stripped
+            if section.startswith("/snmp community") or stripped.startswith("/snmp community"):
+                line = re.sub(r"\bname=(\"[^\"]*\"|\S+)", "name=********", line)
+            out.append(line)
+        return "\n".join(out)
+
+
+def _quote(value: str) -> str:
+    return f'"{value}"' if re.search(r"[\s;\"]", value) or value == "" else value

@@ -1,0 +1,207 @@
+"""Provisioning jobs as a service: create (validated, audited), resolve targets, run, read results.
+
+Transports (CLI, Celery tasks, later the API) call these; they hold the business rules.
+Targets are a JSON spec: ``{"devices": [...], "sites": [...], "agencies": [...], "roles": [...],
+"tags": [...]}`` — within a key any value matches, across keys all must (e.g. access points at one site).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from netmgr.db import secret_box
+from netmgr.errors import NotFound, ValidationFailed
+from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Site, Tag, Uplink
+from netmgr.models.provisioning import JobPolicy, JobStatus, ResultStatus
+from netmgr.registry import Registry
+from netmgr.security.permissions import Actor, Permission
+from netmgr.services import audit
+from netmgr.services.devices import device_credentials
+from netmgr.settings import Settings
+from provisioning.connections import Connector, target_for
+from provisioning.drivers.base import Driver
+from provisioning.render import find_template
+from provisioning.runner import DeviceWork, JobOutcome, Plan, ProgressCallback, execute_job
+from provisioning.variables import dump_for_storage, load_from_storage, validate_variables
+
+TARGET_KEYS = ("devices", "sites", "agencies", "roles", "tags")
+
+
+class Targets(BaseModel):
+    """Which devices a job configures. Names (or ids) per key; empty keys are ignored."""
+
+    devices: list[str] = Field(default_factory=list)
+    sites: list[str] = Field(default_factory=list)
+    agencies: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, k) for k in TARGET_KEYS)
+
+
+class JobCreate(BaseModel):
+    purpose: str
+    targets: Targets
+    variables: dict[str, Any] = Field(default_factory=dict)
+    template_name: str = ""
+    dry_run: bool = True
+    canary_size: int = Field(default=0, ge=0)
+    failure_threshold: float = Field(default=0.0, ge=0, le=1)
+    policy: JobPolicy = JobPolicy.CONTINUE
+    concurrency: int = Field(default=10, ge=1, le=200)
+    revert_after_s: int = Field(default=300, ge=10, le=3600)
+
+
+def _ids_or_names(column_id: Any, column_name: Any, values: list[str]) -> Any:
+    ids = [int(v) for v in values if v.isdigit()]
+    return or_(column_id.in_(ids), column_name.in_(values))
+
+
+def targets_query(targets: Targets, actor: Actor) -> Select[Device]:
+    stmt = select(Device).join(Site, Device.site_id == Site.id).order_by(Device.name)
+    if actor.agency_scope is not None:
+        stmt = stmt.where(Site.agency_id == actor.agency_scope)
+    if targets.devices:
+        stmt = stmt.where(_ids_or_names(Device.id, Device.name, targets.devices))
+    if targets.sites:
+        stmt = stmt.where(_ids_or_names(Site.id, Site.name, targets.sites))
+    if targets.agencies:
+        agency_ids = select(Agency.id).where(_ids_or_names(Agency.id, Agency.code, targets.agencies))
+        stmt = stmt.where(Site.agency_id.in_(agency_ids))
+    if targets.roles:
+        stmt = stmt.where(Device.role.in_(targets.roles))
+    if targets.tags:
+        stmt = stmt.where(Device.tags.any(Tag.name.in_(targets.tags)))
+    return stmt
+
+
+def resolve_targets(session: Session, actor: Actor, targets: Targets) -> list[Device]:
+    """The devices a spec selects, by name.
+
+    Raises:
+        ValidationFailed: the spec is empty or selects nothing.
+    """
+    if targets.is_empty():
+        raise ValidationFailed("choose target devices: by device, site, agency, role or tag", field="targets")
+    devices = list(session.scalars(targets_query(targets, actor)))
+    if not devices:
+        raise ValidationFailed(f"no device matches the targets {targets.model_dump(exclude_defaults=True)}",
+                               field="targets")
+    return devices
+
+
+def create_job(session: Session, actor: Actor, data: JobCreate) -> ProvisionJob:
+    """Validate variables and targets, then record a pending job with a pending result per device."""
+    actor.require(Permission.NETWORK_CHANGE)
+    variables = validate_variables(data.purpose, data.variables)
+    devices = resolve_targets(session, actor, data.targets)
+    job = ProvisionJob(
+        purpose=data.purpose, template_name=data.template_name, targets=data.targets.model_dump(),
+        variables=dump_for_storage(variables, secret_box(session)), dry_run=data.dry_run,
+        status=JobStatus.PENDING, canary_size=data.canary_size, failure_threshold=data.failure_threshold,
+        policy=data.policy, concurrency=data.concurrency, revert_after_s=data.revert_after_s,
+        created_by=actor.username, approved_by=actor.username if data.dry_run else None,
+    )
+    session.add(job)
+    session.flush()
+    for device in devices:
+        session.add(ProvisionResultRecord(job_id=job.id, device_id=device.id, device_name=device.name,
+                                          status=ResultStatus.PENDING))
+    session.flush()
+    audit.record(session, actor, action="create", entity_type="provision_job", entity_id=job.id,
+                 summary=f"created {'dry-run ' if data.dry_run else ''}provisioning job {job.id} "
+                         f"({data.purpose}) for {len(devices)} device(s)",
+                 after={"purpose": data.purpose, "targets": job.targets, "template": data.template_name})
+    return job
+
+
+def approve_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
+    """Record who allowed a job that changes devices to run."""
+    actor.require(Permission.NETWORK_CHANGE)
+    job = get_job(session, actor, job_id)
+    job.approved_by = actor.username
+    audit.record(session, actor, action="approve", entity_type="provision_job", entity_id=job.id,
+                 summary=f"approved provisioning job {job.id}")
+    return job
+
+
+def get_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
+    actor.require(Permission.INVENTORY_READ)
+    job = session.scalar(select(ProvisionJob).options(selectinload(ProvisionJob.results))
+                         .where(ProvisionJob.id == job_id))
+    if job is None:
+        raise NotFound(f"provisioning job {job_id} does not exist")
+    return job
+
+
+def inventory_context(session: Session, device: Device, settings: Settings | None) -> dict[str, Any]:
+    """What templates may use about a device: itself, its site, agency and uplinks, and netmgr's URLs."""
+    creds = device_credentials(session, device)
+    site, agency = device.site, device.site.agency
+    uplinks = session.scalars(select(Uplink).where(Uplink.device_id == device.id).order_by(Uplink.name))
+    return {
+        "device": {"id": device.id, "name": device.name, "role": str(device.role), "platform": str(device.platform),
+                   "mgmt_address": device.mgmt_address, "model": device.model},
+        "site": {"id": site.id, "name": site.name, "kind": str(site.kind), "address": site.address},
+        "agency": None if agency is None else {"id": agency.id, "code": agency.code, "name": agency.name},
+        "uplinks": [{"name": u.name, "isp_name": u.isp_name, "interface": u.interface_name,
+                     "down_mbps": u.capacity_down_mbps, "up_mbps": u.capacity_up_mbps} for u in uplinks],
+        "netmgr": {"portal_url": settings.portal.base_url if settings else "",
+                   "public_url": settings.public_url if settings else ""},
+        "inventory": {
+            "device_name": device.name, "site_name": site.name, "snmp_community": creds.snmp_community,
+            "radius_secret": creds.radius_secret, "portal_url": settings.portal.base_url if settings else None,
+        },
+    }
+
+
+def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Driver],
+                 settings: Settings | None) -> list[DeviceWork]:
+    """Per device of the job: connection target, driver and plan, or the reason it cannot run."""
+    variables = load_from_storage(job.purpose, job.variables, secret_box(session))
+    work: list[DeviceWork] = []
+    for row in job.results:
+        if row.status != ResultStatus.PENDING:
+            continue
+        device = session.get(Device, row.device_id) if row.device_id is not None else None
+        if device is None:
+            continue
+        target = target_for(session, device, inventory_context(session, device, settings))
+        try:
+            driver = drivers.get(str(device.platform))
+            template = find_template(session, platform=str(device.platform), purpose=job.purpose,
+                                     role=str(device.role), name=job.template_name or None)
+        except (NotFound, ValidationFailed) as exc:
+            work.append(DeviceWork(target, None, None, problem=exc.message))
+            continue
+        plan = Plan(purpose=job.purpose, template=template, variables=variables, revert_after_s=job.revert_after_s)
+        work.append(DeviceWork(target, driver, plan))
+    return work
+
+
+def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, drivers: Registry[Driver],
+            connect: Connector, settings: Settings | None = None, on_progress: ProgressCallback | None = None,
+            jitter_s: float = 1.0, device_id: int | None = None) -> JobOutcome:
+    """Run a pending job to the end and return every device's result (also stored as it happens).
+
+    ``device_id`` runs only that device's pending result (one Celery task per device).
+
+    Raises:
+        NotFound: no such job.
+        ValidationFailed: the job changes devices but nobody approved it.
+    """
+    actor.require(Permission.NETWORK_CHANGE)
+    with factory() as session:
+        job = get_job(session, actor, job_id)
+        if not job.dry_run and not job.approved_by:
+            raise ValidationFailed(f"job {job_id} changes devices and is not approved yet", field="approved_by")
+        work = prepare_work(session, job, drivers=drivers, settings=settings)
+    if device_id is not None:
+        work = [w for w in work if w.target.device_id == device_id]
+    return execute_job(factory, actor, job_id, work, connect=connect, drivers=drivers, on_progress=on_progress,
+                       jitter_s=jitter_s, whole_job=device_id is None)

@@ -1,0 +1,78 @@
+"""Per-device locks in the database, so two jobs (or a job and a backup) never drive one device at once.
+
+A row in ``device_locks`` per held device; inserting it is the atomic step on SQLite and PostgreSQL
+alike. Locks expire, so a worker that died cannot hold a device for ever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from netmgr.errors import Conflict
+from netmgr.models import DeviceLock
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite returns naive datetimes
+
+
+def acquire(factory: sessionmaker[Session], device_id: int, holder: str, *, ttl_s: int = 1800) -> bool:
+    """Take the device's lock for ``holder``; False if someone else holds an unexpired one."""
+    now = _now()
+    with factory() as session:
+        session.add(DeviceLock(device_id=device_id, holder=holder, acquired_at=now,
+                               expires_at=now + timedelta(seconds=ttl_s)))
+        try:
+            session.commit()
+            return True
+        except IntegrityError:
+            session.rollback()
+        current = session.get(DeviceLock, device_id)
+        if current is None or _aware(current.expires_at) < now or current.holder == holder:
+            # Stale lock (or ours): take it over atomically by deleting exactly the row we saw.
+            if current is not None:
+                gone = session.execute(delete(DeviceLock).where(DeviceLock.device_id == device_id,
+                                                                DeviceLock.holder == current.holder,
+                                                                DeviceLock.acquired_at == current.acquired_at))
+                session.commit()
+                if getattr(gone, "rowcount", 0) != 1:
+                    return False
+            return acquire(factory, device_id, holder, ttl_s=ttl_s)
+        return False
+
+
+def holder_of(factory: sessionmaker[Session], device_id: int) -> str | None:
+    with factory() as session:
+        row = session.get(DeviceLock, device_id)
+        return None if row is None or _aware(row.expires_at) < _now() else row.holder
+
+
+def release(factory: sessionmaker[Session], device_id: int, holder: str) -> None:
+    with factory() as session:
+        session.execute(delete(DeviceLock).where(DeviceLock.device_id == device_id, DeviceLock.holder == holder))
+        session.commit()
+
+
+@contextmanager
+def device_lock(factory: sessionmaker[Session], device_id: int, holder: str, *, ttl_s: int = 1800) -> Iterator[None]:
+    """Hold the device for the block.
+
+    Raises:
+        Conflict: another job holds it; the message says which.
+    """
+    if not acquire(factory, device_id, holder, ttl_s=ttl_s):
+        raise Conflict(f"device {device_id} is busy: {holder_of(factory, device_id) or 'another run'} holds it")
+    try:
+        yield
+    finally:
+        release(factory, device_id, holder)

@@ -1,0 +1,97 @@
+"""Celery tasks for provisioning: thin, take IDs, return quietly when the row is gone (queue ``provisioning``).
+
+``provisioning.backup_all`` (scheduled by beat, by name) fans out one ``provisioning.backup_device`` per device.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from sqlalchemy import select
+
+from netmgr.errors import DeviceError, NotFound, ValidationFailed
+from netmgr.models import Device
+from netmgr.models.provisioning import BackupSource
+from netmgr.security.permissions import SYSTEM
+from netmgr.settings import get_settings
+from netmgr.state import AppState
+from provisioning import backups, jobs
+from provisioning.connections import NetmikoConnector
+from provisioning.drivers import default_drivers
+from provisioning.runner import JobOutcome
+
+logger = logging.getLogger(__name__)
+
+
+def _outcome(outcome: JobOutcome) -> dict[str, Any]:
+    return {"job_id": outcome.job_id, "status": outcome.status.value,
+            "results": [{"device_id": r.device_id, "device": r.device_name, "status": r.status.value,
+                         "error": r.error} for r in outcome.results]}
+
+
+@shared_task(name="provisioning.run_job", ignore_result=False)  # type: ignore[untyped-decorator]
+def run_job_task(job_id: int) -> dict[str, Any] | None:
+    """Run a whole job in this worker (its own thread pool keeps ``job.concurrency`` sessions open)."""
+    state = AppState.build(get_settings())
+    try:
+        outcome = jobs.run_job(state.session_factory, SYSTEM, job_id, drivers=default_drivers(),
+                               connect=NetmikoConnector(), settings=state.settings)
+    except NotFound:
+        logger.info("provisioning job %s is gone; nothing to run", job_id)
+        return None
+    except ValidationFailed as exc:
+        return {"job_id": job_id, "status": "refused", "error": exc.message}
+    finally:
+        state.engine.dispose()
+    return _outcome(outcome)
+
+
+@shared_task(name="provisioning.run_device", ignore_result=False)  # type: ignore[untyped-decorator]
+def run_device_task(job_id: int, device_id: int) -> dict[str, Any] | None:
+    """Run one device of a job, for fanning a big job out over many workers."""
+    state = AppState.build(get_settings())
+    try:
+        outcome = jobs.run_job(state.session_factory, SYSTEM, job_id, drivers=default_drivers(),
+                               connect=NetmikoConnector(), settings=state.settings, device_id=device_id)
+    except NotFound:
+        return None
+    except ValidationFailed as exc:
+        return {"job_id": job_id, "status": "refused", "error": exc.message}
+    finally:
+        state.engine.dispose()
+    return _outcome(outcome)
+
+
+@shared_task(name="provisioning.backup_device", ignore_result=False)  # type: ignore[untyped-decorator]
+def backup_device_task(device_id: int, source: str = BackupSource.SCHEDULED.value) -> dict[str, Any] | None:
+    """Back up one device's running config; a device that cannot be reached is reported, not retried."""
+    state = AppState.build(get_settings())
+    try:
+        with state.session_factory() as session:
+            row = backups.take_backup(session, state.session_factory, SYSTEM, device_id, drivers=default_drivers(),
+                                      connect=NetmikoConnector(), source=BackupSource(source))
+            session.commit()
+            return {"device_id": device_id, "backup_id": row.id, "sha256": row.sha256}
+    except NotFound:
+        return None
+    except DeviceError as exc:
+        return {"device_id": device_id, "error": exc.message}
+    finally:
+        state.engine.dispose()
+
+
+@shared_task(name="provisioning.backup_all", bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
+def backup_all_task(self: Any) -> dict[str, int]:
+    """Queue a scheduled backup of every device whose platform has a driver."""
+    state = AppState.build(get_settings())
+    try:
+        known = default_drivers().names()
+        with state.session_factory() as session:
+            ids = list(session.scalars(select(Device.id).where(Device.platform.in_(known)).order_by(Device.id)))
+    finally:
+        state.engine.dispose()
+    for device_id in ids:
+        self.app.send_task("provisioning.backup_device", args=[device_id, BackupSource.SCHEDULED.value])
+    return {"queued": len(ids)}

@@ -1,0 +1,184 @@
+"""Jobs end to end on SQLite and PostgreSQL: targets, canary, policy, progress, backups, drift, audit, locks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from netmgr.errors import ValidationFailed
+from netmgr.models import AuditLog, ConfigBackup, ConfigText, ProvisionJob
+from netmgr.models.enums import DeviceRole, Platform
+from netmgr.models.provisioning import BackupSource, JobPolicy, JobStatus, ResultStatus
+from netmgr.security.permissions import SYSTEM
+from netmgr.settings import Settings
+from provisioning import backups, locks
+from provisioning.connections import NetmikoConnector
+from provisioning.drivers import MikrotikRouterosDriver, default_drivers
+from provisioning.jobs import JobCreate, Targets, approve_job, create_job, get_job, run_job
+from tests import factories
+from tests.simulators.sshsim import SimulatorHandle, SimulatorThread
+
+PASSWORD = "Sim-pass-1"
+HOTSPOT = {"ssid": "Sampit Free WiFi", "vlan_id": 20, "interface": "ether2", "gateway": "10.20.0.1/22",
+           "radius_server": "10.0.0.2", "radius_secret": "rad-s3cret-xyz"}
+
+
+@pytest.fixture
+def fleet() -> Iterator[list[SimulatorHandle]]:
+    """Three RouterOS APs on 127.0.0.11-13 (distinct management addresses, as in the inventory)."""
+    runner = SimulatorThread()
+    try:
+        yield [runner.start("mikrotik_routeros", password=PASSWORD, host=f"127.0.0.{10 + n}",
+                            hostname=f"ap-{n}") for n in (1, 2, 3)]
+    finally:
+        runner.stop()
+
+
+@pytest.fixture
+def aps(session: Session, fleet: list[SimulatorHandle]) -> list[int]:
+    agency = factories.agency(session, code="DISKOMINFO")
+    site = factories.site(session, agency_id=agency.id, name="Taman Kota Sampit")
+    ids = []
+    for n, handle in enumerate(fleet, start=1):
+        device = factories.device(session, site_id=site.id, name=f"ap-taman-{n}", mgmt_address=handle.host,
+                                  ssh_port=handle.port, ssh_username="admin", ssh_password=PASSWORD,
+                                  radius_secret="rad-s3cret-xyz", platform=Platform.MIKROTIK_ROUTEROS,
+                                  role=DeviceRole.ACCESS_POINT, tags=["taman"])
+        ids.append(device.id)
+    return ids
+
+
+def _job(session: Session, **overrides: object) -> int:
+    data = JobCreate.model_validate({"purpose": "hotspot", "targets": {"tags": ["taman"]}, "variables": HOTSPOT,
+                                     "dry_run": False, "concurrency": 3, **overrides})
+    job = create_job(session, SYSTEM, data)
+    if not data.dry_run:
+        approve_job(session, SYSTEM, job.id)
+    session.commit()
+    return job.id
+
+
+def _run(factory: sessionmaker[Session], settings: Settings, job_id: int) -> list[ResultStatus]:
+    outcome = run_job(factory, SYSTEM, job_id, drivers=default_drivers(), connect=NetmikoConnector(),
+                      settings=settings, jitter_s=0.2)
+    return [r.status for r in outcome.results]
+
+
+def _occupy_address(handle: SimulatorHandle) -> None:
+    """Make the device refuse the hotspot's gateway address (it already sits on another port)."""
+    with NetmikoConnector()(_target(handle), "mikrotik_routeros") as conn:
+        assert MikrotikRouterosDriver().push(conn, ["/ip address add address=10.20.0.1/22 interface=ether3"]).ok
+
+
+def _target(handle: SimulatorHandle):  # type: ignore[no-untyped-def]
+    from provisioning.connections import DeviceTarget
+
+    return DeviceTarget(0, "sim", "mikrotik_routeros", handle.host, handle.port, "admin", PASSWORD)
+
+
+def test_dry_run_job_records_a_diff_per_device_and_pushes_nothing(
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int]) -> None:
+    job_id = _job(session, dry_run=True)
+    assert _run(session_factory, settings, job_id) == [ResultStatus.DRY_RUN] * 3
+    with session_factory() as s:
+        job = get_job(s, SYSTEM, job_id)
+        assert job.status == JobStatus.SUCCEEDED and "3 dry_run" in job.summary
+        assert all("+/ip hotspot add name=hs-20" in r.diff for r in job.results)
+        assert all("rad-s3cret-xyz" not in r.diff for r in job.results)
+        assert "rad-s3cret-xyz" not in str(job.variables), "secret variables are stored encrypted"
+        assert s.scalar(select(ConfigBackup.id)) is None
+
+
+def test_one_device_rejects_others_continue_and_rerun_reports_no_change(
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int],
+        fleet: list[SimulatorHandle]) -> None:
+    _occupy_address(fleet[1])
+    job_id = _job(session, policy=JobPolicy.CONTINUE)
+    assert _run(session_factory, settings, job_id) == [ResultStatus.CHANGED, ResultStatus.ROLLED_BACK,
+                                                       ResultStatus.CHANGED]
+    with session_factory() as s:
+        job = get_job(s, SYSTEM, job_id)
+        assert job.status == JobStatus.FAILED
+        failed = job.results[1]
+        assert failed.device_name == "ap-taman-2" and failed.error is not None
+        assert "failure: already have such address" in failed.error and "rolled back" in failed.error
+        assert all(r.finished_at is not None for r in job.results)
+        sources = sorted(str(b.source) for b in s.scalars(select(ConfigBackup)))
+        assert sources.count(BackupSource.POST_PUSH) == 2 and sources.count(BackupSource.PRE_PUSH) == 3
+        texts = " ".join(s.scalars(select(ConfigText.text)))
+        assert "rad-s3cret-xyz" not in texts and "secret=********" in texts
+        audits = list(s.scalars(select(AuditLog.summary).where(AuditLog.entity_type.in_(["device",
+                                                                                          "provision_job"]))))
+        assert any("ap-taman-2 rolled_back" in a for a in audits)
+        assert any(a.startswith(f"provisioning job {job_id} (hotspot)") for a in audits)
+
+    rerun = _job(session, targets={"devices": ["ap-taman-1", "ap-taman-3"]})
+    assert _run(session_factory, settings, rerun) == [ResultStatus.NO_CHANGE] * 2
+
+
+def test_failed_canary_halts_the_job_before_the_other_devices(
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int],
+        fleet: list[SimulatorHandle]) -> None:
+    _occupy_address(fleet[0])
+    job_id = _job(session, canary_size=1, failure_threshold=0.0, policy=JobPolicy.CONTINUE)
+    assert _run(session_factory, settings, job_id) == [ResultStatus.ROLLED_BACK, ResultStatus.SKIPPED,
+                                                       ResultStatus.SKIPPED]
+    with session_factory() as s:
+        job = s.get(ProvisionJob, job_id)
+        assert job is not None and job.status == JobStatus.HALTED and "canary" in job.summary
+
+
+def test_drift_shows_devices_changed_behind_netmgrs_back(
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int],
+        fleet: list[SimulatorHandle]) -> None:
+    job_id = _job(session, targets={"devices": ["ap-taman-1"]})
+    assert _run(session_factory, settings, job_id) == [ResultStatus.CHANGED]
+    drivers, connect = default_drivers(), NetmikoConnector()
+    unchanged = backups.take_backup(session, session_factory, SYSTEM, aps[0], drivers=drivers, connect=connect)
+    session.commit()
+    assert backups.find_drift(session, SYSTEM) == []
+    with connect(_target(fleet[0]), "mikrotik_routeros") as conn:
+        assert MikrotikRouterosDriver().push(conn, ["/ip dns set servers=9.9.9.9"]).ok
+    changed = backups.take_backup(session, session_factory, SYSTEM, aps[0], drivers=drivers, connect=connect,
+                                  source=BackupSource.SCHEDULED)
+    session.commit()
+    drift = backups.find_drift(session, SYSTEM)
+    assert [(d.device_name, d.latest.id) for d in drift] == [("ap-taman-1", changed.id)]
+    assert "+/ip dns set servers=9.9.9.9" in backups.device_diff(session, SYSTEM, aps[0])
+    assert unchanged.sha256 != changed.sha256
+    # the two identical pre/post-push texts are stored once
+    assert session.scalar(select(ConfigText).where(ConfigText.sha256 == unchanged.sha256)) is not None
+
+
+def test_a_locked_device_is_not_configured_twice(
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int]) -> None:
+    assert locks.acquire(session_factory, aps[0], "job:other")
+    assert not locks.acquire(session_factory, aps[0], "job:mine")
+    job_id = _job(session, targets={"devices": ["ap-taman-1"]}, dry_run=True)
+    outcome = run_job(session_factory, SYSTEM, job_id, drivers=default_drivers(), connect=NetmikoConnector(),
+                      jitter_s=0)
+    assert outcome.results[0].failed and "job:other" in (outcome.results[0].error or "")
+    locks.release(session_factory, aps[0], "job:other")
+    assert locks.acquire(session_factory, aps[0], "job:mine")
+
+
+def test_a_job_that_changes_devices_needs_approval(
+        session: Session, session_factory: sessionmaker[Session], aps: list[int]) -> None:
+    job = create_job(session, SYSTEM, JobCreate(purpose="hotspot", targets=Targets(tags=["taman"]),
+                                                variables=HOTSPOT, dry_run=False))
+    session.commit()
+    with pytest.raises(ValidationFailed, match="not approved"):
+        run_job(session_factory, SYSTEM, job.id, drivers=default_drivers(), connect=NetmikoConnector())
+
+
+def test_bad_variables_and_empty_targets_are_refused_before_anything_runs(
+        session: Session, aps: list[int]) -> None:
+    with pytest.raises(ValidationFailed, match="vlan_id"):
+        create_job(session, SYSTEM, JobCreate(purpose="hotspot", targets=Targets(tags=["taman"]),
+                                              variables={**HOTSPOT, "vlan_id": 5000}))
+    with pytest.raises(ValidationFailed, match="no device matches"):
+        create_job(session, SYSTEM, JobCreate(purpose="hotspot", targets=Targets(sites=["Nowhere"]),
+                                              variables=HOTSPOT))
