@@ -27,7 +27,34 @@ API_ROUTE_MODULES = [
     "users",
     "audit",
     "inventory_io",
+    "monitoring",
+    "reports",
+    "plans",
 ]
+
+# Routers of the capability packages as "module:attribute", included when their module exists. They carry
+# their own prefixes (e.g. /api/v1/aaa for FreeRADIUS, /portal for citizens); the core never imports them.
+CAPABILITY_ROUTERS = [
+    "captive_portal.api:router",
+    "captive_portal.pages:router",
+    "captive_portal.admin_pages:router",
+    "provisioning.api:router",
+    "provisioning.pages:router",
+]
+
+
+def _capability_routers() -> list[APIRouter]:
+    routers: list[APIRouter] = []
+    for spec in CAPABILITY_ROUTERS:
+        module_name, _, attribute = spec.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # capability not built yet
+            raise
+        routers.append(getattr(module, attribute))
+    return routers
 
 
 def _api_router() -> APIRouter:
@@ -71,6 +98,8 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(_api_router())
+    for capability_router in _capability_routers():
+        app.include_router(capability_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -53,6 +53,18 @@ class PeriodicTask:
 PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     PeriodicTask("check-availability", "collectors.check_availability", "collectors.tasks",
                  lambda s: float(s.celery.availability_interval_s)),
+    PeriodicTask("evaluate-alerts", "collectors.evaluate_alerts", "collectors.tasks",
+                 lambda s: float(s.alerts.evaluate_interval_s)),
+    PeriodicTask("schedule-polls", "collectors.schedule_polls", "collectors.tasks",
+                 lambda s: float(s.snmp.poll_interval_s)),
+    PeriodicTask("rollup-traffic", "collectors.rollup_traffic", "collectors.tasks",
+                 lambda s: float(s.snmp.rollup_interval_s)),
+    PeriodicTask("close-stale-hotspot-sessions", "captive_portal.close_stale_sessions", "captive_portal.tasks",
+                 lambda s: float(s.radius.interim_interval_s)),
+    PeriodicTask("enforce-hotspot-quotas", "captive_portal.enforce_quotas", "captive_portal.tasks",
+                 lambda s: 60.0),
+    PeriodicTask("purge-expired-portal-data", "captive_portal.purge_expired_data", "captive_portal.tasks",
+                 lambda s: 86400.0),
 )
 
 

@@ -73,22 +73,128 @@ class SnmpSettings(BaseModel):
     retries: int = 1
     poll_interval_s: int = 60
     max_in_flight: int = 500
+    poll_deadline_s: float = 25.0
+    """Hard limit on one device's poll; a device that takes longer is abandoned for this cycle."""
+    poll_batch_size: int = 50
+    """Devices per ``collectors.poll_batch`` task: the shards beat hands to the workers."""
+    rollup_interval_s: int = 300
+    """How often beat schedules ``collectors.rollup_traffic`` (hourly and daily usage in the database)."""
+    report_timezone: str = "Asia/Jakarta"
+    """Daily usage rollups cut days at midnight in this zone (WIB; WITA/WIT regencies set theirs)."""
+    keep_5m_days: int = 3
+    """5-minute usage rows of ordinary interfaces are kept this long (enough to recompute late days)."""
+    keep_5m_billing_days: int = 400
+    """5-minute rows of uplink interfaces and queues (monthly 95th percentile billing) are kept this long."""
 
 
 class RadiusSettings(BaseModel):
+    """RADIUS AAA for the hotspots: FreeRADIUS (rest module) in front, netmgr's /api/v1/aaa behind it."""
+
     coa_port: int = 3799
     interim_interval_s: int = 300
+    aaa_token: SecretStr = SecretStr("")
+    """Shared secret FreeRADIUS sends (HTTP Basic password) to the AAA endpoints; empty refuses every call."""
+    aaa_allowed_networks: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    """Client addresses allowed to call the AAA endpoints (FreeRADIUS runs beside netmgr by default)."""
+    aaa_url: str = ""
+    """Base URL FreeRADIUS uses to reach netmgr; empty means ``public_url``."""
+    auth_port: int = 1812
+    acct_port: int = 1813
+    listen_address: str = "127.0.0.1"
+    timezone: str = "Asia/Jakarta"
+    """Daily quotas reset at midnight in this zone (WIB; Asia/Makassar for WITA, Asia/Jayapura for WIT)."""
+    stale_after_intervals: float = 2.5
+    """A session with no accounting for this many interim intervals is closed."""
+    max_failures_per_mac: int = 10
+    max_failures_per_ip: int = 30
+    failure_window_s: int = 900
+    coa_timeout_s: float = 2.0
+    coa_retries: int = 2
+    login_attempt_retention_days: int = 7
 
 
 class PortalSettings(BaseModel):
+    """The citizens' captive portal (``captive_portal.pages``): limits, retention and the SMS sender."""
+
     base_url: str = "http://127.0.0.1:8000/portal"
     retention_days: int = 90
+    """UU PDP: consent records, subscribers and sessions older than this are purged."""
+    sms_sender: str = "console"
+    """Which ``SmsSender`` delivers OTP codes; ``console`` logs them (development only)."""
+    otp_ttl_s: int = 300
+    otp_max_per_phone_per_hour: int = 3
+    max_failed_attempts: int = 5
+    """Wrong voucher codes or OTPs per device (MAC) and per IP in ``lockout_s`` before a pause."""
+    lockout_s: int = 300
+    grant_ttl_s: int = 300
+    """How long the one-time RADIUS credentials handed to the gateway stay valid."""
 
 
 class DemoSettings(BaseModel):
     """``netmgr demo``: where the SNMP recordings come from (default: ``../shared/snmprec`` beside the repo)."""
 
     snmprec_dir: Path | None = None
+
+
+class NotifySettings(BaseModel):
+    """Where alert notifications go: e-mail (SMTP) and a Telegram bot. Messages are in Bahasa Indonesia."""
+
+    email_enabled: bool = False
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_s: float = 10.0
+    email_from: str = "netmgr@localhost"
+    email_recipients: list[str] = Field(default_factory=list)
+    telegram_enabled: bool = False
+    telegram_bot_token: SecretStr = SecretStr("")
+    telegram_chat_ids: list[str] = Field(default_factory=list)
+    telegram_api_url: str = "https://api.telegram.org"
+    """The Bot API base URL; point it at a relay where the site has no direct internet."""
+    telegram_timeout_s: float = 10.0
+    timezone: str = "Asia/Jakarta"
+    """Times in messages are local: WIB (Asia/Jakarta), WITA (Asia/Makassar) or WIT (Asia/Jayapura)."""
+
+
+class AlertSettings(BaseModel):
+    """Alert rules evaluated by ``collectors.evaluate_alerts``: hold-downs, flap damping and thresholds."""
+
+    evaluate_interval_s: int = 60
+    hold_down_s: int = 90
+    """A device or site must stay down this long before its alert opens."""
+    clear_hold_s: int = 120
+    """…and stay up this long before the alert resolves."""
+    flap_window_s: int = 1800
+    flap_threshold: int = 4
+    """This many changes of state inside the window make the subject ``flapping`` (one alert, no more noise)."""
+    flap_clear_s: int = 900
+    """A flapping subject must hold one state this long to count as stable again."""
+    uplink_saturation_percent: float = 90.0
+    uplink_saturation_minutes: int = 10
+    interface_errors_window_minutes: int = 15
+    interface_errors_min: int = 100
+    """Errors (in + out) in the window that raise an alert, if they also rose from the window before."""
+
+
+class FinanceSettings(BaseModel):
+    """Bandwidth finance reports: contract reminders timed for the budget cycle, monthly statements by e-mail."""
+
+    rka_due_month: int = Field(default=7, ge=1, le=12)
+    """Month the next year's budget proposals (RKA) are due; contracts ending next year are flagged before it."""
+    reminder_lead_days: int = 60
+    """Remind this many days before the RKA is due (and before any contract ends)."""
+    statement_recipients: list[str] = Field(default_factory=list)
+    """Finance staff who get every agency's monthly statement; each agency also gets its own (contact e-mail)."""
+    statement_day: int = Field(default=3, ge=1, le=28)
+    """Day of the month the previous month's statements are sent."""
+    downgrade_below_percent: float = 40.0
+    """Recommend a smaller uplink when its monthly 95th percentile stays under this share of capacity."""
+    idle_cir_below_percent: float = 20.0
+    """An office whose 95th percentile uses less than this share of its CIR gives CIR to offices at their ceiling."""
+    saturated_above_percent: float = 90.0
+    """An uplink whose 95th percentile reaches this share of capacity is flagged as saturated at peak."""
 
 
 class Settings(BaseSettings):
@@ -120,6 +226,9 @@ class Settings(BaseSettings):
     radius: RadiusSettings = Field(default_factory=RadiusSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    finance: FinanceSettings = Field(default_factory=FinanceSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -2,6 +2,19 @@
 
 from netmgr.models.auth import ApiToken, AuditLog, User
 from netmgr.models.base import Base
+from netmgr.models.hotspot import (
+    AccessGrant,
+    ConsentRecord,
+    Hotspot,
+    HotspotPolicy,
+    HotspotSession,
+    LoginAttempt,
+    OtpChallenge,
+    Subscriber,
+    SubscriberDevice,
+    Voucher,
+    VoucherBatch,
+)
 from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, device_tags
 from netmgr.models.monitoring import DeviceEvent
 from netmgr.models.provisioning import (
@@ -15,6 +28,17 @@ from netmgr.models.provisioning import (
 )
 
 __all__ = [
+    "AccessGrant",
+    "ConsentRecord",
+    "Hotspot",
+    "HotspotPolicy",
+    "HotspotSession",
+    "LoginAttempt",
+    "OtpChallenge",
+    "Subscriber",
+    "SubscriberDevice",
+    "Voucher",
+    "VoucherBatch",
     "Agency",
     "ApiToken",
     "AuditLog",

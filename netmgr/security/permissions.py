@@ -23,6 +23,11 @@ class Permission(StrEnum):
     NETWORK_CHANGE = "network.change"
     PORTAL_MANAGE = "portal.manage"
     TOKENS_OWN = "tokens.own"
+    ALERTS_ACK = "alerts.ack"
+    FINANCE_MANAGE = "finance.manage"
+    """Close report months and set the yearly internet budget (pagu)."""
+    BANDWIDTH_REQUEST = "bandwidth.request"
+    """Ask for more or less bandwidth (agency viewers: for their own office only)."""
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -36,10 +41,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.NETWORK_CHANGE,
             Permission.PORTAL_MANAGE,
             Permission.TOKENS_OWN,
+            Permission.ALERTS_ACK,
+            Permission.BANDWIDTH_REQUEST,
         }
     ),
-    Role.FINANCE: frozenset({Permission.INVENTORY_READ, Permission.REPORTS_READ, Permission.TOKENS_OWN}),
-    Role.AGENCY_VIEWER: frozenset({Permission.INVENTORY_READ, Permission.REPORTS_READ, Permission.TOKENS_OWN}),
+    Role.FINANCE: frozenset({Permission.INVENTORY_READ, Permission.REPORTS_READ, Permission.TOKENS_OWN,
+                             Permission.FINANCE_MANAGE}),
+    Role.AGENCY_VIEWER: frozenset({Permission.INVENTORY_READ, Permission.REPORTS_READ, Permission.TOKENS_OWN,
+                                   Permission.BANDWIDTH_REQUEST}),
 }
 
 

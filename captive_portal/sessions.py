@@ -1,0 +1,501 @@
+"""Hotspot sessions: RADIUS accounting keeps them current, quotas end them, silence closes them.
+
+Data flows Accounting-Request (via FreeRADIUS rest → ``captive_portal.aaa.accounting``) → ``apply_accounting``
+→ the ``hotspot_sessions`` row and usage points for the metrics store → a ``DisconnectOrder`` when the
+session used up its allowance (sent by ``captive_portal.coa``). ``close_stale_sessions`` and
+``enforce_quotas`` run from Celery beat as the safety net. No transport imports here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from captive_portal.policies import (
+    Allowance,
+    PolicyLimits,
+    Refusal,
+    RefusalCode,
+    Usage,
+    day_start,
+    exhausted,
+    grant_for,
+)
+from netmgr.db import secret_box
+from netmgr.metrics import MetricsStore, Point
+from netmgr.models import (
+    AccessGrant,
+    ConsentRecord,
+    Device,
+    Hotspot,
+    HotspotPolicy,
+    HotspotSession,
+    LoginAttempt,
+    OtpChallenge,
+    Site,
+    Subscriber,
+    Voucher,
+    VoucherBatch,
+)
+from netmgr.models.hotspot import LoginMethod, SessionStatus
+
+log = logging.getLogger(__name__)
+
+DISCONNECT_RETRY_S = 60
+"""A session still open this long after a Disconnect-Request gets another one."""
+
+
+class AcctStatus(StrEnum):
+    """Acct-Status-Type names as rlm_rest sends them."""
+
+    START = "Start"
+    INTERIM = "Interim-Update"
+    STOP = "Stop"
+    ACCOUNTING_ON = "Accounting-On"
+    ACCOUNTING_OFF = "Accounting-Off"
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything netmgr stores is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Nas:
+    """The gateway an accounting or access request came from, and the hotspot it serves."""
+
+    device_id: int
+    name: str
+    address: str
+    hotspot_id: int | None
+    hotspot_name: str
+    site_name: str
+    dialect: str
+    coa_port: int | None
+    enabled: bool
+    default_policy_id: int | None
+
+
+def find_nas(session: Session, *, nas_ip: str | None, nas_identifier: str | None,
+             called_station: str | None = None) -> Nas | None:
+    """The inventory device behind NAS-IP-Address (or NAS-Identifier = device name) and its hotspot."""
+    device: Device | None = None
+    if nas_ip:
+        device = session.scalar(select(Device).where(Device.mgmt_address == nas_ip))
+    if device is None and nas_identifier:
+        device = session.scalar(select(Device).where(Device.name == nas_identifier))
+    if device is None:
+        return None
+    hotspots = list(session.scalars(select(Hotspot).where(Hotspot.gateway_device_id == device.id)
+                                    .order_by(Hotspot.id)))
+    hotspot = hotspots[0] if hotspots else None
+    if len(hotspots) > 1 and called_station:
+        # A gateway serving several SSIDs names the one in Called-Station-Id ("mac:ssid" or the server name).
+        for candidate in hotspots:
+            if candidate.ssid and candidate.ssid in called_station or candidate.slug in called_station:
+                hotspot = candidate
+                break
+    site_name = ""
+    if hotspot is not None:
+        site = session.get(Site, hotspot.site_id)
+        site_name = site.name if site else ""
+    return Nas(
+        device_id=device.id, name=device.name, address=device.mgmt_address,
+        hotspot_id=hotspot.id if hotspot else None, hotspot_name=hotspot.name if hotspot else "",
+        site_name=site_name, dialect=str(hotspot.nas_dialect) if hotspot else "mikrotik",
+        coa_port=hotspot.coa_port if hotspot else None, enabled=hotspot.enabled if hotspot else False,
+        default_policy_id=hotspot.default_policy_id if hotspot else None,
+    )
+
+
+# --- usage -------------------------------------------------------------------------------------------------
+
+
+def _usage(session: Session, *where: object) -> Usage:
+    row = session.execute(
+        select(func.coalesce(func.sum(HotspotSession.session_time_s), 0),
+               func.coalesce(func.sum(HotspotSession.input_octets + HotspotSession.output_octets), 0))
+        .where(*where)  # type: ignore[arg-type]
+    ).one()
+    return Usage(time_s=int(row[0]), octets=int(row[1]))
+
+
+def device_usage_since(session: Session, mac: str, since: datetime, *, exclude_id: int | None = None) -> Usage:
+    """Time and octets of every session of ``mac`` that started since ``since`` (all hotspots)."""
+    if not mac:
+        return Usage()
+    where = [HotspotSession.mac == mac, HotspotSession.started_at >= since]
+    if exclude_id is not None:
+        where.append(HotspotSession.id != exclude_id)
+    return _usage(session, *where)
+
+
+def person_usage_since(session: Session, subscriber_id: int | None, since: datetime, *,
+                       exclude_id: int | None = None) -> Usage:
+    """Time and octets of every session of one person (voucher or phone) that started since ``since``."""
+    if subscriber_id is None:
+        return Usage()
+    where = [HotspotSession.subscriber_id == subscriber_id, HotspotSession.started_at >= since]
+    if exclude_id is not None:
+        where.append(HotspotSession.id != exclude_id)
+    return _usage(session, *where)
+
+
+def active_devices_of_voucher(session: Session, voucher_id: int, *, other_than_mac: str) -> int:
+    return session.scalar(
+        select(func.count(func.distinct(HotspotSession.mac))).where(
+            HotspotSession.voucher_id == voucher_id, HotspotSession.status == SessionStatus.ACTIVE,
+            HotspotSession.mac != other_than_mac)
+    ) or 0
+
+
+# --- accounting --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountingRecord:
+    """One Accounting-Request, validated (octets already joined with their gigawords)."""
+
+    status: AcctStatus
+    acct_session_id: str
+    username: str = ""
+    mac: str = ""
+    ip: str = ""
+    input_octets: int = 0
+    output_octets: int = 0
+    session_time_s: int = 0
+    terminate_cause: str = ""
+    interim_interval_s: int | None = None
+
+
+@dataclass(frozen=True)
+class DisconnectOrder:
+    """Everything ``captive_portal.coa`` needs to ask the NAS to end one session (RFC 5176)."""
+
+    session_id: int
+    nas_address: str
+    coa_port: int
+    secret: str = field(repr=False)
+    acct_session_id: str
+    username: str
+    mac: str
+    ip: str
+    reason: str
+
+
+@dataclass
+class AccountingOutcome:
+    session_id: int | None = None
+    closed_sessions: int = 0
+    disconnect: DisconnectOrder | None = None
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Who a RADIUS User-Name belongs to: a voucher or a portal grant, with its person and policy."""
+
+    subscriber_id: int | None
+    voucher_id: int | None
+    policy_id: int | None
+
+
+def credential_of(session: Session, username: str) -> Credential:
+    """The voucher or grant behind ``username``; all None for a name netmgr never issued."""
+    if not username:
+        return Credential(None, None, None)
+    row = session.execute(
+        select(Voucher.id, Voucher.subscriber_id, VoucherBatch.policy_id)
+        .join(VoucherBatch, Voucher.batch_id == VoucherBatch.id)
+        .where(Voucher.code == username.upper())
+    ).first()
+    if row is not None:
+        return Credential(subscriber_id=row[1], voucher_id=row[0], policy_id=row[2])
+    grant = session.execute(select(AccessGrant.subscriber_id, AccessGrant.policy_id)
+                            .where(AccessGrant.username == username)).first()
+    if grant is not None:
+        return Credential(subscriber_id=grant[0], voucher_id=None, policy_id=grant[1])
+    return Credential(None, None, None)
+
+
+def _allowance_at_start(session: Session, row: HotspotSession, *, now: datetime, timezone: str) -> None:
+    """Fix what this session may use: what was left of its quotas when it started."""
+    if row.policy_id is None:
+        return
+    policy = session.get(HotspotPolicy, row.policy_id)
+    if policy is None:
+        return
+    since = day_start(now, timezone)
+    valid_for = None
+    if row.voucher_id is not None:
+        voucher = session.get(Voucher, row.voucher_id)
+        if voucher is not None and voucher.expires_at is not None:
+            valid_for = int((as_utc(voucher.expires_at) - now).total_seconds())
+    grant = grant_for(
+        PolicyLimits.of(policy),
+        device_today=device_usage_since(session, row.mac, since, exclude_id=row.id),
+        person_today=person_usage_since(session, row.subscriber_id, since, exclude_id=row.id),
+        valid_for_s=valid_for,
+    )
+    if isinstance(grant, Allowance):
+        row.allowance_bytes = grant.data_bytes
+        row.allowance_time_s = grant.session_timeout_s
+    else:  # already used up: allow nothing more, so the first interim disconnects it
+        row.allowance_bytes = 0
+        row.allowance_time_s = 0
+    row.interim_interval_s = policy.interim_interval_s
+
+
+def subscriber_for(session: Session, identity: str, kind: LoginMethod, now: datetime) -> Subscriber:
+    """The person with ``identity`` (``voucher:<code>``, ``phone:<hash>``), created on first sight."""
+    row = session.scalar(select(Subscriber).where(Subscriber.identity == identity))
+    if row is None:
+        row = Subscriber(identity=identity, kind=kind, created_at=now, last_seen_at=now)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _new_session(session: Session, nas: Nas, rec: AccountingRecord, now: datetime, timezone: str,
+                 default_interim_s: int) -> HotspotSession:
+    cred = credential_of(session, rec.username)
+    if cred.voucher_id is not None and cred.subscriber_id is None:
+        # Accounting can arrive for a voucher whose login netmgr did not see (FreeRADIUS restarted mid-way):
+        # the voucher is still one person for the quotas.
+        voucher = session.get(Voucher, cred.voucher_id)
+        if voucher is not None:
+            voucher.subscriber_id = subscriber_for(session, f"voucher:{voucher.code}", LoginMethod.VOUCHER, now).id
+            cred = Credential(voucher.subscriber_id, voucher.id, cred.policy_id)
+    started = now - timedelta(seconds=rec.session_time_s) if rec.status != AcctStatus.START else now
+    row = HotspotSession(
+        hotspot_id=nas.hotspot_id, nas_device_id=nas.device_id, acct_session_id=rec.acct_session_id,
+        username=rec.username, mac=rec.mac, ip=rec.ip, subscriber_id=cred.subscriber_id,
+        voucher_id=cred.voucher_id, policy_id=cred.policy_id or nas.default_policy_id,
+        status=SessionStatus.ACTIVE, started_at=started, last_update_at=now,
+        interim_interval_s=rec.interim_interval_s or default_interim_s,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # The same Start arrived twice at once (NAS retransmit through two FreeRADIUS threads).
+        existing = session.scalar(select(HotspotSession).where(
+            HotspotSession.nas_device_id == nas.device_id, HotspotSession.acct_session_id == rec.acct_session_id))
+        if existing is None:
+            raise
+        return existing
+    _allowance_at_start(session, row, now=now, timezone=timezone)
+    return row
+
+
+def _usage_points(nas: Nas, row: HotspotSession, d_in: int, d_out: int, now: datetime,
+                  event: str) -> list[Point]:
+    # Many sessions report at once with the same tags, and one session may report twice in a second: the
+    # microsecond of the update plus the row id in the last digits keeps every point apart (InfluxDB would
+    # otherwise overwrite one with the other), while a replayed write still lands on the same point.
+    time_ns = int(now.timestamp() * 1_000_000) * 1000 + row.id % 1000
+    tags = {"hotspot": nas.hotspot_name or nas.name, "site": nas.site_name, "nas": nas.name}
+    return [
+        Point("hotspot_session", tags, {
+            "session": row.acct_session_id, "event": event, "input_octets": d_in, "output_octets": d_out,
+            "input_total": row.input_octets, "output_total": row.output_octets,
+            "session_time_s": row.session_time_s,
+        }, time_ns),
+        Point("hotspot_usage", tags, {"input_octets": d_in, "output_octets": d_out}, time_ns),
+    ]
+
+
+def apply_accounting(session: Session, nas: Nas, rec: AccountingRecord, *, store: MetricsStore | None,
+                     now: datetime, timezone: str = "Asia/Jakarta", default_interim_s: int = 300,
+                     default_coa_port: int = 3799) -> AccountingOutcome:
+    """Bring the session named by ``rec`` up to date; close the NAS's sessions on Accounting-On/Off.
+
+    Returns what happened, with a ``DisconnectOrder`` when the session has used up its allowance.
+    """
+    if rec.status in (AcctStatus.ACCOUNTING_ON, AcctStatus.ACCOUNTING_OFF):
+        closed = close_nas_sessions(session, nas.device_id, now=now, reason="nas_reboot")
+        log.info("%s from %s closed %d open session(s)", rec.status.value, nas.name, closed)
+        return AccountingOutcome(closed_sessions=closed)
+    row = session.scalar(select(HotspotSession).where(
+        HotspotSession.nas_device_id == nas.device_id, HotspotSession.acct_session_id == rec.acct_session_id))
+    if row is None:
+        row = _new_session(session, nas, rec, now, timezone, default_interim_s)
+    # Counters are cumulative per session; a retransmitted or reordered packet must not make them go back.
+    d_in = max(0, rec.input_octets - row.input_octets)
+    d_out = max(0, rec.output_octets - row.output_octets)
+    row.input_octets = max(row.input_octets, rec.input_octets)
+    row.output_octets = max(row.output_octets, rec.output_octets)
+    row.session_time_s = max(row.session_time_s, rec.session_time_s)
+    row.last_update_at = now
+    if rec.ip:
+        row.ip = rec.ip
+    if rec.interim_interval_s:
+        row.interim_interval_s = rec.interim_interval_s
+    outcome = AccountingOutcome(session_id=row.id)
+    if rec.status == AcctStatus.STOP:
+        if row.status == SessionStatus.ACTIVE:
+            row.status = SessionStatus.CLOSED
+            row.stopped_at = now
+            row.terminate_cause = rec.terminate_cause[:40]
+            row.close_reason = "stop"
+    elif row.status == SessionStatus.ACTIVE:
+        outcome.disconnect = _disconnect_if_exhausted(session, nas, row, now=now, default_coa_port=default_coa_port)
+    session.flush()
+    if store is not None and (d_in or d_out or rec.status != AcctStatus.INTERIM):
+        store.write(_usage_points(nas, row, d_in, d_out, now, rec.status.value))
+    return outcome
+
+
+def _due_for_disconnect(row: HotspotSession, now: datetime) -> bool:
+    if row.disconnect_requested_at is None:
+        return True
+    return now - as_utc(row.disconnect_requested_at) >= timedelta(seconds=DISCONNECT_RETRY_S)
+
+
+def _disconnect_if_exhausted(session: Session, nas: Nas, row: HotspotSession, *, now: datetime,
+                             default_coa_port: int) -> DisconnectOrder | None:
+    reason = exhausted(allowance_bytes=row.allowance_bytes, allowance_time_s=row.allowance_time_s,
+                       used=Usage(row.session_time_s, row.total_octets))
+    if reason is None or not _due_for_disconnect(row, now):
+        return None
+    return disconnect_order(session, row, reason=reason.value, now=now, nas_address=nas.address,
+                            coa_port=nas.coa_port or default_coa_port)
+
+
+def disconnect_order(session: Session, row: HotspotSession, *, reason: str, now: datetime,
+                     nas_address: str | None = None, coa_port: int) -> DisconnectOrder | None:
+    """Mark ``row`` as being disconnected and say how; None when its NAS has no RADIUS secret."""
+    device = session.get(Device, row.nas_device_id)
+    if device is None or device.radius_secret_encrypted is None:
+        log.warning("cannot disconnect session %s: NAS %s has no RADIUS secret", row.acct_session_id,
+                    device.name if device else row.nas_device_id)
+        return None
+    row.disconnect_requested_at = now
+    row.disconnect_result = "pending"
+    return DisconnectOrder(
+        session_id=row.id, nas_address=nas_address or device.mgmt_address, coa_port=coa_port,
+        secret=secret_box(session).decrypt(device.radius_secret_encrypted), acct_session_id=row.acct_session_id,
+        username=row.username, mac=row.mac, ip=row.ip, reason=reason,
+    )
+
+
+def record_disconnect_result(session: Session, session_id: int, *, acked: bool, detail: str) -> None:
+    """Store the NAS's answer to a Disconnect-Request (the session closes on the NAS's Stop, not here)."""
+    row = session.get(HotspotSession, session_id)
+    if row is None:
+        return
+    row.disconnect_result = ("ack" if acked else f"nak {detail}".strip())[:40]
+
+
+def close_nas_sessions(session: Session, nas_device_id: int, *, now: datetime, reason: str) -> int:
+    """Close every open session of one NAS (it rebooted: Accounting-On/Off). Returns how many."""
+    result = session.execute(
+        update(HotspotSession)
+        .where(HotspotSession.nas_device_id == nas_device_id, HotspotSession.status == SessionStatus.ACTIVE)
+        .values(status=SessionStatus.CLOSED, stopped_at=now, close_reason=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def close_stale_sessions(session: Session, *, now: datetime, factor: float = 2.5,
+                         min_interval_s: int = 60) -> list[int]:
+    """Close sessions that missed their interim updates for ``factor`` × their interval; returns their ids."""
+    horizon = now - timedelta(seconds=factor * min_interval_s)
+    candidates = session.scalars(select(HotspotSession).where(
+        HotspotSession.status == SessionStatus.ACTIVE, HotspotSession.last_update_at < horizon))
+    closed: list[int] = []
+    for row in candidates:
+        silence = now - as_utc(row.last_update_at)
+        if silence >= timedelta(seconds=factor * max(row.interim_interval_s, min_interval_s)):
+            row.status = SessionStatus.CLOSED
+            row.stopped_at = as_utc(row.last_update_at)
+            row.close_reason = "stale"
+            closed.append(row.id)
+    session.flush()
+    return closed
+
+
+def enforce_quotas(session: Session, *, now: datetime, timezone: str, default_coa_port: int) -> list[DisconnectOrder]:
+    """Check every open session against its person's and device's daily totals (across all their sessions).
+
+    The accounting path checks one session against what it was allowed at its start; this catches a person
+    on several devices at once, and any session whose Disconnect-Request went unanswered.
+    """
+    since = day_start(now, timezone)
+    rows = list(session.scalars(select(HotspotSession).where(HotspotSession.status == SessionStatus.ACTIVE)))
+    if not rows:
+        return []
+    policies = {p.id: PolicyLimits.of(p) for p in session.scalars(select(HotspotPolicy))}
+    per_mac: dict[str, Usage] = {}
+    per_person: dict[int, Usage] = {}
+    orders: list[DisconnectOrder] = []
+    for row in rows:
+        limits = policies.get(row.policy_id) if row.policy_id is not None else None
+        reason = exhausted(allowance_bytes=row.allowance_bytes, allowance_time_s=row.allowance_time_s,
+                           used=Usage(row.session_time_s, row.total_octets))
+        if reason is None and limits is not None:
+            if row.mac not in per_mac:
+                per_mac[row.mac] = device_usage_since(session, row.mac, since)
+            if row.subscriber_id is not None and row.subscriber_id not in per_person:
+                per_person[row.subscriber_id] = person_usage_since(session, row.subscriber_id, since)
+            person = per_person.get(row.subscriber_id, Usage()) if row.subscriber_id is not None else Usage()
+            verdict = grant_for(limits, device_today=per_mac[row.mac], person_today=person)
+            reason = verdict.code if isinstance(verdict, Refusal) else None
+        if reason is None or not _due_for_disconnect(row, now):
+            continue
+        hotspot = session.get(Hotspot, row.hotspot_id) if row.hotspot_id is not None else None
+        order = disconnect_order(session, row, reason=str(reason), now=now,
+                                 coa_port=(hotspot.coa_port if hotspot and hotspot.coa_port else default_coa_port))
+        if order is not None:
+            orders.append(order)
+    session.flush()
+    return orders
+
+
+def purge_expired_data(session: Session, *, now: datetime, session_retention_days: int,
+                       attempt_retention_days: int) -> dict[str, int]:
+    """Delete personal data past its retention (UU PDP): old sessions, login attempts, OTPs, grants, consent."""
+    counts: dict[str, int] = {}
+
+    def _delete(name: str, stmt: object) -> None:
+        counts[name] = int(session.execute(stmt).rowcount)  # type: ignore[call-overload]
+
+    session_horizon = now - timedelta(days=session_retention_days)
+    _delete("sessions", delete(HotspotSession).where(HotspotSession.status == SessionStatus.CLOSED,
+                                                     HotspotSession.last_update_at < session_horizon))
+    _delete("login_attempts", delete(LoginAttempt).where(
+        LoginAttempt.at < now - timedelta(days=attempt_retention_days)))
+    _delete("otp_challenges", delete(OtpChallenge).where(OtpChallenge.expires_at < now - timedelta(days=1)))
+    _delete("grants", delete(AccessGrant).where(AccessGrant.expires_at < now - timedelta(days=1)))
+    _delete("consent_records", delete(ConsentRecord).where(ConsentRecord.erase_after < now))
+    _delete("subscribers", delete(Subscriber).where(Subscriber.erase_after < now))
+    return counts
+
+
+def count_failures(session: Session, *, mac: str, ip: str, since: datetime) -> tuple[int, int]:
+    """Failed logins since ``since`` from this MAC and from this IP."""
+    by_mac = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.mac == mac, LoginAttempt.at >= since, LoginAttempt.success.is_(False))) if mac else 0
+    by_ip = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.success.is_(False))) if ip else 0
+    return int(by_mac or 0), int(by_ip or 0)
+
+
+def record_attempt(session: Session, *, hotspot_id: int | None, username: str, mac: str, ip: str,
+                   success: bool, reason: RefusalCode | str = "", now: datetime) -> None:
+    session.add(LoginAttempt(at=now, hotspot_id=hotspot_id, username=username[:64], mac=mac, ip=ip,
+                             success=success, reason=str(reason)[:200]))
+
+
+def open_sessions(session: Session, *, hotspot_id: int | None = None) -> Sequence[HotspotSession]:
+    stmt = select(HotspotSession).where(HotspotSession.status == SessionStatus.ACTIVE)
+    if hotspot_id is not None:
+        stmt = stmt.where(HotspotSession.hotspot_id == hotspot_id)
+    return list(session.scalars(stmt.order_by(HotspotSession.started_at)))

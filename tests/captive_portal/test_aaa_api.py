@@ -1,0 +1,181 @@
+"""The AAA endpoints as FreeRADIUS's rest module calls them: the token, the loopback rule, strict input,
+brute-force limits, and ``Auth-Type rest`` (the password checked by netmgr)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy.orm import Session
+
+from netmgr.app import create_app
+from netmgr.metrics import DisabledMetricsStore
+from netmgr.settings import Settings
+from netmgr.state import AppState
+from tests.captive_portal.hotspot_data import Seeded, add_voucher, seed_hotspot
+
+TOKEN = "api-test-aaa-token"
+BASIC = {"Authorization": "Basic " + base64.b64encode(f"freeradius:{TOKEN}".encode()).decode()}
+
+
+def _aaa_settings(settings: Settings, **radius: object) -> Settings:
+    return settings.model_copy(update={"radius": settings.radius.model_copy(
+        update={"aaa_token": SecretStr(TOKEN), "max_failures_per_mac": 3, **radius})})
+
+
+@pytest.fixture
+def aaa_client(settings: Settings) -> Iterator[TestClient]:
+    cfg = _aaa_settings(settings)
+    state = AppState.build(cfg)
+    app = create_app(cfg, state=state)
+    app.state.aaa_metrics = DisabledMetricsStore()
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:
+        yield client
+    state.engine.dispose()
+
+
+@pytest.fixture
+def seeded(aaa_client: TestClient) -> Seeded:
+    state: AppState = aaa_client.app.state.netmgr  # type: ignore[attr-defined]
+    with state.session_factory() as s:
+        seeded = seed_hotspot(s)
+        add_voucher(s, seeded.batch, "API00001")
+        return seeded
+
+
+def _request(user: str, password: str | None = None, mac: str = "46-12-1F-20-79-D7", **extra: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "User-Name": {"type": "string", "value": [user]},
+        "NAS-IP-Address": {"type": "ipaddr", "value": ["127.0.0.1"]},
+        "Calling-Station-Id": {"type": "string", "value": [mac]},
+        "Framed-IP-Address": {"type": "ipaddr", "value": ["192.168.201.10"]},
+    }
+    if password is not None:
+        body["User-Password"] = {"type": "string", "value": [password]}
+    for key, value in extra.items():
+        body[key] = {"type": "string", "value": [value]}
+    return body
+
+
+def test_without_the_token_the_endpoints_refuse(aaa_client: TestClient, seeded: Seeded) -> None:
+    assert aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001")).status_code == 401
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"freeradius:nope").decode()}
+    assert aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001"), headers=wrong).status_code == 401
+
+
+def test_token_in_basic_auth_or_header_is_accepted(aaa_client: TestClient, seeded: Seeded) -> None:
+    by_basic = aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001"), headers=BASIC)
+    by_header = aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001"),
+                                headers={"X-Netmgr-AAA-Token": TOKEN})
+
+    assert by_basic.status_code == by_header.status_code == 200
+    assert by_basic.json()["control:Cleartext-Password"] == "API00001"
+    assert by_basic.json()["reply:Mikrotik-Rate-Limit"] == "2000k/5000k"
+
+
+def test_callers_outside_the_allowed_networks_are_refused(settings: Settings) -> None:
+    cfg = _aaa_settings(settings)  # default: loopback only
+    state = AppState.build(cfg)
+    with TestClient(create_app(cfg, state=state), client=("192.0.2.10", 50000)) as client:
+        response = client.post("/api/v1/aaa/authorize", json=_request("X"), headers=BASIC)
+    state.engine.dispose()
+
+    assert response.status_code == 403
+
+
+def test_aaa_is_off_until_a_token_is_configured(settings: Settings, app_state: AppState) -> None:
+    with TestClient(create_app(settings, state=app_state), client=("127.0.0.1", 50000)) as client:
+        response = client.post("/api/v1/aaa/accounting", json={}, headers=BASIC)
+
+    assert response.status_code == 403
+    assert "NETMGR_RADIUS__AAA_TOKEN" in response.text
+
+
+@pytest.mark.parametrize("mac", ["46-12-1F-20-79", "zz:12:1f:20:79:d7", "46:12:1f:20:79:d7; rm -rf", "4612.1f20"])
+def test_malformed_mac_is_rejected_with_a_reason(aaa_client: TestClient, seeded: Seeded, mac: str) -> None:
+    response = aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001", mac=mac), headers=BASIC)
+
+    assert response.status_code == 401
+    assert response.json() == {"reply:Reply-Message": "Permintaan tidak valid"}
+
+
+def test_malformed_ip_is_rejected(aaa_client: TestClient, seeded: Seeded) -> None:
+    body = _request("API00001")
+    body["Framed-IP-Address"]["value"] = ["192.168.1.300"]
+
+    assert aaa_client.post("/api/v1/aaa/authorize", json=body, headers=BASIC).status_code == 401
+
+
+@pytest.mark.parametrize("mac", ["46:12:1f:20:79:d7", "4612.1f20.79d7", "46121F2079D7"])
+def test_every_common_mac_form_is_accepted(aaa_client: TestClient, seeded: Seeded, mac: str) -> None:
+    assert aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001", mac=mac),
+                           headers=BASIC).status_code == 200
+
+
+def test_repeated_failures_from_one_mac_lock_it_out_even_for_a_valid_code(aaa_client: TestClient,
+                                                                         seeded: Seeded) -> None:
+    for n in range(3):
+        response = aaa_client.post("/api/v1/aaa/authorize", json=_request(f"GUESS{n:03d}"), headers=BASIC)
+        assert response.status_code == 401
+
+    locked = aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001"), headers=BASIC)
+    other_device = aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001", mac="AA-BB-CC-00-00-01"),
+                                   headers=BASIC)
+
+    assert locked.status_code == 401
+    assert locked.json() == {"reply:Reply-Message": "Terlalu banyak percobaan gagal, coba lagi nanti"}
+    assert other_device.status_code == 200
+
+
+def test_authenticate_checks_the_password_itself(aaa_client: TestClient, seeded: Seeded) -> None:
+    good = aaa_client.post("/api/v1/aaa/authenticate", json=_request("API00001", "API00001"), headers=BASIC)
+    bad = aaa_client.post("/api/v1/aaa/authenticate", json=_request("API00001", "wrong"), headers=BASIC)
+
+    assert good.status_code == 200 and "control:Cleartext-Password" not in good.json()
+    assert good.json()["reply:Session-Timeout"] == 3600
+    assert bad.status_code == 401
+    assert bad.json() == {"reply:Reply-Message": "Kode voucher atau kata sandi salah"}
+
+
+def test_unknown_nas_is_refused(aaa_client: TestClient, seeded: Seeded) -> None:
+    body = _request("API00001")
+    body["NAS-IP-Address"]["value"] = ["10.99.99.99"]
+
+    response = aaa_client.post("/api/v1/aaa/authorize", json=body, headers=BASIC)
+
+    assert response.status_code == 401
+    assert response.json() == {"reply:Reply-Message": "Gateway ini tidak terdaftar"}
+
+
+def test_portal_grant_logs_in_only_from_its_device(aaa_client: TestClient, seeded: Seeded) -> None:
+    from datetime import UTC, datetime
+
+    from captive_portal import aaa
+    from netmgr.models.hotspot import LoginMethod
+
+    state: AppState = aaa_client.app.state.netmgr  # type: ignore[attr-defined]
+    with state.session_factory() as s:
+        subscriber = _subscriber(s)
+        user, password = aaa.issue_grant(s, hotspot_id=seeded.hotspot.id, subscriber_id=subscriber,
+                                         policy_id=seeded.policy.id, method=LoginMethod.PHONE_OTP,
+                                         mac="46:12:1F:20:79:D7", now=datetime.now(UTC))
+        s.commit()
+
+    mine = aaa_client.post("/api/v1/aaa/authorize", json=_request(user), headers=BASIC)
+    other = aaa_client.post("/api/v1/aaa/authorize", json=_request(user, mac="AA-BB-CC-00-00-02"), headers=BASIC)
+
+    assert mine.status_code == 200 and mine.json()["control:Cleartext-Password"] == password
+    assert other.json() == {"reply:Reply-Message": "Login ini dibuat untuk perangkat lain"}
+
+
+def _subscriber(s: Session) -> int:
+    from datetime import UTC, datetime
+
+    from captive_portal.sessions import subscriber_for
+    from netmgr.models.hotspot import LoginMethod
+
+    return subscriber_for(s, "phone:abc123", LoginMethod.PHONE_OTP, datetime.now(UTC)).id
