@@ -13,6 +13,7 @@ from typing import TypeVar
 import typer
 from rich.table import Table
 
+from collectors.collector_cli import register_collector, show_rates
 from collectors.discovery import DiscoveryResult, InterfaceCounters, apply_discovery, discover, read_counters
 from collectors.snmp import codecs
 from collectors.snmp.client import MultiVersionClient, target_for_device
@@ -118,6 +119,7 @@ def poll_command(device: str = typer.Argument(..., help="inventory name of the d
         raise fail(exc) from exc
     console.print(f"[bold]{device}[/] ({target.address}) uptime {uptime if uptime is not None else '?'} s")
     console.print(_counter_table(counters))
+    show_rates(device)
 
 
 def _counter_table(counters: list[InterfaceCounters]) -> Table:
@@ -136,3 +138,4 @@ def register(app: typer.Typer) -> None:
     app.command("discover")(discover_command)
     app.command("discover-device")(discover_device_command)
     app.command("poll")(poll_command)
+    register_collector(app)

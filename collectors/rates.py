@@ -149,8 +149,13 @@ def counter_rate(previous: CounterSample | None, current: CounterSample, *, spee
     elif current.width == 32:
         octets = current.value + COUNTER32_MODULO - previous.value  # Counter32 wrapped once
     else:
-        return NoRate(NoRateReason.DISCONTINUITY,
-                      f"64-bit counter went back from {previous.value} to {current.value}")
+        # A Counter64 that went back is a reset, unless the wrapped delta is traffic the link could
+        # really have carried (a counter that started near 2**64, as some agents' do after a reset).
+        wrapped = current.value + COUNTER64_MODULO - previous.value
+        if not speed_bps or wrapped * 8 > speed_bps * interval_s * tolerance:
+            return NoRate(NoRateReason.DISCONTINUITY,
+                          f"64-bit counter went back from {previous.value} to {current.value}")
+        octets = wrapped
 
     if speed_bps and octets * 8 > speed_bps * interval_s * tolerance:
         return NoRate(NoRateReason.IMPOSSIBLE,

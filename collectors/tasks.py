@@ -6,12 +6,21 @@ Beat sends ``collectors.check_availability`` by name (see netmgr.jobs.PERIODIC_T
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from celery import shared_task
+from celery.signals import worker_ready
 
+from collectors.alerts import evaluate_alerts
 from collectors.availability import DEFAULT_TRIES, DeviceCheck, check_availability
+from collectors.notify import build_notifiers
+from collectors.rollups import prune_5m, rollup_pending
+from collectors.scheduler import BatchResult, poll_batch, pollable_device_ids, shard
 from collectors.snmp.client import MultiVersionClient
+from netmgr.jobs import POLL_QUEUE
+from netmgr.metrics import MetricsStore, make_metrics_store
 from netmgr.settings import get_settings
 from netmgr.state import AppState
 
@@ -36,3 +45,106 @@ def check_availability_task(tries: int = DEFAULT_TRIES) -> dict[str, Any]:
         "changed": [{"device_id": r.device_id, "name": r.name, "status": r.status.value, "error": r.error}
                     for r in results if r.changed],
     }
+
+
+# --- polling and rollups (beat: collectors.schedule_polls → collectors.poll_batch per shard) ---------------------
+
+_worker: dict[str, Any] = {}
+"""Per-process resources, built on the first task (never at import): the AppState and the MetricsStore."""
+
+
+def _resources() -> tuple[AppState, MetricsStore]:
+    if "state" not in _worker:
+        state = AppState.build(get_settings())
+        _worker["state"] = state
+        _worker["store"] = make_metrics_store(state.settings)
+    return _worker["state"], _worker["store"]
+
+
+@shared_task(name="collectors.schedule_polls", bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
+def schedule_polls_task(self: Any) -> dict[str, int]:
+    """Split the SNMP devices into shards and send one ``collectors.poll_batch`` per shard.
+
+    Each batch expires after one poll interval: when workers fall behind, stale polls are dropped rather
+    than piling up (the next poll's rate covers the gap, so no traffic is lost).
+    """
+    state, _ = _resources()
+    snmp = state.settings.snmp
+    with state.session_factory() as session:
+        ids = pollable_device_ids(session)
+    batches = shard(ids, snmp.poll_batch_size)
+    for batch in batches:
+        self.app.send_task("collectors.poll_batch", args=[batch], expires=float(snmp.poll_interval_s))
+    return {"devices": len(ids), "batches": len(batches)}
+
+
+async def _poll(state: AppState, store: MetricsStore, device_ids: list[int]) -> BatchResult:
+    async with MultiVersionClient(max_in_flight=state.settings.snmp.max_in_flight) as snmp:
+        return await poll_batch(device_ids, session_factory=state.session_factory, snmp=snmp, store=store,
+                                settings=state.settings.snmp)
+
+
+FIRST_FOLLOW_UP_S = 10
+"""Devices polled for the first time are polled again this soon, so their rates (two samples) show at once."""
+
+
+@shared_task(name="collectors.poll_batch", bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
+def poll_batch_task(self: Any, device_ids: list[int]) -> dict[str, Any]:
+    """Poll these devices once (leased, each under the poll deadline) and store points, usage and state."""
+    state, store = _resources()
+    result = asyncio.run(_poll(state, store, [int(i) for i in device_ids]))
+    first = [p.device_id for p in result.polls if p.first]
+    if first:
+        self.app.send_task("collectors.poll_batch", args=[first], countdown=FIRST_FOLLOW_UP_S,
+                           expires=float(state.settings.snmp.poll_interval_s))
+    return {"devices": len(result.polls), "points": result.points, "seconds": round(result.duration_s, 3),
+            **{status: result.count(status) for status in ("ok", "failed", "timeout", "busy", "skipped")}}
+
+
+@shared_task(name="collectors.rollup_traffic", ignore_result=False)  # type: ignore[untyped-decorator]
+def rollup_traffic_task() -> dict[str, int]:
+    """Recompute hourly and daily usage for the hours polls touched; prune expired 5-minute rows."""
+    state, _ = _resources()
+    snmp = state.settings.snmp
+    tz = ZoneInfo(snmp.report_timezone)
+    with state.session_factory() as session:
+        result = rollup_pending(session, tz=tz)
+        pruned = prune_5m(session, today=datetime.now(tz).date(), keep_days=snmp.keep_5m_days,
+                          keep_billing_days=snmp.keep_5m_billing_days)
+    return {"hours": result.hours, "days": result.days, "hourly_rows": result.hourly_rows,
+            "daily_rows": result.daily_rows, "pruned": pruned}
+
+
+@shared_task(name="collectors.evaluate_alerts", ignore_result=False)  # type: ignore[untyped-decorator]
+def evaluate_alerts_task() -> dict[str, Any]:
+    """Run every alert rule once, open/resolve alerts and send notifications; returns what changed."""
+    settings = get_settings()
+    state = AppState.build(settings)
+    store = make_metrics_store(settings)
+    try:
+        result = evaluate_alerts(state.session_factory, store=store, notifiers=build_notifiers(settings.notify),
+                                 settings=settings)
+    finally:
+        store.close()
+        state.engine.dispose()
+    return {
+        "evaluated": result.evaluated,
+        "opened": [{"alert_id": c.alert_id, "kind": c.kind.value, "text": c.message.text} for c in result.opened],
+        "resolved": [{"alert_id": c.alert_id, "kind": c.kind.value} for c in result.resolved],
+        "sent": result.sent,
+        "failed": result.failed,
+        "suppressed": result.suppressed,
+        "metrics_error": result.metrics_error,
+    }
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _poll_when_ready(sender: Any = None, **_: Any) -> None:
+    """Poll as soon as a worker starts instead of one poll interval later (beat's first tick)."""
+    app = getattr(sender, "app", None)
+    if app is None:
+        return
+    consuming = getattr(app.amqp.queues, "consume_from", None)
+    if consuming and POLL_QUEUE not in consuming:
+        return  # this worker does other work (-Q default …); a poll worker will start the polls
+    app.send_task("collectors.schedule_polls")

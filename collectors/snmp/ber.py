@@ -38,15 +38,51 @@ class BerError(ValueError):
     """A datagram is not a well-formed SNMPv2c Response; the message says what was wrong and where."""
 
 
+RawVarBind = tuple[bytes, int, Value]
+"""A varbind as decoded off the wire: (the OID's BER content bytes, value tag, value).
+
+Arcs are self-delimiting in BER, so "OID a is under b" is ``a.startswith(b)`` on the bytes, and
+``oid_after`` orders two OIDs without making dotted strings. (Plain byte order is not OID order:
+arc 5639 is ``ac 07`` and 16385 is ``81 80 01``.)
+"""
+
+
+def oid_after(new: bytes, old: bytes, start: int = 0) -> bool:
+    """True when OID ``new`` sorts strictly after ``old`` (BER content bytes).
+
+    ``start``: a byte offset both are known to agree up to (e.g. the walked column's length).
+    """
+    n = min(len(new), len(old))
+    i = start
+    while i < n and new[i] == old[i]:
+        i += 1
+    if i == n:
+        return len(new) > len(old)  # one is a prefix of the other: the longer OID comes later
+    # The arcs differ at byte i. They start at the same place (the bytes before i are equal); the one
+    # with more bytes is the larger number, and at equal length the differing byte decides.
+    a, b = i, i
+    while new[a] & 0x80:
+        a += 1
+    while old[b] & 0x80:
+        b += 1
+    if a != b:
+        return a > b
+    return new[i] > old[i]
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A decoded Response PDU."""
+    """A decoded Response PDU. ``raw`` keeps OIDs as bytes; ``varbinds`` gives them as dotted strings."""
 
     request_id: int
     error_status: int
     error_index: int
-    varbinds: list[VarBind]
+    raw: list[RawVarBind]
     community: bytes = b""
+
+    @property
+    def varbinds(self) -> list[VarBind]:
+        return [VarBind(oid_text(oid), tag, value) for oid, tag, value in self.raw]
 
     @property
     def error_name(self) -> str:
@@ -76,6 +112,12 @@ def _integer(value: int) -> bytes:
 @lru_cache(maxsize=65536)
 def encode_oid(oid: str) -> bytes:
     """The BER OBJECT IDENTIFIER for a dotted OID (``"1.3.6.1.2.1.1.3.0"``), cached: pollers reuse OIDs."""
+    return _tlv(0x06, oid_bytes(oid))
+
+
+@lru_cache(maxsize=65536)
+def oid_bytes(oid: str) -> bytes:
+    """The BER content bytes of a dotted OID (no tag or length), the form ``RawVarBind`` carries."""
     try:
         arcs = [int(a) for a in oid.strip(".").split(".")]
     except ValueError:
@@ -90,24 +132,30 @@ def encode_oid(oid: str) -> bytes:
             chunk.append(0x80 | (arc & 0x7F))
             arc >>= 7
         out += bytes(reversed(chunk))
-    return _tlv(0x06, bytes(out))
+    return bytes(out)
 
 
-def _message(community: bytes, pdu_tag: int, request_id: int, a: int, b: int, oids: list[str]) -> bytes:
-    varbinds = b"".join(_tlv(TAG_SEQUENCE, encode_oid(oid) + _NULL_VALUE) for oid in oids)
+def _message(community: bytes, pdu_tag: int, request_id: int, a: int, b: int, oids: list[bytes]) -> bytes:
+    varbinds = b"".join([_tlv(TAG_SEQUENCE, _tlv(0x06, oid) + _NULL_VALUE) for oid in oids])
     pdu = _tlv(pdu_tag, _integer(request_id) + _integer(a) + _integer(b) + _tlv(TAG_SEQUENCE, varbinds))
     return _tlv(TAG_SEQUENCE, _integer(VERSION_V2C) + _tlv(0x04, community) + pdu)
 
 
 def encode_get(request_id: int, community: bytes, oids: list[str]) -> bytes:
     """An SNMPv2c GetRequest message."""
-    return _message(community, PDU_GET, request_id, 0, 0, oids)
+    return _message(community, PDU_GET, request_id, 0, 0, [oid_bytes(oid) for oid in oids])
 
 
 def encode_getbulk(request_id: int, community: bytes, oids: list[str], *, non_repeaters: int = 0,
                    max_repetitions: int = 25) -> bytes:
     """An SNMPv2c GetBulkRequest message."""
-    return _message(community, PDU_GETBULK, request_id, non_repeaters, max_repetitions, oids)
+    return _message(community, PDU_GETBULK, request_id, non_repeaters, max_repetitions,
+                    [oid_bytes(oid) for oid in oids])
+
+
+def encode_getbulk_raw(request_id: int, community: bytes, oids: list[bytes], *, max_repetitions: int) -> bytes:
+    """A GetBulkRequest (no non-repeaters) for OIDs given as BER content bytes: a walk's cursors as received."""
+    return _message(community, PDU_GETBULK, request_id, 0, max_repetitions, oids)
 
 
 # --- decoding -----------------------------------------------------------------------------------------------
@@ -116,7 +164,12 @@ _oid_cache: dict[bytes, str] = {}
 _OID_CACHE_MAX = 200_000
 
 
-def _decode_oid(body: bytes) -> str:
+def oid_text(body: bytes) -> str:
+    """The dotted form of an OID's BER content bytes (cached: the same OIDs come back on every poll).
+
+    Raises:
+        BerError: the bytes are not a valid OBJECT IDENTIFIER.
+    """
     cached = _oid_cache.get(body)
     if cached is not None:
         return cached
@@ -169,32 +222,38 @@ def _expect_int(buf: bytes, i: int, end: int, what: str) -> tuple[int, int]:
     return int.from_bytes(buf[start:stop], "big", signed=True), stop
 
 
-def _decode_value(tag: int, body: bytes, oid: str) -> Value:
+def _decode_value(tag: int, body: bytes, oid: bytes) -> Value:
+    """The value of one varbind; ``oid`` (content bytes) only names the varbind in error messages."""
     if tag == 0x04 or tag == 0x44:
         return body
     if tag == 0x02:
         if not body or len(body) > 9:
-            raise BerError(f"{oid}: INTEGER of {len(body)} bytes")
+            raise BerError(f"{_name(oid)}: INTEGER of {len(body)} bytes")
         return int.from_bytes(body, "big", signed=True)
-    if tag in _UNSIGNED_MAX:
+    limit = _UNSIGNED_MAX.get(tag)
+    if limit is not None:
         if not body or len(body) > 9:
-            raise BerError(f"{oid}: {SnmpType(tag).name} of {len(body)} bytes")
+            raise BerError(f"{_name(oid)}: {SnmpType(tag).name} of {len(body)} bytes")
         # Unsigned on purpose: some agents drop the leading 0x00 on values >= 2**31; net-snmp reads them the same.
         value = int.from_bytes(body, "big")
-        if value > _UNSIGNED_MAX[tag]:
-            raise BerError(f"{oid}: {SnmpType(tag).name} value {value} out of range")
+        if value > limit:
+            raise BerError(f"{_name(oid)}: {SnmpType(tag).name} value {value} out of range")
         return value
     if tag == 0x06:
-        return _decode_oid(body)
+        return oid_text(body)
     if tag == 0x40:
         if len(body) != 4:
-            raise BerError(f"{oid}: IpAddress of {len(body)} bytes")
+            raise BerError(f"{_name(oid)}: IpAddress of {len(body)} bytes")
         return f"{body[0]}.{body[1]}.{body[2]}.{body[3]}"
     if tag == 0x05 or tag >= 0x80:
         if tag > 0x82 or body:
-            raise BerError(f"{oid}: bad value tag 0x{tag:02x} with {len(body)} bytes")
+            raise BerError(f"{_name(oid)}: bad value tag 0x{tag:02x} with {len(body)} bytes")
         return None
-    raise BerError(f"{oid}: unknown value tag 0x{tag:02x}")
+    raise BerError(f"{_name(oid)}: unknown value tag 0x{tag:02x}")
+
+
+def _name(oid: bytes) -> str:
+    return oid_text(oid) if oid else "?"
 
 
 def decode_response(buf: bytes) -> Response:
@@ -225,21 +284,59 @@ def decode_response(buf: bytes) -> Response:
     tag, i, vbl_end = _header(buf, i, pdu_end, "varbind list")
     if tag != TAG_SEQUENCE:
         raise BerError(f"varbind list: expected SEQUENCE, got tag 0x{tag:02x}")
-    varbinds: list[VarBind] = []
-    append = varbinds.append
-    while i < vbl_end:
-        tag, i, vb_end = _header(buf, i, vbl_end, f"varbind {len(varbinds) + 1}")
-        if tag != TAG_SEQUENCE:
-            raise BerError(f"varbind {len(varbinds) + 1}: expected SEQUENCE, got tag 0x{tag:02x}")
-        tag, ostart, i = _header(buf, i, vb_end, f"varbind {len(varbinds) + 1} name")
-        if tag != 0x06:
-            raise BerError(f"varbind {len(varbinds) + 1} name: expected OBJECT IDENTIFIER, got tag 0x{tag:02x}")
-        oid = _decode_oid(buf[ostart:i])
-        tag, vstart, i = _header(buf, i, vb_end, f"value of {oid}")
-        if i != vb_end:
-            raise BerError(f"varbind {oid}: {vb_end - i} extra bytes")
-        append(VarBind(oid, tag, _decode_value(tag, buf[vstart:i], oid)))
-    return Response(request_id, error_status, error_index, varbinds, community)
+    return Response(request_id, error_status, error_index, _decode_varbinds(buf, i, vbl_end), community)
+
+
+def _decode_varbinds(buf: bytes, i: int, end: int) -> list[RawVarBind]:
+    """The varbind list between ``i`` and ``end``. The hot loop of every poll: a varbind whose lengths
+    all fit in one byte (nearly all of them) is parsed inline; anything else goes through ``_header``."""
+    out: list[RawVarBind] = []
+    append = out.append
+    decode_value = _decode_value
+    unsigned = _UNSIGNED_MAX
+    from_bytes = int.from_bytes
+    while i < end:
+        # SEQUENCE { name OBJECT IDENTIFIER, value }, short-form lengths: 30 L 06 L <oid> T L <value>
+        if i + 4 <= end and buf[i] == TAG_SEQUENCE and buf[i + 1] < 0x80 and buf[i + 2] == 0x06 \
+                and buf[i + 3] < 0x80:
+            vb_end = i + 2 + buf[i + 1]
+            ostart = i + 4
+            oend = ostart + buf[i + 3]
+            if vb_end <= end and oend + 2 <= vb_end and buf[oend + 1] < 0x80 and oend + 2 + buf[oend + 1] == vb_end:
+                oid = buf[ostart:oend]
+                if not oid or oid[-1] & 0x80:
+                    raise BerError(f"varbind {len(out) + 1} name: OBJECT IDENTIFIER "
+                                   f"{'empty' if not oid else 'ends inside an arc'}")
+                tag = buf[oend]
+                size = vb_end - oend - 2
+                if tag in unsigned and 0 < size <= 9:  # counters and gauges: most of a poll
+                    value = from_bytes(buf[oend + 2:vb_end], "big")
+                    if value <= unsigned[tag]:
+                        append((oid, tag, value))
+                        i = vb_end
+                        continue
+                append((oid, tag, decode_value(tag, buf[oend + 2:vb_end], oid)))
+                i = vb_end
+                continue
+        i = _decode_varbind_slow(buf, i, end, out)
+    return out
+
+
+def _decode_varbind_slow(buf: bytes, i: int, end: int, out: list[RawVarBind]) -> int:
+    n = len(out) + 1
+    tag, i, vb_end = _header(buf, i, end, f"varbind {n}")
+    if tag != TAG_SEQUENCE:
+        raise BerError(f"varbind {n}: expected SEQUENCE, got tag 0x{tag:02x}")
+    tag, ostart, i = _header(buf, i, vb_end, f"varbind {n} name")
+    if tag != 0x06:
+        raise BerError(f"varbind {n} name: expected OBJECT IDENTIFIER, got tag 0x{tag:02x}")
+    oid = buf[ostart:i]
+    name = oid_text(oid)
+    tag, vstart, i = _header(buf, i, vb_end, f"value of {name}")
+    if i != vb_end:
+        raise BerError(f"varbind {name}: {vb_end - i} extra bytes")
+    out.append((oid, tag, _decode_value(tag, buf[vstart:i], oid)))
+    return i
 
 
 def peek_request_id(buf: bytes) -> int | None:

@@ -5,6 +5,7 @@ Also builds an ``SnmpTarget`` from an inventory device and its decrypted credent
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 
 from collectors.snmp.types import SnmpTarget, VarBind
@@ -49,6 +50,12 @@ class MultiVersionClient:
         if target.version == SnmpVersion.V3:
             return await self.v3.bulk_walk(target, root_oid, max_repetitions)
         return await self.v2c.bulk_walk(target, root_oid, max_repetitions)
+
+    async def bulk_walk_columns(self, target: SnmpTarget, columns: Sequence[str],
+                                max_repetitions: int = 50) -> list[list[VarBind]]:
+        if target.version == SnmpVersion.V3:
+            return await self.v3.bulk_walk_columns(target, columns, max_repetitions)
+        return await self.v2c.bulk_walk_columns(target, columns, max_repetitions)
 
 
 def target_for_device(device: Device, credentials: DeviceCredentials, settings: SnmpSettings) -> SnmpTarget:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import NamedTuple, Protocol
@@ -84,4 +85,14 @@ class SnmpClient(Protocol):
 
     async def bulk_walk(self, target: SnmpTarget, root_oid: str, max_repetitions: int = 50) -> list[VarBind]:
         """Every VarBind under ``root_oid`` in OID order (empty when the subtree does not exist)."""
+        ...
+
+    async def bulk_walk_columns(self, target: SnmpTarget, columns: Sequence[str],
+                                max_repetitions: int = 50) -> list[list[VarBind]]:
+        """``bulk_walk`` of each of ``columns`` (e.g. a table's columns), fetched together where the client can.
+
+        The result has one list per column, in the order given, each exactly what ``bulk_walk`` of that
+        column returns; columns may have different lengths. ``max_repetitions`` is best set to one more
+        than the expected row count, so one request sees every column to its end.
+        """
         ...

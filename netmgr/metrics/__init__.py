@@ -47,8 +47,22 @@ def _escape_measurement(value: str) -> str:
     return value.translate(_MEASUREMENT_ESCAPES)
 
 
+@lru_cache(maxsize=65536)
+def _series(measurement: str, tags: tuple[tuple[str, str], ...]) -> str:
+    """Measurement and sorted, escaped tags: the same few thousand series come back on every poll."""
+    return ",".join([_escape_measurement(measurement)] + [
+        f"{_escape_key('tag key', key)}={_escape_key('tag value', value)}" for key, value in sorted(tags) if value != ""
+    ])
+
+
+_FIELD_KEYS: dict[str, str] = {}
+"""Field key → its escaped form, filled by ``_format_field`` (field keys are a small, fixed set)."""
+
+
 def _format_field(key: str, value: FieldValue) -> str:
     escaped_key = _escape_key("field key", key)
+    if len(_FIELD_KEYS) < 4096:
+        _FIELD_KEYS[key] = escaped_key
     kind = type(value)
     if kind is float:
         if not math.isfinite(value):  # type: ignore[arg-type]
@@ -84,13 +98,19 @@ class Point:
         """The point in InfluxDB line protocol, tags sorted by key, without the trailing newline."""
         if not self.fields:
             raise ValueError(f"point of {self.measurement} has no fields; InfluxDB needs at least one")
-        tags = self.tags
-        series = ",".join([_escape_measurement(self.measurement)] + [
-            f"{_escape_key('tag key', key)}={_escape_key('tag value', tags[key])}"
-            for key in sorted(tags) if tags[key] != ""
-        ])
-        fields = ",".join([_format_field(k, v) for k, v in self.fields.items()])
-        return f"{series} {fields} {int(self.time_ns)}"
+        series = _series(self.measurement, tuple(self.tags.items()))
+        parts = []
+        for key, value in self.fields.items():
+            # Finite floats (rates) and ints of plain field names are nearly every field: format them inline.
+            kind = type(value)
+            escaped = _FIELD_KEYS.get(key)
+            if escaped is not None and kind is float and -math.inf < value < math.inf:  # type: ignore[operator]
+                parts.append(f"{escaped}={value!r}")
+            elif escaped is not None and kind is int and -(2**63) <= value < 2**63:  # type: ignore[operator]
+                parts.append(f"{escaped}={value}i")
+            else:
+                parts.append(_format_field(key, value))
+        return f"{series} {','.join(parts)} {int(self.time_ns)}"
 
 
 def encode_lines(points: Iterable[Point]) -> bytes:

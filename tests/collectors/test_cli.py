@@ -83,3 +83,29 @@ def test_discover_device_stores_interfaces_and_poll_prints_counters(cli_env: Non
 def test_poll_of_an_unknown_device_says_so(cli_env: None, session: Session) -> None:
     result = runner.invoke(app, ["poll", "no-such-device"])
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_poll_reads_a_device_over_snmp_v3_authpriv_from_snmpd(cli_env: None, session: Session, snmpd: Agent) -> None:
+    device = factories.device(
+        session, site_id=factories.site(session).id, name="gw-v3", mgmt_address="127.0.0.1", snmp_port=snmpd.port,
+        snmp_version="v3", snmp_v3_user=snmpd.v3_user, snmp_v3_auth_key=snmpd.auth_key,
+        snmp_v3_priv_key=snmpd.priv_key, snmp_v3_auth_protocol="sha", snmp_v3_priv_protocol="aes",
+    )
+    assert device.snmp_community_encrypted is not None  # the factory sets one; v3 must not use it
+    discovered = runner.invoke(app, ["discover-device", "gw-v3"])
+    assert discovered.exit_code == 0, discovered.output
+    polled = runner.invoke(app, ["poll", "gw-v3"])
+    assert polled.exit_code == 0, polled.output
+    assert "lo" in polled.stdout and "uptime" in polled.stdout
+
+
+def test_poll_over_v3_with_a_wrong_key_fails_with_the_agents_reason(cli_env: None, session: Session,
+                                                                   snmpd: Agent) -> None:
+    factories.device(
+        session, site_id=factories.site(session).id, name="gw-badkey", mgmt_address="127.0.0.1",
+        snmp_port=snmpd.port, snmp_version="v3", snmp_v3_user=snmpd.v3_user, snmp_v3_auth_key="wrong-auth-key",
+        snmp_v3_priv_key=snmpd.priv_key,
+    )
+    polled = runner.invoke(app, ["poll", "gw-badkey"])
+    assert polled.exit_code == 1
+    assert "refused SNMPv3 user 'v3user'" in polled.output and "check the user, auth key" in polled.output

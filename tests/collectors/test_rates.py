@@ -61,6 +61,17 @@ def test_counter64_going_back_is_a_discontinuity_not_a_spike() -> None:
     assert isinstance(result, NoRate) and result.reason is NoRateReason.DISCONTINUITY
 
 
+def test_counter64_wrapping_past_2_to_the_64_by_a_plausible_amount_is_traffic() -> None:
+    near_top = 2**64 - 1_000
+    result = counter_rate(sample(near_top, 0.0, 100), sample(4_000, 60.0, 160), speed_bps=10 * MBPS)
+    assert isinstance(result, Rate) and result.octets == 5_000
+
+
+def test_counter64_going_back_without_a_known_speed_is_a_discontinuity() -> None:
+    result = counter_rate(sample(2**64 - 1_000, 0.0, 100), sample(4_000, 60.0, 160))
+    assert isinstance(result, NoRate) and result.reason is NoRateReason.DISCONTINUITY
+
+
 def test_changed_discontinuity_time_gives_no_rate_even_if_counter_grew() -> None:
     result = counter_rate(sample(100, 0.0, 100, disc=0), sample(5_000, 60.0, 160, disc=15_000))
     assert isinstance(result, NoRate) and result.reason is NoRateReason.DISCONTINUITY

@@ -130,3 +130,29 @@ def test_request_id_can_be_read_from_a_truncated_reply() -> None:
     data = pysnmp_response(4242, "public", [("1.3.6.1.2.1.1.5.0", v2c.OctetString(b"x" * 50))])
     assert ber.peek_request_id(data[:30]) == 4242
     assert ber.peek_request_id(b"\x00garbage") is None
+
+
+arc_lists = st.lists(st.one_of(st.integers(0, 300), st.integers(0, 2**32 - 1)), min_size=0, max_size=5)
+
+
+@settings(max_examples=500, deadline=None)
+@given(head=st.lists(st.integers(0, 2**32 - 1), max_size=4), a=arc_lists, b=arc_lists)
+def test_oid_after_on_encoded_bytes_agrees_with_numeric_oid_order(head: list[int], a: list[int],
+                                                                  b: list[int]) -> None:
+    first, second = (1, 3, *head, *a), (1, 3, *head, *b)
+    encoded_first = ber.oid_bytes(".".join(map(str, first)))
+    encoded_second = ber.oid_bytes(".".join(map(str, second)))
+    common = len(ber.oid_bytes(".".join(map(str, (1, 3, *head)))))
+    assert ber.oid_after(encoded_first, encoded_second) == (first > second)
+    assert ber.oid_after(encoded_first, encoded_second, common) == (first > second)
+    assert encoded_first.startswith(encoded_second) == (first[:len(second)] == second)
+
+
+def test_raw_varbinds_keep_oid_bytes_and_match_the_decoded_ones() -> None:
+    data = pysnmp_response(1, "public", [("1.3.6.1.2.1.31.1.1.1.6.16385", v2c.Counter64(2**40)),
+                                         ("1.3.6.1.2.1.2.2.1.2.1", v2c.OctetString(b"ether1"))])
+    response = ber.decode_response(data)
+    assert [oid for oid, _, _ in response.raw] == [ber.oid_bytes("1.3.6.1.2.1.31.1.1.1.6.16385"),
+                                                   ber.oid_bytes("1.3.6.1.2.1.2.2.1.2.1")]
+    assert [(vb.oid, vb.value) for vb in response.varbinds] == [("1.3.6.1.2.1.31.1.1.1.6.16385", 2**40),
+                                                                ("1.3.6.1.2.1.2.2.1.2.1", b"ether1")]

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 from pyasn1.codec.ber import decoder, encoder
+from pysnmp.proto import rfc1905
 from pysnmp.proto.api import v2c
 
 from collectors.snmp import MultiVersionClient, SnmpTarget, SnmpType, UdpSnmpClient
@@ -298,3 +299,157 @@ def test_v2c_client_refuses_a_v3_target_and_v3_client_a_v2c_one(snmpd: Agent) ->
             await slow.close()
 
     asyncio.run(work())
+
+
+# --- multi-column walks ----------------------------------------------------------------------------------------
+
+IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
+IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
+SYSTEM = "1.3.6.1.2.1.1"
+
+
+def test_bulk_walk_columns_returns_what_a_walk_of_each_column_returns(contract_target: tuple[SnmpTarget, str]) -> None:
+    target, _ = contract_target
+    # Columns of different lengths (the system group has fewer rows than the interface table), one absent
+    # subtree, and max-repetitions 3 so the walk takes several pages.
+    columns = [IF_DESCR, SYSTEM, "1.3.6.1.4.1.99999.7", IF_HC_IN_OCTETS, IF_OPER_STATUS]
+
+    async def work(snmp: MultiVersionClient) -> tuple[list[list[object]], list[list[object]]]:
+        together = await snmp.bulk_walk_columns(target, columns, 3)
+        alone = [await snmp.bulk_walk(target, column, 50) for column in columns]
+        return together, alone  # type: ignore[return-value]
+
+    result = run(work)
+    assert isinstance(result, tuple)
+    together, alone = result
+
+    def steady(column: list[object]) -> list[tuple[object, ...]]:
+        # Counters and sysUpTime move between the two reads; names, types and other values must not.
+        moving = (SnmpType.COUNTER32, SnmpType.COUNTER64, SnmpType.TIMETICKS)
+        return [(vb.oid, vb.type, None if vb.type in moving else vb.value) for vb in column]  # type: ignore[attr-defined]
+
+    assert [steady(c) for c in together] == [steady(c) for c in alone]
+    assert len(together[0]) >= 2 and together[2] == [] and len(together[1]) != len(together[0])
+
+
+def test_bulk_walk_columns_stops_each_column_at_end_of_mib_view(snmpsim: Agent) -> None:
+    # tplink.snmprec holds only sysDescr and sysObjectID: both columns run off the end of the MIB.
+    rows = run(lambda snmp: snmp.bulk_walk_columns(v2c_target(snmpsim, "tplink"), [SYSTEM, "1.3.6.1.2.1.1.2"], 10))
+    assert isinstance(rows, list)
+    assert [[vb.oid for vb in column] for column in rows] == [["1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0"],
+                                                              ["1.3.6.1.2.1.1.2.0"]]
+
+
+def test_whole_interface_table_of_snmpd_comes_in_one_getbulk(snmpd: Agent) -> None:
+    columns = [IF_NAME, IF_OPER_STATUS, IF_HC_IN_OCTETS]
+
+    async def work() -> tuple[int, int, list[list[object]]]:
+        async with UdpSnmpClient() as snmp:
+            target = v2c_target(snmpd)
+            rows = len(await snmp.bulk_walk(target, IF_OPER_STATUS))
+            before = snmp.requests_sent
+            table = await snmp.bulk_walk_columns(target, columns, rows + 1)
+            return rows, snmp.requests_sent - before, table  # type: ignore[return-value]
+
+    rows, requests, table = asyncio.run(work())
+    assert requests == 1
+    assert [len(column) for column in table] == [rows] * 3
+
+
+class TableAgent:
+    """A scripted v2c agent over a small MIB that answers GETBULK like a real one, but returns at most ``cap``
+    varbinds per reply (net-snmp stops at 100) and endOfMibView past the last OID."""
+
+    def __init__(self, mib: dict[str, object], cap: int) -> None:
+        self.mib = sorted(((tuple(map(int, oid.split("."))), value) for oid, value in mib.items()))
+        self.cap = cap
+        self.asked: list[tuple[int, int]] = []
+        """(number of OIDs, max-repetitions) of each request."""
+
+    def next_after(self, oid: tuple[int, ...]) -> tuple[str, object]:
+        for key, value in self.mib:
+            if key > oid:
+                return ".".join(map(str, key)), value
+        return ".".join(map(str, oid)), rfc1905.endOfMibView
+
+    def __call__(self, n: int, request: v2c.Message) -> bytes:
+        pdu = v2c.apiMessage.get_pdu(request)
+        reps = int(v2c.apiBulkPDU.get_max_repetitions(pdu))
+        cursors = [tuple(o) for o, _ in v2c.apiPDU.get_varbinds(pdu)]
+        self.asked.append((len(cursors), reps))
+        out: list[tuple[str, object]] = []
+        for _ in range(reps):
+            for i, cursor in enumerate(cursors):
+                oid, value = self.next_after(cursor)
+                cursors[i] = tuple(map(int, oid.split(".")))
+                out.append((oid, value))
+        return answer(request, out[:self.cap])
+
+
+def test_short_replies_continue_each_column_from_its_last_row(
+        responder: Callable[..., ScriptedResponder]) -> None:
+    a, b, c = "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.8", "1.3.6.1.2.1.2.2.1.10"
+    mib: dict[str, object] = {f"{a}.{i}": v2c.OctetString(f"ether{i}".encode()) for i in range(1, 8)}
+    mib |= {f"{b}.{i}": v2c.Integer(1) for i in (1, 2, 5)}  # a shorter column with gaps
+    mib |= {f"{c}.{i}": v2c.Counter32(1000 * i) for i in range(1, 8)}
+    agent_script = TableAgent(mib, cap=7)  # not a multiple of the 3 columns: rows end mid-way
+    agent = responder(agent_script)
+    rows = run(lambda snmp: snmp.bulk_walk_columns(scripted_target(agent.port), [a, b, c], 8))
+    assert isinstance(rows, list)
+    assert [vb.oid for vb in rows[0]] == [f"{a}.{i}" for i in range(1, 8)]
+    assert [vb.oid for vb in rows[1]] == [f"{b}.{i}" for i in (1, 2, 5)]
+    assert [vb.value for vb in rows[2]] == [1000 * i for i in range(1, 8)]
+    # After a short reply only the rows still expected are asked for, and finished columns are dropped.
+    assert agent_script.asked[0] == (3, 8)
+    assert all(reps <= 8 for _, reps in agent_script.asked[1:])
+    assert agent_script.asked[-1][0] < 3
+
+
+def test_a_column_that_reaches_end_of_mib_view_ends_while_the_others_go_on(
+        responder: Callable[..., ScriptedResponder]) -> None:
+    a, last = "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.4.1.14988.1.1.2.1.1.2"
+    mib: dict[str, object] = {f"{a}.{i}": v2c.OctetString(b"x") for i in range(1, 13)}
+    mib |= {f"{last}.{i}": v2c.OctetString(b"q") for i in (1, 2)}  # the last rows of the MIB
+    agent = responder(TableAgent(mib, cap=100))
+    rows = run(lambda snmp: snmp.bulk_walk_columns(scripted_target(agent.port), [last, a], 4))
+    assert isinstance(rows, list)
+    assert [vb.oid for vb in rows[0]] == [f"{last}.1", f"{last}.2"]
+    assert len(rows[1]) == 12
+
+
+def test_multi_column_walk_gets_too_big_then_asks_for_half_the_rows(
+        responder: Callable[..., ScriptedResponder]) -> None:
+    a, b = "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.8"
+    table = TableAgent({f"{a}.1": v2c.OctetString(b"x"), f"{b}.1": v2c.Integer(1)}, cap=100)
+
+    def script(n: int, request: v2c.Message) -> bytes:
+        if int(v2c.apiBulkPDU.get_max_repetitions(v2c.apiMessage.get_pdu(request))) > 2:
+            data = answer(request, [])
+            msg, _ = decoder.decode(data, asn1Spec=v2c.Message())
+            v2c.apiPDU.set_error_status(v2c.apiMessage.get_pdu(msg), 1)
+            table.asked.append((0, 0))
+            return bytes(encoder.encode(msg))
+        return table(n, request)
+
+    agent = responder(script)
+    rows = run(lambda snmp: snmp.bulk_walk_columns(scripted_target(agent.port), [a, b], 8))
+    assert isinstance(rows, list) and [len(r) for r in rows] == [1, 1]
+    assert table.asked[-1] == (2, 2)
+
+
+def test_multi_column_walk_rejects_an_agent_that_does_not_move_forward(
+        responder: Callable[..., ScriptedResponder]) -> None:
+    a, b = "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.8"
+    agent = responder(lambda n, request: answer(request, [(f"{a}.5639", v2c.OctetString(b"a")),
+                                                          (f"{b}.1", v2c.Integer(1))]))
+    with pytest.raises(DeviceRejected, match=rf"out of order while walking {a} \({a}\.5639 after {a}\.5639\)"):
+        run(lambda snmp: snmp.bulk_walk_columns(scripted_target(agent.port), [a, b], 1))
+
+
+def test_rows_with_multi_byte_indexes_are_in_order(responder: Callable[..., ScriptedResponder]) -> None:
+    # 5639 encodes as ac 07 and 16385 as 81 80 01: byte order is not OID order.
+    a = "1.3.6.1.2.1.2.2.1.2"
+    agent = responder(TableAgent({f"{a}.{i}": v2c.OctetString(b"x") for i in (5, 5639, 16385, 2**31)}, cap=2))
+    rows = run(lambda snmp: snmp.bulk_walk_columns(scripted_target(agent.port), [a], 10))
+    assert isinstance(rows, list)
+    assert [vb.oid.rsplit(".", 1)[1] for vb in rows[0]] == ["5", "5639", "16385", str(2**31)]

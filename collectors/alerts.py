@@ -1,0 +1,482 @@
+"""Alert rules: device down, site down, uplink saturated, interface errors rising — damped, then notified.
+
+Inventory status + device events (from collectors.availability) and InfluxDB points → one ``Observation``
+per rule and subject → ``observe`` (hold-down and flap damping, state kept in ``AlertCondition``) →
+``Alert`` rows opened/resolved → notifications (e-mail, Telegram) logged in ``Notification``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from collectors.notify import Delivery, Message, Notifier
+from collectors.notify import messages as texts
+from netmgr.errors import MetricsQueryError
+from netmgr.metrics import MetricsStore
+from netmgr.models import Device, DeviceEvent, Interface, Site, Uplink
+from netmgr.models.alerts import (
+    ACTIVE_STATES,
+    Alert,
+    AlertCondition,
+    AlertKind,
+    AlertSeverity,
+    AlertState,
+    Notification,
+    SubjectType,
+)
+from netmgr.models.base import utcnow
+from netmgr.models.enums import DeviceStatus
+from netmgr.settings import AlertSettings, Settings
+
+log = logging.getLogger(__name__)
+
+
+def aware(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (SQLite hands timestamps back naive)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------------------- damping
+
+
+@dataclass(frozen=True)
+class DampingPolicy:
+    """How long a state must hold before it counts, and what counts as flapping.
+
+    ``raise_after_s``: the problem must be observed this long before the alert opens (hold-down);
+    ``clear_after_s``: it must be gone this long before the alert resolves;
+    ``flap_threshold`` changes within ``flap_window_s`` make the subject flapping, which ends once one
+    state held for ``flap_clear_s``.
+    """
+
+    raise_after_s: float
+    clear_after_s: float
+    flap_window_s: float
+    flap_threshold: int
+    flap_clear_s: float
+
+    @classmethod
+    def from_settings(cls, settings: AlertSettings, *, raise_after_s: float | None = None) -> DampingPolicy:
+        return cls(raise_after_s=settings.hold_down_s if raise_after_s is None else raise_after_s,
+                   clear_after_s=settings.clear_hold_s, flap_window_s=settings.flap_window_s,
+                   flap_threshold=settings.flap_threshold, flap_clear_s=settings.flap_clear_s)
+
+
+class Transition(StrEnum):
+    RAISE = "raise"
+    CLEAR = "clear"
+    FLAP_START = "flap_start"
+    FLAP_END = "flap_end"
+
+
+@dataclass
+class Damped:
+    """The damped state of one condition: what was last observed (``raw``) and what counts (``active``)."""
+
+    raw: bool
+    raw_since: datetime
+    active: bool = False
+    flapping: bool = False
+    changes: list[datetime] = field(default_factory=list)
+
+
+def observe(state: Damped, problem: bool, at: datetime, policy: DampingPolicy) -> list[Transition]:
+    """Feed one observation (``problem`` seen at ``at``, in time order) and return what changed.
+
+    A new raw state must hold for the hold-down before the alert opens or resolves. When the raw state
+    changed ``flap_threshold`` times inside the flap window, one FLAP_START is returned and nothing else
+    until the state held ``flap_clear_s``: then FLAP_END, followed by RAISE/CLEAR if the settled state
+    differs from the last one that counted.
+    """
+    out: list[Transition] = []
+    if problem != state.raw:
+        state.raw = problem
+        state.raw_since = at
+        state.changes.append(at)
+    window = timedelta(seconds=policy.flap_window_s)
+    state.changes = [c for c in state.changes if at - c <= window]
+    if not state.flapping and len(state.changes) >= policy.flap_threshold:
+        state.flapping = True
+        out.append(Transition.FLAP_START)
+    if state.flapping:
+        if at - state.raw_since < timedelta(seconds=policy.flap_clear_s):
+            return out
+        state.flapping = False
+        state.changes = []
+        out.append(Transition.FLAP_END)
+    if state.raw != state.active:
+        hold = policy.raise_after_s if state.raw else policy.clear_after_s
+        if at - state.raw_since >= timedelta(seconds=hold):
+            state.active = state.raw
+            out.append(Transition.RAISE if state.active else Transition.CLEAR)
+    return out
+
+
+def _load(cond: AlertCondition) -> Damped:
+    return Damped(raw=cond.raw, raw_since=aware(cond.raw_since), active=cond.active, flapping=cond.flapping,
+                  changes=[aware(datetime.fromisoformat(c)) for c in cond.changes or []])
+
+
+def _store(cond: AlertCondition, state: Damped, now: datetime) -> None:
+    cond.raw, cond.raw_since, cond.active, cond.flapping = state.raw, state.raw_since, state.active, state.flapping
+    cond.changes = [c.isoformat() for c in state.changes]
+    cond.evaluated_at = now
+
+
+# ---------------------------------------------------------------------------------------------- observations
+
+
+@dataclass
+class Observation:
+    """What one rule saw about one subject in this round.
+
+    ``history`` holds earlier observations since the last round, in time order (device events);
+    ``facts`` feed the message (``name``, ``site``, per-kind values).
+    """
+
+    kind: AlertKind
+    subject_type: SubjectType
+    subject_id: int
+    name: str
+    problem: bool
+    severity: AlertSeverity
+    policy: DampingPolicy
+    agency_id: int | None = None
+    site_id: int | None = None
+    device_id: int | None = None
+    value: float | None = None
+    history: list[tuple[datetime, bool]] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.kind.value, self.subject_type.value, self.subject_id)
+
+
+def device_observations(session: Session, conditions: Mapping[tuple[str, str, int], AlertCondition],
+                        settings: AlertSettings, now: datetime) -> list[Observation]:
+    """``device_down`` per device: the device events since the last round, then the current status."""
+    policy = DampingPolicy.from_settings(settings)
+    since = now - timedelta(seconds=settings.flap_window_s)
+    events: dict[int, list[DeviceEvent]] = defaultdict(list)
+    for event in session.scalars(select(DeviceEvent).where(DeviceEvent.at > since).order_by(DeviceEvent.at)):
+        events[event.device_id].append(event)
+    out = []
+    for device in session.scalars(select(Device).options(selectinload(Device.site)).order_by(Device.id)):
+        key = (AlertKind.DEVICE_DOWN.value, SubjectType.DEVICE.value, device.id)
+        cond = conditions.get(key)
+        last = aware(cond.evaluated_at) if cond is not None and cond.evaluated_at else None
+        history = [(aware(e.at), e.kind == DeviceStatus.DOWN.value) for e in events.get(device.id, [])
+                   if (last is None or aware(e.at) > last) and aware(e.at) <= now]
+        down = device.status == DeviceStatus.DOWN
+        if cond is None and not down and not history:
+            continue
+        out.append(Observation(
+            AlertKind.DEVICE_DOWN, SubjectType.DEVICE, device.id, device.name, down, AlertSeverity.CRITICAL, policy,
+            agency_id=device.site.agency_id, site_id=device.site_id, device_id=device.id, history=history,
+            facts={"name": device.name, "site": device.site.name}))
+    return out
+
+
+def site_observations(session: Session, conditions: Mapping[tuple[str, str, int], AlertCondition],
+                      settings: AlertSettings, now: datetime) -> list[Observation]:
+    """``site_down`` per site with devices: every device of the site is down."""
+    policy = DampingPolicy.from_settings(settings)
+    out = []
+    for site in session.scalars(select(Site).options(selectinload(Site.devices)).order_by(Site.id)):
+        if not site.devices:
+            continue
+        down = all(d.status == DeviceStatus.DOWN for d in site.devices)
+        key = (AlertKind.SITE_DOWN.value, SubjectType.SITE.value, site.id)
+        cond = conditions.get(key)
+        if cond is None and not down:
+            continue
+        history: list[tuple[datetime, bool]] = []
+        changed = [aware(d.status_changed_at) for d in site.devices if d.status_changed_at is not None]
+        if down and changed:  # the site went down when its last device did
+            history.append((min(max(changed), now), True))
+        out.append(Observation(
+            AlertKind.SITE_DOWN, SubjectType.SITE, site.id, site.name, down, AlertSeverity.CRITICAL, policy,
+            agency_id=site.agency_id, site_id=site.id, history=history,
+            facts={"name": site.name, "site": "", "devices": len(site.devices)}))
+    return out
+
+
+def _ns(moment: datetime) -> int:
+    return int(aware(moment).timestamp()) * 10**9 + aware(moment).microsecond * 1000
+
+
+def _between(start: datetime, end: datetime) -> str:
+    """An InfluxQL time condition for (start, end], as integer nanoseconds (nothing user-supplied)."""
+    return f"time > {_ns(start)} AND time <= {_ns(end)}"
+
+
+def _uplink_target(uplink: Uplink) -> tuple[Device, str] | None:
+    if uplink.interface is not None:
+        return uplink.interface.device, uplink.interface.name
+    if uplink.device is not None and uplink.interface_name:
+        return uplink.device, uplink.interface_name
+    return None
+
+
+def saturation(points: Sequence[Mapping[str, Any]], *, uplink: Uplink, start: datetime, end: datetime,
+               threshold_percent: float, poll_interval_s: float) -> tuple[bool, str, float]:
+    """Whether every point in (start, end] is above the threshold in one direction, covering the window.
+
+    Returns (saturated, direction ``down``/``up``, mean utilisation % in that direction — or the larger
+    direction's mean when not saturated).
+    """
+    if not points:
+        return False, "down", 0.0
+    slack = timedelta(seconds=poll_interval_s * 1.5)
+    first = datetime.fromtimestamp(points[0]["time"] / 1e9, UTC)
+    last = datetime.fromtimestamp(points[-1]["time"] / 1e9, UTC)
+    covered = first - start <= slack and end - last <= slack * 2
+    capacity = {"down": uplink.capacity_down_mbps * 1e6, "up": uplink.capacity_up_mbps * 1e6}
+    field_of = {"down": "in_bps", "up": "out_bps"}
+    best = ("down", 0.0)
+    for direction in ("down", "up"):
+        if capacity[direction] <= 0:
+            continue
+        values = [float(p[field_of[direction]]) for p in points if p.get(field_of[direction]) is not None]
+        if not values:
+            continue
+        percents = [100.0 * v / capacity[direction] for v in values]
+        mean = sum(percents) / len(percents)
+        if covered and len(values) == len(points) and min(percents) >= threshold_percent:
+            return True, direction, mean
+        if mean > best[1]:
+            best = (direction, mean)
+    return False, best[0], best[1]
+
+
+def uplink_observations(session: Session, store: MetricsStore, conditions: Mapping[tuple[str, str, int],
+                        AlertCondition], settings: Settings, now: datetime) -> list[Observation]:
+    """``uplink_saturated``: above the threshold % of contracted capacity for the whole last N minutes."""
+    rules = settings.alerts
+    # The N-minute window already is the hold-down for raising; clearing still waits clear_hold_s.
+    policy = DampingPolicy.from_settings(rules, raise_after_s=0)
+    start = now - timedelta(minutes=rules.uplink_saturation_minutes)
+    out = []
+    stmt = select(Uplink).options(selectinload(Uplink.device).selectinload(Device.site),
+                                  selectinload(Uplink.interface).selectinload(Interface.device)
+                                  .selectinload(Device.site)).order_by(Uplink.id)
+    for uplink in session.scalars(stmt):
+        target = _uplink_target(uplink)
+        if target is None:
+            continue
+        device, interface = target
+        points = store.query(
+            "SELECT in_bps, out_bps FROM interface_traffic WHERE device = $device AND interface = $interface "  # noqa: S608
+            "AND " + _between(start, now), {"device": device.name, "interface": interface})
+        points.sort(key=lambda p: p["time"])
+        saturated, direction, percent = saturation(
+            points, uplink=uplink, start=start, end=now, threshold_percent=rules.uplink_saturation_percent,
+            poll_interval_s=settings.snmp.poll_interval_s)
+        key = (AlertKind.UPLINK_SATURATED.value, SubjectType.UPLINK.value, uplink.id)
+        if key not in conditions and not saturated:
+            continue
+        capacity = uplink.capacity_down_mbps if direction == "down" else uplink.capacity_up_mbps
+        out.append(Observation(
+            AlertKind.UPLINK_SATURATED, SubjectType.UPLINK, uplink.id, uplink.name, saturated, AlertSeverity.WARNING,
+            policy, agency_id=None, site_id=device.site_id, device_id=device.id, value=round(percent, 1),
+            history=[(start, True)] if saturated else [],
+            facts={"name": uplink.name, "site": uplink.isp_name, "direction": direction, "percent": percent,
+                   "capacity_mbps": capacity, "minutes": rules.uplink_saturation_minutes}))
+    return out
+
+
+def _error_sums(store: MetricsStore, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
+    influxql = ("SELECT sum(in_errors) AS in_errors, sum(out_errors) AS out_errors "  # noqa: S608 - no user input
+                "FROM interface_traffic WHERE " + _between(start, end) + " GROUP BY device, interface")
+    rows = store.query(influxql)
+    return {(str(r["device"]), str(r["interface"])): int((r.get("in_errors") or 0) + (r.get("out_errors") or 0))
+            for r in rows}
+
+
+def interface_error_observations(session: Session, store: MetricsStore, conditions: Mapping[tuple[str, str, int],
+                                 AlertCondition], settings: AlertSettings, now: datetime) -> list[Observation]:
+    """``interface_errors``: at least N errors (in + out) in the window, and more than the window before."""
+    policy = DampingPolicy.from_settings(settings, raise_after_s=0)
+    window = timedelta(minutes=settings.interface_errors_window_minutes)
+    current = _error_sums(store, now - window, now)
+    previous = _error_sums(store, now - 2 * window, now - window)
+    active_ids = {k[2] for k in conditions if k[0] == AlertKind.INTERFACE_ERRORS.value}
+    out = []
+    stmt = (select(Interface).options(selectinload(Interface.device).selectinload(Device.site))
+            .where(Interface.monitored.is_(True)).order_by(Interface.id))
+    for interface in session.scalars(stmt):
+        pair = (interface.device.name, interface.name)
+        errors, before = current.get(pair, 0), previous.get(pair, 0)
+        rising = errors >= settings.interface_errors_min and errors > before
+        if not rising and interface.id not in active_ids:
+            continue
+        device = interface.device
+        out.append(Observation(
+            AlertKind.INTERFACE_ERRORS, SubjectType.INTERFACE, interface.id, f"{device.name} {interface.name}",
+            rising, AlertSeverity.WARNING, policy, agency_id=device.site.agency_id, site_id=device.site_id,
+            device_id=device.id, value=float(errors),
+            facts={"name": f"{interface.name} di {device.name}", "site": device.site.name, "errors": errors,
+                   "previous": before, "minutes": settings.interface_errors_window_minutes}))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- alerts
+
+
+@dataclass(frozen=True)
+class AlertChange:
+    """An alert opened or resolved in this round, with the message to send about it."""
+
+    alert_id: int
+    kind: AlertKind
+    event: str
+    message: Message
+    site_id: int | None
+
+
+@dataclass
+class EvaluationResult:
+    """What one round did: subjects evaluated, alerts opened and resolved, notifications sent and failed."""
+
+    evaluated: int = 0
+    opened: list[AlertChange] = field(default_factory=list)
+    resolved: list[AlertChange] = field(default_factory=list)
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    metrics_error: str = ""
+
+
+def _active_alert(session: Session, kind: AlertKind, obs: Observation) -> Alert | None:
+    return session.scalar(select(Alert).where(
+        Alert.kind == kind, Alert.subject_type == obs.subject_type, Alert.subject_id == obs.subject_id,
+        Alert.state.in_(ACTIVE_STATES)).order_by(Alert.id.desc()).limit(1))
+
+
+def _open(session: Session, kind: AlertKind, obs: Observation, state: Damped, now: datetime,
+          timezone: str) -> AlertChange | None:
+    if _active_alert(session, kind, obs) is not None:
+        return None
+    since = state.raw_since if kind != AlertKind.FLAPPING else (state.changes[0] if state.changes else now)
+    facts = {**obs.facts, "since": since}
+    if kind == AlertKind.FLAPPING:
+        facts.update(changes=len(state.changes), minutes=round((now - since).total_seconds() / 60) or 1)
+    message = texts.opened(kind, facts, timezone)
+    alert = Alert(kind=kind, severity=AlertSeverity.WARNING if kind == AlertKind.FLAPPING else obs.severity,
+                  state=AlertState.OPEN, subject_type=obs.subject_type, subject_id=obs.subject_id,
+                  subject_name=obs.name, agency_id=obs.agency_id, site_id=obs.site_id, device_id=obs.device_id,
+                  message=message.text, value=obs.value, started_at=since, opened_at=now, ack_note="")
+    session.add(alert)
+    session.flush()
+    log.info("alert %s opened: %s", alert.id, message.text)
+    return AlertChange(alert.id, kind, "opened", message, obs.site_id)
+
+
+def _resolve(session: Session, kind: AlertKind, obs: Observation, now: datetime, timezone: str) -> AlertChange | None:
+    alert = _active_alert(session, kind, obs)
+    if alert is None:
+        return None
+    alert.state = AlertState.RESOLVED
+    alert.resolved_at = now
+    message = texts.resolved(kind, {**obs.facts, "since": aware(alert.started_at), "at": now}, timezone)
+    log.info("alert %s resolved: %s", alert.id, message.text)
+    return AlertChange(alert.id, kind, "resolved", message, obs.site_id)
+
+
+def apply_observation(session: Session, obs: Observation, cond: AlertCondition | None, now: datetime,
+                      timezone: str) -> list[AlertChange]:
+    """Run ``obs`` through its condition's damping and open/resolve alerts accordingly."""
+    if cond is None:
+        first = obs.history[0][0] if obs.history else now
+        cond = AlertCondition(kind=obs.kind, subject_type=obs.subject_type, subject_id=obs.subject_id, raw=False,
+                              raw_since=first, active=False, flapping=False, changes=[])
+        session.add(cond)
+    state = _load(cond)
+    transitions: list[Transition] = []
+    for at, problem in [*obs.history, (now, obs.problem)]:
+        transitions.extend(observe(state, problem, max(at, state.raw_since), obs.policy))
+    _store(cond, state, now)
+    changes: list[AlertChange] = []
+    for transition in transitions:
+        change: AlertChange | None
+        if transition == Transition.RAISE:
+            change = _open(session, obs.kind, obs, state, now, timezone)
+        elif transition == Transition.CLEAR:
+            change = _resolve(session, obs.kind, obs, now, timezone)
+        elif transition == Transition.FLAP_START:
+            change = _open(session, AlertKind.FLAPPING, obs, state, now, timezone)
+        else:
+            change = _resolve(session, AlertKind.FLAPPING, obs, now, timezone)
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def _site_down_now(session: Session) -> set[int]:
+    return {sid for sid in session.scalars(select(Alert.site_id).where(
+        Alert.kind == AlertKind.SITE_DOWN, Alert.state.in_(ACTIVE_STATES))) if sid is not None}
+
+
+def _notify(session: Session, changes: Iterable[AlertChange], notifiers: Sequence[Notifier],
+            result: EvaluationResult) -> None:
+    """Send every change through every notifier, except a device's when its whole site is down."""
+    sites_down = _site_down_now(session)
+    for change in changes:
+        if change.kind == AlertKind.DEVICE_DOWN and change.site_id in sites_down:
+            result.suppressed += 1  # the one site alert speaks for all its devices
+            continue
+        for notifier in notifiers:
+            deliveries: list[Delivery] = notifier.send(change.message)
+            for d in deliveries:
+                session.add(Notification(alert_id=change.alert_id, event=change.event, channel=d.channel,
+                                         recipient=d.recipient, ok=d.ok, error=d.error, sent_at=utcnow()))
+                if d.ok:
+                    result.sent += 1
+                else:
+                    result.failed += 1
+
+
+def evaluate_alerts(session_factory: sessionmaker[Session], *, store: MetricsStore | None,
+                    notifiers: Sequence[Notifier], settings: Settings,
+                    now: datetime | None = None) -> EvaluationResult:
+    """One round of every rule: update conditions, open/resolve alerts, then send notifications.
+
+    Metrics rules (uplinks, interface errors) are skipped for the round when InfluxDB cannot answer;
+    their conditions keep their state. Notifications go out after the alert changes are committed.
+    """
+    moment = aware(now or utcnow())
+    result = EvaluationResult()
+    timezone = settings.notify.timezone
+    with session_factory() as session:
+        conditions = {(str(c.kind), str(c.subject_type), c.subject_id): c
+                      for c in session.scalars(select(AlertCondition))}
+        observations = device_observations(session, conditions, settings.alerts, moment)
+        observations += site_observations(session, conditions, settings.alerts, moment)
+        if store is not None:
+            try:
+                observations += uplink_observations(session, store, conditions, settings, moment)
+                observations += interface_error_observations(session, store, conditions, settings.alerts, moment)
+            except MetricsQueryError as exc:
+                result.metrics_error = exc.message
+                log.warning("metrics alert rules skipped this round: %s", exc.message)
+        changes: list[AlertChange] = []
+        for obs in observations:
+            changes.extend(apply_observation(session, obs, conditions.get(obs.key), moment, timezone))
+        result.evaluated = len(observations)
+        result.opened = [c for c in changes if c.event == "opened"]
+        result.resolved = [c for c in changes if c.event == "resolved"]
+        session.commit()
+        if changes and notifiers:
+            _notify(session, changes, notifiers, result)
+            session.commit()
+    return result

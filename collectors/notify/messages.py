@@ -1,0 +1,97 @@
+"""The Indonesian texts of alert notifications, e.g. "🔴 PERANGKAT MATI: ap-taman-kota-01 (Taman Kota Sampit) …".
+
+Alert facts (names, times in UTC, measurements) → ``Message`` with times in the regency's zone (WIB/WITA/WIT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from collectors.notify import Message
+from netmgr.models.alerts import AlertKind
+
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def clock(moment: datetime, timezone: str) -> str:
+    """``14:05 WIB``: the local time of ``moment`` with the Indonesian zone name."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%H:%M} {ZONE_NAMES.get(timezone, local.tzname() or timezone)}"
+
+
+def duration(delta: timedelta) -> str:
+    """``2 jam 5 menit``, ``45 menit``, ``30 detik``."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days} hari"] if days else []
+    if hours:
+        parts.append(f"{hours} jam")
+    if minutes and not days:
+        parts.append(f"{minutes} menit")
+    if not parts:
+        parts.append(f"{secs} detik")
+    return " ".join(parts)
+
+
+def _where(facts: Mapping[str, Any]) -> str:
+    site = facts.get("site")
+    return f"{facts['name']} ({site})" if site else str(facts["name"])
+
+
+def opened(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Message:
+    """The message sent when an alert opens. ``facts`` carries ``name``, ``site``, ``since`` and per-kind values."""
+    since = clock(facts["since"], timezone)
+    where = _where(facts)
+    if kind == AlertKind.DEVICE_DOWN:
+        text = f"🔴 PERANGKAT MATI: {where} tidak merespons sejak {since}"
+        subject = f"Perangkat mati: {facts['name']}"
+    elif kind == AlertKind.SITE_DOWN:
+        text = (f"🔴 LOKASI MATI: semua {facts['devices']} perangkat di {facts['name']} tidak merespons "
+                f"sejak {since}")
+        subject = f"Lokasi mati: {facts['name']}"
+    elif kind == AlertKind.UPLINK_SATURATED:
+        direction = "unduh" if facts["direction"] == "down" else "unggah"
+        text = (f"🟠 UPLINK PENUH: {where} arah {direction} terpakai {facts['percent']:.0f}% dari kapasitas "
+                f"{facts['capacity_mbps']} Mbps selama {facts['minutes']} menit terakhir (sejak {since})")
+        subject = f"Uplink penuh: {facts['name']}"
+    elif kind == AlertKind.INTERFACE_ERRORS:
+        text = (f"🟠 GALAT ANTARMUKA MENINGKAT: {where}: {facts['errors']} galat dalam {facts['minutes']} menit "
+                f"terakhir (sebelumnya {facts['previous']})")
+        subject = f"Galat antarmuka: {facts['name']}"
+    elif kind == AlertKind.FLAPPING:
+        text = (f"🟡 TIDAK STABIL: {where} berganti status {facts['changes']} kali dalam {facts['minutes']} menit "
+                f"terakhir; pemberitahuan lain ditahan sampai stabil")
+        subject = f"Tidak stabil: {facts['name']}"
+    else:  # pragma: no cover - every AlertKind is handled above
+        raise ValueError(f"no message for alert kind {kind!r}")
+    return Message(subject=f"[netmgr] {subject}", text=text)
+
+
+def resolved(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Message:
+    """The message sent when an alert resolves; ``facts`` adds ``at`` (resolution time)."""
+    at = clock(facts["at"], timezone)
+    lasted = duration(facts["at"] - facts["since"])
+    where = _where(facts)
+    if kind == AlertKind.DEVICE_DOWN:
+        text = f"🟢 PERANGKAT PULIH: {where} kembali merespons pukul {at} (mati {lasted})"
+        subject = f"Perangkat pulih: {facts['name']}"
+    elif kind == AlertKind.SITE_DOWN:
+        text = f"🟢 LOKASI PULIH: {facts['name']} kembali terhubung pukul {at} (terputus {lasted})"
+        subject = f"Lokasi pulih: {facts['name']}"
+    elif kind == AlertKind.UPLINK_SATURATED:
+        text = f"🟢 UPLINK NORMAL: {where} kembali di bawah ambang pukul {at} (penuh {lasted})"
+        subject = f"Uplink normal: {facts['name']}"
+    elif kind == AlertKind.INTERFACE_ERRORS:
+        text = f"🟢 GALAT ANTARMUKA REDA: {where} pukul {at}"
+        subject = f"Galat antarmuka reda: {facts['name']}"
+    elif kind == AlertKind.FLAPPING:
+        text = f"🟢 STABIL KEMBALI: {where} stabil sejak pukul {at}"
+        subject = f"Stabil kembali: {facts['name']}"
+    else:  # pragma: no cover
+        raise ValueError(f"no message for alert kind {kind!r}")
+    return Message(subject=f"[netmgr] {subject}", text=text)

@@ -1,0 +1,135 @@
+"""Alerts raised by the collectors' rules, the damped state behind them, and the notifications they sent.
+
+collectors.alerts evaluates rules → AlertCondition (damped state per rule and subject) → Alert rows
+(open → acknowledged → resolved) → Notification rows (one per channel and recipient).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from netmgr.models.base import Base, utcnow
+
+
+class AlertKind(StrEnum):
+    DEVICE_DOWN = "device_down"
+    SITE_DOWN = "site_down"
+    UPLINK_SATURATED = "uplink_saturated"
+    INTERFACE_ERRORS = "interface_errors"
+    FLAPPING = "flapping"
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class AlertSeverity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+
+
+class SubjectType(StrEnum):
+    DEVICE = "device"
+    SITE = "site"
+    UPLINK = "uplink"
+    INTERFACE = "interface"
+
+
+ACTIVE_STATES = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
+
+
+class Alert(Base):
+    """A problem that needs a person, e.g. ``ap-taman-kota-01`` down since 14:05, or uplink Telkom at 96 %.
+
+    ``subject_type``/``subject_id`` name what the alert is about (a device, site, uplink or interface);
+    ``agency_id`` is the agency whose viewers may see it (None: Diskominfo staff only, e.g. uplinks).
+    At most one alert per (kind, subject) is active (open or acknowledged) at a time.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_subject", "kind", "subject_type", "subject_id", "state"),
+        Index("ix_alerts_state_opened_at", "state", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AlertKind] = mapped_column(String(30))
+    severity: Mapped[AlertSeverity] = mapped_column(String(10))
+    state: Mapped[AlertState] = mapped_column(String(15), default=AlertState.OPEN)
+    subject_type: Mapped[SubjectType] = mapped_column(String(15))
+    subject_id: Mapped[int] = mapped_column()
+    subject_name: Mapped[str] = mapped_column(String(300))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="SET NULL"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="SET NULL"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    """The Indonesian text sent when the alert opened."""
+    value: Mapped[float | None] = mapped_column(Float)
+    """The measurement behind the alert, e.g. 96.5 (% of capacity) or 120 (errors in the window)."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When the condition began (the device stopped answering), before the hold-down confirmed it."""
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    ack_note: Mapped[str] = mapped_column(Text, default="")
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+    notifications: Mapped[list[Notification]] = relationship(
+        back_populates="alert", cascade="all, delete-orphan", order_by="Notification.id"
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+class AlertCondition(Base):
+    """The damped state of one rule for one subject, kept between evaluations.
+
+    For example ``device_down`` for device 12: observed down since 14:05 (``raw``), confirmed after the
+    hold-down (``active``), with the recent changes of ``raw`` kept to detect flapping.
+    """
+
+    __tablename__ = "alert_conditions"
+    __table_args__ = (UniqueConstraint("kind", "subject_type", "subject_id", name="uq_alert_conditions_subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AlertKind] = mapped_column(String(30))
+    subject_type: Mapped[SubjectType] = mapped_column(String(15))
+    subject_id: Mapped[int] = mapped_column()
+    raw: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_since: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    changes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """ISO timestamps of the recent changes of ``raw`` (inside the flap window)."""
+    evaluated_at: Mapped[datetime | None] = mapped_column()
+
+
+class Notification(Base):
+    """One message sent (or attempted) about an alert on one channel to one recipient.
+
+    For example the Telegram message "🔴 PERANGKAT MATI: …" to chat -100123, ok, at 14:07.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_alert_id", "alert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(20))
+    """``opened`` or ``resolved``."""
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    alert: Mapped[Alert] = relationship(back_populates="notifications")

@@ -1,0 +1,134 @@
+"""Monitoring pages: the site status map, the alerts list with acknowledge, and per-interface traffic charts.
+
+Browser → handler → one ``netmgr.services.monitoring`` call → template (charts are inline SVG from
+``netmgr.web.charts``). The device page loads its traffic section from ``/devices/{id}/traffic`` (htmx).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.responses import Response
+
+from netmgr.api.routes.monitoring import get_metrics_store
+from netmgr.models.alerts import AlertKind, AlertState
+from netmgr.security.permissions import Permission
+from netmgr.services import monitoring
+from netmgr.services.monitoring import TRAFFIC_RANGES, SiteHealth, SiteState
+from netmgr.web import nav
+from netmgr.web.charts import LineChart, Series, format_bps, line_chart
+from netmgr.web.context import CsrfChecked, FormDep, Page
+from netmgr.web.labels import _
+from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
+
+router = page_router()
+
+ALERT_KINDS = {
+    "device_down": _("Device down"),
+    "site_down": _("Site down"),
+    "uplink_saturated": _("Uplink saturated"),
+    "interface_errors": _("Interface errors rising"),
+    "flapping": _("Flapping"),
+}
+ALERT_STATES = {"open": _("open"), "acknowledged": _("acknowledged"), "resolved": _("resolved")}
+SITE_HEALTH = {"up": _("up"), "partial": _("partly down"), "down": _("down"), "unknown": _("unknown")}
+RANGE_LABELS = {"6h": _("6 hours"), "24h": _("24 hours"), "7d": _("7 days")}
+MAP_WIDTH, MAP_HEIGHT, MAP_PAD = 720, 360, 24
+
+
+def ensure_nav(registry: nav.NavRegistry | None = None) -> None:
+    """Register "Pemantauan/Monitoring" and "Peringatan/Alerts" once (several apps may share a process)."""
+    registry = registry or nav.NAV
+    for item in (
+        nav.NavItem("monitoring", _("Monitoring"), "/monitoring", Permission.INVENTORY_READ, 30,
+                    labels={"id": "Pemantauan"}),
+        nav.NavItem("alerts", _("Alerts"), "/alerts", Permission.INVENTORY_READ, 31, labels={"id": "Peringatan"}),
+    ):
+        if item.key not in registry:
+            registry.register(item)
+
+
+def _map_points(states: list[SiteState]) -> list[dict[str, Any]]:
+    """Sites with coordinates placed on an equirectangular box fitted to them (north up)."""
+    placed = [(s, s.latitude, s.longitude) for s in states if s.latitude is not None and s.longitude is not None]
+    if not placed:
+        return []
+    lats = [lat for _, lat, _ in placed]
+    lons = [lon for _, _, lon in placed]
+    lat_span = max(max(lats) - min(lats), 1e-3)
+    lon_span = max(max(lons) - min(lons), 1e-3)
+    out = []
+    for site, lat, lon in placed:
+        x = MAP_PAD + (MAP_WIDTH - 2 * MAP_PAD) * (lon - min(lons)) / lon_span
+        y = MAP_PAD + (MAP_HEIGHT - 2 * MAP_PAD) * (max(lats) - lat) / lat_span
+        out.append({"site": site, "x": round(x, 1), "y": round(y, 1)})
+    return out
+
+
+@router.get("/monitoring")
+def site_status_page(ctx: Page) -> Response:
+    health = enum_or_none(SiteHealth, query(ctx, "health"))
+    states = monitoring.site_states(ctx.db, ctx.signed_in, health=health)
+    counts = {h.value: 0 for h in SiteHealth}
+    for s in states:
+        counts[s.health.value] += 1
+    return ctx.render("monitoring/sites.html", title=ctx._("Monitoring"), states=states, counts=counts,
+                      health=health.value if health else "", health_labels=SITE_HEALTH, map_points=_map_points(states),
+                      map_size=(MAP_WIDTH, MAP_HEIGHT),
+                      alert_counts=monitoring.count_active_alerts(ctx.db, ctx.signed_in))
+
+
+@router.get("/alerts")
+def alerts_page(ctx: Page) -> Response:
+    pager = Pager.build(query(ctx, "page"))
+    show = query(ctx, "show") or "active"
+    filters: dict[str, Any] = {
+        "state": enum_or_none(AlertState, query(ctx, "state")),
+        "kind": enum_or_none(AlertKind, query(ctx, "kind")),
+        "device_id": int_or_none(query(ctx, "device_id")),
+        "site_id": int_or_none(query(ctx, "site_id")),
+    }
+    active = {"active": True, "resolved": False}.get(show)
+    result = monitoring.list_alerts(ctx.db, ctx.signed_in, active=active, offset=pager.offset, limit=pager.limit,
+                                    **filters)
+    return ctx.render("monitoring/alerts.html", title=ctx._("Alerts"), rows=result.items,
+                      pager=pager.with_total(result.total), filters=filters, show=show, kinds=ALERT_KINDS,
+                      states=ALERT_STATES, can_ack=ctx.can(Permission.ALERTS_ACK))
+
+
+@router.post("/alerts/{alert_id}/acknowledge", dependencies=[CsrfChecked])
+def acknowledge_alert(alert_id: int, ctx: Page, form: FormDep) -> Response:
+    note = form.get("note")
+    alert = monitoring.acknowledge_alert(ctx.db, ctx.signed_in, alert_id, note=note if isinstance(note, str) else "")
+    ctx.flash(ctx._("Alert acknowledged: %(name)s", name=alert.subject_name))
+    back = form.get("next")
+    return ctx.redirect(back if isinstance(back, str) and back.startswith("/alerts") else "/alerts")
+
+
+def _charts(traffic: monitoring.DeviceTraffic, timezone: str, in_label: str,
+            out_label: str) -> list[tuple[str, str, LineChart]]:
+    gap = timedelta(seconds=traffic.range.bucket_s * 2.5)
+    out = []
+    for iface in traffic.interfaces:
+        chart = line_chart(
+            [Series(in_label, "in", [(p.time, p.in_bps) for p in iface.points]),
+             Series(out_label, "out", [(p.time, p.out_bps) for p in iface.points])],
+            start=traffic.start, end=traffic.end, gap=gap, timezone=timezone)
+        out.append((iface.interface, format_bps(iface.peak_bps), chart))
+    return out
+
+
+@router.get("/devices/{device_id}/traffic")
+def device_traffic_page(device_id: int, ctx: Page) -> Response:
+    range_key = query(ctx, "range") or "24h"
+    if range_key not in TRAFFIC_RANGES:
+        range_key = "24h"
+    store = get_metrics_store(ctx.request)
+    traffic = monitoring.device_traffic(ctx.db, ctx.signed_in, store, device_id, range_key=range_key,
+                                        interface=query(ctx, "interface"))
+    charts = _charts(traffic, ctx.settings.notify.timezone, ctx._("in"), ctx._("out"))
+    fragment = ctx.request.headers.get("HX-Request") == "true"
+    return ctx.render("monitoring/traffic_fragment.html" if fragment else "monitoring/traffic.html",
+                      title=ctx._("Traffic: %(name)s", name=traffic.device), traffic=traffic, charts=charts,
+                      ranges=RANGE_LABELS, range_key=range_key)

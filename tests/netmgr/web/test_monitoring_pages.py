@@ -1,0 +1,136 @@
+"""Monitoring pages: status map, alerts with acknowledge, and SVG traffic charts drawn from a real influxd."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from netmgr.metrics import Point, make_metrics_store
+from netmgr.models import Alert, Site
+from netmgr.models.alerts import AlertKind, AlertSeverity, AlertState, SubjectType
+from netmgr.models.base import utcnow
+from netmgr.models.enums import Role
+from tests import factories
+from tests.conftest import make_settings
+from tests.netmgr.web.helpers import login, signed_in_csrf
+from tests.servers.influx import InfluxServer, influx_server
+
+
+def _world(session: Session) -> dict[str, int]:
+    own = factories.agency(session, code="DISKOMINFO", name="Dinas Komunikasi dan Informatika")
+    other = factories.agency(session, code="DISDIK", name="Dinas Pendidikan")
+    site = factories.site(session, agency_id=own.id, name="Taman Kota Sampit")
+    other_site = factories.site(session, agency_id=other.id, name="SMPN 1 Sampit")
+    site_row = session.get(Site, site.id)
+    assert site_row is not None
+    site_row.latitude, site_row.longitude = -2.5384, 112.9497
+    ap = factories.device(session, site_id=site.id, name="ap-taman-kota-01")
+    other_ap = factories.device(session, site_id=other_site.id, name="ap-smpn1")
+    ap.status = "down"
+    ids = {"own_agency": own.id, "site": site.id, "device": ap.id, "other_device": other_ap.id}
+    for name, device, s, agency in (("ap-taman-kota-01", ap, site, own), ("ap-smpn1", other_ap, other_site, other)):
+        alert = Alert(kind=AlertKind.DEVICE_DOWN, severity=AlertSeverity.CRITICAL, state=AlertState.OPEN,
+                      subject_type=SubjectType.DEVICE, subject_id=device.id, subject_name=name, agency_id=agency.id,
+                      site_id=s.id, device_id=device.id, ack_note="",
+                      message=f"🔴 PERANGKAT MATI: {name} tidak merespons sejak 14:05 WIB")
+        session.add(alert)
+        session.flush()
+        ids[f"alert_{name}"] = alert.id
+    session.commit()
+    return ids
+
+
+@pytest.mark.parametrize(("role", "can_ack"), [(Role.ADMIN, True), (Role.OPERATOR, True), (Role.FINANCE, False)])
+def test_monitoring_pages_render_for_staff_and_only_writers_may_acknowledge(
+        client: TestClient, session: Session, role: Role, can_ack: bool) -> None:
+    ids = _world(session)
+    factories.user(session, username="someone", role=role)
+    login(client, "someone")
+    home = client.get("/").text
+    assert 'href="/monitoring"' in home and 'href="/alerts"' in home
+    status = client.get("/monitoring")
+    assert status.status_code == 200
+    assert 'data-health="down"' in status.text and "-2.53840, 112.94970" in status.text
+    assert 'class="site-dot down"' in status.text  # the site is on the map
+    alerts = client.get("/alerts").text
+    assert "ap-taman-kota-01" in alerts and "ap-smpn1" in alerts
+    assert ("Acknowledge" in alerts or "Tandai ditangani" in alerts) == can_ack
+    assert client.get(f"/devices/{ids['device']}/traffic").status_code == 200
+    response = client.post(f"/alerts/{ids['alert_ap-smpn1']}/acknowledge",
+                           data={"csrf_token": signed_in_csrf(client), "note": "dicek"}, follow_redirects=False)
+    assert response.status_code == (303 if can_ack else 403)
+    with session.begin():
+        alert = session.get(Alert, ids["alert_ap-smpn1"])
+        assert alert is not None
+        session.refresh(alert)
+        assert (alert.state == AlertState.ACKNOWLEDGED) == can_ack
+
+
+def test_agency_viewer_sees_only_its_agencys_sites_alerts_and_charts(client: TestClient, session: Session) -> None:
+    ids = _world(session)
+    factories.user(session, username="viewer", role=Role.AGENCY_VIEWER, agency_id=ids["own_agency"])
+    login(client, "viewer")
+    status = client.get("/monitoring").text
+    assert "Taman Kota Sampit" in status and "SMPN 1 Sampit" not in status
+    alerts = client.get("/alerts").text
+    assert "ap-taman-kota-01" in alerts and "ap-smpn1" not in alerts
+    assert "<form method=\"post\" action=\"/alerts/" not in alerts
+    assert client.get(f"/devices/{ids['device']}/traffic").status_code == 200
+    assert client.get(f"/devices/{ids['other_device']}/traffic").status_code == 404
+    refused = client.post(f"/alerts/{ids['alert_ap-taman-kota-01']}/acknowledge",
+                          data={"csrf_token": signed_in_csrf(client)}, follow_redirects=False)
+    assert refused.status_code == 403
+
+
+def test_acknowledge_without_the_csrf_token_is_refused(client: TestClient, session: Session) -> None:
+    ids = _world(session)
+    factories.user(session, username="ops", role=Role.OPERATOR)
+    login(client, "ops")
+    assert client.post(f"/alerts/{ids['alert_ap-smpn1']}/acknowledge", data={}).status_code == 403
+
+
+@pytest.fixture(scope="module")
+def influx() -> Iterator[InfluxServer]:
+    with influx_server() as server:
+        yield server
+
+
+def test_device_page_charts_real_traffic_from_influxdb_as_inline_svg(
+        client: TestClient, session: Session, influx: InfluxServer, tmp_path: Path) -> None:
+    ids = _world(session)
+    database = f"t_{uuid.uuid4().hex[:10]}"
+    influx.create_database(database)
+    store = make_metrics_store(make_settings(tmp_path, influx={"url": influx.url, "api": "v1", "database": database,
+                                                               "spool_dir": tmp_path / "spool"}))
+    now = utcnow()
+    store.write([Point("interface_traffic", {"device": "ap-taman-kota-01", "interface": "wlan1"},
+                       {"in_bps": 80e6, "out_bps": 20e6}, int((now - timedelta(minutes=m)).timestamp()) * 10**9)
+                 for m in range(1, 120)])
+    store.flush()
+    client.app.state.netmgr_metrics = store  # type: ignore[attr-defined]
+    factories.user(session, username="fin", role=Role.FINANCE)
+    login(client, "fin")
+
+    detail = client.get(f"/devices/{ids['device']}").text
+    assert f'hx-get="/devices/{ids["device"]}/traffic?range=24h"' in detail
+    try:
+        fragment = client.get(f"/devices/{ids['device']}/traffic?range=6h", headers={"HX-Request": "true"}).text
+        week = client.get(f"/devices/{ids['device']}/traffic?range=7d").text
+    finally:
+        store.close()
+    assert "<html" not in fragment and "wlan1" in fragment
+    assert fragment.count("<svg") == 1 and "100 Mbps" in fragment  # axis top above the 80 Mbps peak
+    (inbound,) = re.findall(r'class="series in" points="([^"]+)"', fragment)
+    (outbound,) = re.findall(r'class="series out" points="([^"]+)"', fragment)
+    # 80 of 100 Mbps sits 80 % up the 180-px plot (y 192 → 12): y = 48; 20 Mbps: y = 156
+    assert {p.split(",")[1] for p in inbound.split()} == {"48.0"}
+    assert {p.split(",")[1] for p in outbound.split()} == {"156.0"}
+    assert len(inbound.split()) >= 55  # 2-minute buckets over the last ~2 hours
+    assert "<html" in week and "series in" in week
