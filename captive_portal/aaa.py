@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from captive_portal import dialects, sessions
+from captive_portal.fastpath import AccountingRequest
 from captive_portal.policies import Allowance, PolicyLimits, Refusal, RefusalCode, day_start, grant_for, message
-from captive_portal.sessions import AccountingOutcome, AccountingRecord, AcctStatus, Nas, as_utc
+from captive_portal.sessions import AccountingOutcome, AccountingRecord, AcctStatus, Nas, NasCache, as_utc
 from netmgr.db import secret_box
 from netmgr.errors import ValidationFailed
 from netmgr.metrics import MetricsStore
@@ -212,9 +213,17 @@ def _resolve(session: Session, req: RadiusRequest, nas: Nas, now: datetime) -> _
                   subscriber_id=grant.subscriber_id, grant=grant)
 
 
-def _decide(session: Session, cfg: AaaConfig, req: RadiusRequest, now: datetime) -> tuple[Decision, _Login | None]:
-    nas = sessions.find_nas(session, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
-                            called_station=req.called_station)
+def _find_nas(session: Session, cache: NasCache | None, *, nas_ip: str | None, nas_identifier: str | None,
+              called_station: str | None) -> Nas | None:
+    if cache is not None:
+        return cache.find(session, nas_ip=nas_ip, nas_identifier=nas_identifier, called_station=called_station)
+    return sessions.find_nas(session, nas_ip=nas_ip, nas_identifier=nas_identifier, called_station=called_station)
+
+
+def _decide(session: Session, cfg: AaaConfig, req: RadiusRequest, now: datetime,
+            nas_cache: NasCache | None) -> tuple[Decision, _Login | None]:
+    nas = _find_nas(session, nas_cache, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
+                    called_station=req.called_station)
     if nas is None or nas.hotspot_id is None:
         return Decision.refuse(RefusalCode.UNKNOWN_NAS, cfg.language), None
     if not nas.enabled:
@@ -249,38 +258,41 @@ def _reply(dialect: str, allowance: Allowance) -> dict[str, int | str]:
     return {f"reply:{name}": value for name, value in dialects.render(dialect, allowance).items()}
 
 
-def authorize(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: datetime) -> Decision:
+def authorize(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: datetime,
+              nas_cache: NasCache | None = None) -> Decision:
     """Decide whether ``req`` may log in; an accept carries the password for FreeRADIUS's PAP/CHAP check.
 
     The password goes back as ``control:Cleartext-Password`` so FreeRADIUS can check PAP and CHAP (MikroTik's
     default login page uses CHAP); the policy goes back as reply attributes in the NAS's dialect.
+    ``nas_cache`` (the AAA hot path's) saves the gateway lookup; without it the inventory is read.
     """
-    decision, login = _decide(session, cfg, req, now)
+    decision, login = _decide(session, cfg, req, now, nas_cache)
     if decision.accept and login is not None:
         decision.attributes["control:Cleartext-Password"] = login.password
     return decision
 
 
-def authenticate(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: datetime) -> Decision:
+def authenticate(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: datetime,
+                 nas_cache: NasCache | None = None) -> Decision:
     """For gateways set to ``Auth-Type rest``: check the PAP password here and answer with the policy."""
-    decision, login = _decide(session, cfg, req, now)
+    decision, login = _decide(session, cfg, req, now, nas_cache)
     if not decision.accept or login is None:
         return decision
     if req.password is None or not secrets.compare_digest(req.password.encode(), login.password.encode()):
-        post_auth(session, cfg, req, now=now, rejected=True, reply_message="")
+        post_auth(session, cfg, req, now=now, rejected=True, reply_message="", nas_cache=nas_cache)
         return Decision.refuse(RefusalCode.WRONG_PASSWORD, cfg.language)
     return decision
 
 
 def post_auth(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: datetime, rejected: bool,
-              reply_message: str) -> None:
+              reply_message: str, nas_cache: NasCache | None = None) -> None:
     """Record the outcome FreeRADIUS reached: first use of a voucher on accept, a failed attempt on reject.
 
     Refusals decided by ``authorize`` were recorded there (they carry a Reply-Message); a reject without one
     is a wrong password found by PAP/CHAP.
     """
-    nas = sessions.find_nas(session, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
-                            called_station=req.called_station)
+    nas = _find_nas(session, nas_cache, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
+                    called_station=req.called_station)
     hotspot_id = nas.hotspot_id if nas else None
     if rejected:
         if not reply_message:
@@ -355,23 +367,38 @@ def parse_accounting(body: Mapping[str, Any]) -> AccountingRecord | None:
     )
 
 
-def accounting(session: Session, cfg: AaaConfig, body: Mapping[str, Any], *, store: MetricsStore | None,
-               now: datetime) -> AccountingOutcome:
-    """Apply one Accounting-Request; the outcome may carry a Disconnect-Request to send.
+def parse_accounting_request(body: Mapping[str, Any], *, now: datetime) -> AccountingRequest | None:
+    """The record and the NAS attributes of rlm_rest's JSON; None for a status netmgr does not track.
 
-    A request from a NAS netmgr does not know is logged and acknowledged, so the gateway stops resending it.
+    Raises:
+        ValidationFailed: a malformed session id, MAC, IP or counter.
     """
     rec = parse_accounting(body)
     if rec is None:
-        return AccountingOutcome()
+        return None
     nas_ip = _text(body, "NAS-IP-Address")
-    nas = sessions.find_nas(session, nas_ip=validate_ip(nas_ip) if nas_ip else None,
-                            nas_identifier=_text(body, "NAS-Identifier")[:100] or None,
-                            called_station=_text(body, "Called-Station-Id")[:100])
-    if nas is None:
-        sessions.log.warning("accounting from unknown NAS %s / %s ignored", nas_ip, _text(body, "NAS-Identifier"))
+    return AccountingRequest(rec=rec, nas_ip=validate_ip(nas_ip) if nas_ip else None,
+                             nas_identifier=_text(body, "NAS-Identifier")[:100] or None,
+                             called_station=_text(body, "Called-Station-Id")[:100], now=now)
+
+
+def accounting(session: Session, cfg: AaaConfig, body: Mapping[str, Any], *, store: MetricsStore | None,
+               now: datetime, nas_cache: NasCache | None = None) -> AccountingOutcome:
+    """Apply one Accounting-Request; the outcome may carry a Disconnect-Request to send.
+
+    A request from a NAS netmgr does not know is logged and acknowledged, so the gateway stops resending it.
+    (The AAA endpoint batches requests through ``captive_portal.fastpath`` instead; this is the one-request
+    form, through the ORM.)
+    """
+    request = parse_accounting_request(body, now=now)
+    if request is None:
         return AccountingOutcome()
-    return sessions.apply_accounting(session, nas, rec, store=store, now=now, timezone=cfg.timezone,
+    nas = _find_nas(session, nas_cache, nas_ip=request.nas_ip, nas_identifier=request.nas_identifier,
+                    called_station=request.called_station)
+    if nas is None:
+        sessions.log.warning("accounting from unknown NAS %s / %s ignored", request.nas_ip, request.nas_identifier)
+        return AccountingOutcome()
+    return sessions.apply_accounting(session, nas, request.rec, store=store, now=now, timezone=cfg.timezone,
                                      default_interim_s=cfg.interim_interval_s, default_coa_port=cfg.coa_port)
 
 

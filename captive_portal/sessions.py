@@ -9,13 +9,15 @@ session used up its allowance (sent by ``captive_portal.coa``). ``close_stale_se
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from captive_portal.policies import (
@@ -115,6 +117,35 @@ def find_nas(session: Session, *, nas_ip: str | None, nas_identifier: str | None
     )
 
 
+class NasCache:
+    """``find_nas`` answers kept for ``ttl_s`` seconds (the AAA hot path asks it for every request).
+
+    Gateways and hotspots change rarely and by hand; a change (a hotspot switched off, a NAS re-addressed)
+    takes effect within ``ttl_s``. Unknown NASes are remembered too, so a stray sender costs no query.
+    """
+
+    def __init__(self, ttl_s: float = 10.0, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._entries: dict[tuple[str | None, str | None, str | None], tuple[float, Nas | None]] = {}
+
+    def find(self, session: Session, *, nas_ip: str | None, nas_identifier: str | None,
+             called_station: str | None = None) -> Nas | None:
+        key = (nas_ip or None, nas_identifier or None, called_station or None)
+        now = self._clock()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        nas = find_nas(session, nas_ip=nas_ip, nas_identifier=nas_identifier, called_station=called_station)
+        if len(self._entries) > 10_000:  # far more gateways than a province has: only junk keys grow it
+            self._entries.clear()
+        self._entries[key] = (now + self._ttl_s, nas)
+        return nas
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 # --- usage -------------------------------------------------------------------------------------------------
 
 
@@ -195,6 +226,8 @@ class AccountingOutcome:
     session_id: int | None = None
     closed_sessions: int = 0
     disconnect: DisconnectOrder | None = None
+    points: list[Point] = field(default_factory=list, repr=False)
+    """Usage points for the metrics store, written by the caller once the transaction committed."""
 
 
 @dataclass(frozen=True)
@@ -273,40 +306,45 @@ def _new_session(session: Session, nas: Nas, rec: AccountingRecord, now: datetim
             voucher.subscriber_id = subscriber_for(session, f"voucher:{voucher.code}", LoginMethod.VOUCHER, now).id
             cred = Credential(voucher.subscriber_id, voucher.id, cred.policy_id)
     started = now - timedelta(seconds=rec.session_time_s) if rec.status != AcctStatus.START else now
-    row = HotspotSession(
-        hotspot_id=nas.hotspot_id, nas_device_id=nas.device_id, acct_session_id=rec.acct_session_id,
-        username=rec.username, mac=rec.mac, ip=rec.ip, subscriber_id=cred.subscriber_id,
-        voucher_id=cred.voucher_id, policy_id=cred.policy_id or nas.default_policy_id,
-        status=SessionStatus.ACTIVE, started_at=started, last_update_at=now,
-        interim_interval_s=rec.interim_interval_s or default_interim_s,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        # The same Start arrived twice at once (NAS retransmit through two FreeRADIUS threads).
+    values = {
+        "hotspot_id": nas.hotspot_id, "nas_device_id": nas.device_id, "acct_session_id": rec.acct_session_id,
+        "username": rec.username, "mac": rec.mac, "ip": rec.ip, "subscriber_id": cred.subscriber_id,
+        "voucher_id": cred.voucher_id, "policy_id": cred.policy_id or nas.default_policy_id,
+        "status": SessionStatus.ACTIVE.value, "started_at": started, "last_update_at": now,
+        "interim_interval_s": rec.interim_interval_s or default_interim_s,
+    }
+    # The same Start can arrive twice at once (a NAS retransmit through two FreeRADIUS threads, two netmgr
+    # workers): INSERT … ON CONFLICT DO NOTHING lets the second one find the first's row. A savepoint would
+    # do too, but costs a round trip, and pysqlite commits a savepoint opened outside a transaction.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new_id = session.execute(
+        insert(HotspotSession).values(**values)
+        .on_conflict_do_nothing(index_elements=["nas_device_id", "acct_session_id"])
+        .returning(HotspotSession.id)
+    ).scalar()
+    if new_id is None:
         existing = session.scalar(select(HotspotSession).where(
             HotspotSession.nas_device_id == nas.device_id, HotspotSession.acct_session_id == rec.acct_session_id))
         if existing is None:
-            raise
+            raise RuntimeError(f"session {rec.acct_session_id} neither inserted nor found")
         return existing
+    row = session.get_one(HotspotSession, new_id)
     _allowance_at_start(session, row, now=now, timezone=timezone)
     return row
 
 
-def _usage_points(nas: Nas, row: HotspotSession, d_in: int, d_out: int, now: datetime,
-                  event: str) -> list[Point]:
+def usage_points(nas: Nas, *, row_id: int, acct_session_id: str, d_in: int, d_out: int, input_total: int,
+                 output_total: int, session_time_s: int, now: datetime, event: str) -> list[Point]:
+    """The two points one accounting update writes: the session's progress and the hotspot's usage."""
     # Many sessions report at once with the same tags, and one session may report twice in a second: the
     # microsecond of the update plus the row id in the last digits keeps every point apart (InfluxDB would
     # otherwise overwrite one with the other), while a replayed write still lands on the same point.
-    time_ns = int(now.timestamp() * 1_000_000) * 1000 + row.id % 1000
+    time_ns = int(now.timestamp() * 1_000_000) * 1000 + row_id % 1000
     tags = {"hotspot": nas.hotspot_name or nas.name, "site": nas.site_name, "nas": nas.name}
     return [
         Point("hotspot_session", tags, {
-            "session": row.acct_session_id, "event": event, "input_octets": d_in, "output_octets": d_out,
-            "input_total": row.input_octets, "output_total": row.output_octets,
-            "session_time_s": row.session_time_s,
+            "session": acct_session_id, "event": event, "input_octets": d_in, "output_octets": d_out,
+            "input_total": input_total, "output_total": output_total, "session_time_s": session_time_s,
         }, time_ns),
         Point("hotspot_usage", tags, {"input_octets": d_in, "output_octets": d_out}, time_ns),
     ]
@@ -318,6 +356,21 @@ def apply_accounting(session: Session, nas: Nas, rec: AccountingRecord, *, store
     """Bring the session named by ``rec`` up to date; close the NAS's sessions on Accounting-On/Off.
 
     Returns what happened, with a ``DisconnectOrder`` when the session has used up its allowance.
+    """
+    outcome = apply_accounting_orm(session, nas, rec, now=now, timezone=timezone,
+                                   default_interim_s=default_interim_s, default_coa_port=default_coa_port)
+    if store is not None and outcome.points:
+        store.write(outcome.points)
+    return outcome
+
+
+def apply_accounting_orm(session: Session, nas: Nas, rec: AccountingRecord, *, now: datetime,
+                         timezone: str = "Asia/Jakarta", default_interim_s: int = 300,
+                         default_coa_port: int = 3799) -> AccountingOutcome:
+    """``apply_accounting`` through the ORM, the usage points left in ``outcome.points`` for the caller.
+
+    Every case goes this way when it is rare or complex (a new session, a disconnect, a NAS reboot);
+    ``captive_portal.fastpath`` takes the common interim updates with Core SQL and falls back to this.
     """
     if rec.status in (AcctStatus.ACCOUNTING_ON, AcctStatus.ACCOUNTING_OFF):
         closed = close_nas_sessions(session, nas.device_id, now=now, reason="nas_reboot")
@@ -348,8 +401,10 @@ def apply_accounting(session: Session, nas: Nas, rec: AccountingRecord, *, store
     elif row.status == SessionStatus.ACTIVE:
         outcome.disconnect = _disconnect_if_exhausted(session, nas, row, now=now, default_coa_port=default_coa_port)
     session.flush()
-    if store is not None and (d_in or d_out or rec.status != AcctStatus.INTERIM):
-        store.write(_usage_points(nas, row, d_in, d_out, now, rec.status.value))
+    if d_in or d_out or rec.status != AcctStatus.INTERIM:
+        outcome.points = usage_points(nas, row_id=row.id, acct_session_id=row.acct_session_id, d_in=d_in,
+                                      d_out=d_out, input_total=row.input_octets, output_total=row.output_octets,
+                                      session_time_s=row.session_time_s, now=now, event=rec.status.value)
     return outcome
 
 
@@ -480,12 +535,17 @@ def purge_expired_data(session: Session, *, now: datetime, session_retention_day
 
 
 def count_failures(session: Session, *, mac: str, ip: str, since: datetime) -> tuple[int, int]:
-    """Failed logins since ``since`` from this MAC and from this IP."""
-    by_mac = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.mac == mac, LoginAttempt.at >= since, LoginAttempt.success.is_(False))) if mac else 0
-    by_ip = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.success.is_(False))) if ip else 0
-    return int(by_mac or 0), int(by_ip or 0)
+    """Failed logins since ``since`` from this MAC and from this IP (one query, both indexes)."""
+    if not mac and not ip:
+        return 0, 0
+    # An empty MAC or IP matches nothing: the attempt rows of requests without one store "".
+    by_mac = func.coalesce(func.sum(case((LoginAttempt.mac == mac, 1), else_=0)), 0) if mac else literal(0)
+    by_ip = func.coalesce(func.sum(case((LoginAttempt.ip == ip, 1), else_=0)), 0) if ip else literal(0)
+    matches = [LoginAttempt.mac == mac] if mac else []
+    matches += [LoginAttempt.ip == ip] if ip else []
+    row = session.execute(select(by_mac, by_ip).where(
+        or_(*matches), LoginAttempt.at >= since, LoginAttempt.success.is_(False))).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def record_attempt(session: Session, *, hotspot_id: int | None, username: str, mac: str, ip: str,

@@ -184,6 +184,8 @@ class AccessGrant(Base):
     """
 
     __tablename__ = "hotspot_grants"
+    # The portal counts a device's free sessions of the day by MAC and time.
+    __table_args__ = (Index("ix_hotspot_grants_mac_created_at", "mac", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

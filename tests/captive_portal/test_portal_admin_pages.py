@@ -1,0 +1,100 @@
+"""The hotspot pages in the admin UI: settings, voucher batches and their PDF, live sessions, usage, PDP."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from netmgr.models import AuditLog, ConsentRecord, HotspotSession, PortalConfig, Voucher, VoucherBatch
+from netmgr.models.enums import Role
+from netmgr.models.hotspot import SessionStatus
+from tests import factories
+from tests.captive_portal import portal_support as ps
+from tests.netmgr.web.helpers import login, signed_in_csrf
+
+
+def _admin(client: TestClient, session: Session, role: Role = Role.OPERATOR) -> str:
+    user = factories.user(session, role=role)
+    assert login(client, user.username).status_code == 303
+    return signed_in_csrf(client)
+
+
+def test_hotspots_appear_in_the_admin_nav_in_indonesian(client: TestClient, session: Session) -> None:
+    h = ps.hotspot(session)
+    _admin(client, session)
+    page = client.get("/portal-admin")
+    assert page.status_code == 200
+    assert 'href="/portal-admin"' in page.text and h.name in page.text
+    assert "Cara masuk" in page.text or "Login methods" not in page.text
+
+
+def test_finance_cannot_open_hotspot_admin(client: TestClient, session: Session) -> None:
+    _admin(client, session, Role.FINANCE)
+    assert client.get("/portal-admin/vouchers").status_code == 403
+
+
+def test_portal_settings_are_validated_saved_and_audited(client: TestClient, session: Session) -> None:
+    h = ps.hotspot(session)
+    csrf = _admin(client, session)
+    bad = client.post(f"/portal-admin/hotspots/{h.id}", data={
+        "csrf_token": csrf, "gateway_kind": "mikrotik", "gateway_hosts": "evil/host", "free_logins_per_day": "1",
+        "default_language": "id", "terms_version": "2", "terms_text": ""})
+    assert bad.status_code == 422
+    ok = client.post(f"/portal-admin/hotspots/{h.id}", data={
+        "csrf_token": csrf, "gateway_kind": "opennds", "gateway_hosts": "192.168.201.1:2050",
+        "faskey": "new-secret-key", "free_logins_per_day": "2", "default_language": "en",
+        "login_methods": ["click_through", "voucher"], "terms_version": "2026-02", "terms_text": "Be nice.",
+        "primary_color": "#aa0000"}, follow_redirects=False)
+    assert ok.status_code == 303
+    session.expire_all()
+    config = session.scalar(select(PortalConfig).where(PortalConfig.hotspot_id == h.id))
+    assert config is not None and config.gateway_kind == "opennds" and config.free_logins_per_day == 2
+    assert config.faskey_encrypted and "new-secret-key" not in config.faskey_encrypted
+    entry = session.scalar(select(AuditLog).where(AuditLog.entity_type == "hotspot_portal"))
+    assert entry is not None and "new-secret-key" not in json.dumps(entry.after)
+
+
+def test_voucher_batch_generate_print_and_revoke(client: TestClient, session: Session) -> None:
+    h = ps.hotspot(session)
+    csrf = _admin(client, session)
+    r = client.post("/portal-admin/vouchers", data={"csrf_token": csrf, "name": "HUT Kota", "count": "10",
+                                                    "policy_id": str(h.default_policy_id), "hotspot_id": str(h.id)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    batch = session.scalar(select(VoucherBatch))
+    assert batch is not None and batch.count == 10
+    pdf = client.get(f"/portal-admin/vouchers/{batch.id}.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    r = client.post(f"/portal-admin/vouchers/{batch.id}/revoke", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    assert session.scalar(select(func.count()).select_from(Voucher).where(Voucher.status == "revoked")) == 10
+    no_csrf = client.post(f"/portal-admin/vouchers/{batch.id}/revoke", data={})
+    assert no_csrf.status_code == 403
+
+
+def test_live_sessions_and_usage_pages_list_what_is_online(client: TestClient, session: Session) -> None:
+    h = ps.hotspot(session)
+    session.add(HotspotSession(hotspot_id=h.id, nas_device_id=h.gateway_device_id, acct_session_id="L1",
+                               mac=ps.CLIENT_MAC, ip=ps.CLIENT_IP, status=SessionStatus.ACTIVE,
+                               output_octets=2_500_000_000))
+    session.commit()
+    _admin(client, session)
+    assert ps.CLIENT_MAC in client.get("/portal-admin/sessions").text
+    usage = client.get("/portal-admin/usage").text
+    assert re.search(r"<td>" + re.escape(h.name) + r'</td><td class="num">1</td><td class="num">1</td>', usage)
+
+
+def test_citizen_data_can_be_exported_and_erased_from_the_admin(client: TestClient, session: Session) -> None:
+    h = ps.hotspot(session)
+    session.add(ConsentRecord(hotspot_id=h.id, mac=ps.CLIENT_MAC, terms_version="1"))
+    session.commit()
+    csrf = _admin(client, session)
+    exported = client.post("/portal-admin/people/export", data={"csrf_token": csrf, "mac": ps.CLIENT_MAC})
+    assert exported.json()["consents"][0]["mac"] == ps.CLIENT_MAC
+    erased = client.post("/portal-admin/people/erase", data={"csrf_token": csrf, "mac": ps.CLIENT_MAC})
+    assert 'id="erased"' in erased.text
+    assert session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
