@@ -1,0 +1,222 @@
+"""Budget and contracts: the yearly pagu, spend against it, contract reminders timed for the RKA, SLA figures.
+
+Data flow: uplink contracts + closed (or recomputed) monthly reports + budget_years → year-to-date spend
+and projection; contract end dates + the RKA due month (settings.finance) → reminders; device_events of each
+uplink's router → minutes down per month against the promised availability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from netmgr.models import DeviceEvent, Uplink
+from netmgr.models.finance import BudgetYear
+from netmgr.schemas.finance import BudgetSet
+from netmgr.security.permissions import Actor, Permission
+from netmgr.services import audit, periods, reports
+from netmgr.settings import FinanceSettings, Settings
+
+# --- pagu ----------------------------------------------------------------------------------------
+
+
+def get_budget(session: Session, actor: Actor, year: int) -> BudgetYear | None:
+    actor.require(Permission.REPORTS_READ)
+    return session.scalar(select(BudgetYear).where(BudgetYear.year == year))
+
+
+def set_budget(session: Session, actor: Actor, year: int, data: BudgetSet) -> BudgetYear:
+    """Set (or change) the internet budget ceiling of a budget year."""
+    actor.require(Permission.FINANCE_MANAGE)
+    row = session.scalar(select(BudgetYear).where(BudgetYear.year == year))
+    before = None if row is None else {"pagu_idr": row.pagu_idr, "note": row.note}
+    if row is None:
+        row = BudgetYear(year=year, pagu_idr=data.pagu_idr, note=data.note)
+        session.add(row)
+    else:
+        row.pagu_idr, row.note = data.pagu_idr, data.note
+    session.flush()
+    audit.record(session, actor, action="create" if before is None else "update", entity_type="budget_year",
+                 entity_id=row.id, summary=f"set the {year} internet budget (pagu) to Rp {data.pagu_idr:,}",
+                 before=before, after={"pagu_idr": data.pagu_idr, "note": data.note})
+    return row
+
+
+def _contract_covers(u: Uplink, month: date) -> bool:
+    end = reports.month_end(month)
+    return (u.contract_start is None or u.contract_start <= end) and (u.contract_end is None or u.contract_end >= month)
+
+
+def contract_month_cost(u: Uplink) -> int:
+    """A month of the contract's base price with PPN, in rupiah."""
+    before = u.monthly_price_idr
+    return before + reports.rupiah(Decimal(before) * Decimal(str(u.tax_percent)) / 100)
+
+
+@dataclass(frozen=True)
+class MonthSpend:
+    month: date
+    cost_idr: int
+    closed: bool
+    projected: bool
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    year: int
+    pagu_idr: int | None
+    months: list[MonthSpend]
+    spent_idr: int
+    projected_idr: int
+
+    @property
+    def remaining_idr(self) -> int | None:
+        return None if self.pagu_idr is None else self.pagu_idr - self.projected_idr
+
+    @property
+    def over_budget(self) -> bool:
+        return self.pagu_idr is not None and self.projected_idr > self.pagu_idr
+
+
+def budget_status(session: Session, actor: Actor, year: int, settings: Settings, *,
+                  today: date | None = None) -> BudgetStatus:
+    """Spend so far this budget year (ended months, from their reports) and the projected year end
+    (the months still to come at the contracts' base price with PPN)."""
+    actor.require(Permission.REPORTS_READ)
+    today = today or date.today()
+    budget = session.scalar(select(BudgetYear).where(BudgetYear.year == year))
+    uplinks = list(session.scalars(select(Uplink)))
+    months: list[MonthSpend] = []
+    for m in range(1, 13):
+        month = date(year, m, 1)
+        if reports.month_end(month) < today:
+            whole = periods.full_report(session, month, settings)
+            months.append(MonthSpend(month, int(whole.report["totals"]["cost_idr"]), whole.closed is not None,
+                                     False))
+        else:
+            cost = sum(contract_month_cost(u) for u in uplinks if _contract_covers(u, month))
+            months.append(MonthSpend(month, cost, False, True))
+    spent = sum(s.cost_idr for s in months if not s.projected)
+    return BudgetStatus(year=year, pagu_idr=budget.pagu_idr if budget else None, months=months, spent_idr=spent,
+                        projected_idr=sum(s.cost_idr for s in months))
+
+
+# --- contracts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContractEntry:
+    """One uplink contract with the dates the budget cycle cares about."""
+
+    uplink_id: int
+    name: str
+    isp_name: str
+    contract_start: date | None
+    contract_end: date | None
+    monthly_cost_idr: int
+    renewal_budget_year: int | None
+    """The budget year the service after this contract falls in (it needs money in that year's APBD)."""
+    proposal_due: date | None
+    """When that year's RKA proposal is due (``rka_due_month`` of the year before)."""
+    remind_from: date | None
+    days_left: int | None
+    due: bool
+    """True once ``remind_from`` has come and the contract has not ended long ago."""
+
+
+def contract_register(session: Session, actor: Actor, finance: FinanceSettings, *,
+                      today: date | None = None) -> list[ContractEntry]:
+    """Every uplink contract, soonest end first, with its renewal's budget year and reminder date."""
+    actor.require(Permission.REPORTS_READ)
+    today = today or date.today()
+    out = []
+    for u in session.scalars(select(Uplink)):
+        renewal = due_date = remind = None
+        days_left = None
+        if u.contract_end is not None:
+            renewal = (u.contract_end + timedelta(days=1)).year
+            due_date = date(renewal - 1, finance.rka_due_month, 1)
+            # Remind before the RKA is due, or before the contract ends if that comes first.
+            remind = min(due_date, u.contract_end) - timedelta(days=finance.reminder_lead_days)
+            days_left = (u.contract_end - today).days
+        is_due = remind is not None and today >= remind and days_left is not None and days_left >= -31
+        out.append(ContractEntry(u.id, u.name, u.isp_name, u.contract_start, u.contract_end,
+                                 contract_month_cost(u), renewal, due_date, remind, days_left, is_due))
+    return sorted(out, key=lambda c: (c.contract_end or date.max, c.name))
+
+
+def due_reminders(session: Session, actor: Actor, finance: FinanceSettings, *,
+                  today: date | None = None) -> list[ContractEntry]:
+    return [c for c in contract_register(session, actor, finance, today=today) if c.due]
+
+
+# --- SLA -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaEntry:
+    uplink_id: int
+    name: str
+    promised_percent: float | None
+    minutes_in_month: int
+    minutes_down: float
+    allowed_minutes_down: float | None
+    availability_percent: float
+    breached: bool
+    measured: bool
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def minutes_down(session: Session, device_id: int, start: datetime, end: datetime) -> tuple[float, bool]:
+    """Minutes ``device_id`` was down within [start, end), from its up/down events; and whether any event
+    (inside or before the window) tells its state at all."""
+    before = session.scalar(select(DeviceEvent).where(DeviceEvent.device_id == device_id, DeviceEvent.at < start)
+                            .order_by(DeviceEvent.at.desc()).limit(1))
+    events = list(session.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device_id,
+                                                            DeviceEvent.at >= start, DeviceEvent.at < end)
+                                  .order_by(DeviceEvent.at, DeviceEvent.id)))
+    measured = before is not None or bool(events)
+    down_since: datetime | None = start if before is not None and before.kind == "down" else None
+    total = 0.0
+    for e in events:
+        at = _aware(e.at)
+        if e.kind == "down" and down_since is None:
+            down_since = at
+        elif e.kind == "up" and down_since is not None:
+            total += (at - down_since).total_seconds()
+            down_since = None
+    if down_since is not None:
+        total += (end - down_since).total_seconds()
+    return total / 60, measured
+
+
+def sla_report(session: Session, actor: Actor, month: date, *, tz: str = "Asia/Jakarta",
+               now: datetime | None = None) -> list[SlaEntry]:
+    """Per uplink: minutes its router was down in ``month`` against the contract's promised availability.
+
+    An uplink is as available as the router it is delivered on (netmgr sees the router, not the ISP's line).
+    """
+    from zoneinfo import ZoneInfo
+
+    actor.require(Permission.REPORTS_READ)
+    zone = ZoneInfo(tz)
+    start = datetime.combine(month, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(reports.month_end(month) + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    end = min(end, now or datetime.now(UTC))
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    out = []
+    for u in session.scalars(select(Uplink).order_by(Uplink.name)):
+        down, measured = minutes_down(session, u.device_id, start, end) if u.device_id else (0.0, False)
+        allowed = minutes * (100 - u.sla_availability_percent) / 100 if u.sla_availability_percent else None
+        availability = 100 * (1 - down / minutes) if minutes else 100.0
+        out.append(SlaEntry(u.id, u.name, u.sla_availability_percent, minutes, round(down, 1),
+                            None if allowed is None else round(allowed, 1), round(availability, 3),
+                            allowed is not None and down > allowed, measured))
+    return out
