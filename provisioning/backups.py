@@ -21,6 +21,7 @@ from netmgr.registry import Registry
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
 from netmgr.services.devices import get_device
+from provisioning.access import require_config_read
 from provisioning.connections import Connector, DeviceTarget, target_for
 from provisioning.diff import normalise, text_diff
 from provisioning.drivers.base import Driver
@@ -73,9 +74,27 @@ def latest_backup(session: Session, device_id: int) -> ConfigBackup | None:
 
 def backup_history(session: Session, actor: Actor, device_id: int, *, limit: int = 50) -> list[ConfigBackup]:
     """Newest first."""
+    require_config_read(actor)
     get_device(session, actor, device_id)
     return list(session.scalars(select(ConfigBackup).where(ConfigBackup.device_id == device_id)
                                 .order_by(ConfigBackup.taken_at.desc(), ConfigBackup.id.desc()).limit(limit)))
+
+
+def get_backup(session: Session, actor: Actor, backup_id: int) -> ConfigBackup:
+    require_config_read(actor)
+    row = session.get(ConfigBackup, backup_id)
+    if row is None:
+        raise NotFound(f"config backup {backup_id} does not exist")
+    return row
+
+
+def previous_backup(session: Session, backup: ConfigBackup) -> ConfigBackup | None:
+    """The same device's backup taken just before ``backup``, if any."""
+    return session.scalar(select(ConfigBackup).where(
+        ConfigBackup.device_id == backup.device_id,
+        (ConfigBackup.taken_at < backup.taken_at)
+        | ((ConfigBackup.taken_at == backup.taken_at) & (ConfigBackup.id < backup.id)))
+        .order_by(ConfigBackup.taken_at.desc(), ConfigBackup.id.desc()).limit(1))
 
 
 def backup_text(session: Session, backup: ConfigBackup) -> str:
@@ -100,6 +119,29 @@ def device_diff(session: Session, actor: Actor, device_id: int) -> str:
 
 
 @dataclass(frozen=True)
+class DeviceBackups:
+    """A device with its backup count and newest backup (None when it was never backed up)."""
+
+    device: Device
+    count: int
+    latest: ConfigBackup | None
+
+
+def backups_by_device(session: Session, actor: Actor) -> list[DeviceBackups]:
+    """Every device whose platform netmgr can back up, with its newest backup, by device name."""
+    require_config_read(actor)
+    newest = (select(ConfigBackup.device_id, func.max(ConfigBackup.id).label("id"),
+                     func.count(ConfigBackup.id).label("n")).group_by(ConfigBackup.device_id).subquery())
+    latest_row = aliased(ConfigBackup)
+    stmt = (select(Device, newest.c.n, latest_row)
+            .outerjoin(newest, newest.c.device_id == Device.id)
+            .outerjoin(latest_row, latest_row.id == newest.c.id)
+            .where(Device.platform.in_(("mikrotik_routeros", "cisco_ios", "linux")))
+            .order_by(Device.name))
+    return [DeviceBackups(device, int(n or 0), latest) for device, n, latest in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
 class Drift:
     """A device whose running config moved away from what netmgr last pushed to it."""
 
@@ -111,7 +153,7 @@ class Drift:
 
 def find_drift(session: Session, actor: Actor) -> list[Drift]:
     """Devices whose newest backup differs from the config left by their last successful push."""
-    actor.require(Permission.INVENTORY_READ)
+    require_config_read(actor)
     newest = (select(ConfigBackup.device_id, func.max(ConfigBackup.id).label("id"))
               .group_by(ConfigBackup.device_id).subquery())
     pushed = (select(ConfigBackup.device_id, func.max(ConfigBackup.id).label("id"))

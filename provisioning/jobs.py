@@ -7,26 +7,31 @@ Targets are a JSON spec: ``{"devices": [...], "sites": [...], "agencies": [...],
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from netmgr.db import secret_box
-from netmgr.errors import NotFound, ValidationFailed
+from netmgr.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Site, Tag, Uplink
+from netmgr.models.enums import Role
 from netmgr.models.provisioning import JobPolicy, JobStatus, ResultStatus
 from netmgr.registry import Registry
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
-from netmgr.services.devices import device_credentials
+from netmgr.services.devices import device_credentials, get_device
 from netmgr.settings import Settings
+from provisioning.access import require_config_read
+from provisioning.backups import backup_text, latest_backup
 from provisioning.connections import Connector, target_for
+from provisioning.diff import quiet_diff
 from provisioning.drivers.base import Driver
-from provisioning.render import find_template
-from provisioning.runner import DeviceWork, JobOutcome, Plan, ProgressCallback, execute_job
-from provisioning.variables import dump_for_storage, load_from_storage, validate_variables
+from provisioning.render import TemplateSource, find_template, get_template, render
+from provisioning.runner import LOGIN_SPREAD_S, DeviceWork, JobOutcome, Plan, ProgressCallback, execute_job
+from provisioning.variables import complete, dump_for_storage, load_from_storage, validate_variables
 
 TARGET_KEYS = ("devices", "sites", "agencies", "roles", "tags")
 
@@ -121,9 +126,25 @@ def create_job(session: Session, actor: Actor, data: JobCreate) -> ProvisionJob:
 
 
 def approve_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
-    """Record who allowed a job that changes devices to run."""
+    """Record who allowed a job that changes devices to run (maker-checker: not its creator, unless an admin).
+
+    Raises:
+        PermissionDenied: the creator approves their own job and is not an admin.
+        Conflict: the job is not pending, or is already approved.
+        ValidationFailed: the job is a dry run (it changes nothing, so needs no approval).
+    """
     actor.require(Permission.NETWORK_CHANGE)
     job = get_job(session, actor, job_id)
+    if job.dry_run:
+        raise ValidationFailed(f"job {job.id} is a dry run; it changes nothing and needs no approval",
+                               field="approved_by")
+    if job.status != JobStatus.PENDING:
+        raise Conflict(f"job {job.id} is {job.status}; only a pending job can be approved")
+    if job.approved_by:
+        raise Conflict(f"job {job.id} was already approved by {job.approved_by}")
+    if actor.username == job.created_by and actor.role != Role.ADMIN:
+        raise PermissionDenied(f"job {job.id} was created by you; another operator or an admin must approve it "
+                               "(maker-checker)")
     job.approved_by = actor.username
     audit.record(session, actor, action="approve", entity_type="provision_job", entity_id=job.id,
                  summary=f"approved provisioning job {job.id}")
@@ -131,12 +152,147 @@ def approve_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
 
 
 def get_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
-    actor.require(Permission.INVENTORY_READ)
+    require_config_read(actor)
     job = session.scalar(select(ProvisionJob).options(selectinload(ProvisionJob.results))
                          .where(ProvisionJob.id == job_id))
     if job is None:
         raise NotFound(f"provisioning job {job_id} does not exist")
     return job
+
+
+FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.HALTED, JobStatus.CANCELLED})
+
+
+def list_jobs(session: Session, actor: Actor, *, status: JobStatus | None = None, offset: int = 0,
+              limit: int = 50) -> tuple[list[ProvisionJob], int]:
+    """Jobs newest first (with their results), and how many match."""
+    require_config_read(actor)
+    stmt = select(ProvisionJob)
+    if status is not None:
+        stmt = stmt.where(ProvisionJob.status == status)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.options(selectinload(ProvisionJob.results))
+                           .order_by(ProvisionJob.id.desc()).offset(offset).limit(limit))
+    return list(rows), total
+
+
+def queue_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
+    """Mark a pending job as sent to a worker; the caller then sends ``provisioning.run_job``.
+
+    Raises:
+        Conflict: the job is not pending (already queued, running, finished or cancelled).
+        ValidationFailed: it changes devices and nobody approved it yet.
+    """
+    actor.require(Permission.NETWORK_CHANGE)
+    job = get_job(session, actor, job_id)
+    if job.status != JobStatus.PENDING:
+        raise Conflict(f"job {job.id} is {job.status}; only a pending job can be started")
+    if not job.dry_run and not job.approved_by:
+        raise ValidationFailed(f"job {job.id} changes devices and is not approved yet", field="approved_by")
+    job.status = JobStatus.QUEUED
+    audit.record(session, actor, action="queue", entity_type="provision_job", entity_id=job.id,
+                 summary=f"started provisioning job {job.id}")
+    return job
+
+
+def cancel_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
+    """Stop a job: devices not started are skipped; a device being configured finishes (or rolls back) safely.
+
+    Raises:
+        Conflict: the job has already finished.
+    """
+    actor.require(Permission.NETWORK_CHANGE)
+    job = get_job(session, actor, job_id)
+    if job.status in FINISHED:
+        raise Conflict(f"job {job.id} is already {job.status}")
+    job.status = JobStatus.CANCELLED
+    for row in job.results:
+        if row.status == ResultStatus.PENDING:
+            row.status, row.error = ResultStatus.SKIPPED, f"not started: cancelled by {actor.username}"
+    job.summary = (job.summary + "; " if job.summary else "") + f"cancelled by {actor.username}"
+    audit.record(session, actor, action="cancel", entity_type="provision_job", entity_id=job.id,
+                 summary=f"cancelled provisioning job {job.id}")
+    return job
+
+
+def copy_job(session: Session, actor: Actor, job_id: int, *, dry_run: bool) -> ProvisionJob:
+    """A new pending job with the same purpose, template, targets, variables and policy (e.g. the real run
+    after a dry-run preview, or a re-run). Targets are resolved again against today's inventory."""
+    actor.require(Permission.NETWORK_CHANGE)
+    source = get_job(session, actor, job_id)
+    devices = resolve_targets(session, actor, Targets.model_validate(source.targets))
+    job = ProvisionJob(
+        purpose=source.purpose, template_name=source.template_name, targets=dict(source.targets),
+        variables=dict(source.variables), dry_run=dry_run, status=JobStatus.PENDING,
+        canary_size=source.canary_size, failure_threshold=source.failure_threshold, policy=source.policy,
+        concurrency=source.concurrency, revert_after_s=source.revert_after_s, created_by=actor.username,
+        approved_by=actor.username if dry_run else None,
+    )
+    session.add(job)
+    session.flush()
+    for device in devices:
+        session.add(ProvisionResultRecord(job_id=job.id, device_id=device.id, device_name=device.name,
+                                          status=ResultStatus.PENDING))
+    session.flush()
+    audit.record(session, actor, action="create", entity_type="provision_job", entity_id=job.id,
+                 summary=f"created {'dry-run ' if dry_run else ''}provisioning job {job.id} from job {source.id} "
+                         f"({job.purpose}) for {len(devices)} device(s)",
+                 after={"purpose": job.purpose, "targets": job.targets, "copied_from": source.id})
+    return job
+
+
+def result_counts(job: ProvisionJob) -> dict[str, int]:
+    """How many of the job's devices are in each status (every status present, zeros included)."""
+    counts = {s.value: 0 for s in ResultStatus}
+    for row in job.results:
+        counts[str(row.status)] = counts.get(str(row.status), 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class RenderPreview:
+    """A template rendered for one device, and what would change against its newest stored backup."""
+
+    device_id: int
+    device_name: str
+    template: str
+    rendered: str
+    diff: str
+    backup_id: int | None
+
+
+def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: str, variables: dict[str, Any],
+                   drivers: Registry[Driver], settings: Settings | None, template_id: int | None = None,
+                   body: str | None = None) -> RenderPreview:
+    """Render a template (an unsaved ``body``, a stored template, or the device's shipped one) for a device.
+
+    The diff is against the device's newest backup (no SSH session); without a backup it is empty.
+
+    Raises:
+        NotFound: no such device, template or driver.
+        ValidationFailed: bad variables, or the template fails to render (the message names the line).
+    """
+    require_config_read(actor)
+    device = get_device(session, actor, device_id)
+    platform = str(device.platform)
+    driver = drivers.get(platform)
+    validated = validate_variables(purpose, variables)
+    if body is not None:
+        source = TemplateSource(name="editor", body=body)
+    elif template_id is not None:
+        row = get_template(session, actor, template_id)
+        source = TemplateSource(name=f"db:{row.name} v{row.version}", body=row.body, version=row.version)
+    else:
+        source = find_template(session, platform=platform, purpose=purpose, role=str(device.role))
+    context = inventory_context(session, device, settings)
+    rendered = render(source, {**context, **complete(validated, context["inventory"])})
+    backup = latest_backup(session, device.id)
+    diff = ""
+    if backup is not None:
+        running = backup_text(session, backup)
+        diff = quiet_diff(driver, running, driver.preview(running, rendered), name=device.name)
+    return RenderPreview(device.id, device.name, source.name, driver.mask_secrets(rendered), diff,
+                         backup.id if backup else None)
 
 
 def inventory_context(session: Session, device: Device, settings: Settings | None) -> dict[str, Any]:
@@ -186,7 +342,7 @@ def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Drive
 
 def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, drivers: Registry[Driver],
             connect: Connector, settings: Settings | None = None, on_progress: ProgressCallback | None = None,
-            jitter_s: float = 1.0, device_id: int | None = None) -> JobOutcome:
+            jitter_s: float = LOGIN_SPREAD_S, device_id: int | None = None) -> JobOutcome:
     """Run a pending job to the end and return every device's result (also stored as it happens).
 
     ``device_id`` runs only that device's pending result (one Celery task per device).
@@ -200,6 +356,8 @@ def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, driver
         job = get_job(session, actor, job_id)
         if not job.dry_run and not job.approved_by:
             raise ValidationFailed(f"job {job_id} changes devices and is not approved yet", field="approved_by")
+        if device_id is None and job.status in FINISHED:
+            raise ValidationFailed(f"job {job_id} is already {job.status}; copy it to run it again", field="status")
         work = prepare_work(session, job, drivers=drivers, settings=settings)
     if device_id is not None:
         work = [w for w in work if w.target.device_id == device_id]

@@ -134,6 +134,23 @@ def list_templates(session: Session, actor: Actor) -> list[ConfigTemplate]:
     return list(session.scalars(select(ConfigTemplate).order_by(ConfigTemplate.platform, ConfigTemplate.name)))
 
 
+def get_template(session: Session, actor: Actor, template_id: int) -> ConfigTemplate:
+    """A stored template with its version history (oldest first)."""
+    actor.require(Permission.INVENTORY_READ)
+    row = session.get(ConfigTemplate, template_id)
+    if row is None:
+        raise NotFound(f"config template {template_id} does not exist")
+    return row
+
+
+def template_version(row: ConfigTemplate, version: int) -> ConfigTemplateVersion:
+    for past in row.versions:
+        if past.version == version:
+            return past
+    known = ", ".join(str(v.version) for v in row.versions)
+    raise NotFound(f"template {row.name} has no version {version}; it has {known}")
+
+
 def save_template(session: Session, actor: Actor, *, name: str, platform: str, purpose: str, body: str,
                   description: str = "") -> ConfigTemplate:
     """Create a template or store a new version of it (the old body stays in the history).

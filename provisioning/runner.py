@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from netmgr.errors import Conflict, DeviceError, NetmgrError, NotFound
@@ -31,7 +33,7 @@ from netmgr.services import audit
 from provisioning.backups import store_backup
 from provisioning.connections import Connector, DeviceTarget
 from provisioning.diff import quiet_diff
-from provisioning.drivers.base import Driver
+from provisioning.drivers.base import DeviceBackup, Driver
 from provisioning.locks import device_lock
 from provisioning.render import TemplateSource, render
 from provisioning.variables import PurposeVariables, complete
@@ -109,35 +111,75 @@ def _session(connect: Connector, target: DeviceTarget, driver: Driver, attempts:
         yield conn
 
 
+def may_cut_management(driver: Driver, commands: list[str]) -> bool:
+    """Whether pushing ``commands`` could cut netmgr's own path to the device (addresses, routes, firewall…).
+
+    A driver lists the commands that cannot in ``management_safe`` (regexes matched at the start of a
+    command, e.g. RouterOS ``/snmp`` or ``/system identity``); a driver without the list, or any command
+    outside it, counts as "could cut", so the runner proves reachability with a fresh session.
+    """
+    safe: tuple[re.Pattern[str], ...] = tuple(getattr(driver, "management_safe", ()))
+    return not safe or any(not any(p.match(c) for p in safe) for c in commands)
+
+
+def _verify_and_save(conn: Any, driver: Driver, backup: DeviceBackup, desired: str,
+                     result: ProvisionResult) -> list[str]:
+    """Disarm the self-revert, read the config back, and save it, or roll back the lines that did not stick.
+
+    Returns the desired lines the device did not keep (empty: verified and saved). The read-back doubles
+    as the post-push config, so verification costs one config read, not two.
+    """
+    driver.disarm_revert(conn)
+    result.log.append("disarmed the self-revert")
+    after = driver.get_running_config(conn)
+    # The same check as ``driver.verify``, on the text already read (every shipped driver's verify is this).
+    missing = driver.missing_lines(after, "\n".join(desired.splitlines()))
+    if missing:
+        driver.rollback(conn, backup)
+        return missing
+    driver.save(conn)
+    result.after = after
+    return []
+
+
 def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Connector, dry_run: bool,
                reconnect_attempts: int = 5, reconnect_delay_s: float = 2.0) -> ProvisionResult:
-    """Apply ``plan`` to one device safely. Never raises for device or template problems."""
+    """Apply ``plan`` to one device safely. Never raises for device or template problems.
+
+    SSH sessions: one for a compliant device, a dry run, or a change that cannot cut management (read,
+    back up, diff, arm the self-revert, push, disarm, verify, save); a change that could cut management
+    adds one short reconnect that proves netmgr still reaches the device before the revert is called off.
+    """
     result = ProvisionResult(device_id=target.device_id, device_name=target.name)
     try:
         desired = render_for(target, plan)
     except NetmgrError as exc:
         return result.fail(exc.message)
     result.log.append(f"rendered {plan.template.name}: {len(desired.splitlines())} lines")
-    pushed = False
+    pushed, reconnect, missing = False, False, []
     try:
         with connect(target, driver.netmiko_device_type) as conn:
-            backup = None
-            if dry_run:
-                running = driver.get_running_config(conn)
-            else:
-                backup = driver.backup(conn)
-                running = backup.text
-                result.log.append(f"backed up the running config on the device as {backup.ref}")
-            result.before = running
+            running = driver.get_running_config(conn)
             commands = driver.commands_for(running, desired)
+            if not commands:
+                result.before, result.status = running, ResultStatus.NO_CHANGE
+                result.log.append("device already complies; nothing pushed")
+                return result
+            if dry_run:
+                result.before, result.status = running, ResultStatus.DRY_RUN
+                result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name)
+                result.log.append(f"dry run: {len(commands)} command(s) would be pushed")
+                return result
+            backup = driver.backup(conn)
+            result.log.append(f"backed up the running config on the device as {backup.ref}")
+            if backup.text != running:  # changed under us (or the driver prepared it for the revert)
+                running = backup.text
+                commands = driver.commands_for(running, desired)
+            result.before = running
             result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name)
             if not commands:
                 result.status = ResultStatus.NO_CHANGE
                 result.log.append("device already complies; nothing pushed")
-                return result
-            if dry_run or backup is None:
-                result.status = ResultStatus.DRY_RUN
-                result.log.append(f"dry run: {len(commands)} command(s) would be pushed")
                 return result
             driver.arm_revert(conn, backup, plan.revert_after_s)
             result.log.append(f"armed a self-revert in {plan.revert_after_s} s")
@@ -147,25 +189,25 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
             rejected = output.rejected
             if rejected:
                 driver.rollback(conn, backup)
+            else:
+                reconnect = may_cut_management(driver, commands)
+                if not reconnect:
+                    result.log.append("the change cannot cut management; verifying on the same session")
+                    missing = _verify_and_save(conn, driver, backup, desired, result)
         if rejected:
             tail = _check_restored(target, driver, connect, running, result, reconnect_attempts, reconnect_delay_s)
             return result.fail(f"{target.name} refused {driver.mask_secrets(rejected[0])}; rolled back to the "
                                f"pre-push config{tail}", rolled_back=True)
-        # A fresh session proves the change left the device reachable; only then is the revert called off.
-        with _session(connect, target, driver, reconnect_attempts, reconnect_delay_s) as conn:
-            driver.disarm_revert(conn)
-            result.log.append("reconnected after the push and disarmed the self-revert")
-            missing = driver.verify(conn, desired.splitlines())
-            if missing:
-                driver.rollback(conn, backup)
+        if reconnect:
+            # A fresh session proves the change left the device reachable; only then is the revert called off.
+            with _session(connect, target, driver, reconnect_attempts, reconnect_delay_s) as conn:
+                result.log.append("reconnected after the push")
+                missing = _verify_and_save(conn, driver, backup, desired, result)
         if missing:
             shown = "; ".join(driver.mask_secrets(m) for m in missing[:5])
             tail = _check_restored(target, driver, connect, running, result, reconnect_attempts, reconnect_delay_s)
             return result.fail(f"{target.name} did not keep {len(missing)} line(s) after the push ({shown}); "
                                f"rolled back to the pre-push config{tail}", rolled_back=True)
-        with _session(connect, target, driver, reconnect_attempts, reconnect_delay_s) as conn:
-            driver.save(conn)
-            result.after = driver.get_running_config(conn)
         result.status, result.changed = ResultStatus.CHANGED, True
         result.log.append(f"pushed {len(commands)} command(s), verified and saved")
         return result
@@ -189,6 +231,23 @@ class DeviceWork:
 
 
 ProgressCallback = Callable[[ProvisionResult], None]
+
+#: Default login spread per concurrent session: 50 sessions start within 1 s.
+LOGIN_SPREAD_S = 0.02
+
+
+def login_delays(count: int, concurrency: int, spread_s: float,
+                 rng: Callable[[float, float], float] = random.uniform) -> list[float]:
+    """How long each of ``count`` devices waits before its first login.
+
+    Only the first wave (one device per concurrent session) waits, each a random time within a window of
+    ``spread_s`` × the sessions in that wave, so a job does not open all its sessions in the same instant;
+    later devices start when a session frees up, which is already spread out. A flat per-device delay
+    would instead add its mean to every device and grow the job's wall time with its size.
+    """
+    wave = min(max(1, concurrency), count)
+    window = max(0.0, spread_s) * wave
+    return [rng(0, window) if i < wave and window > 0 else 0.0 for i in range(count)]
 
 
 @dataclass
@@ -241,10 +300,17 @@ def _mark(factory: sessionmaker[Session], job_id: int, device_id: int, status: R
             session.commit()
 
 
+def _cancelled(factory: sessionmaker[Session], job_id: int) -> bool:
+    with factory() as session:
+        return session.scalar(select(ProvisionJob.status).where(ProvisionJob.id == job_id)) == JobStatus.CANCELLED
+
+
 def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work: list[DeviceWork], *,
                 connect: Connector, drivers: Registry[Driver], on_progress: ProgressCallback | None = None,
-                jitter_s: float = 1.0, whole_job: bool = True) -> JobOutcome:
+                jitter_s: float = LOGIN_SPREAD_S, whole_job: bool = True) -> JobOutcome:
     """Run prepared work for a job: canary first, then the rest, ``job.concurrency`` at a time.
+
+    ``jitter_s`` is the login spread per concurrent session (see ``login_delays``); 0 starts at once.
 
     With ``whole_job=False`` (one device run by its own task) the job's status and summary are left alone.
     """
@@ -252,24 +318,28 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
         job = session.get(ProvisionJob, job_id)
         if job is None:
             raise NotFound(f"provisioning job {job_id} does not exist")
-        if whole_job:
+        if whole_job and job.status != JobStatus.CANCELLED:
             job.status, job.started_at = JobStatus.RUNNING, _now()
             session.commit()
         dry_run, concurrency = job.dry_run, max(1, job.concurrency)
         canary, threshold, policy = max(0, job.canary_size), job.failure_threshold, JobPolicy(job.policy)
-    stop = threading.Event()
+    stop, cancelled = threading.Event(), threading.Event()
     results: list[ProvisionResult] = []
     platforms = {w.target.device_id: w.target.platform for w in work}
 
-    def one(item: DeviceWork) -> ProvisionResult:
+    def one(item: DeviceWork, delay_s: float) -> ProvisionResult:
         t = item.target
+        if delay_s > 0:
+            time.sleep(delay_s)  # spreads the first wave of SSH logins
+        if cancelled.is_set() or _cancelled(factory, job_id):
+            cancelled.set()
+            return ProvisionResult(t.device_id, t.name, status=ResultStatus.SKIPPED,
+                                   error="not started: the job was cancelled", log=["skipped: the job was cancelled"])
         if stop.is_set():
             return ProvisionResult(t.device_id, t.name, status=ResultStatus.SKIPPED,
                                    error="not started: the job halted", log=["skipped: the job halted"])
         if item.problem or item.driver is None or item.plan is None:
             return ProvisionResult(t.device_id, t.name).fail(item.problem or "nothing to run")
-        if jitter_s > 0:
-            time.sleep(random.uniform(0, jitter_s))  # noqa: S311 - spreads SSH logins, not security
         try:
             with device_lock(factory, t.device_id, f"job:{job_id}"):
                 _mark(factory, job_id, t.device_id, ResultStatus.RUNNING)
@@ -291,7 +361,9 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
     def run_batch(batch: list[DeviceWork]) -> None:
         with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(batch))),
                                 thread_name_prefix=f"provision-{job_id}") as pool:
-            pending: set[Future[ProvisionResult]] = {pool.submit(one, item) for item in batch}
+            delays = login_delays(len(batch), concurrency, jitter_s)
+            pending: set[Future[ProvisionResult]] = {pool.submit(one, item, delay)
+                                                     for item, delay in zip(batch, delays, strict=True)}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -320,6 +392,8 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
                                                                           if halted_reason else "")
     with factory() as session:
         job = session.get(ProvisionJob, job_id) if whole_job else None
+        if job is not None and (cancelled.is_set() or job.status == JobStatus.CANCELLED):
+            status, summary = JobStatus.CANCELLED, f"{summary}; {job.summary}" if job.summary else summary
         if job is not None:
             job.status, job.finished_at, job.summary = status, _now(), summary
             audit.record(session, actor, action="run", entity_type="provision_job", entity_id=job_id,

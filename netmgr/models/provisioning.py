@@ -18,10 +18,14 @@ from netmgr.models.inventory import Device
 
 class JobStatus(StrEnum):
     PENDING = "pending"
+    QUEUED = "queued"
+    """Sent to a worker (``provisioning.run_job``); not started yet."""
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     HALTED = "halted"
+    CANCELLED = "cancelled"
+    """Stopped by a person: devices not started yet are skipped; one being configured finishes safely."""
 
 
 class JobPolicy(StrEnum):

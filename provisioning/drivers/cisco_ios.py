@@ -70,6 +70,10 @@ class CiscoIosDriver:
         re.compile(r"^ntp clock-period"),
         re.compile(r"uptime is"),
     )
+    #: Commands that cannot cut netmgr's path to the device: verified on the push session, no reconnect.
+    management_safe: Sequence[re.Pattern[str]] = tuple(
+        re.compile(p) for p in (r"snmp-server ", r"ntp server ", r"logging host ", r"hostname ", r"clock timezone ")
+    )
 
     def _enable(self, conn: Connection) -> None:
         if not conn.check_enable_mode():

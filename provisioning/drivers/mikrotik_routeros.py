@@ -139,6 +139,11 @@ class MikrotikRouterosDriver:
         re.compile(r"^# software id ="),
         re.compile(r"^#\s*$"),
     )
+    #: Commands that cannot cut netmgr's path to the device: verified on the push session, no reconnect.
+    management_safe: Sequence[re.Pattern[str]] = tuple(
+        re.compile(p) for p in (r"/snmp(?: |$)", r"/system identity ", r"/system ntp client ", r"/system clock ",
+                                r"/system logging ", r"/system note ", r"/ip dns ")
+    )
 
     def _send(self, conn: Connection, command: str, read_timeout: float = 30) -> str:
         out: str = conn.send_command(command, expect_string=PROMPT, read_timeout=read_timeout)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from provisioning.connections import DeviceTarget, NetmikoConnector
+from tests.provisioning.api_support import ap_fleet, ap_ids, people, runner, task_env  # noqa: F401 - fixtures
 from tests.servers.sshd import SshServer, sshd_server
 
 
