@@ -6,6 +6,7 @@ import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
@@ -41,6 +42,27 @@ CAPABILITY_ROUTERS = [
     "provisioning.api:router",
     "provisioning.pages:router",
 ]
+
+# ASGI middleware of the capability packages as "module:attribute", added when their module exists; e.g. the
+# AAA fast lane answers FreeRADIUS before the app's own middleware and routing.
+CAPABILITY_MIDDLEWARE = [
+    "captive_portal.api:AaaFastLane",
+    "captive_portal.pages:PortalFastLane",
+]
+
+
+def _capability_middleware() -> list[Any]:
+    classes: list[Any] = []
+    for spec in CAPABILITY_MIDDLEWARE:
+        module_name, _, attribute = spec.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # capability not built yet
+            raise
+        classes.append(getattr(module, attribute))
+    return classes
 
 
 def _capability_routers() -> list[APIRouter]:
@@ -100,6 +122,8 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     app.include_router(_api_router())
     for capability_router in _capability_routers():
         app.include_router(capability_router)
+    for middleware in _capability_middleware():
+        app.add_middleware(middleware)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

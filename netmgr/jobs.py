@@ -37,7 +37,8 @@ ROUTES: tuple[tuple[str, str], ...] = (
 )
 
 # Modules holding tasks, included when they exist (each capability package writes its own).
-TASK_MODULES = ("netmgr.tasks", "collectors.tasks", "provisioning.tasks", "captive_portal.tasks")
+TASK_MODULES = ("netmgr.tasks", "netmgr.reports_tasks", "collectors.tasks", "provisioning.tasks",
+                "captive_portal.tasks")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class PeriodicTask:
 
 
 PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
+    # Nightly config backups of every device with a provisioning driver (one backup_device task each).
+    PeriodicTask("backup-device-configs", "provisioning.backup_all", "provisioning.tasks", lambda s: 86400.0),
     PeriodicTask("check-availability", "collectors.check_availability", "collectors.tasks",
                  lambda s: float(s.celery.availability_interval_s)),
     PeriodicTask("evaluate-alerts", "collectors.evaluate_alerts", "collectors.tasks",
@@ -65,6 +68,9 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
                  lambda s: 60.0),
     PeriodicTask("purge-expired-portal-data", "captive_portal.purge_expired_data", "captive_portal.tasks",
                  lambda s: 86400.0),
+    # Daily; the task itself sends only on ``finance.statement_day``.
+    PeriodicTask("monthly-statements", "reports.monthly_statements", "netmgr.reports_tasks", lambda s: 86400.0),
+    PeriodicTask("contract-reminders", "reports.contract_reminders", "netmgr.reports_tasks", lambda s: 7 * 86400.0),
 )
 
 

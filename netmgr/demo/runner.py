@@ -95,6 +95,9 @@ class DemoRunner:
             migrate.upgrade(state.engine)
             with session_scope(state.session_factory) as session:
                 result = seed.seed_demo(session, snmp_port=self.run.snmp_port, ssh_ports=self.run.ssh_ports)
+                from captive_portal.portal import seed_demo_hotspot  # citizens' portal + printable vouchers
+
+                seed_demo_hotspot(session, seed.DEMO_ACTOR)
                 totals = seed.counts(session)
         finally:
             state.engine.dispose()
@@ -194,6 +197,10 @@ class DemoRunner:
             "NETMGR_ENVIRONMENT": Environment.DEMO.value,
             "NETMGR_PUBLIC_URL": self.run.url,
             "NETMGR_PORTAL__BASE_URL": f"{self.run.url}/portal",
+            # One single-threaded snmpsim answers for every demo device: few requests in flight and a patient
+            # timeout keep its queue short, where a real network (one agent per device) would take 500 at once.
+            "NETMGR_SNMP__MAX_IN_FLIGHT": "16",
+            "NETMGR_SNMP__TIMEOUT_S": "5",
         }
         if self.run.influx_url:
             env |= {"NETMGR_INFLUX__URL": self.run.influx_url, "NETMGR_INFLUX__API": "v1",

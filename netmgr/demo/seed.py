@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from netmgr.demo import catalog
+from netmgr.demo import finance as demo_finance
 from netmgr.models import Agency, Device, Site, Uplink, User
 from netmgr.models.enums import Role, SiteKind
 from netmgr.schemas.inventory import AgencyCreate, DeviceCreate, DeviceUpdate, SiteCreate, UplinkCreate
@@ -43,12 +44,15 @@ def community_for(device: catalog.DemoDevice) -> str:
     return device.name
 
 
-def seed_demo(session: Session, *, snmp_port: int = 161, ssh_ports: Mapping[str, int] | None = None) -> SeedResult:
+def seed_demo(session: Session, *, snmp_port: int = 161, ssh_ports: Mapping[str, int] | None = None,
+              usage_months: int | None = 2) -> SeedResult:
     """Create the demo regency's agencies, sites, devices, uplinks and users where missing.
 
     Args:
         snmp_port: the UDP port the demo's snmpsim answers on (the same port on every device address).
         ssh_ports: device name → TCP port of its SSH simulator, for the devices that have one.
+        usage_months: months of usage to backfill for the reports (see ``finance.seed_finance``); None
+            skips the backfill, which is most of the seeding time.
     """
     ssh_ports = ssh_ports or {}
     result = SeedResult()
@@ -57,6 +61,8 @@ def seed_demo(session: Session, *, snmp_port: int = 161, ssh_ports: Mapping[str,
     device_ids = _seed_devices(session, site_ids, snmp_port, ssh_ports, result)
     _seed_uplinks(session, device_ids["core-diskominfo"], result)
     _seed_users(session, agency_ids, result)
+    # plan, pagu and ~3 months of usage for the reports
+    demo_finance.seed_finance(session, DEMO_ACTOR, usage_months=usage_months)
     return result
 
 

@@ -1,7 +1,16 @@
 """ORM models. Importing this package registers every table on ``Base.metadata``."""
 
+from netmgr.models.alerts import Alert, AlertCondition, Notification
 from netmgr.models.auth import ApiToken, AuditLog, User
 from netmgr.models.base import Base
+from netmgr.models.finance import (
+    Allocation,
+    BandwidthPlan,
+    BandwidthRequest,
+    BudgetYear,
+    ClosedPeriod,
+    PlanVersion,
+)
 from netmgr.models.hotspot import (
     AccessGrant,
     ConsentRecord,
@@ -17,6 +26,7 @@ from netmgr.models.hotspot import (
 )
 from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, device_tags
 from netmgr.models.monitoring import DeviceEvent
+from netmgr.models.portal import GatewayKind, PortalConfig
 from netmgr.models.provisioning import (
     ConfigBackup,
     ConfigTemplate,
@@ -26,15 +36,36 @@ from netmgr.models.provisioning import (
     ProvisionJob,
     ProvisionResultRecord,
 )
+from netmgr.models.traffic import (
+    MeterKind,
+    PollLease,
+    PollState,
+    Traffic5m,
+    TrafficDaily,
+    TrafficDirtyHour,
+    TrafficHourly,
+    TrafficMeter,
+)
 
 __all__ = [
+    "Allocation",
+    "BandwidthPlan",
+    "BandwidthRequest",
+    "BudgetYear",
+    "ClosedPeriod",
+    "PlanVersion",
+    "Alert",
+    "AlertCondition",
+    "Notification",
     "AccessGrant",
     "ConsentRecord",
+    "GatewayKind",
     "Hotspot",
     "HotspotPolicy",
     "HotspotSession",
     "LoginAttempt",
     "OtpChallenge",
+    "PortalConfig",
     "Subscriber",
     "SubscriberDevice",
     "Voucher",
@@ -58,4 +89,12 @@ __all__ = [
     "Uplink",
     "User",
     "device_tags",
+    "MeterKind",
+    "PollLease",
+    "PollState",
+    "Traffic5m",
+    "TrafficDaily",
+    "TrafficDirtyHour",
+    "TrafficHourly",
+    "TrafficMeter",
 ]

@@ -13,7 +13,9 @@ from fastapi.staticfiles import StaticFiles
 
 from netmgr.settings import Settings
 from netmgr.web import nav
-from netmgr.web.pages import agencies, audit, devices, imports, login, overview, sites, uplinks, users
+from netmgr.web.pages import agencies, audit, devices, imports, login, monitoring, overview, sites, uplinks, users
+from netmgr.web.pages import plans as plan_pages
+from netmgr.web.pages import reports as report_pages
 from netmgr.web.rendering import make_environment
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -23,7 +25,12 @@ STATIC_URL = "/static/web"
 def install(app: FastAPI, settings: Settings) -> None:
     """Mount the admin UI on ``app`` (called by ``netmgr.app.create_app``)."""
     nav.ensure_core_items()
+    monitoring.ensure_nav()
+    report_pages.ensure_nav()
+    plan_pages.ensure_nav()
     app.state.netmgr_web_env = make_environment()
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="web-static")
-    for module in (login, overview, agencies, sites, devices, uplinks, imports, audit, users):
+    for module in (login, overview, agencies, sites, devices, uplinks, imports, audit, users, monitoring):
         app.include_router(module.router)
+    for pages in (report_pages, plan_pages):
+        app.include_router(pages.router)

@@ -8,8 +8,20 @@ from functools import cache
 import pytest
 from sqlalchemy.orm import Session
 
-from netmgr.models import Interface, User
+from netmgr.models import (
+    Alert,
+    ConfigBackup,
+    ConfigTemplate,
+    ConfigText,
+    Device,
+    Interface,
+    ProvisionJob,
+    ProvisionResultRecord,
+    User,
+)
+from netmgr.models.alerts import AlertKind, AlertSeverity, SubjectType
 from netmgr.models.enums import Role
+from netmgr.models.provisioning import BackupSource, JobStatus
 from netmgr.security.passwords import hash_password
 from netmgr.services import users
 from tests import factories
@@ -30,6 +42,11 @@ class World:
     own_interface: int
     other_interface: int
     uplink: int
+    own_alert: int = 0
+    other_alert: int = 0
+    job: int = 0
+    template: int = 0
+    backup: int = 0
     usernames: dict[Role, str] = field(default_factory=dict)
     user_ids: dict[Role, int] = field(default_factory=dict)
     tokens: dict[Role, str] = field(default_factory=dict)
@@ -58,6 +75,31 @@ def _interface(session: Session, device_id: int, name: str) -> int:
     return row.id
 
 
+def _alert(session: Session, device_id: int, site_id: int, agency_id: int) -> int:
+    row = Alert(kind=AlertKind.DEVICE_DOWN, severity=AlertSeverity.CRITICAL, subject_type=SubjectType.DEVICE,
+                subject_id=device_id, subject_name=f"device {device_id}", agency_id=agency_id, site_id=site_id,
+                device_id=device_id, message="🔴 PERANGKAT MATI", ack_note="")
+    session.add(row)
+    session.commit()
+    return row.id
+
+
+def _provisioning_rows(session: Session, device_id: int, device_name: str) -> tuple[int, int, int]:
+    """A pending job made by someone else (so any writer may approve it), a stored template and a backup."""
+    job = ProvisionJob(purpose="snmp", template_name="", targets={"devices": [device_name]}, variables={},
+                       dry_run=False, status=JobStatus.PENDING, created_by="someone-else")
+    session.add(job)
+    session.flush()
+    session.add(ProvisionResultRecord(job_id=job.id, device_id=device_id, device_name=device_name))
+    template = ConfigTemplate(name="snmp-noc", platform="mikrotik_routeros", purpose="snmp", body="/snmp\n")
+    session.add(ConfigText(sha256="0" * 64, text="/system identity set name=x\n", size=27))
+    session.flush()
+    backup = ConfigBackup(device_id=device_id, sha256="0" * 64, source=BackupSource.ON_DEMAND)
+    session.add_all([template, backup])
+    session.commit()
+    return job.id, template.id, backup.id
+
+
 @pytest.fixture
 def world(session: Session) -> World:
     own, other = factories.agency(session, code="DISDIK"), factories.agency(session, code="DINKES")
@@ -72,6 +114,10 @@ def world(session: Session) -> World:
         other_interface=_interface(session, other_device.id, "ether1"),
         uplink=factories.uplink(session, name="telkom-astinet-1").id,
     )
+    w.own_alert, w.other_alert = (_alert(session, own_device.id, own_site.id, own.id),
+                                  _alert(session, other_device.id, other_site.id, other.id))
+    own_name = session.get(Device, own_device.id).name  # type: ignore[union-attr]
+    w.job, w.template, w.backup = _provisioning_rows(session, own_device.id, own_name)
     for role in ROLES:
         user = _user(session, role, own.id if role == Role.AGENCY_VIEWER else None)
         _, plain = users.create_api_token(session, users.actor_for(user), name="tests")

@@ -19,6 +19,7 @@ MISSING_ID = 987654
 EVERYONE = frozenset(Role)
 WRITERS = frozenset({Role.ADMIN, Role.OPERATOR})
 ADMINS = frozenset({Role.ADMIN})
+CONFIG_READERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE})
 INVENTORY = ("/agencies", "/sites", "/devices", "/interfaces", "/uplinks", "/inventory")
 
 
@@ -39,6 +40,20 @@ def rule_for(method: str, path: str) -> Rule | None:
         return Rule(ADMINS)
     if rest.startswith(INVENTORY):
         return Rule(EVERYONE if method == "GET" else WRITERS)
+    if rest.startswith(("/alerts", "/monitoring")):
+        return Rule(EVERYONE if method == "GET" else WRITERS)  # acknowledging needs alerts.ack
+    if rest.startswith("/reports"):
+        return Rule(EVERYONE if method == "GET" else frozenset({Role.ADMIN, Role.FINANCE}))  # close months, pagu
+    if rest.startswith("/plans"):
+        return Rule(EVERYONE if method == "GET" else WRITERS)
+    if rest == "/bandwidth-requests" and method == "POST":
+        return Rule(frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY_VIEWER}))
+    if rest.startswith("/bandwidth-requests"):
+        return Rule(EVERYONE if method == "GET" else WRITERS)  # approving: maker-checker among writers
+    if rest.startswith("/provisioning"):
+        # Configs and jobs span every agency: finance reads, agency viewers get 403, operators change.
+        reads = method == "GET" or rest == "/provisioning/templates/preview"
+        return Rule(CONFIG_READERS if reads else WRITERS)
     return None
 
 
@@ -51,9 +66,18 @@ def _ids(world: World, role: Role | None, method: str) -> dict[str, object]:
         "device_id": world.other_device if viewer else world.own_device,
         "interface_id": world.other_interface if viewer else world.own_interface,
         "uplink_id": world.uplink,
+        "alert_id": world.other_alert if viewer else world.own_alert,
         "user_id": world.user_ids[Role.OPERATOR],
         "token_id": MISSING_ID,
+        "plan_id": MISSING_ID,
+        "version_id": MISSING_ID,
+        "request_id": MISSING_ID,
         "kind": "devices",
+        "job_id": world.job,
+        "template_id": world.template,
+        "backup_id": world.backup,
+        "platform": "mikrotik_routeros",
+        "purpose": "snmp",
     }
     if method == "DELETE":  # allowed deletes must not eat the fixtures the next requests use
         ids.update({k: MISSING_ID for k in ids if k.endswith("_id")})
@@ -64,7 +88,7 @@ def _expected_hidden(role: Role | None, method: str, path: str) -> bool:
     """True when an agency viewer's GET must answer 404: another agency's row, or any uplink contract."""
     if role != Role.AGENCY_VIEWER or method != "GET":
         return False
-    return bool(re.search(r"\{(agency_id|site_id|device_id|interface_id|uplink_id)\}", path))
+    return bool(re.search(r"\{(agency_id|site_id|device_id|interface_id|uplink_id|alert_id)\}", path))
 
 
 def _routes(client: TestClient) -> list[tuple[str, str]]:
