@@ -14,6 +14,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from collectors.alerts import evaluate_alerts
+from collectors.autodiscovery import discover_inventory
 from collectors.availability import DEFAULT_TRIES, DeviceCheck, check_availability
 from collectors.notify import build_notifiers
 from collectors.rollups import prune_5m, rollup_pending
@@ -45,6 +46,23 @@ def check_availability_task(tries: int = DEFAULT_TRIES) -> dict[str, Any]:
         "changed": [{"device_id": r.device_id, "name": r.name, "status": r.status.value, "error": r.error}
                     for r in results if r.changed],
     }
+
+
+async def _discover(state: AppState, only_new: bool) -> dict[str, Any]:
+    async with MultiVersionClient(max_in_flight=state.settings.snmp.max_in_flight) as snmp:
+        result = await discover_inventory(state.session_factory, snmp=snmp, settings=state.settings.snmp,
+                                          only_new=only_new)
+    return {"discovered": result.discovered, "failed": result.failed}
+
+
+@shared_task(name="collectors.discover_devices", ignore_result=False)  # type: ignore[untyped-decorator]
+def discover_devices_task(only_new: bool = True) -> dict[str, Any]:
+    """Discover interfaces of devices that have none yet (``only_new``), or of every device (daily)."""
+    state = AppState.build(get_settings())
+    try:
+        return asyncio.run(_discover(state, only_new))
+    finally:
+        state.engine.dispose()
 
 
 # --- polling and rollups (beat: collectors.schedule_polls → collectors.poll_batch per shard) ---------------------
@@ -140,11 +158,12 @@ def evaluate_alerts_task() -> dict[str, Any]:
 
 @worker_ready.connect  # type: ignore[untyped-decorator]
 def _poll_when_ready(sender: Any = None, **_: Any) -> None:
-    """Poll as soon as a worker starts instead of one poll interval later (beat's first tick)."""
+    """Discover new devices and poll as soon as a worker starts, instead of one interval later (beat's first tick)."""
     app = getattr(sender, "app", None)
     if app is None:
         return
     consuming = getattr(app.amqp.queues, "consume_from", None)
     if consuming and POLL_QUEUE not in consuming:
         return  # this worker does other work (-Q default …); a poll worker will start the polls
+    app.send_task("collectors.discover_devices", kwargs={"only_new": True})
     app.send_task("collectors.schedule_polls")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from celery import Celery
@@ -49,11 +49,17 @@ class PeriodicTask:
     task: str
     module: str
     interval_s: Callable[[Settings], float]
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     # Nightly config backups of every device with a provisioning driver (one backup_device task each).
     PeriodicTask("backup-device-configs", "provisioning.backup_all", "provisioning.tasks", lambda s: 86400.0),
+    # Interfaces of devices added since the last run (cheap when there are none), and of every device daily.
+    PeriodicTask("discover-new-devices", "collectors.discover_devices", "collectors.tasks", lambda s: 300.0,
+                 {"only_new": True}),
+    PeriodicTask("rediscover-all-devices", "collectors.discover_devices", "collectors.tasks", lambda s: 86400.0,
+                 {"only_new": False}),
     PeriodicTask("check-availability", "collectors.check_availability", "collectors.tasks",
                  lambda s: float(s.celery.availability_interval_s)),
     PeriodicTask("evaluate-alerts", "collectors.evaluate_alerts", "collectors.tasks",
@@ -102,7 +108,7 @@ def installed_task_modules() -> list[str]:
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """The periodic tasks whose modules are installed, with intervals taken from settings."""
     return {
-        p.name: {"task": p.task, "schedule": p.interval_s(settings)}
+        p.name: {"task": p.task, "schedule": p.interval_s(settings), "kwargs": p.kwargs}
         for p in PERIODIC_TASKS
         if _module_exists(p.module)
     }

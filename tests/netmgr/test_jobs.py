@@ -59,7 +59,9 @@ def test_beat_schedules_the_availability_check_from_settings(tmp_path: Path) -> 
     settings = make_settings(tmp_path, celery=CelerySettings(availability_interval_s=7))
     schedule = beat_schedule(settings)
     if "collectors.tasks" in installed_task_modules():
-        assert schedule["check-availability"] == {"task": "collectors.check_availability", "schedule": 7.0}
+        assert schedule["check-availability"] == {"task": "collectors.check_availability", "schedule": 7.0,
+                                                  "kwargs": {}}
+        assert schedule["rediscover-all-devices"]["kwargs"] == {"only_new": False}
     else:
         assert "check-availability" not in schedule  # never schedule a task no worker can run
 
