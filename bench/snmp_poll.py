@@ -107,6 +107,10 @@ def netmgr_child(spec: dict[str, object]) -> dict[str, object]:
         return samples
 
     asyncio.run(cycle())  # warm-up: first samples, no rates yet
+    if not spec.get("no_gc_tuning"):
+        from collectors.runtime import tune_gc
+
+        tune_gc()  # as the collector worker does after its first poll
     time.sleep(1.0)
     profiler = None
     if spec.get("profile"):

@@ -19,6 +19,7 @@ from rich.table import Table
 from collectors.pipeline import CounterView, load_contexts, process_sample
 from collectors.poller import poll_device, vendor_slug
 from collectors.rollups import prune_5m, rollup_pending
+from collectors.runtime import tune_gc_after_first_poll
 from collectors.scheduler import BatchResult, DevicePoll, poll_batch, pollable_device_ids, shard
 from collectors.snmp.client import MultiVersionClient, target_for_device
 from collectors.state import load_states
@@ -125,6 +126,7 @@ def run_command(
                     cycle += 1
                     started = time.monotonic()
                     result = await _cycle(state, store, snmp)
+                    tune_gc_after_first_poll()
                     failures = result.count("failed") + result.count("timeout")
                     rolled = ""
                     if once or time.monotonic() - last_rollup >= app_settings.snmp.rollup_interval_s:

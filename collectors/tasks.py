@@ -11,13 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 
 from collectors.alerts import evaluate_alerts
 from collectors.autodiscovery import discover_inventory
 from collectors.availability import DEFAULT_TRIES, DeviceCheck, check_availability
 from collectors.notify import build_notifiers
 from collectors.rollups import prune_5m, rollup_pending
+from collectors.runtime import tune_gc, tune_gc_after_first_poll
 from collectors.scheduler import BatchResult, poll_batch, pollable_device_ids, shard
 from collectors.snmp.client import MultiVersionClient
 from netmgr.jobs import POLL_QUEUE
@@ -111,6 +112,7 @@ def poll_batch_task(self: Any, device_ids: list[int]) -> dict[str, Any]:
     """Poll these devices once (leased, each under the poll deadline) and store points, usage and state."""
     state, store = _resources()
     result = asyncio.run(_poll(state, store, [int(i) for i in device_ids]))
+    tune_gc_after_first_poll()
     first = [p.device_id for p in result.polls if p.first]
     if first:
         self.app.send_task("collectors.poll_batch", args=[first], countdown=FIRST_FOLLOW_UP_S,
@@ -154,6 +156,12 @@ def evaluate_alerts_task() -> dict[str, Any]:
         "suppressed": result.suppressed,
         "metrics_error": result.metrics_error,
     }
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _tune_worker_process(**_: Any) -> None:
+    """Each worker process: keep the GC off the polling hot path (see collectors.runtime)."""
+    tune_gc()
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]
