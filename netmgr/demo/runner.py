@@ -185,8 +185,8 @@ class DemoRunner:
         )
         url = f"http://127.0.0.1:{http_port}"
         child = self.supervisor.start("influxdb", [binary, "-config", str(config)], what=f"InfluxDB 1.x {url}")
-        self.supervisor.wait_ready(child, lambda: httpx.get(f"{url}/ping", timeout=1).status_code == 204,
-                                   timeout=30)
+        # influxd replays its WAL before it listens: on a restart with months of data that takes a while.
+        self.supervisor.wait_ready(child, partial(_http_answers, f"{url}/ping", 204), timeout=120)
         database = self.settings.influx.bucket
         httpx.post(f"{url}/query", data={"q": f'CREATE DATABASE "{database}"'}, timeout=10).raise_for_status()
         self.run.influx_url = url
@@ -329,3 +329,11 @@ class DemoRunner:
                 self.console.print(f"  {name}: {how} (see {self.supervisor.log_dir / (name + '.log')})")
         self.console.print(f"data kept in {self.data_dir} (run again to continue; delete it to start afresh)")
         return 1 if failed else 0
+
+
+def _http_answers(url: str, status: int) -> bool:
+    """True once ``url`` answers with ``status``; False while the server is not listening yet."""
+    try:
+        return httpx.get(url, timeout=1).status_code == status
+    except httpx.HTTPError:
+        return False
