@@ -195,6 +195,7 @@ class DemoRunner:
         env = {
             "NETMGR_DATA_DIR": str(self.data_dir),
             "NETMGR_ENVIRONMENT": Environment.DEMO.value,
+            "NETMGR_REGENCY_NAME": self.settings.regency_name or catalog.REGENCY,
             "NETMGR_PUBLIC_URL": self.run.url,
             "NETMGR_PORTAL__BASE_URL": f"{self.run.url}/portal",
             # One single-threaded snmpsim answers for every demo device: few requests in flight and a patient
