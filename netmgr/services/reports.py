@@ -533,7 +533,7 @@ def _own_office_view(recommendation: dict[str, Any], own: list[dict[str, Any]]) 
         message = (f"{a['code']} reached {a['use_of_mir_percent']:g}% of its ceiling of {a['mir_mbps']:g} Mbps; "
                    "it can receive guaranteed rate from offices that leave theirs unused")
     return {"kind": recommendation["kind"], "subject": a["code"], "saving_idr": recommendation.get("saving_idr"),
-            "from": gives, "to": takes, "message": message}
+            "mbps": recommendation.get("mbps"), "from": gives, "to": takes, "message": message}
 
 
 def agency_statement(report: dict[str, Any], agency_id: int) -> dict[str, Any]:

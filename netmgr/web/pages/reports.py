@@ -72,6 +72,15 @@ def _recommendations(ctx: PageContext, report: dict[str, Any]) -> list[Recommend
                          "%(to)s Mbps would be enough.", name=rec["subject"], p95=p95, to=num(rec["to_mbps"]),
                          **{"from": num(rec["from_mbps"])})
             effect = ctx._("Costs about %(amount)s a month more", amount=amount)
+        elif kind == "move_cir" and not (rec["from"] and rec["to"]):
+            # An agency viewer sees the advice only as it concerns its own office (no other office named).
+            if rec["from"]:
+                text = ctx._("%(name)s uses little of its guaranteed rate (CIR); part of it can move to offices "
+                             "that are at their ceiling.", name=rec["subject"])
+            else:
+                text = ctx._("%(name)s is at its ceiling; it can receive guaranteed rate (CIR) that other offices "
+                             "leave unused.", name=rec["subject"])
+            effect = ctx._("Idle guaranteed rate worth about %(amount)s a month", amount=amount)
         elif kind == "move_cir":
             text = ctx._("Move %(mbps)s Mbps of guaranteed rate (CIR) from %(donors)s, which barely use it, to "
                          "%(takers)s, which are at their ceiling.", mbps=num(rec["mbps"]),
