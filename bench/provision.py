@@ -2,7 +2,7 @@
 sequential netmiko loop over the same devices, in the same run.
 
     .venv/bin/python bench/provision.py [--devices 200] [--job-concurrency 50] [--sample 10] [--rtt-ms 40]
-                                        [--sim-processes 2] [--database-url URL]
+                                        [--sim-processes 2] [--worker-processes 2] [--database-url URL]
 
 Network path: ``--rtt-ms 0`` puts every simulated device on its own loopback address; ``--rtt-ms N`` (needs
 root) puts the simulators in a private network namespace behind a veth pair, reached through a relay that
@@ -10,10 +10,11 @@ delays every chunk N/2 ms each way (this kernel has no ``netem``), like kecamata
 Both netmgr and the peer go through the same path.
 
 netmgr: the job is created and approved through the services, then sent by name (``provisioning.run_job``)
-to a real Celery worker (prefork, concurrency 1: the job fans out on its own thread pool of
-``--job-concurrency`` SSH sessions) on a private redis-server; per device it backs up, renders, diffs,
-arms the self-revert, pushes, verifies, disarms and saves (one SSH session for a change that cannot cut
-management, such as this SNMP one), and stores pre/post backups.
+to a real Celery worker (prefork, ``--worker-processes`` processes: ``run_job`` keeps one chunk of the
+devices and sends the others as ``provisioning.run_chunk`` tasks, each process running its chunk on a
+thread pool with its share of the ``--job-concurrency`` SSH sessions) on a private redis-server; per device
+it backs up, renders, diffs, arms the self-revert, pushes, verifies, disarms and saves (one SSH session for a
+change that cannot cut management, such as this SNMP one), and stores pre/post backups.
 Peer: ``ConnectHandler`` → ``send_config_set`` (the same rendered lines) → ``disconnect``, one device after
 the other, timed over ``--sample`` devices and extrapolated to all of them.
 Reported: wall time, devices/minute, the speed-up, CPU seconds and peak RSS of the worker (whole process
@@ -232,6 +233,8 @@ def main() -> int:
     parser.add_argument("--job-concurrency", type=int, default=50)
     parser.add_argument("--sample", type=int, default=10, help="devices the sequential loop is timed over")
     parser.add_argument("--sim-processes", type=int, default=2)
+    parser.add_argument("--worker-processes", type=int, default=2,
+                        help="prefork worker processes; the job spreads over them after its canary (default 2)")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temporary data dir")
     parser.add_argument("--rtt-ms", type=float, default=40,
                         help="round trip to the devices via a netns and a delaying relay; 0 = loopback (default 40)")
@@ -295,9 +298,11 @@ def main() -> int:
 
         env = {"NETMGR_ENVIRONMENT": "test", "NETMGR_DATABASE_URL": settings.resolved_database_url,
                "NETMGR_DATA_DIR": str(settings.data_dir), "NETMGR_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
-               "NETMGR_CELERY__BROKER_URL": broker, "NETMGR_CELERY__RESULT_BACKEND": broker}
+               "NETMGR_CELERY__BROKER_URL": broker, "NETMGR_CELERY__RESULT_BACKEND": broker,
+               "NETMGR_CELERY__WORKER_CONCURRENCY": str(args.worker_processes)}
         worker = Daemon([sys.executable, "-m", "celery", "-A", "netmgr.entrypoints.worker:celery_app", "worker",
-                         "-Q", "provisioning", "--concurrency", "1", "--pool", "prefork", "--loglevel", "WARNING",
+                         "-Q", "provisioning", "--concurrency", str(args.worker_processes), "--pool", "prefork",
+                         "--loglevel", "WARNING",
                          "--without-gossip", "--without-mingle"], log=root / "worker.log", env=env, cwd=ROOT)
         daemons.append(worker)
         from netmgr.jobs import make_celery  # noqa: PLC0415 - only the bench's client needs the broker settings
@@ -353,7 +358,8 @@ def main() -> int:
         path = (f"netns + veth, relay delaying {args.rtt_ms / 2:g} ms each way (RTT {args.rtt_ms:g} ms)" if wan
                 else "loopback")
         print(f"devices: {args.devices} RouterOS simulators in {args.sim_processes} processes; path {path}; "
-              f"job concurrency {args.job_concurrency}; {cores} cores; load avg {os.getloadavg()[0]:.1f}; "
+              f"job concurrency {args.job_concurrency} over {args.worker_processes} worker process(es); "
+              f"{cores} cores; load avg {os.getloadavg()[0]:.1f}; "
               f"database {state.engine.dialect.name}")
         print(f"netmgr job ({status}): {wall:.1f} s wall, {args.devices / wall * 60:.0f} devices/min; CPU worker "
               f"{cpu:.1f} s, simulators {sim_cpu:.1f} s, WAN relay {job_relay_cpu:.1f} s; peak RSS worker {rss:.0f} MB,"

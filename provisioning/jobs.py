@@ -30,7 +30,15 @@ from provisioning.connections import Connector, target_for
 from provisioning.diff import quiet_diff
 from provisioning.drivers.base import Driver
 from provisioning.render import TemplateSource, find_template, get_template, render
-from provisioning.runner import LOGIN_SPREAD_S, DeviceWork, JobOutcome, Plan, ProgressCallback, execute_job
+from provisioning.runner import (
+    LOGIN_SPREAD_S,
+    DeviceWork,
+    Dispatch,
+    JobOutcome,
+    Plan,
+    ProgressCallback,
+    execute_job,
+)
 from provisioning.variables import complete, dump_for_storage, load_from_storage, validate_variables
 
 TARGET_KEYS = ("devices", "sites", "agencies", "roles", "tags")
@@ -317,12 +325,13 @@ def inventory_context(session: Session, device: Device, settings: Settings | Non
 
 
 def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Driver],
-                 settings: Settings | None) -> list[DeviceWork]:
-    """Per device of the job: connection target, driver and plan, or the reason it cannot run."""
+                 settings: Settings | None, only: set[int] | None = None) -> list[DeviceWork]:
+    """Per device of the job (or of ``only`` its devices): connection target, driver and plan, or the reason
+    it cannot run."""
     variables = load_from_storage(job.purpose, job.variables, secret_box(session))
     work: list[DeviceWork] = []
     for row in job.results:
-        if row.status != ResultStatus.PENDING:
+        if row.status != ResultStatus.PENDING or (only is not None and row.device_id not in only):
             continue
         device = session.get(Device, row.device_id) if row.device_id is not None else None
         if device is None:
@@ -342,24 +351,27 @@ def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Drive
 
 def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, drivers: Registry[Driver],
             connect: Connector, settings: Settings | None = None, on_progress: ProgressCallback | None = None,
-            jitter_s: float = LOGIN_SPREAD_S, device_id: int | None = None) -> JobOutcome:
+            jitter_s: float = LOGIN_SPREAD_S, device_id: int | None = None, device_ids: list[int] | None = None,
+            sessions: int | None = None, dispatch: Dispatch | None = None, parts: int = 1) -> JobOutcome:
     """Run a pending job to the end and return every device's result (also stored as it happens).
 
-    ``device_id`` runs only that device's pending result (one Celery task per device).
+    ``device_id`` (one Celery task per device) or ``device_ids`` (a chunk of a job spread over worker
+    processes) runs only those devices' pending results, with ``sessions`` SSH sessions, and leaves the job's
+    status alone. ``dispatch`` and ``parts`` let a whole job hand chunks to other processes after its canary
+    (see ``execute_job``).
 
     Raises:
         NotFound: no such job.
         ValidationFailed: the job changes devices but nobody approved it.
     """
     actor.require(Permission.NETWORK_CHANGE)
+    only = set(device_ids or ()) | ({device_id} if device_id is not None else set())
     with factory() as session:
         job = get_job(session, actor, job_id)
         if not job.dry_run and not job.approved_by:
             raise ValidationFailed(f"job {job_id} changes devices and is not approved yet", field="approved_by")
-        if device_id is None and job.status in FINISHED:
+        if not only and job.status in FINISHED:
             raise ValidationFailed(f"job {job_id} is already {job.status}; copy it to run it again", field="status")
-        work = prepare_work(session, job, drivers=drivers, settings=settings)
-    if device_id is not None:
-        work = [w for w in work if w.target.device_id == device_id]
+        work = prepare_work(session, job, drivers=drivers, settings=settings, only=only or None)
     return execute_job(factory, actor, job_id, work, connect=connect, drivers=drivers, on_progress=on_progress,
-                       jitter_s=jitter_s, whole_job=device_id is None)
+                       jitter_s=jitter_s, whole_job=not only, sessions=sessions, dispatch=dispatch, parts=parts)

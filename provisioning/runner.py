@@ -4,12 +4,14 @@ Per device: back up → render → diff → stop on dry run → arm the device's
 and disarm (if netmgr cannot reach the device again, it reverts by itself) → verify → save. A refused
 command or a failed verify rolls the device back to its backup, and the result says so in the device's
 own words. A job fans out over devices with a concurrency limit, a canary and a continue/halt policy,
-and records each device's progress as it happens.
+and records each device's progress as it happens; after the canary, a continue-policy job may hand chunks
+of its devices to other worker processes (``dispatch``) and waits for their rows before it finishes.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import re
 import threading
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from netmgr.errors import Conflict, DeviceError, NetmgrError, NotFound
@@ -287,32 +289,90 @@ def _persist(factory: sessionmaker[Session], actor: Actor, job_id: int, result: 
         session.commit()
 
 
-def _mark(factory: sessionmaker[Session], job_id: int, device_id: int, status: ResultStatus,
-          error: str | None = None) -> None:
+def _claim(factory: sessionmaker[Session], job_id: int, device_id: int) -> str | None:
+    """Take a device's pending result for this run (cancel check and running mark in one transaction).
+
+    Returns None when claimed, ``"cancelled"`` when the job was cancelled, ``"taken"`` when another process
+    (a chunk task, or the coordinator taking over a chunk nobody started) already has it.
+    """
     with factory() as session:
-        row = session.query(ProvisionResultRecord).filter_by(job_id=job_id, device_id=device_id).one_or_none()
-        if row is not None:
-            row.status = status
-            if status == ResultStatus.RUNNING:
-                row.started_at = _now()
-            else:
-                row.finished_at, row.error = _now(), error
-            session.commit()
+        if session.scalar(select(ProvisionJob.status).where(ProvisionJob.id == job_id)) == JobStatus.CANCELLED:
+            return "cancelled"
+        claimed = session.execute(
+            update(ProvisionResultRecord)
+            .where(ProvisionResultRecord.job_id == job_id, ProvisionResultRecord.device_id == device_id,
+                   ProvisionResultRecord.status == ResultStatus.PENDING)
+            .values(status=ResultStatus.RUNNING, started_at=_now()))
+        session.commit()
+        return None if getattr(claimed, "rowcount", 0) == 1 else "taken"
 
 
-def _cancelled(factory: sessionmaker[Session], job_id: int) -> bool:
+#: Result statuses of a device that is not finished yet.
+UNFINISHED = (ResultStatus.PENDING, ResultStatus.RUNNING)
+
+#: How long a dispatched chunk may sit unstarted before the coordinator runs its devices itself
+#: (e.g. a worker started with one process, busy with the coordinator).
+CHUNK_START_TIMEOUT_S = 30.0
+
+#: How long the coordinator waits without any dispatched device finishing before it gives up on them.
+CHUNK_STALL_TIMEOUT_S = 900.0
+
+
+def _stored_results(factory: sessionmaker[Session], job_id: int, device_ids: list[int]) -> dict[int, ResultStatus]:
     with factory() as session:
-        return session.scalar(select(ProvisionJob.status).where(ProvisionJob.id == job_id)) == JobStatus.CANCELLED
+        rows = session.execute(select(ProvisionResultRecord.device_id, ProvisionResultRecord.status)
+                               .where(ProvisionResultRecord.job_id == job_id,
+                                      ProvisionResultRecord.device_id.in_(device_ids)))
+        return {int(d): ResultStatus(s) for d, s in rows if d is not None}
+
+
+def _result_from_row(row: ProvisionResultRecord) -> ProvisionResult:
+    status = ResultStatus(row.status)
+    failed = status in (ResultStatus.FAILED, ResultStatus.ROLLED_BACK)
+    return ProvisionResult(int(row.device_id or 0), row.device_name, status=status,
+                           changed=status == ResultStatus.CHANGED, diff=row.diff or "", failed=failed,
+                           error=row.error, rolled_back=status == ResultStatus.ROLLED_BACK)
+
+
+def _load_results(factory: sessionmaker[Session], job_id: int, device_ids: list[int]) -> list[ProvisionResult]:
+    with factory() as session:
+        rows = session.scalars(select(ProvisionResultRecord)
+                               .where(ProvisionResultRecord.job_id == job_id,
+                                      ProvisionResultRecord.device_id.in_(device_ids)))
+        return [_result_from_row(r) for r in rows]
+
+
+def _give_up(factory: sessionmaker[Session], job_id: int, device_ids: list[int], message: str) -> None:
+    with factory() as session:
+        session.execute(update(ProvisionResultRecord)
+                        .where(ProvisionResultRecord.job_id == job_id,
+                               ProvisionResultRecord.device_id.in_(device_ids),
+                               ProvisionResultRecord.status.in_(UNFINISHED))
+                        .values(status=ResultStatus.FAILED, error=message, finished_at=_now()))
+        session.commit()
+
+
+#: Sends a chunk of a job's device ids to another worker process, with the SSH sessions it may open.
+Dispatch = Callable[[list[int], int], None]
 
 
 def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work: list[DeviceWork], *,
                 connect: Connector, drivers: Registry[Driver], on_progress: ProgressCallback | None = None,
-                jitter_s: float = LOGIN_SPREAD_S, whole_job: bool = True) -> JobOutcome:
+                jitter_s: float = LOGIN_SPREAD_S, whole_job: bool = True, dispatch: Dispatch | None = None,
+                parts: int = 1, sessions: int | None = None,
+                chunk_start_timeout_s: float | None = None) -> JobOutcome:
     """Run prepared work for a job: canary first, then the rest, ``job.concurrency`` at a time.
 
     ``jitter_s`` is the login spread per concurrent session (see ``login_delays``); 0 starts at once.
 
-    With ``whole_job=False`` (one device run by its own task) the job's status and summary are left alone.
+    With ``dispatch`` and ``parts`` > 1, a continue-policy job splits the devices after the canary into
+    ``parts`` chunks, sends all but one to other processes and runs the last itself, each with its share of
+    ``job.concurrency`` sessions; it then waits for the dispatched devices' rows (running any still unstarted
+    after ``chunk_start_timeout_s``, default :data:`CHUNK_START_TIMEOUT_S`, itself) and finishes the job.
+    A halt-policy job stays in one process, so its first failure stops every device not yet started.
+
+    With ``whole_job=False`` (a chunk or one device run by its own task) there is no canary and the job's
+    status and summary are left alone; ``sessions`` then overrides ``job.concurrency``.
     """
     with factory() as session:
         job = session.get(ProvisionJob, job_id)
@@ -321,18 +381,19 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
         if whole_job and job.status != JobStatus.CANCELLED:
             job.status, job.started_at = JobStatus.RUNNING, _now()
             session.commit()
-        dry_run, concurrency = job.dry_run, max(1, job.concurrency)
-        canary, threshold, policy = max(0, job.canary_size), job.failure_threshold, JobPolicy(job.policy)
+        dry_run, concurrency = job.dry_run, max(1, sessions or job.concurrency)
+        canary = max(0, job.canary_size) if whole_job else 0
+        threshold, policy = job.failure_threshold, JobPolicy(job.policy)
+    start_timeout_s = CHUNK_START_TIMEOUT_S if chunk_start_timeout_s is None else chunk_start_timeout_s
     stop, cancelled = threading.Event(), threading.Event()
     results: list[ProvisionResult] = []
     platforms = {w.target.device_id: w.target.platform for w in work}
 
-    def one(item: DeviceWork, delay_s: float) -> ProvisionResult:
+    def one(item: DeviceWork, delay_s: float) -> ProvisionResult | None:
         t = item.target
         if delay_s > 0:
             time.sleep(delay_s)  # spreads the first wave of SSH logins
-        if cancelled.is_set() or _cancelled(factory, job_id):
-            cancelled.set()
+        if cancelled.is_set():
             return ProvisionResult(t.device_id, t.name, status=ResultStatus.SKIPPED,
                                    error="not started: the job was cancelled", log=["skipped: the job was cancelled"])
         if stop.is_set():
@@ -341,8 +402,15 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
         if item.problem or item.driver is None or item.plan is None:
             return ProvisionResult(t.device_id, t.name).fail(item.problem or "nothing to run")
         try:
+            refused = _claim(factory, job_id, t.device_id)
+            if refused == "cancelled":
+                cancelled.set()
+                return ProvisionResult(t.device_id, t.name, status=ResultStatus.SKIPPED,
+                                       error="not started: the job was cancelled",
+                                       log=["skipped: the job was cancelled"])
+            if refused is not None:
+                return None  # another process runs (or ran) this device and records its result
             with device_lock(factory, t.device_id, f"job:{job_id}"):
-                _mark(factory, job_id, t.device_id, ResultStatus.RUNNING)
                 return run_device(t, item.plan, driver=item.driver, connect=connect, dry_run=dry_run)
         except Conflict as exc:
             return ProvisionResult(t.device_id, t.name).fail(exc.message)
@@ -350,7 +418,9 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
             logger.exception("provisioning %s crashed", t.name)
             return ProvisionResult(t.device_id, t.name).fail(f"internal error: {exc!r}")
 
-    def finish(result: ProvisionResult) -> None:
+    def finish(result: ProvisionResult | None) -> None:
+        if result is None:
+            return
         results.append(result)
         _persist(factory, actor, job_id, result, drivers, platforms.get(result.device_id, ""))
         if on_progress is not None:
@@ -358,28 +428,69 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
         if result.failed and policy == JobPolicy.HALT:
             stop.set()
 
-    def run_batch(batch: list[DeviceWork]) -> None:
-        with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(batch))),
+    def run_batch(batch: list[DeviceWork], limit: int) -> None:
+        with ThreadPoolExecutor(max_workers=min(limit, max(1, len(batch))),
                                 thread_name_prefix=f"provision-{job_id}") as pool:
-            delays = login_delays(len(batch), concurrency, jitter_s)
-            pending: set[Future[ProvisionResult]] = {pool.submit(one, item, delay)
-                                                     for item, delay in zip(batch, delays, strict=True)}
+            delays = login_delays(len(batch), limit, jitter_s)
+            pending: set[Future[ProvisionResult | None]] = {pool.submit(one, item, delay)
+                                                            for item, delay in zip(batch, delays, strict=True)}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     finish(fut.result())
 
+    def run_spread(batch: list[DeviceWork], send: Dispatch) -> None:
+        """Dispatch all chunks but the last, run the last here, then collect the dispatched devices."""
+        per = math.ceil(len(batch) / parts)
+        chunks = [batch[i:i + per] for i in range(0, len(batch), per)]
+        share = max(1, math.ceil(concurrency / len(chunks)))
+        remote = [w for chunk in chunks[:-1] for w in chunk]
+        for chunk in chunks[:-1]:
+            send([w.target.device_id for w in chunk], share)
+        started = time.monotonic()
+        run_batch(chunks[-1], share)
+        by_id = {w.target.device_id: w for w in remote}
+        ids = list(by_id)
+        last_change, seen = time.monotonic(), _stored_results(factory, job_id, ids)
+        while True:
+            stored = _stored_results(factory, job_id, ids)
+            if not any(s in UNFINISHED for s in stored.values()):
+                break
+            now = time.monotonic()
+            if stored != seen:
+                last_change, seen = now, stored
+            unstarted = [by_id[d] for d, s in stored.items() if s == ResultStatus.PENDING]
+            if unstarted and now - started > start_timeout_s and now - last_change > start_timeout_s:
+                logger.warning("job %s: %d dispatched device(s) not started after %.0f s; running them here",
+                               job_id, len(unstarted), start_timeout_s)
+                run_batch(unstarted, concurrency)
+                continue
+            if now - last_change > CHUNK_STALL_TIMEOUT_S:
+                _give_up(factory, job_id, ids, f"no result from the worker running this device in "
+                                               f"{CHUNK_STALL_TIMEOUT_S:.0f} s (worker lost?)")
+                break
+            time.sleep(0.2)
+        known = {r.device_id for r in results}
+        for result in _load_results(factory, job_id, ids):
+            if result.device_id not in known:
+                results.append(result)
+                if on_progress is not None:
+                    on_progress(result)
+
     halted_reason = ""
     first, rest = (work[:canary], work[canary:]) if canary else ([], work)
     if first:
-        run_batch(first)
+        run_batch(first, concurrency)
         failed = sum(1 for r in results if r.failed)
         if failed / len(first) > threshold:
             stop.set()
             halted_reason = (f"canary: {failed} of {len(first)} device(s) failed, above the "
                              f"{threshold:.0%} threshold")
-    if rest:
-        run_batch(rest)
+    if rest and dispatch is not None and parts > 1 and policy == JobPolicy.CONTINUE and not stop.is_set() \
+            and len(rest) >= parts:
+        run_spread(rest, dispatch)
+    elif rest:
+        run_batch(rest, concurrency)
     if stop.is_set() and not halted_reason:
         halted_reason = "a device failed and the job's policy is halt"
 

@@ -1,6 +1,8 @@
 """Celery tasks for provisioning: thin, take IDs, return quietly when the row is gone (queue ``provisioning``).
 
 ``provisioning.backup_all`` (scheduled by beat, by name) fans out one ``provisioning.backup_device`` per device.
+``provisioning.run_job`` runs a job's canary, then spreads the rest over ``celery.worker_concurrency`` processes:
+it sends ``provisioning.run_chunk`` tasks for all chunks but one, runs that one, and finishes the job.
 """
 
 from __future__ import annotations
@@ -31,15 +33,40 @@ def _outcome(outcome: JobOutcome) -> dict[str, Any]:
                          "error": r.error} for r in outcome.results]}
 
 
-@shared_task(name="provisioning.run_job", ignore_result=False)  # type: ignore[untyped-decorator]
-def run_job_task(job_id: int) -> dict[str, Any] | None:
-    """Run a whole job in this worker (its own thread pool keeps ``job.concurrency`` sessions open)."""
+@shared_task(name="provisioning.run_job", bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
+def run_job_task(self: Any, job_id: int) -> dict[str, Any] | None:
+    """Run a whole job: the canary here, then the rest spread over the worker's processes (a prefork worker
+    with one process per core runs the chunks in parallel; called directly, the job runs here alone)."""
+    state = AppState.build(get_settings())
+
+    def dispatch(device_ids: list[int], sessions: int) -> None:
+        self.app.send_task("provisioning.run_chunk", args=[job_id, device_ids, sessions])
+
+    spread = not self.request.called_directly
+    try:
+        outcome = jobs.run_job(state.session_factory, SYSTEM, job_id, drivers=default_drivers(),
+                               connect=NetmikoConnector(), settings=state.settings,
+                               dispatch=dispatch if spread else None,
+                               parts=state.settings.celery.worker_concurrency if spread else 1)
+    except NotFound:
+        logger.info("provisioning job %s is gone; nothing to run", job_id)
+        return None
+    except ValidationFailed as exc:
+        return {"job_id": job_id, "status": "refused", "error": exc.message}
+    finally:
+        state.engine.dispose()
+    return _outcome(outcome)
+
+
+@shared_task(name="provisioning.run_chunk", ignore_result=False)  # type: ignore[untyped-decorator]
+def run_chunk_task(job_id: int, device_ids: list[int], sessions: int) -> dict[str, Any] | None:
+    """Run some devices of a job with ``sessions`` SSH sessions; ``provisioning.run_job`` finishes the job."""
     state = AppState.build(get_settings())
     try:
         outcome = jobs.run_job(state.session_factory, SYSTEM, job_id, drivers=default_drivers(),
-                               connect=NetmikoConnector(), settings=state.settings)
+                               connect=NetmikoConnector(), settings=state.settings, device_ids=device_ids,
+                               sessions=sessions)
     except NotFound:
-        logger.info("provisioning job %s is gone; nothing to run", job_id)
         return None
     except ValidationFailed as exc:
         return {"job_id": job_id, "status": "refused", "error": exc.message}

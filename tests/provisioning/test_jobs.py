@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +18,8 @@ from netmgr.settings import Settings
 from provisioning import backups, locks
 from provisioning.connections import NetmikoConnector
 from provisioning.drivers import MikrotikRouterosDriver, default_drivers
-from provisioning.jobs import JobCreate, Targets, approve_job, create_job, get_job, run_job
+from provisioning.jobs import JobCreate, Targets, approve_job, create_job, get_job, prepare_work, run_job
+from provisioning.runner import execute_job
 from tests import factories
 from tests.simulators.sshsim import SimulatorHandle, SimulatorThread
 
@@ -182,3 +184,46 @@ def test_bad_variables_and_empty_targets_are_refused_before_anything_runs(
     with pytest.raises(ValidationFailed, match="no device matches"):
         create_job(session, SYSTEM, JobCreate(purpose="hotspot", targets=Targets(sites=["Nowhere"]),
                                               variables=HOTSPOT))
+
+
+def test_a_job_spread_over_two_processes_runs_each_device_once_and_finishes_after_all(
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int]) -> None:
+    job_id = _job(session, purpose="snmp", variables={"contact": "NOC Diskominfo"}, canary_size=1)
+    dispatched: list[list[int]] = []
+    chunks: list[threading.Thread] = []
+
+    def dispatch(device_ids: list[int], sessions: int) -> None:  # stands in for provisioning.run_chunk
+        dispatched.append(device_ids)
+        chunk = threading.Thread(target=run_job, args=(session_factory, SYSTEM, job_id), kwargs={
+            "drivers": default_drivers(), "connect": NetmikoConnector(), "settings": settings,
+            "device_ids": device_ids, "sessions": sessions, "jitter_s": 0})
+        chunk.start()
+        chunks.append(chunk)
+
+    outcome = run_job(session_factory, SYSTEM, job_id, drivers=default_drivers(), connect=NetmikoConnector(),
+                      settings=settings, jitter_s=0, dispatch=dispatch, parts=2)
+    for chunk in chunks:
+        chunk.join()
+    assert dispatched == [[aps[1]]]  # after the canary (aps[0]): one chunk sent away, one run here
+    assert [r.status for r in outcome.results] == [ResultStatus.CHANGED] * 3
+    with session_factory() as check:
+        job = get_job(check, SYSTEM, job_id)
+        assert job.status == JobStatus.SUCCEEDED and job.summary == "3 changed"
+        assert sorted(str(r.status) for r in job.results) == ["changed"] * 3
+        provisioned = check.scalars(select(AuditLog.entity_id).where(AuditLog.action == "provision"))
+        assert sorted(provisioned) == sorted(str(i) for i in aps)
+
+
+def test_a_dispatched_chunk_nobody_starts_is_run_by_the_coordinator(
+        session: Session, session_factory: sessionmaker[Session], aps: list[int]) -> None:
+    job_id = _job(session, purpose="snmp", variables={"contact": "NOC Diskominfo"})
+    with session_factory() as s:
+        job = get_job(s, SYSTEM, job_id)
+        work = prepare_work(s, job, drivers=default_drivers(), settings=None)
+    lost: list[list[int]] = []
+    outcome = execute_job(session_factory, SYSTEM, job_id, work, connect=NetmikoConnector(),
+                          drivers=default_drivers(), jitter_s=0, dispatch=lambda ids, n: lost.append(ids),
+                          parts=2, chunk_start_timeout_s=0.5)
+    assert lost == [[aps[0], aps[1]]]
+    assert outcome.status == JobStatus.SUCCEEDED
+    assert [r.status for r in outcome.results] == [ResultStatus.CHANGED] * 3
