@@ -8,26 +8,38 @@ FreeRADIUS → ``post_auth()`` (first use of a voucher, the login attempt). Acco
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from captive_portal import dialects, sessions
 from captive_portal.fastpath import AccountingRequest
-from captive_portal.policies import Allowance, PolicyLimits, Refusal, RefusalCode, day_start, grant_for, message
+from captive_portal.policies import (
+    Allowance,
+    PolicyLimits,
+    Refusal,
+    RefusalCode,
+    Usage,
+    day_start,
+    grant_for,
+    message,
+)
 from captive_portal.sessions import AccountingOutcome, AccountingRecord, AcctStatus, Nas, NasCache, as_utc
 from netmgr.db import secret_box
 from netmgr.errors import ValidationFailed
 from netmgr.metrics import MetricsStore
-from netmgr.models import AccessGrant, HotspotPolicy, SubscriberDevice, Voucher, VoucherBatch
-from netmgr.models.hotspot import LoginMethod, VoucherStatus
+from netmgr.models import AccessGrant, HotspotPolicy, HotspotSession, SubscriberDevice, Voucher, VoucherBatch
+from netmgr.models.hotspot import LoginAttempt, LoginMethod, SessionStatus, VoucherStatus
 from netmgr.settings import Settings
 
 MAX_USERNAME = 64
@@ -168,49 +180,130 @@ class _Login:
     """What a User-Name resolved to, before quotas."""
 
     password: str = field(repr=False)
-    policy: HotspotPolicy
+    limits: PolicyLimits
     subscriber_id: int | None
-    voucher: Voucher | None = None
-    grant: AccessGrant | None = None
+    voucher_id: int | None = None
+    voucher_expires_at: datetime | None = None
+
+
+_V = cast(Table, Voucher.__table__)
+_B = cast(Table, VoucherBatch.__table__)
+_P = cast(Table, HotspotPolicy.__table__)
+_G = cast(Table, AccessGrant.__table__)
+_HS = cast(Table, HotspotSession.__table__)
+_LA = cast(Table, LoginAttempt.__table__)
+_DEV = cast(Table, SubscriberDevice.__table__)
+_ACTIVE = SessionStatus.ACTIVE.value
+_LIMIT_NAMES = tuple(f.name for f in fields(PolicyLimits))
+_POLICY_COLS = (_P.c.id.label("policy_row_id"), *(_P.c[name] for name in _LIMIT_NAMES))
+
+# A voucher, its batch and its policy in one query (outer joins: a missing batch or policy refuses the login).
+_VOUCHER_LOOKUP = select(
+    _V.c.id, _V.c.code, _V.c.status, _V.c.first_used_at, _V.c.expires_at, _V.c.subscriber_id,
+    _B.c.id.label("batch_row_id"), _B.c.hotspot_id, _B.c.valid_until, *_POLICY_COLS,
+).select_from(_V.outerjoin(_B, _B.c.id == _V.c.batch_id).outerjoin(_P, _P.c.id == _B.c.policy_id))
+
+_GRANT_LOOKUP = select(
+    _G.c.id, _G.c.password_encrypted, _G.c.hotspot_id, _G.c.subscriber_id, _G.c.mac, _G.c.expires_at,
+    *_POLICY_COLS,
+).select_from(_G.outerjoin(_P, _P.c.id == _G.c.policy_id))
+
+
+def _limits(row: Any) -> PolicyLimits:
+    return PolicyLimits(**{name: getattr(row, name) for name in _LIMIT_NAMES})
 
 
 def _resolve(session: Session, req: RadiusRequest, nas: Nas, now: datetime) -> _Login | Refusal:
-    voucher = session.scalar(select(Voucher).where(Voucher.code == req.username.upper()))
-    if voucher is not None:
-        batch = session.get(VoucherBatch, voucher.batch_id)
-        if batch is None:
+    v = session.execute(_VOUCHER_LOOKUP.where(_V.c.code == req.username.upper())).first()
+    if v is not None:
+        if v.batch_row_id is None:
             return Refusal(RefusalCode.UNKNOWN_USER)
-        if voucher.status == VoucherStatus.REVOKED:
+        if v.status == VoucherStatus.REVOKED:
             return Refusal(RefusalCode.VOUCHER_REVOKED)
-        if voucher.status == VoucherStatus.USED:
+        if v.status == VoucherStatus.USED:
             return Refusal(RefusalCode.VOUCHER_USED)
-        if voucher.expires_at is not None and as_utc(voucher.expires_at) <= now:
-            voucher.status = VoucherStatus.USED
+        if v.expires_at is not None and as_utc(v.expires_at) <= now:
+            session.execute(update(Voucher).where(Voucher.id == v.id).values(status=VoucherStatus.USED))
             return Refusal(RefusalCode.VOUCHER_USED)
-        if voucher.first_used_at is None and batch.valid_until is not None and as_utc(batch.valid_until) <= now:
+        if v.first_used_at is None and v.valid_until is not None and as_utc(v.valid_until) <= now:
             return Refusal(RefusalCode.VOUCHER_EXPIRED)
-        if batch.hotspot_id is not None and batch.hotspot_id != nas.hotspot_id:
+        if v.hotspot_id is not None and v.hotspot_id != nas.hotspot_id:
             return Refusal(RefusalCode.VOUCHER_WRONG_HOTSPOT)
-        policy = session.get(HotspotPolicy, batch.policy_id)
-        if policy is None:
+        if v.policy_row_id is None:
             return Refusal(RefusalCode.UNKNOWN_USER)
-        if sessions.active_devices_of_voucher(session, voucher.id, other_than_mac=req.mac) >= policy.max_devices:
-            return Refusal(RefusalCode.TOO_MANY_DEVICES)
-        return _Login(password=voucher.code, policy=policy, subscriber_id=voucher.subscriber_id, voucher=voucher)
-    grant = session.scalar(select(AccessGrant).where(AccessGrant.username == req.username))
-    if grant is None:
+        return _Login(password=v.code, limits=_limits(v), subscriber_id=v.subscriber_id, voucher_id=v.id,
+                      voucher_expires_at=v.expires_at)
+    g = session.execute(_GRANT_LOOKUP.where(_G.c.username == req.username)).first()
+    if g is None:
         return Refusal(RefusalCode.UNKNOWN_USER)
-    if as_utc(grant.expires_at) <= now:
+    if as_utc(g.expires_at) <= now:
         return Refusal(RefusalCode.GRANT_EXPIRED)
-    if grant.mac != req.mac:
+    if g.mac != req.mac:
         return Refusal(RefusalCode.GRANT_WRONG_DEVICE)
-    if grant.hotspot_id != nas.hotspot_id:
+    if g.hotspot_id != nas.hotspot_id:
         return Refusal(RefusalCode.VOUCHER_WRONG_HOTSPOT)
-    policy = session.get(HotspotPolicy, grant.policy_id)
-    if policy is None:
+    if g.policy_row_id is None:
         return Refusal(RefusalCode.UNKNOWN_USER)
-    return _Login(password=secret_box(session).decrypt(grant.password_encrypted), policy=policy,
-                  subscriber_id=grant.subscriber_id, grant=grant)
+    return _Login(password=secret_box(session).decrypt(g.password_encrypted), limits=_limits(g),
+                  subscriber_id=g.subscriber_id)
+
+
+@dataclass(frozen=True)
+class _Usage:
+    device: Usage
+    person: Usage
+    other_devices: int  # active sessions of the voucher from other MACs
+
+
+@functools.cache
+def _usage_statement(by_mac: bool, by_person: bool, by_voucher: bool) -> Select[Any]:
+    """Built once per shape, with bind parameters, so a login pays for no SQL construction or cache key."""
+    since = bindparam("since", type_=_HS.c.started_at.type)
+    mac = bindparam("mac", type_=_HS.c.mac.type)
+    parts: list[ColumnElement[bool]] = []
+    octets = _HS.c.input_octets + _HS.c.output_octets
+    cols: list[ColumnElement[Any]] = []
+    for cond in (
+        (_HS.c.mac == mac) & (_HS.c.started_at >= since) if by_mac else None,
+        (_HS.c.subscriber_id == bindparam("subscriber_id", type_=_HS.c.subscriber_id.type))
+        & (_HS.c.started_at >= since) if by_person else None,
+    ):
+        if cond is None:
+            cols += [literal(0), literal(0)]
+        else:
+            parts.append(cond)
+            cols += [func.coalesce(func.sum(case((cond, _HS.c.session_time_s), else_=0)), 0),
+                     func.coalesce(func.sum(case((cond, octets), else_=0)), 0)]
+    if by_voucher:
+        active = ((_HS.c.voucher_id == bindparam("voucher_id", type_=_HS.c.voucher_id.type))
+                  & (_HS.c.status == _ACTIVE) & (_HS.c.mac != mac))
+        parts.append(active)
+        cols.append(func.count(func.distinct(case((active, _HS.c.mac)))))
+    else:
+        cols.append(literal(0))
+    return select(*cols).where(or_(*parts))
+
+
+def _usage_of(session: Session, *, mac: str, subscriber_id: int | None, voucher_id: int | None,
+              since: datetime) -> _Usage:
+    """Today's device and person usage and the voucher's other active devices, in one query."""
+    shape = (bool(mac), subscriber_id is not None, voucher_id is not None)
+    if not any(shape):
+        return _Usage(Usage(), Usage(), 0)
+    params = {"mac": mac, "since": since, "subscriber_id": subscriber_id, "voucher_id": voucher_id}
+    row = session.execute(_usage_statement(*shape), params).one()
+    return _Usage(device=Usage(int(row[0] or 0), int(row[1] or 0)), person=Usage(int(row[2] or 0), int(row[3] or 0)),
+                  other_devices=int(row[4] or 0))
+
+
+_INSERT_ATTEMPT = insert(_LA)
+
+
+def _insert_attempt(session: Session, *, hotspot_id: int | None, username: str, mac: str, ip: str,
+                    success: bool, reason: RefusalCode | str = "", now: datetime) -> None:
+    """``sessions.record_attempt`` as one Core INSERT (no ORM object to flush)."""
+    session.execute(_INSERT_ATTEMPT, {"at": now, "hotspot_id": hotspot_id, "username": username[:64], "mac": mac,
+                                      "ip": ip, "success": success, "reason": str(reason)[:200]})
 
 
 def _find_nas(session: Session, cache: NasCache | None, *, nas_ip: str | None, nas_identifier: str | None,
@@ -233,23 +326,26 @@ def _decide(session: Session, cfg: AaaConfig, req: RadiusRequest, now: datetime,
     if by_mac >= cfg.max_failures_per_mac or by_ip >= cfg.max_failures_per_ip:
         return Decision.refuse(RefusalCode.TOO_MANY_ATTEMPTS, cfg.language), None
     login = _resolve(session, req, nas, now)
-    if isinstance(login, Refusal):
-        sessions.record_attempt(session, hotspot_id=nas.hotspot_id, username=req.username, mac=req.mac,
-                                ip=req.ip, success=False, reason=login.code, now=now)
-        return Decision.refuse(login.code, cfg.language), None
-    since = day_start(now, cfg.timezone)
+    usage = None
+    if not isinstance(login, Refusal):
+        usage = _usage_of(session, mac=req.mac, subscriber_id=login.subscriber_id, voucher_id=login.voucher_id,
+                          since=day_start(now, cfg.timezone))
+        if login.voucher_id is not None and usage.other_devices >= login.limits.max_devices:
+            login = Refusal(RefusalCode.TOO_MANY_DEVICES)
+    if isinstance(login, Refusal) or usage is None:
+        code = login.code if isinstance(login, Refusal) else RefusalCode.UNKNOWN_USER
+        _insert_attempt(session, hotspot_id=nas.hotspot_id, username=req.username, mac=req.mac,
+                        ip=req.ip, success=False, reason=code, now=now)
+        return Decision.refuse(code, cfg.language), None
     valid_for = None
-    if login.voucher is not None and login.voucher.expires_at is not None:
-        valid_for = int((as_utc(login.voucher.expires_at) - now).total_seconds())
-    elif login.voucher is not None and login.policy.voucher_lifetime_s is not None:
-        valid_for = login.policy.voucher_lifetime_s
-    verdict = grant_for(PolicyLimits.of(login.policy),
-                        device_today=sessions.device_usage_since(session, req.mac, since),
-                        person_today=sessions.person_usage_since(session, login.subscriber_id, since),
-                        valid_for_s=valid_for)
+    if login.voucher_expires_at is not None:
+        valid_for = int((as_utc(login.voucher_expires_at) - now).total_seconds())
+    elif login.voucher_id is not None and login.limits.voucher_lifetime_s is not None:
+        valid_for = login.limits.voucher_lifetime_s
+    verdict = grant_for(login.limits, device_today=usage.device, person_today=usage.person, valid_for_s=valid_for)
     if isinstance(verdict, Refusal):
-        sessions.record_attempt(session, hotspot_id=nas.hotspot_id, username=req.username, mac=req.mac,
-                                ip=req.ip, success=False, reason=verdict.code, now=now)
+        _insert_attempt(session, hotspot_id=nas.hotspot_id, username=req.username, mac=req.mac,
+                        ip=req.ip, success=False, reason=verdict.code, now=now)
         return Decision.refuse(verdict.code, cfg.language), None
     return Decision(accept=True, attributes=_reply(nas.dialect, verdict)), login
 
@@ -296,43 +392,51 @@ def post_auth(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: date
     hotspot_id = nas.hotspot_id if nas else None
     if rejected:
         if not reply_message:
-            sessions.record_attempt(session, hotspot_id=hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
-                                    success=False, reason=RefusalCode.WRONG_PASSWORD, now=now)
+            _insert_attempt(session, hotspot_id=hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
+                            success=False, reason=RefusalCode.WRONG_PASSWORD, now=now)
         return
-    sessions.record_attempt(session, hotspot_id=hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
-                            success=True, now=now)
+    _insert_attempt(session, hotspot_id=hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
+                    success=True, now=now)
     subscriber_id: int | None = None
-    voucher = session.scalar(select(Voucher).where(Voucher.code == req.username.upper()))
-    if voucher is not None:
-        if voucher.subscriber_id is None:
-            voucher.subscriber_id = sessions.subscriber_for(session, f"voucher:{voucher.code}",
-                                                            LoginMethod.VOUCHER, now).id
-        if voucher.first_used_at is None:
-            batch = session.get(VoucherBatch, voucher.batch_id)
-            policy = session.get(HotspotPolicy, batch.policy_id) if batch else None
-            voucher.first_used_at = now
-            voucher.status = VoucherStatus.ACTIVE
-            if policy is not None and policy.voucher_lifetime_s is not None:
-                voucher.expires_at = now + timedelta(seconds=policy.voucher_lifetime_s)
-        subscriber_id = voucher.subscriber_id
+    v = session.execute(_VOUCHER_FIRST_USE.where(_V.c.code == req.username.upper())).first()
+    if v is not None:
+        values: dict[str, Any] = {}
+        subscriber_id = v.subscriber_id
+        if subscriber_id is None:
+            subscriber_id = sessions.subscriber_for(session, f"voucher:{v.code}", LoginMethod.VOUCHER, now).id
+            values["subscriber_id"] = subscriber_id
+        if v.first_used_at is None:
+            values.update(first_used_at=now, status=VoucherStatus.ACTIVE)
+            if v.voucher_lifetime_s is not None:
+                values["expires_at"] = now + timedelta(seconds=v.voucher_lifetime_s)
+        if values:
+            session.execute(update(Voucher).where(Voucher.id == v.id).values(**values))
     else:
-        grant = session.scalar(select(AccessGrant).where(AccessGrant.username == req.username))
-        if grant is not None:
-            grant.used_at = grant.used_at or now
-            subscriber_id = grant.subscriber_id
+        g = session.execute(select(_G.c.id, _G.c.subscriber_id, _G.c.used_at)
+                            .where(_G.c.username == req.username)).first()
+        if g is not None:
+            if g.used_at is None:
+                session.execute(update(AccessGrant).where(AccessGrant.id == g.id).values(used_at=now))
+            subscriber_id = g.subscriber_id
     if req.mac:
         _remember_device(session, req.mac, subscriber_id, now)
     session.flush()
 
 
+# The voucher and its policy's lifetime, for post-auth's first-use bookkeeping.
+_VOUCHER_FIRST_USE = select(
+    _V.c.id, _V.c.code, _V.c.subscriber_id, _V.c.first_used_at, _P.c.voucher_lifetime_s,
+).select_from(_V.outerjoin(_B, _B.c.id == _V.c.batch_id).outerjoin(_P, _P.c.id == _B.c.policy_id))
+
+
 def _remember_device(session: Session, mac: str, subscriber_id: int | None, now: datetime) -> None:
-    device = session.scalar(select(SubscriberDevice).where(SubscriberDevice.mac == mac))
-    if device is None:
-        session.add(SubscriberDevice(mac=mac, subscriber_id=subscriber_id, first_seen_at=now, last_seen_at=now))
-    else:
-        device.last_seen_at = now
-        if subscriber_id is not None:
-            device.subscriber_id = subscriber_id
+    """Insert the device or refresh it, in one upsert (a known owner is kept when this login has none)."""
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = dialect_insert(_DEV).values(mac=mac, subscriber_id=subscriber_id, first_seen_at=now, last_seen_at=now)
+    session.execute(stmt.on_conflict_do_update(index_elements=["mac"], set_={
+        "last_seen_at": stmt.excluded.last_seen_at,
+        "subscriber_id": func.coalesce(stmt.excluded.subscriber_id, _DEV.c.subscriber_id),
+    }))
 
 
 def parse_accounting(body: Mapping[str, Any]) -> AccountingRecord | None:

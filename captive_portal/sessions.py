@@ -8,14 +8,16 @@ session used up its allowance (sent by ``captive_portal.coa``). ``close_stale_se
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import case, delete, func, literal, or_, select, update
+from sqlalchemy import Select, bindparam, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -534,17 +536,26 @@ def purge_expired_data(session: Session, *, now: datetime, session_retention_day
     return counts
 
 
+@functools.cache
+def _failures_statement(by_mac: bool, by_ip: bool) -> Select[Any]:
+    """Built once per shape with bind parameters (the AAA hot path asks for every login)."""
+    mac = bindparam("mac", type_=LoginAttempt.mac.type)
+    ip = bindparam("ip", type_=LoginAttempt.ip.type)
+    # An empty MAC or IP matches nothing: the attempt rows of requests without one store "".
+    count_mac = func.coalesce(func.sum(case((LoginAttempt.mac == mac, 1), else_=0)), 0) if by_mac else literal(0)
+    count_ip = func.coalesce(func.sum(case((LoginAttempt.ip == ip, 1), else_=0)), 0) if by_ip else literal(0)
+    matches = [LoginAttempt.mac == mac] if by_mac else []
+    matches += [LoginAttempt.ip == ip] if by_ip else []
+    since = bindparam("since", type_=LoginAttempt.at.type)
+    return select(count_mac, count_ip).where(or_(*matches), LoginAttempt.at >= since,
+                                             LoginAttempt.success.is_(False))
+
+
 def count_failures(session: Session, *, mac: str, ip: str, since: datetime) -> tuple[int, int]:
     """Failed logins since ``since`` from this MAC and from this IP (one query, both indexes)."""
     if not mac and not ip:
         return 0, 0
-    # An empty MAC or IP matches nothing: the attempt rows of requests without one store "".
-    by_mac = func.coalesce(func.sum(case((LoginAttempt.mac == mac, 1), else_=0)), 0) if mac else literal(0)
-    by_ip = func.coalesce(func.sum(case((LoginAttempt.ip == ip, 1), else_=0)), 0) if ip else literal(0)
-    matches = [LoginAttempt.mac == mac] if mac else []
-    matches += [LoginAttempt.ip == ip] if ip else []
-    row = session.execute(select(by_mac, by_ip).where(
-        or_(*matches), LoginAttempt.at >= since, LoginAttempt.success.is_(False))).one()
+    row = session.execute(_failures_statement(bool(mac), bool(ip)), {"mac": mac, "ip": ip, "since": since}).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 

@@ -1,0 +1,184 @@
+"""Login decisions (authorize) and their bookkeeping (post-auth) as the AAA worker runs them: voucher states,
+the devices a voucher may serve at once, daily quotas, first use of a voucher, grants and remembered devices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from captive_portal import aaa
+from captive_portal.policies import RefusalCode, message
+from captive_portal.sessions import as_utc
+from netmgr.models import AccessGrant, HotspotSession, SubscriberDevice, Voucher
+from netmgr.models.hotspot import LoginAttempt, LoginMethod, SessionStatus, Subscriber, VoucherStatus
+from tests.captive_portal.hotspot_data import Seeded, add_voucher, seed_hotspot
+
+CFG = aaa.AaaConfig()
+MAC = "46:12:1F:20:79:D7"
+OTHER_MAC = "AA:BB:CC:00:00:02"
+
+
+def _req(user: str, mac: str = MAC, nas_ip: str = "127.0.0.1") -> aaa.RadiusRequest:
+    return aaa.RadiusRequest(username=user, mac=mac, ip="192.168.201.10", nas_ip=nas_ip)
+
+
+def _session_row(s: Session, seeded: Seeded, *, mac: str, voucher_id: int | None = None,
+                 subscriber_id: int | None = None, time_s: int = 0, now: datetime) -> None:
+    s.add(HotspotSession(hotspot_id=seeded.hotspot.id, nas_device_id=seeded.nas.id,
+                         acct_session_id=f"s-{mac}-{voucher_id}-{subscriber_id}", mac=mac, voucher_id=voucher_id,
+                         subscriber_id=subscriber_id, status=SessionStatus.ACTIVE, started_at=now,
+                         last_update_at=now, session_time_s=time_s))
+    s.commit()
+
+
+def _failed_attempts(s: Session, reason: RefusalCode) -> int:
+    return s.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.reason == reason.value, LoginAttempt.success.is_(False))) or 0
+
+
+def test_voucher_login_is_accepted_with_its_code_as_the_password_and_the_policy(session: Session) -> None:
+    seeded = seed_hotspot(session)
+    add_voucher(session, seeded.batch, "LOGIN001")
+
+    decision = aaa.authorize(session, CFG, _req("login001"), now=datetime.now(UTC))
+
+    assert decision.accept
+    assert decision.attributes["control:Cleartext-Password"] == "LOGIN001"
+    assert decision.attributes["reply:Session-Timeout"] == 3600  # the person's daily time is the least
+    assert decision.attributes["reply:Mikrotik-Rate-Limit"] == "2000k/5000k"
+
+
+def test_first_post_auth_starts_the_voucher_and_a_later_one_keeps_its_start(session: Session) -> None:
+    seeded = seed_hotspot(session)
+    voucher = add_voucher(session, seeded.batch, "LOGIN002")
+    first = datetime.now(UTC).replace(microsecond=0)
+
+    aaa.post_auth(session, CFG, _req("LOGIN002"), now=first, rejected=False, reply_message="")
+    session.commit()
+    aaa.post_auth(session, CFG, _req("LOGIN002"), now=first + timedelta(minutes=5), rejected=False,
+                  reply_message="")
+    session.commit()
+
+    session.refresh(voucher)
+    assert voucher.status == VoucherStatus.ACTIVE
+    assert voucher.first_used_at is not None and as_utc(voucher.first_used_at) == first
+    assert voucher.expires_at is not None and as_utc(voucher.expires_at) == first + timedelta(days=1)
+    subscriber = session.get(Subscriber, voucher.subscriber_id)
+    assert subscriber is not None and subscriber.identity == "voucher:LOGIN002"
+    device = session.scalar(select(SubscriberDevice).where(SubscriberDevice.mac == MAC))
+    assert device is not None and device.subscriber_id == subscriber.id
+    assert as_utc(device.first_seen_at) == first
+    assert as_utc(device.last_seen_at) == first + timedelta(minutes=5)
+    assert session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.success)) == 2
+
+
+def test_used_and_revoked_vouchers_are_refused_with_their_reason_and_the_attempt_is_counted(
+        session: Session) -> None:
+    seeded = seed_hotspot(session)
+    add_voucher(session, seeded.batch, "USED0001", status=VoucherStatus.USED)
+    add_voucher(session, seeded.batch, "REVOKED1", status=VoucherStatus.REVOKED)
+    now = datetime.now(UTC)
+
+    used = aaa.authorize(session, CFG, _req("USED0001"), now=now)
+    revoked = aaa.authorize(session, CFG, _req("REVOKED1"), now=now)
+
+    assert not used.accept and used.attributes == {"reply:Reply-Message": message(RefusalCode.VOUCHER_USED)}
+    assert not revoked.accept and revoked.refusal == RefusalCode.VOUCHER_REVOKED
+    assert _failed_attempts(session, RefusalCode.VOUCHER_USED) == 1
+    assert _failed_attempts(session, RefusalCode.VOUCHER_REVOKED) == 1
+
+
+def test_voucher_past_its_lifetime_is_refused_and_marked_used(session: Session) -> None:
+    seeded = seed_hotspot(session)
+    voucher = add_voucher(session, seeded.batch, "OLD00001")
+    now = datetime.now(UTC)
+    voucher.status, voucher.first_used_at, voucher.expires_at = VoucherStatus.ACTIVE, now - timedelta(days=2), now
+    session.commit()
+
+    decision = aaa.authorize(session, CFG, _req("OLD00001"), now=now)
+    session.commit()
+
+    assert decision.refusal == RefusalCode.VOUCHER_USED
+    session.refresh(voucher)
+    assert voucher.status == VoucherStatus.USED
+
+
+def test_voucher_of_another_hotspot_is_refused(session: Session) -> None:
+    here = seed_hotspot(session)
+    elsewhere = seed_hotspot(session, nas_address="127.0.0.2")
+    add_voucher(session, elsewhere.batch, "ELSEWHR1")
+
+    decision = aaa.authorize(session, CFG, _req("ELSEWHR1", nas_ip=here.nas.mgmt_address), now=datetime.now(UTC))
+
+    assert decision.refusal == RefusalCode.VOUCHER_WRONG_HOTSPOT
+
+
+def test_voucher_in_use_on_another_device_refuses_a_second_device_but_not_the_same_one(session: Session) -> None:
+    seeded = seed_hotspot(session)
+    voucher = add_voucher(session, seeded.batch, "SHARED01")
+    now = datetime.now(UTC)
+    _session_row(session, seeded, mac=OTHER_MAC, voucher_id=voucher.id, now=now)
+
+    second = aaa.authorize(session, CFG, _req("SHARED01"), now=now)
+    same = aaa.authorize(session, CFG, _req("SHARED01", mac=OTHER_MAC), now=now)
+
+    assert second.refusal == RefusalCode.TOO_MANY_DEVICES
+    assert same.accept
+
+
+def test_person_over_the_daily_time_is_refused_and_a_device_near_it_gets_only_the_rest(session: Session) -> None:
+    seeded = seed_hotspot(session, device_daily_time_s=1800)
+    done = add_voucher(session, seeded.batch, "DONE0001")
+    now = datetime.now(UTC)
+    done.subscriber_id = _subscriber(session, "voucher:DONE0001")
+    session.commit()
+    _session_row(session, seeded, mac=OTHER_MAC, subscriber_id=done.subscriber_id, time_s=3600, now=now)
+    add_voucher(session, seeded.batch, "FRESH001")
+    _session_row(session, seeded, mac="AA:BB:CC:00:00:03", time_s=1500, now=now)
+
+    refused = aaa.authorize(session, CFG, _req("DONE0001"), now=now)
+    partial = aaa.authorize(session, CFG, _req("FRESH001", mac="AA:BB:CC:00:00:03"), now=now)
+
+    assert refused.refusal == RefusalCode.PERSON_TIME_USED
+    assert partial.accept and partial.attributes["reply:Session-Timeout"] == 300
+
+
+def test_grant_post_auth_records_the_first_use_only_once(session: Session) -> None:
+    seeded = seed_hotspot(session)
+    subscriber = _subscriber(session, "phone:abc")
+    first = datetime.now(UTC).replace(microsecond=0)
+    user, _ = aaa.issue_grant(session, hotspot_id=seeded.hotspot.id, subscriber_id=subscriber,
+                              policy_id=seeded.policy.id, method=LoginMethod.PHONE_OTP, mac=MAC, now=first)
+    session.commit()
+
+    aaa.post_auth(session, CFG, _req(user), now=first, rejected=False, reply_message="")
+    aaa.post_auth(session, CFG, _req(user), now=first + timedelta(minutes=1), rejected=False, reply_message="")
+    session.commit()
+
+    grant = session.scalar(select(AccessGrant).where(AccessGrant.username == user))
+    assert grant is not None and grant.used_at is not None and as_utc(grant.used_at) == first
+    device = session.scalar(select(SubscriberDevice).where(SubscriberDevice.mac == MAC))
+    assert device is not None and device.subscriber_id == subscriber
+
+
+def test_rejected_post_auth_counts_a_wrong_password_only_without_a_reply_message(session: Session) -> None:
+    seed_hotspot(session)
+    now = datetime.now(UTC)
+
+    aaa.post_auth(session, CFG, _req("NOPE0001"), now=now, rejected=True, reply_message="")
+    aaa.post_auth(session, CFG, _req("NOPE0001"), now=now, rejected=True,
+                  reply_message=message(RefusalCode.VOUCHER_USED))
+    session.commit()
+
+    assert _failed_attempts(session, RefusalCode.WRONG_PASSWORD) == 1
+    assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 1
+    assert session.scalar(select(func.count()).select_from(Voucher)) == 0
+
+
+def _subscriber(s: Session, identity: str) -> int:
+    row = Subscriber(identity=identity, kind=LoginMethod.PHONE_OTP, created_at=datetime.now(UTC))
+    s.add(row)
+    s.commit()
+    return row.id
