@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from netmgr.security.secrets import SecretBox
 from netmgr.settings import Settings
@@ -59,3 +59,40 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_PENDING_TASKS_KEY = "pending_tasks"
+
+
+class TaskSender(Protocol):
+    """A ``send_task``-like callable: ``send(name, kwargs={...})``."""
+
+    def __call__(self, name: str, *, kwargs: dict[str, Any]) -> object: ...
+
+
+def send_after_commit(session: Session, send: TaskSender) -> TaskSender:
+    """A sender that queues tasks until ``session`` commits, and drops them if it rolls back.
+
+    A task sent inside a transaction may otherwise start on a worker before the rows it reads (a new job,
+    say) are committed; on PostgreSQL it would not see them and would quietly do nothing.
+    """
+    if _PENDING_TASKS_KEY not in session.info:
+        session.info[_PENDING_TASKS_KEY] = []
+
+        @event.listens_for(session, "after_commit")
+        def _send_pending(_session: Session) -> None:
+            pending: list[tuple[TaskSender, str, dict[str, Any]]] = session.info[_PENDING_TASKS_KEY]
+            session.info[_PENDING_TASKS_KEY] = []
+            for sender, name, kwargs in pending:
+                sender(name, kwargs=kwargs)
+
+        @event.listens_for(session, "after_soft_rollback")
+        def _drop_pending(_session: Session, previous_transaction: SessionTransaction) -> None:
+            if previous_transaction.parent is None:  # the whole transaction, not a savepoint inside it
+                session.info[_PENDING_TASKS_KEY] = []
+
+    def deferred(name: str, *, kwargs: dict[str, Any]) -> object:
+        session.info[_PENDING_TASKS_KEY].append((send, name, kwargs))
+        return None
+
+    return deferred

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from netmgr.api.deps import CurrentActor, Limit, Offset, SessionDep, get_state, require
+from netmgr.db import send_after_commit
 from netmgr.errors import NotFound
 from netmgr.jobs import make_celery
 from netmgr.models import ConfigBackup, ConfigTemplate, ProvisionJob
@@ -50,7 +51,12 @@ def get_dispatch(request: Request) -> Dispatch:
     return dispatch
 
 
-DispatchDep = Annotated[Dispatch, Depends(get_dispatch)]
+def get_deferred_dispatch(request: Request, session: SessionDep) -> Dispatch:
+    """The task sender for this request: tasks leave only once the request's transaction has committed."""
+    return send_after_commit(session, get_dispatch(request))
+
+
+DispatchDep = Annotated[Dispatch, Depends(get_deferred_dispatch)]
 
 
 def _config_reader(actor: CurrentActor) -> Actor:

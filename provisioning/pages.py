@@ -22,6 +22,7 @@ from jinja2.runtime import Context
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from netmgr.db import send_after_commit
 from netmgr.errors import Conflict, NetmgrError, NotFound, PermissionDenied, ValidationFailed
 from netmgr.models.enums import DeviceRole, Role
 from netmgr.models.provisioning import BackupSource, JobPolicy, JobStatus
@@ -242,7 +243,7 @@ def job_create(ctx: Page, form: FormDep) -> Response:
         ctx.db.rollback()
         return _job_form(ctx, values, error=_problem(exc), status_code=422)
     if dry_run:
-        get_dispatch(ctx.request)(RUN_JOB_TASK, kwargs={"job_id": job.id})
+        send_after_commit(ctx.db, get_dispatch(ctx.request))(RUN_JOB_TASK, kwargs={"job_id": job.id})
         ctx.flash(_t(ctx, "Dry run started: the diffs appear below as each device answers."))
     else:
         ctx.flash(_t(ctx, "Job created. Another operator (or an admin) must approve it before it runs."))
@@ -307,7 +308,7 @@ def job_action(job_id: int, action: str, ctx: Page, form: FormDep) -> Response:
         ctx.flash(exc.message, "error")
         return ctx.redirect(f"/provisioning/jobs/{job_id}")
     if action == "run" or (action == "copy" and target != job_id and _field(form, "dry_run") == "1"):
-        get_dispatch(ctx.request)(RUN_JOB_TASK, kwargs={"job_id": target})
+        send_after_commit(ctx.db, get_dispatch(ctx.request))(RUN_JOB_TASK, kwargs={"job_id": target})
     ctx.flash(message)
     return ctx.redirect(f"/provisioning/jobs/{target}")
 
@@ -451,7 +452,7 @@ def device_backups(device_id: int, ctx: Page) -> Response:
 def device_backup_now(device_id: int, ctx: Page) -> Response:
     ctx.signed_in.require(Permission.NETWORK_CHANGE)
     device = get_device(ctx.db, ctx.signed_in, device_id)
-    get_dispatch(ctx.request)(BACKUP_DEVICE_TASK, kwargs={"device_id": device.id,
+    send_after_commit(ctx.db, get_dispatch(ctx.request))(BACKUP_DEVICE_TASK, kwargs={"device_id": device.id,
                                                           "source": BackupSource.ON_DEMAND.value})
     ctx.flash(_t(ctx, "Backup of %(name)s started; reload this page in a few seconds.", name=device.name))
     return ctx.redirect(f"/provisioning/devices/{device_id}/backups")

@@ -16,11 +16,16 @@ _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"
 
 
-def agency(session: Session, *, code: str | None = None, name: str | None = None) -> Agency:
+def agency(session: Session, *, code: str | None = None, name: str | None = None, commit: bool = True) -> Agency:
     n = next(_seq)
     row = agencies.create_agency(session, SYSTEM, AgencyCreate(code=code or f"AG{n}", name=name or f"Dinas Uji {n}"))
-    session.commit()
+    if commit:
+        session.commit()
     return row
+
+
+def agency_exists(session: Session, code: str) -> bool:
+    return agencies.get_agency_by_code(session, code) is not None
 
 
 def site(session: Session, *, agency_id: int | None = None, name: str | None = None,

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from netmgr.api.deps import CurrentActor, SessionDep, get_state, require
+from netmgr.db import send_after_commit
 from netmgr.jobs import make_celery
 from netmgr.models.finance import BandwidthPlan, PlanVersion, RequestStatus
 from netmgr.schemas.finance import (
@@ -43,7 +44,12 @@ def get_dispatch(request: Request) -> Dispatch:
     return dispatch
 
 
-DispatchDep = Annotated[Dispatch, Depends(get_dispatch)]
+def get_deferred_dispatch(request: Request, session: SessionDep) -> Dispatch:
+    """The task sender for this request: tasks leave only once the request's transaction has committed."""
+    return send_after_commit(session, get_dispatch(request))
+
+
+DispatchDep = Annotated[Dispatch, Depends(get_deferred_dispatch)]
 
 
 def version_read(actor: Actor, version: PlanVersion) -> VersionRead:

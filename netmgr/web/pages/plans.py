@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from netmgr.api.routes.plans import get_dispatch
+from netmgr.db import send_after_commit
 from netmgr.errors import PermissionDenied, ValidationFailed
 from netmgr.models.enums import Role
 from netmgr.models.finance import Allocation, BandwidthPlan, PlanStatus, PlanVersion, RequestStatus
@@ -159,7 +160,8 @@ def apply_version(version_id: int, ctx: Page, form: FormDep) -> Response:
     actor.require(Permission.NETWORK_CHANGE)
     dry_run = form.get("mode") != "push"
     try:
-        applied = plans.apply_version(ctx.db, actor, version_id, dry_run=dry_run, dispatch=get_dispatch(ctx.request))
+        dispatch = send_after_commit(ctx.db, get_dispatch(ctx.request))
+        applied = plans.apply_version(ctx.db, actor, version_id, dry_run=dry_run, dispatch=dispatch)
     except ValidationFailed as exc:
         ctx.db.rollback()
         ctx.flash(ctx._("Not applied: %(reason)s", reason=ctx._(exc.message)), "error")
