@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.procstat import cpu_seconds, peak_rss_mb, process_tree  # noqa: E402
 from netmgr.migrate import upgrade  # noqa: E402
 from netmgr.state import AppState  # noqa: E402
 from tests.captive_portal import portal_support as ps  # noqa: E402
@@ -39,44 +40,7 @@ from tests.conftest import TEST_ENCRYPTION_KEY, make_settings  # noqa: E402
 from tests.servers.process import Daemon, free_port, tcp_open, wait_until  # noqa: E402
 
 CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
-TICKS = os.sysconf("SC_CLK_TCK")
 COOKIE = b"netmgr_session="
-
-
-def _children(pid: int) -> list[int]:
-    pids = [pid]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                pids.extend(_children(int(entry.name)))
-    return pids
-
-
-def _cpu_s(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / TICKS
-
-
-def _peak_rss_mb(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
 
 
 @dataclass
@@ -268,11 +232,11 @@ def main() -> None:
         for kind, name in (("peer", "peer: 3 × GET /healthz"), ("login", "netmgr click-through login")):
             redirects = _redirects(slug, first, args.logins)
             first += args.logins
-            pids = _children(server.proc.pid)
-            cpu0, client0 = _cpu_s(pids), time.process_time()
+            pids = process_tree(server.proc.pid)
+            cpu0, client0 = cpu_seconds(pids), time.process_time()
             done, failed, seconds, lat = _event_loop_run(_run(kind, port, slug, redirects, args.concurrency))
-            results.append(Result(name, done, failed, seconds, lat, _cpu_s(pids) - cpu0,
-                                  time.process_time() - client0, _peak_rss_mb(pids)))
+            results.append(Result(name, done, failed, seconds, lat, cpu_seconds(pids) - cpu0,
+                                  time.process_time() - client0, peak_rss_mb(pids)))
     finally:
         server.stop()
     db = "PostgreSQL" if url.startswith("postgresql") else "SQLite"

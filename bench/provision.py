@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from netmiko import ConnectHandler  # noqa: E402
 
+from bench.procstat import cpu_seconds, peak_rss_mb, process_tree  # noqa: E402
 from netmgr.migrate import upgrade  # noqa: E402
 from netmgr.models import Device, ProvisionJob  # noqa: E402
 from netmgr.models.enums import DeviceRole, Platform, Role  # noqa: E402
@@ -52,45 +53,14 @@ from tests.servers.process import Daemon, tcp_open, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Bench-pass-1"  # noqa: S105 - the simulated devices' login
-TICKS = os.sysconf("SC_CLK_TCK")
+
+def cpu_seconds_waited(pids: list[int]) -> float:
+    """CPU of the processes and of the children they already reaped."""
+    return cpu_seconds(pids, waited_children=True)
+
+
 VARS = {"contact": "NOC Diskominfo", "allowed_from": "10.0.0.0/8"}
 MAKER = Actor(user_id=None, username="bench-operator", role=Role.OPERATOR)
-
-
-def _children(pid: int) -> list[int]:
-    pids = [pid]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                pids.extend(_children(int(entry.name)))
-    return pids
-
-
-def _cpu_s(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / TICKS
-
-
-def _peak_rss_mb(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
 
 
 def _free_range(count: int) -> int:
@@ -312,12 +282,13 @@ def main() -> int:
             update={"broker_url": broker, "result_backend": broker})}))
         time.sleep(3)  # let the worker connect before the clock starts
         def sim_pids() -> list[int]:
-            return [pid for sim in sims for pid in _children(sim.proc.pid)]
+            return [pid for sim in sims for pid in process_tree(sim.proc.pid)]
 
         def relay_cpu() -> float:
-            return _cpu_s([relay.proc.pid]) if relay else 0.0
+            return cpu_seconds_waited([relay.proc.pid]) if relay else 0.0
 
-        cpu0, sim_cpu0, relay_cpu0 = _cpu_s(_children(worker.proc.pid)), _cpu_s(sim_pids()), relay_cpu()
+        cpu0 = cpu_seconds_waited(process_tree(worker.proc.pid))
+        sim_cpu0, relay_cpu0 = cpu_seconds_waited(sim_pids()), relay_cpu()
         started = time.perf_counter()
         client.send_task("provisioning.run_job", kwargs={"job_id": job_id})
         while True:
@@ -329,18 +300,18 @@ def main() -> int:
                 raise RuntimeError("job did not finish in 30 min")
             time.sleep(0.2)
         wall = time.perf_counter() - started
-        pids = _children(worker.proc.pid)
-        cpu = _cpu_s(pids) - cpu0
-        sim_cpu = _cpu_s(sim_pids()) - sim_cpu0
+        pids = process_tree(worker.proc.pid)
+        cpu = cpu_seconds_waited(pids) - cpu0
+        sim_cpu = cpu_seconds_waited(sim_pids()) - sim_cpu0
         job_relay_cpu = relay_cpu() - relay_cpu0
-        rss = _peak_rss_mb(pids)
+        rss = peak_rss_mb(pids)
         with state.session_factory() as session:
             done = jobs.get_job(session, SYSTEM, job_id)
             counts = {k: v for k, v in jobs.result_counts(done).items() if v}
             summary = done.summary
 
         # Peer: plain sequential netmiko over a sample of the same devices.
-        seq_sim_cpu0, seq_cpu0, seq_relay_cpu0 = _cpu_s(sim_pids()), time.process_time(), relay_cpu()
+        seq_sim_cpu0, seq_cpu0, seq_relay_cpu0 = cpu_seconds_waited(sim_pids()), time.process_time(), relay_cpu()
         seq_started = time.perf_counter()
         for host in sample_hosts:
             conn = ConnectHandler(device_type="mikrotik_routeros", host=host, port=port, username="admin",
@@ -349,10 +320,10 @@ def main() -> int:
             conn.disconnect()
         per_device = (time.perf_counter() - seq_started) / len(sample_hosts)
         seq_cpu = (time.process_time() - seq_cpu0) / len(sample_hosts)
-        seq_sim_cpu = (_cpu_s(sim_pids()) - seq_sim_cpu0) / len(sample_hosts)
+        seq_sim_cpu = (cpu_seconds_waited(sim_pids()) - seq_sim_cpu0) / len(sample_hosts)
         seq_relay_cpu = (relay_cpu() - seq_relay_cpu0) / len(sample_hosts)
         sequential = per_device * args.devices
-        sim_rss = _peak_rss_mb(sim_pids())
+        sim_rss = peak_rss_mb(sim_pids())
 
         cores = os.cpu_count() or 1
         path = (f"netns + veth, relay delaying {args.rtt_ms / 2:g} ms each way (RTT {args.rtt_ms:g} ms)" if wan

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import os
 import shutil
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import sqlalchemy as sa  # noqa: E402
 from pyrad import packet  # noqa: E402
 from pyrad.client import Client  # noqa: E402
 
+from bench.procstat import cpu_seconds, peak_rss_mb, process_tree  # noqa: E402
 from captive_portal.coa import radius_dictionary  # noqa: E402
 from captive_portal.radius_config import RadiusClient  # noqa: E402
 from netmgr.db import make_session_factory  # noqa: E402
@@ -66,42 +66,6 @@ class Result:
         rss = " + ".join(f"{name} {mb:.0f}" for name, mb in self.peak_rss_mb.items())
         return (f"| {self.name} | {self.answered}/{self.sent} | {self.rate:,.0f} | {self.p50_ms:.1f} | "
                 f"{self.p99_ms:.1f} | {sum(per_req.values()):,.0f} ({split}) | {rss} |")
-
-
-def _proc_tree(pid: int) -> list[int]:
-    pids = [pid]
-    for child in Path("/proc").iterdir():
-        if child.name.isdigit():
-            try:
-                ppid = int((child / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                pids.extend(_proc_tree(int(child.name)))
-    return pids
-
-
-def _cpu_s(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime of the process itself
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _peak_rss_mb(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
 
 
 async def _blast(port: int, packets: list[tuple[int, int, bytes]], sockets: int, window: int,
@@ -187,10 +151,10 @@ def _encode_acct(n: int, sessions: int, sockets: int, user: str, status: str) ->
 def _measure(name: str, port: int, packets: list[tuple[int, int, bytes]], sockets: int, window: int,
              groups: dict[str, list[int]]) -> Result:
     """Send ``packets``; CPU and peak RSS are reported per process group (FreeRADIUS, netmgr)."""
-    cpu0 = {group: _cpu_s(pids) for group, pids in groups.items()}
+    cpu0 = {group: cpu_seconds(pids) for group, pids in groups.items()}
     answered, seconds, latencies = asyncio.run(_blast(port, packets, sockets, window))
-    cpu = {group: _cpu_s(pids) - cpu0[group] for group, pids in groups.items()}
-    rss = {group: _peak_rss_mb(pids) for group, pids in groups.items()}
+    cpu = {group: cpu_seconds(pids) - cpu0[group] for group, pids in groups.items()}
+    rss = {group: peak_rss_mb(pids) for group, pids in groups.items()}
     return Result(name, len(packets), answered, seconds, _percentile(latencies, 0.5), _percentile(latencies, 0.99),
                   cpu, rss)
 
@@ -253,7 +217,7 @@ def main() -> None:
         n, k = args.requests, args.sessions
         with freeradius(root / "static", settings=settings, api_url="http://127.0.0.1:9", clients=clients,
                         static_users=STATIC_USERS, debug=False) as radius:
-            pids = {"FreeRADIUS": _proc_tree(radius.daemon.proc.pid)}
+            pids = {"FreeRADIUS": process_tree(radius.daemon.proc.pid)}
             results.append(_measure("static users file: Access-Request", radius.auth_port,
                                     _encode_auth(n, args.sockets, "someone", "STATICPW"), args.sockets, args.window,
                                     pids))
@@ -262,7 +226,7 @@ def main() -> None:
                                     args.window, pids))
         with _netmgr(env, args.workers, root / "netmgr.log") as (url, api):
             with freeradius(root / "rest", settings=settings, api_url=url, clients=clients, debug=False) as radius:
-                pids = {"FreeRADIUS": _proc_tree(radius.daemon.proc.pid), "netmgr": _proc_tree(api.proc.pid)}
+                pids = {"FreeRADIUS": process_tree(radius.daemon.proc.pid), "netmgr": process_tree(api.proc.pid)}
                 results.append(_measure("netmgr: Access-Request (voucher)", radius.auth_port,
                                         _encode_auth(n, args.sockets, "BENCHVCH", "BENCHVCH"), args.sockets,
                                         args.window, pids))
