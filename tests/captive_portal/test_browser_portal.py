@@ -7,8 +7,6 @@ every request a portal page makes must go to the portal host only.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +15,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import sqlalchemy as sa
-import uvicorn
 from sqlalchemy import select
 
 from captive_portal import vouchers
@@ -26,19 +22,16 @@ from captive_portal.gateways.mikrotik import chap_password
 from captive_portal.login_methods import ConsoleSmsSender
 from netmgr.app import create_app
 from netmgr.db import secret_box
-from netmgr.migrate import upgrade
 from netmgr.models import AccessGrant
 from netmgr.security.permissions import SYSTEM
 from netmgr.state import AppState
 from tests.captive_portal import portal_support as ps
 from tests.conftest import make_settings
-from tests.servers.process import free_port, tcp_open, wait_until
+from tests.servers.app import CHROMIUM, CHROMIUM_ARGS, migrated_sqlite_url, need_chromium, serve_app
+from tests.servers.process import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 CHAP_ID = "\\357"
 CHAP_CHALLENGE = "\\042\\221\\013\\376\\123\\002\\377\\200\\001\\002\\003\\004\\005\\006\\007\\010"
 
@@ -75,20 +68,12 @@ class Bed:
 
 @pytest.fixture
 def bed(tmp_path: Path) -> Iterator[Bed]:
-    if shutil.which(CHROMIUM) is None:
-        message = f"{CHROMIUM} is missing: apt-get install chromium (./dev test does this)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    need_chromium()
     router_port = free_port()
     router = ThreadingHTTPServer(("127.0.0.1", router_port), FakeRouter)
     threading.Thread(target=router.serve_forever, daemon=True).start()
-    url = f"sqlite:///{tmp_path / 'netmgr.sqlite3'}"
-    engine = sa.create_engine(url)
-    upgrade(engine)
-    engine.dispose()
     port = free_port()
-    settings = make_settings(tmp_path / "data", url)
+    settings = make_settings(tmp_path / "data", migrated_sqlite_url(tmp_path))
     settings.portal.base_url = f"http://127.0.0.1:{port}/portal"
     state = AppState.build(settings)
     with state.session_factory() as session:
@@ -101,16 +86,10 @@ def bed(tmp_path: Path) -> Iterator[Bed]:
     app = create_app(settings, state=state)
     sender = ConsoleSmsSender()
     app.state.captive_portal_sms = sender
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        wait_until(lambda: tcp_open("127.0.0.1", port), timeout=20, what="uvicorn with the portal")
-        yield Bed(f"http://127.0.0.1:{port}", f"127.0.0.1:{router_port}", state, sender, "taman-kota-sampit", codes)
+        with serve_app(app, port) as base:
+            yield Bed(base, f"127.0.0.1:{router_port}", state, sender, "taman-kota-sampit", codes)
     finally:
-        server.should_exit = True
-        thread.join(10)
         router.shutdown()
         state.engine.dispose()
 

@@ -25,7 +25,7 @@ from netmgr.demo.supervisor import Supervisor, group_members
 from netmgr.models import Device, Uplink, User
 from netmgr.services.devices import device_credentials
 from netmgr.services.uplinks import price_with_tax
-from tests.servers.process import need_binary
+from tests.servers.process import need_binary, needed
 
 EXPECTED_COUNTS = {"agencies": 15, "sites": 19, "devices": 27, "uplinks": 2, "users": 4}
 QUEUE_NAME = "1.3.6.1.4.1.14988.1.1.2.1.1.2"
@@ -106,9 +106,8 @@ def test_core_router_has_one_simple_queue_per_agency_some_idle_some_at_their_cei
 @pytest.fixture
 def prepared(tmp_path: Path) -> snmpdata.PreparedData:
     shared = snmpdata.default_shared_dir()
-    if shared is None and os.environ.get("CI") != "true":
-        pytest.skip("../shared/snmprec is not beside the checkout")
-    assert shared is not None, "CI needs ../shared/snmprec beside the checkout"
+    needed(None if shared is not None else "../shared/snmprec is not beside the checkout")
+    assert shared is not None
     return snmpdata.prepare(tmp_path / "snmpsim" / "data", shared_dir=shared)
 
 
@@ -172,8 +171,7 @@ LOGIN_LINE = re.compile(r"^\W*(admin|operator|keuangan|viewer-disdik)\s+(\S+)\s+
 
 @pytest.mark.slow
 def test_demo_command_serves_every_role_and_stops_every_child_on_ctrl_c(tmp_path: Path) -> None:
-    if snmpdata.default_shared_dir() is None and os.environ.get("CI") != "true":
-        pytest.skip("../shared/snmprec is not beside the checkout")
+    needed(None if snmpdata.default_shared_dir() else "../shared/snmprec is not beside the checkout")
     port = free_port_on(["127.0.0.1"])
     data_dir = tmp_path / "demo"
     out_path = tmp_path / "demo.out"

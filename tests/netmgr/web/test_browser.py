@@ -8,48 +8,29 @@ Set UPDATE_SCREENSHOTS=1 to refresh docs/img/devices.png.
 from __future__ import annotations
 
 import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-import uvicorn
 
 from netmgr.app import create_app
-from netmgr.migrate import upgrade
 from netmgr.models.enums import DeviceStatus, Role
 from netmgr.state import AppState
 from tests import factories
 from tests.conftest import make_settings
-from tests.servers.process import free_port, tcp_open, wait_until
+from tests.servers.app import CHROMIUM, CHROMIUM_ARGS, migrated_sqlite_url, need_chromium, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "img" / "devices.png"
 PHONE_PAGES = ["/", "/devices", "/sites", "/devices/new", "/import", "/uplinks", "/audit"]
-
-
-def _need_chromium() -> None:
-    if shutil.which(CHROMIUM) is None:
-        message = f"{CHROMIUM} is missing: apt-get install chromium (./dev test does this)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[str]:
     """The real app on a free port, in a background thread, with an admin and a little inventory."""
-    url = f"sqlite:///{tmp_path / 'netmgr.sqlite3'}"
-    engine = sa.create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    settings = make_settings(tmp_path / "data", url, regency_name="Kabupaten Kotawaringin Timur")
+    settings = make_settings(tmp_path / "data", migrated_sqlite_url(tmp_path),
+                             regency_name="Kabupaten Kotawaringin Timur")
     state = AppState.build(settings)
     with state.session_factory() as session:
         factories.user(session, username="admin", role=Role.ADMIN)
@@ -59,22 +40,15 @@ def live_server(tmp_path: Path) -> Iterator[str]:
         core.status = DeviceStatus.UP
         session.commit()
         factories.uplink(session, name="telkom-astinet-500")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, state=state), host="127.0.0.1", port=port,
-                                           log_level="warning", ws="none", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
     try:
-        wait_until(lambda: tcp_open("127.0.0.1", port), timeout=20, what="uvicorn with the netmgr app")
-        yield f"http://127.0.0.1:{port}"
+        with serve_app(create_app(settings, state=state)) as base:
+            yield base
     finally:
-        server.should_exit = True
-        thread.join(10)
         state.engine.dispose()
 
 
 def test_admin_signs_in_creates_a_site_and_imports_devices_in_chromium(live_server: str, tmp_path: Path) -> None:
-    _need_chromium()
+    need_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     header = "name,site,role,platform,mgmt_address,snmp_community\n"

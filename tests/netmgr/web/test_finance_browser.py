@@ -10,27 +10,22 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-import uvicorn
 from openpyxl import load_workbook
 
 from netmgr.app import create_app
 from netmgr.demo import catalog
 from netmgr.demo import finance as demo_finance
 from netmgr.demo.seed import seed_demo
-from netmgr.migrate import upgrade
 from netmgr.models.enums import Role
 from netmgr.services import reports
 from netmgr.state import AppState
 from tests.conftest import make_settings
-from tests.netmgr.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _need_chromium
-from tests.servers.process import free_port, tcp_open, wait_until
+from tests.servers.app import CHROMIUM, CHROMIUM_ARGS, migrated_sqlite_url, need_chromium, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,11 +44,8 @@ def _rupiah(text: str) -> int:
 @pytest.fixture
 def demo_server(tmp_path: Path) -> Iterator[str]:
     """The app on a free port with the demo regency and a full month of usage before this one."""
-    url = f"sqlite:///{tmp_path / 'netmgr.sqlite3'}"
-    engine = sa.create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    settings = make_settings(tmp_path / "data", url, regency_name="Kabupaten Kotawaringin Timur")
+    settings = make_settings(tmp_path / "data", migrated_sqlite_url(tmp_path),
+                             regency_name="Kabupaten Kotawaringin Timur")
     state = AppState.build(settings)
     # Only last month's usage (not the demo's three months) keeps the seeding to a few seconds.
     this_month = datetime.now(demo_finance.WIB).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -62,22 +54,15 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
         assert demo_finance.backfill_usage(session, now=(this_month + timedelta(minutes=30)).astimezone(UTC),
                                            months=1) > 0
         session.commit()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, state=state), host="127.0.0.1", port=port,
-                                           log_level="warning", ws="none", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
     try:
-        wait_until(lambda: tcp_open("127.0.0.1", port), timeout=20, what="uvicorn with the netmgr app")
-        yield f"http://127.0.0.1:{port}"
+        with serve_app(create_app(settings, state=state)) as base:
+            yield base
     finally:
-        server.should_exit = True
-        thread.join(10)
         state.engine.dispose()
 
 
 def test_finance_user_reads_last_months_report_and_downloads_it_in_chromium(demo_server: str) -> None:
-    _need_chromium()
+    need_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     last_month = reports.month_key(reports.parse_month(None))
