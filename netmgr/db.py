@@ -40,6 +40,13 @@ def make_session_factory(engine: Engine, settings: Settings) -> sessionmaker[Ses
     return sessionmaker(bind=engine, expire_on_commit=False, info={SECRET_BOX_KEY: box})
 
 
+def dialect_insert(session: Session) -> Any:
+    """``insert`` of the session's dialect (SQLite or PostgreSQL), for ``on_conflict_do_*``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def secret_box(session: Session) -> SecretBox:
     box = session.info.get(SECRET_BOX_KEY)
     if not isinstance(box, SecretBox):

@@ -8,12 +8,15 @@ Drift: a device whose newest backup differs from the config netmgr left on it af
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from netmgr.db import dialect_insert
 from netmgr.errors import NotFound
 from netmgr.models import ConfigBackup, ConfigText, Device
 from netmgr.models.provisioning import BackupSource
@@ -42,6 +45,33 @@ def store_backup(session: Session, device_id: int, running: str, driver: Driver,
     session.add(row)
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class NewBackup:
+    """A backup to record with ``add_backups``."""
+
+    device_id: int
+    driver: Driver
+    running: str
+    source: BackupSource
+
+
+def add_backups(session: Session, backups: Sequence[NewBackup], *, job_id: int | None = None) -> None:
+    """Record backups in the caller's transaction with two statements (each distinct text stored once):
+    what a provisioning run keeps around its pushes. ``store_backup`` is the one-at-a-time form."""
+    if not backups:
+        return
+    distinct: dict[str, str] = {}
+    rows = []
+    for b in backups:
+        text = normalise(b.driver, b.running)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        distinct[digest] = text
+        rows.append({"device_id": b.device_id, "sha256": digest, "source": b.source, "job_id": job_id})
+    new_texts = dialect_insert(session)(ConfigText.__table__).on_conflict_do_nothing(index_elements=["sha256"])
+    session.execute(new_texts, [{"sha256": d, "text": t, "size": len(t.encode("utf-8"))} for d, t in distinct.items()])
+    session.execute(insert(cast(Table, ConfigBackup.__table__)), rows)
 
 
 def take_backup(session: Session, factory: sessionmaker[Session], actor: Actor, device_id: int, *,

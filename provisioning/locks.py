@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +51,34 @@ def acquire(factory: sessionmaker[Session], device_id: int, holder: str, *, ttl_
         return False
 
 
+def take(session: Session, device_id: int, holder: str, *, ttl_s: int = 1800) -> str | None:
+    """Take the device's lock inside the caller's transaction (the caller commits): None when taken, else
+    who holds it. An expired lock, or one ``holder`` already has, is taken over.
+
+    Raises:
+        IntegrityError: another process inserted the lock row meanwhile; roll back and call again.
+    """
+    now = _now()
+    current = session.execute(select(DeviceLock.holder, DeviceLock.acquired_at, DeviceLock.expires_at)
+                              .where(DeviceLock.device_id == device_id)).first()
+    if current is not None:
+        if _aware(current.expires_at) >= now and current.holder != holder:
+            return str(current.holder)
+        gone = session.execute(delete(DeviceLock).where(DeviceLock.device_id == device_id,
+                                                        DeviceLock.holder == current.holder,
+                                                        DeviceLock.acquired_at == current.acquired_at))
+        if getattr(gone, "rowcount", 0) != 1:
+            return str(current.holder)  # someone else took the stale lock over first
+    session.execute(insert(DeviceLock).values(device_id=device_id, holder=holder, acquired_at=now,
+                                              expires_at=now + timedelta(seconds=ttl_s)))
+    return None
+
+
+def drop(session: Session, device_id: int, holder: str) -> None:
+    """Release ``holder``'s lock on the device inside the caller's transaction (nothing if it has none)."""
+    session.execute(delete(DeviceLock).where(DeviceLock.device_id == device_id, DeviceLock.holder == holder))
+
+
 def holder_of(factory: sessionmaker[Session], device_id: int) -> str | None:
     with factory() as session:
         row = session.get(DeviceLock, device_id)
@@ -59,7 +87,7 @@ def holder_of(factory: sessionmaker[Session], device_id: int) -> str | None:
 
 def release(factory: sessionmaker[Session], device_id: int, holder: str) -> None:
     with factory() as session:
-        session.execute(delete(DeviceLock).where(DeviceLock.device_id == device_id, DeviceLock.holder == holder))
+        drop(session, device_id, holder)
         session.commit()
 
 

@@ -8,11 +8,12 @@ Lookup for purpose P on a device with platform X and role R: a database template
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from jinja2 import FunctionLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -99,24 +100,33 @@ def _line_of(name: str, tb: TracebackType | None) -> int | None:
     return line
 
 
-def render(template: TemplateSource, context: dict[str, Any]) -> str:
-    """Render ``template`` with ``context`` in a sandbox; undefined names are errors, not blanks.
+@lru_cache(maxsize=256)
+def _compiled(name: str, body: str) -> Template:
+    """``body`` compiled once per process (a job renders one template for hundreds of devices).
 
     Raises:
-        TemplateRenderError: syntax error, undefined variable or sandbox violation, with template and line.
+        TemplateSyntaxError: the body does not compile (not cached; the next call raises again).
     """
     env = SandboxedEnvironment(
         undefined=StrictUndefined,
-        loader=FunctionLoader(lambda n: (template.body, n, lambda: True) if n == template.name else None),
+        loader=FunctionLoader(lambda n: (body, n, lambda: True) if n == name else None),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - device configs, not HTML
     )
     env.filters.update(q=quote_value, rate=rate)
+    return env.get_template(name)
+
+
+def render(template: TemplateSource, context: dict[str, Any]) -> str:
+    """Render ``template`` with ``context`` in a sandbox; undefined names are errors, not blanks.
+
+    Raises:
+        TemplateRenderError: syntax error, undefined variable or sandbox violation, with template and line.
+    """
     try:
-        compiled = env.get_template(template.name)
-        text = compiled.render(context)
+        text = _compiled(template.name, template.body).render(context)
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(f"template {template.name}, line {exc.lineno}: {exc.message}") from exc
     except TemplateError as exc:

@@ -21,22 +21,23 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from netmgr.errors import Conflict, DeviceError, NetmgrError, NotFound
-from netmgr.models import ProvisionJob, ProvisionResultRecord
+from netmgr.models import DeviceLock, ProvisionJob, ProvisionResultRecord
 from netmgr.models.provisioning import BackupSource, JobPolicy, JobStatus, ResultStatus
 from netmgr.registry import Registry
 from netmgr.security.permissions import Actor
 from netmgr.services import audit
-from provisioning.backups import store_backup
+from provisioning import locks
+from provisioning.backups import NewBackup, add_backups
 from provisioning.connections import Connector, DeviceTarget
 from provisioning.diff import quiet_diff
 from provisioning.drivers.base import DeviceBackup, Driver
-from provisioning.locks import device_lock
 from provisioning.render import TemplateSource, render
 from provisioning.variables import PurposeVariables, complete
 
@@ -172,9 +173,9 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                 result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name)
                 result.log.append(f"dry run: {len(commands)} command(s) would be pushed")
                 return result
-            backup = driver.backup(conn)
+            backup = driver.backup(conn, running)
             result.log.append(f"backed up the running config on the device as {backup.ref}")
-            if backup.text != running:  # changed under us (or the driver prepared it for the revert)
+            if backup.text != running:  # the driver prepared the device for the revert (e.g. an IOS archive)
                 running = backup.text
                 commands = driver.commands_for(running, desired)
             result.before = running
@@ -266,45 +267,99 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _persist(factory: sessionmaker[Session], actor: Actor, job_id: int, result: ProvisionResult,
-             drivers: Registry[Driver], platform: str) -> None:
-    with factory() as session:
-        row = session.query(ProvisionResultRecord).filter_by(job_id=job_id, device_id=result.device_id).one_or_none()
-        if row is None:
-            return
-        row.status, row.diff = result.status, result.diff
-        row.log, row.error, row.finished_at = "\n".join(result.log), result.error, _now()
-        if platform in drivers:
-            driver = drivers.get(platform)
-            if result.before is not None and result.status in (ResultStatus.CHANGED, ResultStatus.ROLLED_BACK):
-                store_backup(session, result.device_id, result.before, driver, source=BackupSource.PRE_PUSH,
-                             job_id=job_id)
-            if result.after is not None:
-                store_backup(session, result.device_id, result.after, driver, source=BackupSource.POST_PUSH,
-                             job_id=job_id)
-        if result.status in (ResultStatus.CHANGED, ResultStatus.ROLLED_BACK, ResultStatus.FAILED):
-            audit.record(session, actor, action="provision", entity_type="device", entity_id=result.device_id,
-                         summary=f"job {job_id}: {result.device_name} {result.status.value}"
-                                 + (f" ({result.error})" if result.error else ""))
-        session.commit()
+_RESULTS = cast(Table, ProvisionResultRecord.__table__)
+_LOCKS = cast(Table, DeviceLock.__table__)
+_STORE_RESULT = (update(_RESULTS)
+                 .where(_RESULTS.c.job_id == bindparam("b_job"), _RESULTS.c.device_id == bindparam("b_device"))
+                 .values(status=bindparam("b_status"), diff=bindparam("b_diff"), log=bindparam("b_log"),
+                         error=bindparam("b_error"), finished_at=bindparam("b_finished")))
+_FREE_DEVICE = delete(_LOCKS).where(_LOCKS.c.device_id == bindparam("b_device"),
+                                    _LOCKS.c.holder == bindparam("b_holder"))
+_AUDITED = (ResultStatus.CHANGED, ResultStatus.ROLLED_BACK, ResultStatus.FAILED)
 
 
-def _claim(factory: sessionmaker[Session], job_id: int, device_id: int) -> str | None:
-    """Take a device's pending result for this run (cancel check and running mark in one transaction).
+def _persist(factory: sessionmaker[Session], actor: Actor, job_id: int, results: list[ProvisionResult],
+             drivers: Registry[Driver], platforms: dict[int, str], holder: str) -> None:
+    """Store finished devices' results, their pre/post-push backups and audit entries, and free the devices.
+
+    All of ``results`` (the devices that finished while the previous batch was being written) go in one
+    transaction, a few ``executemany`` statements in all. If that fails (a device deleted mid-job, say), each
+    result is stored alone so one bad row cannot lose the others.
+    """
+    try:
+        with factory() as session:
+            _store(session, actor, job_id, results, drivers, platforms, holder)
+            session.commit()
+    except Exception:
+        if len(results) == 1:
+            raise
+        logger.warning("job %s: storing %d results together failed; storing each alone", job_id, len(results),
+                       exc_info=True)
+        for result in results:
+            with factory() as session:
+                _store(session, actor, job_id, [result], drivers, platforms, holder)
+                session.commit()
+
+
+def _store(session: Session, actor: Actor, job_id: int, results: list[ProvisionResult], drivers: Registry[Driver],
+           platforms: dict[int, str], holder: str) -> None:
+    now = _now()
+    session.execute(_FREE_DEVICE, [{"b_device": r.device_id, "b_holder": holder} for r in results])
+    session.execute(_STORE_RESULT, [
+        {"b_job": job_id, "b_device": r.device_id, "b_status": r.status.value, "b_diff": r.diff,
+         "b_log": "\n".join(r.log), "b_error": r.error, "b_finished": now} for r in results])
+    keep: list[NewBackup] = []
+    for r in results:
+        platform = platforms.get(r.device_id, "")
+        if platform not in drivers:
+            continue
+        driver = drivers.get(platform)
+        if r.before is not None and r.status in (ResultStatus.CHANGED, ResultStatus.ROLLED_BACK):
+            keep.append(NewBackup(r.device_id, driver, r.before, BackupSource.PRE_PUSH))
+        if r.after is not None:
+            keep.append(NewBackup(r.device_id, driver, r.after, BackupSource.POST_PUSH))
+    add_backups(session, keep, job_id=job_id)
+    audit.record_many(session, actor, [
+        ("provision", "device", r.device_id,
+         f"job {job_id}: {r.device_name} {r.status.value}" + (f" ({r.error})" if r.error else ""))
+        for r in results if r.status in _AUDITED])
+
+
+def _claim(factory: sessionmaker[Session], job_id: int, device_id: int, holder: str) -> str | None:
+    """Take a device's pending result and the device's lock for this run, in one transaction.
 
     Returns None when claimed, ``"cancelled"`` when the job was cancelled, ``"taken"`` when another process
-    (a chunk task, or the coordinator taking over a chunk nobody started) already has it.
+    (a chunk task, or the coordinator taking over a chunk nobody started) already has it. The lock is
+    released by ``_persist`` with the device's result.
+
+    Raises:
+        Conflict: another run holds the device; the result is claimed, so it is stored as failed with this.
     """
-    with factory() as session:
-        if session.scalar(select(ProvisionJob.status).where(ProvisionJob.id == job_id)) == JobStatus.CANCELLED:
-            return "cancelled"
-        claimed = session.execute(
-            update(ProvisionResultRecord)
-            .where(ProvisionResultRecord.job_id == job_id, ProvisionResultRecord.device_id == device_id,
-                   ProvisionResultRecord.status == ResultStatus.PENDING)
-            .values(status=ResultStatus.RUNNING, started_at=_now()))
-        session.commit()
-        return None if getattr(claimed, "rowcount", 0) == 1 else "taken"
+    for attempt in range(2):
+        with factory() as session:
+            if session.scalar(select(ProvisionJob.status).where(ProvisionJob.id == job_id)) == JobStatus.CANCELLED:
+                return "cancelled"
+            claimed = session.execute(
+                update(ProvisionResultRecord)
+                .where(ProvisionResultRecord.job_id == job_id, ProvisionResultRecord.device_id == device_id,
+                       ProvisionResultRecord.status == ResultStatus.PENDING)
+                .values(status=ResultStatus.RUNNING, started_at=_now())
+                .execution_options(synchronize_session=False))
+            if getattr(claimed, "rowcount", 0) != 1:
+                session.rollback()
+                return "taken"
+            try:
+                busy = locks.take(session, device_id, holder)
+                session.commit()
+            except IntegrityError:  # another process locked the device between our read and our insert
+                session.rollback()
+                if attempt == 0:
+                    continue
+                raise
+        if busy is not None:
+            raise Conflict(f"device {device_id} is busy: {busy} holds it")
+        return None
+    raise AssertionError("unreachable")
 
 
 #: Result statuses of a device that is not finished yet.
@@ -388,6 +443,7 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
     stop, cancelled = threading.Event(), threading.Event()
     results: list[ProvisionResult] = []
     platforms = {w.target.device_id: w.target.platform for w in work}
+    holder = f"job:{job_id}"
 
     def one(item: DeviceWork, delay_s: float) -> ProvisionResult | None:
         t = item.target
@@ -402,7 +458,7 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
         if item.problem or item.driver is None or item.plan is None:
             return ProvisionResult(t.device_id, t.name).fail(item.problem or "nothing to run")
         try:
-            refused = _claim(factory, job_id, t.device_id)
+            refused = _claim(factory, job_id, t.device_id, holder)
             if refused == "cancelled":
                 cancelled.set()
                 return ProvisionResult(t.device_id, t.name, status=ResultStatus.SKIPPED,
@@ -410,23 +466,29 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
                                        log=["skipped: the job was cancelled"])
             if refused is not None:
                 return None  # another process runs (or ran) this device and records its result
-            with device_lock(factory, t.device_id, f"job:{job_id}"):
-                return run_device(t, item.plan, driver=item.driver, connect=connect, dry_run=dry_run)
+            return run_device(t, item.plan, driver=item.driver, connect=connect, dry_run=dry_run)
         except Conflict as exc:
             return ProvisionResult(t.device_id, t.name).fail(exc.message)
         except Exception as exc:  # a bug must not leave the job hanging; record it on the device
             logger.exception("provisioning %s crashed", t.name)
             return ProvisionResult(t.device_id, t.name).fail(f"internal error: {exc!r}")
 
-    def finish(result: ProvisionResult | None) -> None:
-        if result is None:
+    def finish(done: list[ProvisionResult | None]) -> None:
+        finished = [r for r in done if r is not None]
+        if not finished:
             return
-        results.append(result)
-        _persist(factory, actor, job_id, result, drivers, platforms.get(result.device_id, ""))
-        if on_progress is not None:
-            on_progress(result)
-        if result.failed and policy == JobPolicy.HALT:
-            stop.set()
+        results.extend(finished)
+        try:
+            _persist(factory, actor, job_id, finished, drivers, platforms, holder)
+        except Exception:
+            for r in finished:  # never leave a device locked for the lock's whole TTL
+                locks.release(factory, r.device_id, holder)
+            raise
+        for result in finished:
+            if on_progress is not None:
+                on_progress(result)
+            if result.failed and policy == JobPolicy.HALT:
+                stop.set()
 
     def run_batch(batch: list[DeviceWork], limit: int) -> None:
         with ThreadPoolExecutor(max_workers=min(limit, max(1, len(batch))),
@@ -435,9 +497,9 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
             pending: set[Future[ProvisionResult | None]] = {pool.submit(one, item, delay)
                                                             for item, delay in zip(batch, delays, strict=True)}
             while pending:
+                # Devices that finish while one batch is being stored are stored together in the next.
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    finish(fut.result())
+                finish([fut.result() for fut in done])
 
     def run_spread(batch: list[DeviceWork], send: Dispatch) -> None:
         """Dispatch all chunks but the last, run the last here, then collect the dispatched devices."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from netmgr.models import AuditLog
@@ -66,6 +66,17 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(session: Session, actor: Actor, entries: Sequence[tuple[str, str, object, str]]) -> None:
+    """Add many entries without before/after — ``(action, entity_type, entity_id, summary)`` each — with one
+    ``INSERT`` in the session's transaction: for writers that store results in batches."""
+    if entries:
+        session.execute(insert(AuditLog), [
+            {"user_id": actor.user_id, "actor": actor.username, "action": action, "entity_type": entity_type,
+             "entity_id": None if entity_id is None else str(entity_id), "summary": summary,
+             "source_ip": actor.source_ip}
+            for action, entity_type, entity_id, summary in entries])
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,12 @@ class Driver(Protocol):
         """Make the running config survive a reboot."""
         ...
 
-    def backup(self, conn: Connection) -> DeviceBackup:
-        """Keep a copy of the running config on the device, for ``arm_revert`` and ``rollback``."""
+    def backup(self, conn: Connection, running: str | None = None) -> DeviceBackup:
+        """Keep a copy of the running config on the device, for ``arm_revert`` and ``rollback``.
+
+        ``running`` is the config this session has just read (``get_running_config``); a driver uses it as
+        the backup's text instead of reading the config again.
+        """
         ...
 
     def arm_revert(self, conn: Connection, backup: DeviceBackup, seconds: int) -> None:

@@ -169,8 +169,8 @@ class CiscoIosDriver:
         if "[OK]" not in out and "OK" not in out:
             raise DeviceRejected(f"write memory did not confirm: {out.strip()[-200:]}")
 
-    def backup(self, conn: Connection) -> DeviceBackup:
-        text = self.get_running_config(conn)
+    def backup(self, conn: Connection, running: str | None = None) -> DeviceBackup:
+        text = running if running is not None else self.get_running_config(conn)
         if ("", "archive") not in set(flatten(text)):
             # The revert timer needs a configuration archive; set one up once, before the backup.
             conn.send_config_set(["archive", f" path {ARCHIVE_PATH}", " maximum 5"], cmd_verify=False)

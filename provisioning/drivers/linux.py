@@ -134,8 +134,8 @@ class LinuxDriver:
     def save(self, conn: Connection) -> None:
         self._check(conn, "sync")
 
-    def backup(self, conn: Connection) -> DeviceBackup:
-        text = self.get_running_config(conn)
+    def backup(self, conn: Connection, running: str | None = None) -> DeviceBackup:
+        text = running if running is not None else self.get_running_config(conn)
         d, b = shlex.quote(self.config_dir), shlex.quote(self.backup_dir)
         self._check(conn, f"rm -rf {b} && mkdir -p {d} && cp -a {d} {b}")
         return DeviceBackup(ref=self.backup_dir, text=text)

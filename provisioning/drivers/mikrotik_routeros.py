@@ -202,9 +202,9 @@ class MikrotikRouterosDriver:
     def save(self, conn: Connection) -> None:
         """RouterOS writes every change to flash as it is made; nothing to do."""
 
-    def backup(self, conn: Connection) -> DeviceBackup:
+    def backup(self, conn: Connection, running: str | None = None) -> DeviceBackup:
         """A binary ``/system backup`` (exact restore) plus an ``.rsc`` export people can read."""
-        text = self.get_running_config(conn)
+        text = running if running is not None else self.get_running_config(conn)
         self._check(conn, f"/export show-sensitive file={BACKUP_NAME}")
         out = self._check(conn, f"/system backup save name={BACKUP_NAME} dont-encrypt=yes")
         if "saved" not in out.lower():
@@ -213,7 +213,8 @@ class MikrotikRouterosDriver:
 
     def arm_revert(self, conn: Connection, backup: DeviceBackup, seconds: int) -> None:
         # The backup predates this scheduler entry, so loading it also removes the entry: it fires once.
-        self.disarm_revert(conn)
+        if f"name={REVERT_NAME}" in backup.text:  # a leftover from a run that died before disarming
+            self.disarm_revert(conn)
         event = f"/system backup load name={backup.ref}"
         self._check(conn, f'/system scheduler add name={REVERT_NAME} interval={int(seconds)}s on-event="{event}"')
 

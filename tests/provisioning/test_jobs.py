@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from netmgr.errors import ValidationFailed
-from netmgr.models import AuditLog, ConfigBackup, ConfigText, ProvisionJob
+from netmgr.models import AuditLog, ConfigBackup, ConfigText, DeviceLock, ProvisionJob
 from netmgr.models.enums import DeviceRole, Platform
 from netmgr.models.provisioning import BackupSource, JobPolicy, JobStatus, ResultStatus
 from netmgr.security.permissions import SYSTEM
@@ -163,8 +163,18 @@ def test_a_locked_device_is_not_configured_twice(
     outcome = run_job(session_factory, SYSTEM, job_id, drivers=default_drivers(), connect=NetmikoConnector(),
                       jitter_s=0)
     assert outcome.results[0].failed and "job:other" in (outcome.results[0].error or "")
+    assert locks.holder_of(session_factory, aps[0]) == "job:other", "a busy device's lock is not taken from its holder"
     locks.release(session_factory, aps[0], "job:other")
     assert locks.acquire(session_factory, aps[0], "job:mine")
+
+
+def test_a_job_takes_over_an_expired_lock_and_frees_every_device_when_done(
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int]) -> None:
+    assert locks.acquire(session_factory, aps[0], "job:died", ttl_s=-1)  # a worker that died long ago
+    job_id = _job(session, dry_run=True)
+    assert _run(session_factory, settings, job_id) == [ResultStatus.DRY_RUN] * 3
+    with session_factory() as fresh:
+        assert fresh.scalars(select(DeviceLock.device_id)).all() == [], "every lock, the expired one too, is gone"
 
 
 def test_a_job_that_changes_devices_needs_approval(

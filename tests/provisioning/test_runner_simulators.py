@@ -91,6 +91,17 @@ def test_routeros_push_then_rerun_reports_no_change(routeros: SimulatorHandle) -
     assert again.status == ResultStatus.NO_CHANGE and again.diff == "", again.log
 
 
+def test_routeros_a_revert_left_armed_by_a_dead_run_is_replaced_not_doubled(routeros: SimulatorHandle) -> None:
+    driver = MikrotikRouterosDriver()
+    with NetmikoConnector()(target(routeros, "mikrotik_routeros"), "mikrotik_routeros") as conn:
+        driver.arm_revert(conn, driver.backup(conn), 600)  # a worker that died between arm and disarm
+    assert "name=netmgr-revert" in running(routeros, "mikrotik_routeros")
+    result = run_device(target(routeros, "mikrotik_routeros"), plan("mikrotik_routeros", "hotspot", **HOTSPOT),
+                        driver=driver, connect=NetmikoConnector(), dry_run=False)
+    assert result.status == ResultStatus.CHANGED, result.log
+    assert "/system scheduler" not in running(routeros, "mikrotik_routeros"), "no revert may stay armed"
+
+
 def test_routeros_rejected_command_rolls_back_with_the_devices_message(routeros: SimulatorHandle) -> None:
     driver = MikrotikRouterosDriver()
     with NetmikoConnector()(target(routeros, "mikrotik_routeros"), "mikrotik_routeros") as conn:
