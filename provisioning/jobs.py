@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from netmgr.db import secret_box
 from netmgr.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -303,11 +303,16 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
                          backup.id if backup else None)
 
 
-def inventory_context(session: Session, device: Device, settings: Settings | None) -> dict[str, Any]:
-    """What templates may use about a device: itself, its site, agency and uplinks, and netmgr's URLs."""
+def inventory_context(session: Session, device: Device, settings: Settings | None,
+                      uplinks: list[Uplink] | None = None) -> dict[str, Any]:
+    """What templates may use about a device: itself, its site, agency and uplinks, and netmgr's URLs.
+
+    ``uplinks`` are the device's uplinks when the caller already loaded them (a job loads all at once).
+    """
     creds = device_credentials(session, device)
     site, agency = device.site, device.site.agency
-    uplinks = session.scalars(select(Uplink).where(Uplink.device_id == device.id).order_by(Uplink.name))
+    if uplinks is None:
+        uplinks = list(session.scalars(select(Uplink).where(Uplink.device_id == device.id).order_by(Uplink.name)))
     return {
         "device": {"id": device.id, "name": device.name, "role": str(device.role), "platform": str(device.platform),
                    "mgmt_address": device.mgmt_address, "model": device.model},
@@ -327,25 +332,38 @@ def inventory_context(session: Session, device: Device, settings: Settings | Non
 def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Driver],
                  settings: Settings | None, only: set[int] | None = None) -> list[DeviceWork]:
     """Per device of the job (or of ``only`` its devices): connection target, driver and plan, or the reason
-    it cannot run."""
+    it cannot run. Devices, sites, agencies and uplinks are read with three queries for the whole job, and
+    each (platform, role) looks its template up once."""
     variables = load_from_storage(job.purpose, job.variables, secret_box(session))
+    rows = [row for row in job.results if row.status == ResultStatus.PENDING and row.device_id is not None
+            and (only is None or row.device_id in only)]
+    ids = [int(row.device_id) for row in rows if row.device_id is not None]
+    devices = {d.id: d for d in session.scalars(
+        select(Device).options(joinedload(Device.site).joinedload(Site.agency)).where(Device.id.in_(ids)))}
+    uplinks: dict[int, list[Uplink]] = {i: [] for i in ids}
+    for uplink in session.scalars(select(Uplink).where(Uplink.device_id.in_(ids)).order_by(Uplink.name)):
+        uplinks[int(uplink.device_id or 0)].append(uplink)
+    templates: dict[tuple[str, str], TemplateSource | str] = {}
     work: list[DeviceWork] = []
-    for row in job.results:
-        if row.status != ResultStatus.PENDING or (only is not None and row.device_id not in only):
-            continue
-        device = session.get(Device, row.device_id) if row.device_id is not None else None
+    for row in rows:
+        device = devices.get(int(row.device_id or 0))
         if device is None:
             continue
-        target = target_for(session, device, inventory_context(session, device, settings))
-        try:
-            driver = drivers.get(str(device.platform))
-            template = find_template(session, platform=str(device.platform), purpose=job.purpose,
-                                     role=str(device.role), name=job.template_name or None)
-        except (NotFound, ValidationFailed) as exc:
-            work.append(DeviceWork(target, None, None, problem=exc.message))
+        target = target_for(session, device, inventory_context(session, device, settings, uplinks[device.id]))
+        key = (str(device.platform), str(device.role))
+        if key not in templates:
+            try:
+                drivers.get(key[0])
+                templates[key] = find_template(session, platform=key[0], purpose=job.purpose, role=key[1],
+                                               name=job.template_name or None)
+            except (NotFound, ValidationFailed) as exc:
+                templates[key] = exc.message
+        template = templates[key]
+        if isinstance(template, str):
+            work.append(DeviceWork(target, None, None, problem=template))
             continue
         plan = Plan(purpose=job.purpose, template=template, variables=variables, revert_after_s=job.revert_after_s)
-        work.append(DeviceWork(target, driver, plan))
+        work.append(DeviceWork(target, drivers.get(key[0]), plan))
     return work
 
 

@@ -6,11 +6,12 @@ alike. Locks expire, so a worker that died cannot hold a device for ever.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +52,16 @@ def acquire(factory: sessionmaker[Session], device_id: int, holder: str, *, ttl_
         return False
 
 
+_LOCKS = cast(Table, DeviceLock.__table__)
+_HELD = select(_LOCKS.c.holder, _LOCKS.c.acquired_at, _LOCKS.c.expires_at).where(
+    _LOCKS.c.device_id == bindparam("b_device"))
+_TAKE_OVER = delete(_LOCKS).where(_LOCKS.c.device_id == bindparam("b_device"),
+                                  _LOCKS.c.holder == bindparam("b_holder"),
+                                  _LOCKS.c.acquired_at == bindparam("b_acquired"))
+_LOCK = insert(_LOCKS)
+_UNLOCK = delete(_LOCKS).where(_LOCKS.c.device_id == bindparam("b_device"), _LOCKS.c.holder == bindparam("b_holder"))
+
+
 def take(session: Session, device_id: int, holder: str, *, ttl_s: int = 1800) -> str | None:
     """Take the device's lock inside the caller's transaction (the caller commits): None when taken, else
     who holds it. An expired lock, or one ``holder`` already has, is taken over.
@@ -59,24 +70,23 @@ def take(session: Session, device_id: int, holder: str, *, ttl_s: int = 1800) ->
         IntegrityError: another process inserted the lock row meanwhile; roll back and call again.
     """
     now = _now()
-    current = session.execute(select(DeviceLock.holder, DeviceLock.acquired_at, DeviceLock.expires_at)
-                              .where(DeviceLock.device_id == device_id)).first()
+    current = session.execute(_HELD, {"b_device": device_id}).first()
     if current is not None:
         if _aware(current.expires_at) >= now and current.holder != holder:
             return str(current.holder)
-        gone = session.execute(delete(DeviceLock).where(DeviceLock.device_id == device_id,
-                                                        DeviceLock.holder == current.holder,
-                                                        DeviceLock.acquired_at == current.acquired_at))
+        gone = session.execute(_TAKE_OVER, {"b_device": device_id, "b_holder": current.holder,
+                                            "b_acquired": current.acquired_at})
         if getattr(gone, "rowcount", 0) != 1:
             return str(current.holder)  # someone else took the stale lock over first
-    session.execute(insert(DeviceLock).values(device_id=device_id, holder=holder, acquired_at=now,
-                                              expires_at=now + timedelta(seconds=ttl_s)))
+    session.execute(_LOCK, {"device_id": device_id, "holder": holder, "acquired_at": now,
+                            "expires_at": now + timedelta(seconds=ttl_s)})
     return None
 
 
-def drop(session: Session, device_id: int, holder: str) -> None:
-    """Release ``holder``'s lock on the device inside the caller's transaction (nothing if it has none)."""
-    session.execute(delete(DeviceLock).where(DeviceLock.device_id == device_id, DeviceLock.holder == holder))
+def drop(session: Session, device_ids: Sequence[int], holder: str) -> None:
+    """Release ``holder``'s locks on the devices inside the caller's transaction (nothing where it has none)."""
+    if device_ids:
+        session.execute(_UNLOCK, [{"b_device": d, "b_holder": holder} for d in device_ids])
 
 
 def holder_of(factory: sessionmaker[Session], device_id: int) -> str | None:
@@ -87,7 +97,7 @@ def holder_of(factory: sessionmaker[Session], device_id: int) -> str | None:
 
 def release(factory: sessionmaker[Session], device_id: int, holder: str) -> None:
     with factory() as session:
-        drop(session, device_id, holder)
+        drop(session, [device_id], holder)
         session.commit()
 
 

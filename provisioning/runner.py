@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from netmgr.errors import Conflict, DeviceError, NetmgrError, NotFound
-from netmgr.models import DeviceLock, ProvisionJob, ProvisionResultRecord
+from netmgr.models import ProvisionJob, ProvisionResultRecord
 from netmgr.models.provisioning import BackupSource, JobPolicy, JobStatus, ResultStatus
 from netmgr.registry import Registry
 from netmgr.security.permissions import Actor
@@ -268,13 +268,10 @@ def _now() -> datetime:
 
 
 _RESULTS = cast(Table, ProvisionResultRecord.__table__)
-_LOCKS = cast(Table, DeviceLock.__table__)
 _STORE_RESULT = (update(_RESULTS)
                  .where(_RESULTS.c.job_id == bindparam("b_job"), _RESULTS.c.device_id == bindparam("b_device"))
                  .values(status=bindparam("b_status"), diff=bindparam("b_diff"), log=bindparam("b_log"),
                          error=bindparam("b_error"), finished_at=bindparam("b_finished")))
-_FREE_DEVICE = delete(_LOCKS).where(_LOCKS.c.device_id == bindparam("b_device"),
-                                    _LOCKS.c.holder == bindparam("b_holder"))
 _AUDITED = (ResultStatus.CHANGED, ResultStatus.ROLLED_BACK, ResultStatus.FAILED)
 
 
@@ -304,7 +301,7 @@ def _persist(factory: sessionmaker[Session], actor: Actor, job_id: int, results:
 def _store(session: Session, actor: Actor, job_id: int, results: list[ProvisionResult], drivers: Registry[Driver],
            platforms: dict[int, str], holder: str) -> None:
     now = _now()
-    session.execute(_FREE_DEVICE, [{"b_device": r.device_id, "b_holder": holder} for r in results])
+    locks.drop(session, [r.device_id for r in results], holder)
     session.execute(_STORE_RESULT, [
         {"b_job": job_id, "b_device": r.device_id, "b_status": r.status.value, "b_diff": r.diff,
          "b_log": "\n".join(r.log), "b_error": r.error, "b_finished": now} for r in results])
@@ -325,6 +322,16 @@ def _store(session: Session, actor: Actor, job_id: int, results: list[ProvisionR
         for r in results if r.status in _AUDITED])
 
 
+_JOBS = cast(Table, ProvisionJob.__table__)
+_JOB_STATUS = select(_JOBS.c.status).where(_JOBS.c.id == bindparam("b_job"))
+# Claims a pending result unless the job was cancelled: the cancel check and the running mark in one statement.
+_CLAIM = (update(_RESULTS)
+          .where(_RESULTS.c.job_id == bindparam("b_job"), _RESULTS.c.device_id == bindparam("b_device"),
+                 _RESULTS.c.status == ResultStatus.PENDING.value,
+                 _JOB_STATUS.scalar_subquery() != JobStatus.CANCELLED.value)
+          .values(status=ResultStatus.RUNNING.value, started_at=bindparam("b_now")))
+
+
 def _claim(factory: sessionmaker[Session], job_id: int, device_id: int, holder: str) -> str | None:
     """Take a device's pending result and the device's lock for this run, in one transaction.
 
@@ -337,17 +344,11 @@ def _claim(factory: sessionmaker[Session], job_id: int, device_id: int, holder: 
     """
     for attempt in range(2):
         with factory() as session:
-            if session.scalar(select(ProvisionJob.status).where(ProvisionJob.id == job_id)) == JobStatus.CANCELLED:
-                return "cancelled"
-            claimed = session.execute(
-                update(ProvisionResultRecord)
-                .where(ProvisionResultRecord.job_id == job_id, ProvisionResultRecord.device_id == device_id,
-                       ProvisionResultRecord.status == ResultStatus.PENDING)
-                .values(status=ResultStatus.RUNNING, started_at=_now())
-                .execution_options(synchronize_session=False))
+            claimed = session.execute(_CLAIM, {"b_job": job_id, "b_device": device_id, "b_now": _now()})
             if getattr(claimed, "rowcount", 0) != 1:
                 session.rollback()
-                return "taken"
+                cancelled = session.scalar(_JOB_STATUS, {"b_job": job_id}) == JobStatus.CANCELLED.value
+                return "cancelled" if cancelled else "taken"
             try:
                 busy = locks.take(session, device_id, holder)
                 session.commit()
