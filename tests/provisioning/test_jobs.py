@@ -18,8 +18,17 @@ from netmgr.settings import Settings
 from provisioning import backups, locks
 from provisioning.connections import NetmikoConnector
 from provisioning.drivers import MikrotikRouterosDriver, default_drivers
-from provisioning.jobs import JobCreate, Targets, approve_job, create_job, get_job, prepare_work, run_job
-from provisioning.runner import execute_job
+from provisioning.jobs import (
+    JobCreate,
+    Targets,
+    approve_job,
+    cancel_job,
+    create_job,
+    get_job,
+    prepare_work,
+    run_job,
+)
+from provisioning.runner import ProvisionResult, execute_job
 from tests import factories
 from tests.simulators.sshsim import SimulatorHandle, SimulatorThread
 
@@ -175,6 +184,25 @@ def test_a_job_takes_over_an_expired_lock_and_frees_every_device_when_done(
     assert _run(session_factory, settings, job_id) == [ResultStatus.DRY_RUN] * 3
     with session_factory() as fresh:
         assert fresh.scalars(select(DeviceLock.device_id)).all() == [], "every lock, the expired one too, is gone"
+
+
+def test_cancelling_a_running_job_skips_the_devices_it_has_not_started(
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int]) -> None:
+    job_id = _job(session, dry_run=True, concurrency=1)
+
+    def cancel_after_the_first(result: ProvisionResult) -> None:
+        with session_factory() as other:
+            if get_job(other, SYSTEM, job_id).status != JobStatus.CANCELLED:
+                cancel_job(other, SYSTEM, job_id)
+                other.commit()
+
+    outcome = run_job(session_factory, SYSTEM, job_id, drivers=default_drivers(), connect=NetmikoConnector(),
+                      settings=settings, jitter_s=0, on_progress=cancel_after_the_first)
+    assert outcome.status == JobStatus.CANCELLED
+    statuses = [r.status for r in outcome.results]
+    assert statuses[0] == ResultStatus.DRY_RUN and statuses[-1] == ResultStatus.SKIPPED, statuses
+    with session_factory() as fresh:
+        assert fresh.scalars(select(DeviceLock.device_id)).all() == []
 
 
 def test_a_job_that_changes_devices_needs_approval(
