@@ -6,9 +6,9 @@ Reply-Message (401) or nothing (204). Only FreeRADIUS may call them: the client 
 ``NETMGR_RADIUS__AAA_ALLOWED_NETWORKS`` (loopback by default) and it must present the shared AAA token,
 as the HTTP Basic password (what the generated rest config sends) or in ``X-Netmgr-AAA-Token``.
 
-At thousands of requests a second, dependency injection, body models, routing and the app's middleware
-cost more than the answer itself, so ``AaaFastLane`` (ASGI middleware, added by ``netmgr.app``) serves
-these paths directly; the same handlers are also plain Starlette routes for an app without it.
+At thousands of requests a second, dependency injection, body models, routing, request objects and the
+app's middleware (FastAPI's error, telemetry and body-limit layers included) cost more than the answer
+itself, so ``AaaFastLane`` — raw ASGI, which ``netmgr.app`` wraps around the whole app — serves these paths.
 """
 
 from __future__ import annotations
@@ -20,21 +20,21 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from starlette.background import BackgroundTask
+from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from captive_portal import aaa, coa, sessions
 from captive_portal.fastpath import AaaWorker, AccountingSettings
 from captive_portal.policies import RefusalCode
 from captive_portal.policies import message as refusal_message
-from netmgr.api.deps import get_state
 from netmgr.db import session_scope
 from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied, ValidationFailed
 from netmgr.metrics import MetricsStore, make_metrics_store
@@ -44,7 +44,9 @@ from netmgr.state import AppState
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1/aaa"
+MAX_BODY_BYTES = 64 * 1024
 TOKEN_HEADER = "X-Netmgr-AAA-Token"  # noqa: S105 - a header name, not a secret
+_TOKEN_KEY = TOKEN_HEADER.lower().encode()
 _runtime_lock = threading.Lock()
 
 
@@ -70,21 +72,25 @@ class AaaGate:
                 self._allowed_hosts[host] = allowed
         return allowed
 
-    def check(self, request: Request) -> None:
+    def check(self, scope: Scope) -> None:
         """Raise PermissionDenied for callers outside the networks, AuthenticationFailed without the token."""
-        host = request.client.host if request.client else ""
-        if not self._host_allowed(host):
+        client = scope.get("client")
+        if not self._host_allowed(client[0] if client else ""):
             raise PermissionDenied("the AAA endpoints answer only FreeRADIUS")
         if not self.token:
             raise PermissionDenied("the AAA endpoints are off: set NETMGR_RADIUS__AAA_TOKEN")
-        presented = request.headers.get(TOKEN_HEADER, "")
-        header = request.headers.get("authorization", "")
-        if not presented and header[:6].lower() == "basic ":
+        presented, authorization = b"", b""
+        for key, value in scope["headers"]:
+            if key == b"authorization":
+                authorization = value
+            elif key == _TOKEN_KEY:
+                presented = value
+        if not presented and authorization[:6].lower() == b"basic ":
             try:
-                presented = base64.b64decode(header[6:].strip()).decode().partition(":")[2]
-            except (binascii.Error, UnicodeDecodeError):
-                presented = ""
-        if not secrets.compare_digest(presented.encode(), self.token):
+                presented = base64.b64decode(authorization[6:].strip()).partition(b":")[2]
+            except (binascii.Error, ValueError):
+                presented = b""
+        if not secrets.compare_digest(presented, self.token):
             raise AuthenticationFailed("wrong or missing AAA token")
 
 
@@ -100,16 +106,16 @@ class AaaRuntime:
     nas_cache: sessions.NasCache
 
 
-def _runtime(request: Request) -> AaaRuntime:
+def _runtime(app: Any) -> AaaRuntime:
     """The app's runtime, built on first use (tests may set ``app.state.aaa_metrics`` beforehand)."""
-    runtime: AaaRuntime | None = getattr(request.app.state, "aaa_runtime", None)
+    runtime: AaaRuntime | None = getattr(app.state, "aaa_runtime", None)
     if runtime is not None:
         return runtime
     with _runtime_lock:
-        runtime = getattr(request.app.state, "aaa_runtime", None)
+        runtime = getattr(app.state, "aaa_runtime", None)
         if runtime is None:
-            state = get_state(request)
-            store = get_metrics_store(request)
+            state: AppState = app.state.netmgr
+            store = _metrics_store(app, state)
             config = aaa.AaaConfig.from_settings(state.settings)
             cache = sessions.NasCache()
             worker = AaaWorker(state.session_factory, store=store, nas_cache=cache, settings=AccountingSettings(
@@ -117,8 +123,17 @@ def _runtime(request: Request) -> AaaRuntime:
                 default_coa_port=config.coa_port))
             runtime = AaaRuntime(state=state, gate=AaaGate(state.settings), config=config, store=store,
                                  worker=worker, nas_cache=cache)
-            request.app.state.aaa_runtime = runtime
+            app.state.aaa_runtime = runtime
     return runtime
+
+
+def _metrics_store(app: Any, state: AppState) -> MetricsStore:
+    """One metrics store per app (tests may set ``app.state.aaa_metrics`` beforehand)."""
+    store: MetricsStore | None = getattr(app.state, "aaa_metrics", None)
+    if store is None:
+        store = make_metrics_store(state.settings)
+        app.state.aaa_metrics = store
+    return store
 
 
 @asynccontextmanager
@@ -132,55 +147,41 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.close()
 
 
-def require_aaa_client(request: Request) -> None:
-    """Refuse callers outside the allowed networks or without the shared AAA token."""
-    _runtime(request).gate.check(request)
+@dataclass(frozen=True)
+class Reply:
+    """An answer to rlm_rest: status, JSON attributes (None: no body), and work to run once it went out."""
+
+    status: int
+    attributes: dict[str, Any] | None = None
+    after: Callable[[], object] | None = None
 
 
-def get_metrics_store(request: Request) -> MetricsStore:
-    """One metrics store per app, built on first use (tests may set ``app.state.aaa_metrics`` beforehand)."""
-    store: MetricsStore | None = getattr(request.app.state, "aaa_metrics", None)
-    if store is None:
-        store = make_metrics_store(get_state(request).settings)
-        request.app.state.aaa_metrics = store
-    return store
-
-
-def _json(body: dict[str, Any], status_code: int) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")).encode(), status_code=status_code,
-                    media_type="application/json")
-
-
-def _answer(decision: aaa.Decision) -> Response:
+def _answer(decision: aaa.Decision) -> Reply:
     # rlm_rest: 2xx with attributes → ok/updated; 401 → reject, and its body still sets Reply-Message.
-    return _json(decision.attributes, 200 if decision.accept else 401)
+    return Reply(200 if decision.accept else 401, decision.attributes)
 
 
-def _bad_request(runtime: AaaRuntime, exc: ValidationFailed) -> Response:
+def _bad_request(runtime: AaaRuntime, exc: ValidationFailed) -> Reply:
     log.info("malformed Access-Request refused: %s", exc.message)
-    return _json({"reply:Reply-Message": refusal_message(RefusalCode.BAD_REQUEST, runtime.config.language)}, 401)
+    return Reply(401, {"reply:Reply-Message": refusal_message(RefusalCode.BAD_REQUEST, runtime.config.language)})
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _begin(request: Request) -> tuple[AaaRuntime, dict[str, Any]]:
-    """Check the caller, then read rlm_rest's JSON object."""
-    runtime = _runtime(request)
-    runtime.gate.check(request)
-    raw = await request.body()
+def _parse_body(raw: bytes) -> dict[str, Any]:
+    """rlm_rest's JSON object of RADIUS attributes."""
     try:
         body = json.loads(raw) if raw else {}
     except ValueError as exc:
         raise ValidationFailed("the body is not JSON") from exc
     if not isinstance(body, dict):
         raise ValidationFailed("the body must be a JSON object of RADIUS attributes")
-    return runtime, body
+    return body
 
 
-async def authorize(request: Request) -> Response:
-    runtime, body = await _begin(request)
+async def authorize(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, list[str]]) -> Reply:
     try:
         req = aaa.RadiusRequest.from_rest(body)
     except ValidationFailed as exc:
@@ -189,8 +190,7 @@ async def authorize(request: Request) -> Response:
     return _answer(await runtime.worker.run(lambda s: aaa.authorize(s, cfg, req, now=now, nas_cache=cache)))
 
 
-async def authenticate(request: Request) -> Response:
-    runtime, body = await _begin(request)
+async def authenticate(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, list[str]]) -> Reply:
     try:
         req = aaa.RadiusRequest.from_rest(body)
     except ValidationFailed as exc:
@@ -199,43 +199,70 @@ async def authenticate(request: Request) -> Response:
     return _answer(await runtime.worker.run(lambda s: aaa.authenticate(s, cfg, req, now=now, nas_cache=cache)))
 
 
-async def post_auth(request: Request) -> Response:
+async def post_auth(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, list[str]]) -> Reply:
     """``result`` is ``Reject`` when FreeRADIUS runs Post-Auth-Type REJECT; ``message`` its Reply-Message."""
-    runtime, body = await _begin(request)
     try:
         req = aaa.RadiusRequest.from_rest(body)
     except ValidationFailed:
-        return Response(status_code=204)  # refused already in authorize; nothing to record
-    rejected = request.query_params.get("result", "").lower() == "reject"
-    message = request.query_params.get("message", "")
+        return Reply(204)  # refused already in authorize; nothing to record
+    rejected = query.get("result", [""])[0].lower() == "reject"
+    message = query.get("message", [""])[0]
     now, cfg, cache = _now(), runtime.config, runtime.nas_cache
     await runtime.worker.run(lambda s: aaa.post_auth(s, cfg, req, now=now, rejected=rejected,
                                                       reply_message=message, nas_cache=cache))
-    return Response(status_code=204)
+    return Reply(204)
 
 
-async def accounting(request: Request) -> Response:
-    runtime, body = await _begin(request)
+async def accounting(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, list[str]]) -> Reply:
     parsed = aaa.parse_accounting_request(body, now=_now())
     if parsed is None:
-        return Response(status_code=204)
+        return Reply(204)
     outcome = await runtime.worker.accounting(parsed)
-    if outcome.disconnect is not None:
-        return Response(status_code=204, background=BackgroundTask(send_disconnect, runtime.state,
-                                                                   outcome.disconnect))
-    return Response(status_code=204)
+    order = outcome.disconnect
+    if order is not None:
+        state = runtime.state
+        return Reply(204, after=lambda: send_disconnect(state, order))
+    return Reply(204)
 
 
-_HANDLERS = {"/authorize": authorize, "/authenticate": authenticate, "/post-auth": post_auth,
-             "/accounting": accounting}
+Handler = Callable[[AaaRuntime, dict[str, Any], dict[str, list[str]]], Awaitable[Reply]]
+_HANDLERS: dict[str, Handler] = {"/authorize": authorize, "/authenticate": authenticate, "/post-auth": post_auth,
+                                 "/accounting": accounting}
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+async def _read_body(receive: Receive) -> bytes:
+    raw = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ValidationFailed("the caller went away before sending the whole body")
+        raw += bytes(message.get("body", b""))
+        if len(raw) > MAX_BODY_BYTES:
+            raise ValidationFailed(f"the body is over {MAX_BODY_BYTES} bytes; rlm_rest sends a few hundred")
+        if not message.get("more_body", False):
+            return raw
+
+
+async def _send(send: Send, status: int, attributes: dict[str, Any] | None,
+                headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    if attributes is None:
+        await send({"type": "http.response.start", "status": status, "headers": headers or []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    payload = json.dumps(attributes, separators=(",", ":")).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode()), *(headers or [])]})
+    await send({"type": "http.response.body", "body": payload})
 
 
 class AaaFastLane:
-    """ASGI middleware that answers ``POST /api/v1/aaa/*`` itself, ahead of the app's middleware and routing.
+    """ASGI middleware around the whole app that answers ``POST /api/v1/aaa/*`` itself, in raw ASGI.
 
-    Matching a path against every route of the app and passing through the session and body-limit
-    middleware cost more than the AAA answer; FreeRADIUS needs none of it. netmgr's errors are mapped as
-    the app's handlers map them; anything else reaches the app's server-error middleware.
+    ``netmgr.app`` puts it outside every other layer: routing, request objects and the session, telemetry
+    and body-limit middleware cost more than the AAA answer, and FreeRADIUS needs none of them. netmgr's
+    errors are answered as the app's handlers answer them; anything else is logged and answered 500 (a
+    FreeRADIUS ``fail``), never leaked to the caller. Bodies are limited to ``MAX_BODY_BYTES``.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -249,20 +276,26 @@ class AaaFastLane:
             await self.app(scope, receive, send)
             return
         try:
-            response = await handler(Request(scope, receive))
+            runtime = _runtime(scope["app"])
+            runtime.gate.check(scope)
+            body = _parse_body(await _read_body(receive))
+            query = parse_qs(scope["query_string"].decode("latin-1")) if scope["query_string"] else {}
+            reply = await handler(runtime, body, query)
         except NetmgrError as exc:
-            headers = {"WWW-Authenticate": "Basic"} if exc.http_status == 401 else None
-            response = _json({"detail": exc.message, "error": type(exc).__name__}, exc.http_status)
-            if headers:
-                response.headers.update(headers)
-        await response(scope, receive, send)
+            headers = [(b"www-authenticate", b"Basic")] if exc.http_status == 401 else None
+            await _send(send, exc.http_status, {"detail": exc.message, "error": type(exc).__name__}, headers)
+            return
+        except Exception:
+            log.exception("AAA request %s failed", scope["path"])
+            await _send(send, 500, {"detail": "internal error; see netmgr's log", "error": "InternalError"})
+            return
+        await _send(send, reply.status, reply.attributes)
+        if reply.after is not None:
+            await run_in_threadpool(reply.after)
 
 
+# The AAA paths are served by AaaFastLane alone; the router carries the lifespan that stops the worker.
 router = APIRouter(tags=["aaa"], lifespan=_lifespan)
-router.add_route(f"{PREFIX}/authorize", authorize, methods=["POST"], include_in_schema=False)
-router.add_route(f"{PREFIX}/authenticate", authenticate, methods=["POST"], include_in_schema=False)
-router.add_route(f"{PREFIX}/post-auth", post_auth, methods=["POST"], include_in_schema=False)
-router.add_route(f"{PREFIX}/accounting", accounting, methods=["POST"], include_in_schema=False)
 
 
 def send_disconnect(state: AppState, order: sessions.DisconnectOrder) -> coa.DisconnectResult:

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from netmgr import __version__
 from netmgr.api.errors import install_error_handlers
@@ -44,16 +45,34 @@ CAPABILITY_ROUTERS = [
 ]
 
 # ASGI middleware of the capability packages as "module:attribute", added when their module exists; e.g. the
-# AAA fast lane answers FreeRADIUS before the app's own middleware and routing.
+# portal's fast lane serves the captive portal before the app's routing.
 CAPABILITY_MIDDLEWARE = [
-    "captive_portal.api:AaaFastLane",
     "captive_portal.pages:PortalFastLane",
 ]
 
+# ASGI middleware that wraps the whole app, outside even FastAPI's error, telemetry and body-limit layers: only
+# for paths that must be as cheap as possible and handle their own errors (the AAA fast lane, which answers
+# FreeRADIUS thousands of times a second).
+OUTER_MIDDLEWARE = [
+    "captive_portal.api:AaaFastLane",
+]
 
-def _capability_middleware() -> list[Any]:
+
+class NetmgrAPI(FastAPI):
+    """FastAPI with ``outer_middleware``: ASGI middleware around the whole stack ``build_middleware_stack`` builds."""
+
+    outer_middleware: list[Any]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = super().build_middleware_stack()
+        for middleware in reversed(getattr(self, "outer_middleware", [])):
+            app = middleware(app)
+        return app
+
+
+def _capability_middleware(specs: list[str]) -> list[Any]:
     classes: list[Any] = []
-    for spec in CAPABILITY_MIDDLEWARE:
+    for spec in specs:
         module_name, _, attribute = spec.partition(":")
         try:
             module = importlib.import_module(module_name)
@@ -101,7 +120,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         yield
         state.engine.dispose()
 
-    app = FastAPI(
+    app = NetmgrAPI(
         title="netmgr",
         version=__version__,
         docs_url="/api/docs",
@@ -122,8 +141,9 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     app.include_router(_api_router())
     for capability_router in _capability_routers():
         app.include_router(capability_router)
-    for middleware in _capability_middleware():
+    for middleware in _capability_middleware(CAPABILITY_MIDDLEWARE):
         app.add_middleware(middleware)
+    app.outer_middleware = _capability_middleware(OUTER_MIDDLEWARE)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

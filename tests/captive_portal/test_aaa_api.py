@@ -179,3 +179,23 @@ def _subscriber(s: Session) -> int:
     from netmgr.models.hotspot import LoginMethod
 
     return subscriber_for(s, "phone:abc123", LoginMethod.PHONE_OTP, datetime.now(UTC)).id
+
+
+def test_oversized_or_non_json_bodies_are_refused_with_a_reason(aaa_client: TestClient, seeded: Seeded) -> None:
+    huge = aaa_client.post("/api/v1/aaa/accounting", content=b"{" + b" " * (70 * 1024) + b"}", headers=BASIC)
+    assert huge.status_code == 422 and "over 65536 bytes" in huge.json()["detail"]
+    garbage = aaa_client.post("/api/v1/aaa/accounting", content=b"not json", headers=BASIC)
+    assert garbage.status_code == 422 and "not JSON" in garbage.json()["detail"]
+
+
+def test_an_unexpected_failure_answers_500_without_details(aaa_client: TestClient, seeded: Seeded,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from captive_portal import aaa
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(aaa, "parse_accounting_request", broken)
+    answer = aaa_client.post("/api/v1/aaa/accounting", json=_request("API00001", **{"Acct-Status-Type": "Start"}),
+                             headers=BASIC)
+    assert answer.status_code == 500 and "secret internals" not in answer.text
