@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
 import shutil
 import sys
 import tempfile
@@ -160,6 +161,9 @@ def _measure(name: str, port: int, packets: list[tuple[int, int, bytes]], socket
                   cpu, rss)
 
 
+FIXED_AUTHORIZE = json.dumps({"control:Cleartext-Password": "BENCHVCH", "reply:Session-Timeout": 3600,
+                              "reply:Idle-Timeout": 600, "reply:Acct-Interim-Interval": 60,
+                              "reply:Mikrotik-Rate-Limit": "2000k/5000k"}, separators=(",", ":"))
 NGINX_CONF = """worker_processes 1;
 pid {root}/nginx.pid;
 error_log {root}/nginx-error.log warn;
@@ -172,9 +176,7 @@ http {{
         listen 127.0.0.1:{port};
         location = /api/v1/aaa/authorize {{
             default_type application/json;
-            return 200 '{{"control:Cleartext-Password":"BENCHVCH","reply:Session-Timeout":3600,'
-                       '"reply:Idle-Timeout":600,"reply:Acct-Interim-Interval":60,'
-                       '"reply:Mikrotik-Rate-Limit":"2000k/5000k"}}';
+            return 200 '{reply}';
         }}
         location / {{ return 204; }}
     }}
@@ -188,7 +190,7 @@ def _fixed_http(root: Path) -> Iterator[tuple[str, Daemon]]:
     → rest → it is the ceiling of ANY rest backend on this machine (the rest module's own cost included)."""
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    (root / "nginx.conf").write_text(NGINX_CONF.format(root=root, port=port))
+    (root / "nginx.conf").write_text(NGINX_CONF.format(root=root, port=port, reply=FIXED_AUTHORIZE))
     daemon = Daemon(["nginx", "-c", str(root / "nginx.conf"), "-g", "daemon off;"], log=root / "nginx.log")
     try:
         wait_until(lambda: tcp_open("127.0.0.1", port), timeout=10, what="nginx", proc=daemon.proc,
