@@ -131,7 +131,7 @@ def test_voucher_in_use_on_another_device_refuses_a_second_device_but_not_the_sa
 def test_person_over_the_daily_time_is_refused_and_a_device_near_it_gets_only_the_rest(session: Session) -> None:
     seeded = seed_hotspot(session, device_daily_time_s=1800)
     done = add_voucher(session, seeded.batch, "DONE0001")
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(hour=5)  # noon in Jakarta: today's usage is not cut short by midnight
     done.subscriber_id = _subscriber(session, "voucher:DONE0001")
     session.commit()
     _session_row(session, seeded, mac=OTHER_MAC, subscriber_id=done.subscriber_id, time_s=3600, now=now)
@@ -143,6 +143,18 @@ def test_person_over_the_daily_time_is_refused_and_a_device_near_it_gets_only_th
 
     assert refused.refusal == RefusalCode.PERSON_TIME_USED
     assert partial.accept and partial.attributes["reply:Session-Timeout"] == 300
+
+
+def test_a_session_started_just_after_midnight_in_jakarta_counts_towards_today(session: Session) -> None:
+    seeded = seed_hotspot(session)  # a person may use 3600 s a day
+    voucher = add_voucher(session, seeded.batch, "EARLY001")
+    voucher.subscriber_id = _subscriber(session, "voucher:EARLY001")
+    session.commit()
+    now = datetime(2026, 11, 22, 17, 40, tzinfo=UTC)  # 00:40 WIB on 23 November
+    _session_row(session, seeded, mac=OTHER_MAC, subscriber_id=voucher.subscriber_id, time_s=3600,
+                 now=now - timedelta(minutes=30))  # started 00:10 WIB: today, though still the 22nd in UTC
+
+    assert aaa.authorize(session, CFG, _req("EARLY001"), now=now).refusal == RefusalCode.PERSON_TIME_USED
 
 
 def test_grant_post_auth_records_the_first_use_only_once(session: Session) -> None:
