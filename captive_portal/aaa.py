@@ -198,15 +198,20 @@ _LIMIT_NAMES = tuple(f.name for f in fields(PolicyLimits))
 _POLICY_COLS = (_P.c.id.label("policy_row_id"), *(_P.c[name] for name in _LIMIT_NAMES))
 
 # A voucher, its batch and its policy in one query (outer joins: a missing batch or policy refuses the login).
+# Every per-login statement is built once, with bind parameters: building a statement and its cache key
+# per call cost more than running it.
+_P_CODE = bindparam("code", type_=_V.c.code.type)
+_P_USERNAME = bindparam("username", type_=_G.c.username.type)
 _VOUCHER_LOOKUP = select(
     _V.c.id, _V.c.code, _V.c.status, _V.c.first_used_at, _V.c.expires_at, _V.c.subscriber_id,
     _B.c.id.label("batch_row_id"), _B.c.hotspot_id, _B.c.valid_until, *_POLICY_COLS,
-).select_from(_V.outerjoin(_B, _B.c.id == _V.c.batch_id).outerjoin(_P, _P.c.id == _B.c.policy_id))
+).select_from(_V.outerjoin(_B, _B.c.id == _V.c.batch_id).outerjoin(_P, _P.c.id == _B.c.policy_id)).where(
+    _V.c.code == _P_CODE)
 
 _GRANT_LOOKUP = select(
     _G.c.id, _G.c.password_encrypted, _G.c.hotspot_id, _G.c.subscriber_id, _G.c.mac, _G.c.expires_at,
     *_POLICY_COLS,
-).select_from(_G.outerjoin(_P, _P.c.id == _G.c.policy_id))
+).select_from(_G.outerjoin(_P, _P.c.id == _G.c.policy_id)).where(_G.c.username == _P_USERNAME)
 
 
 def _limits(row: Any) -> PolicyLimits:
@@ -214,7 +219,7 @@ def _limits(row: Any) -> PolicyLimits:
 
 
 def _resolve(session: Session, req: RadiusRequest, nas: Nas, now: datetime) -> _Login | Refusal:
-    v = session.execute(_VOUCHER_LOOKUP.where(_V.c.code == req.username.upper())).first()
+    v = session.execute(_VOUCHER_LOOKUP, {"code": req.username.upper()}).first()
     if v is not None:
         if v.batch_row_id is None:
             return Refusal(RefusalCode.UNKNOWN_USER)
@@ -233,7 +238,7 @@ def _resolve(session: Session, req: RadiusRequest, nas: Nas, now: datetime) -> _
             return Refusal(RefusalCode.UNKNOWN_USER)
         return _Login(password=v.code, limits=_limits(v), subscriber_id=v.subscriber_id, voucher_id=v.id,
                       voucher_expires_at=v.expires_at)
-    g = session.execute(_GRANT_LOOKUP.where(_G.c.username == req.username)).first()
+    g = session.execute(_GRANT_LOOKUP, {"username": req.username}).first()
     if g is None:
         return Refusal(RefusalCode.UNKNOWN_USER)
     if as_utc(g.expires_at) <= now:
@@ -398,7 +403,7 @@ def post_auth(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: date
     _insert_attempt(session, hotspot_id=hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
                     success=True, now=now)
     subscriber_id: int | None = None
-    v = session.execute(_VOUCHER_FIRST_USE.where(_V.c.code == req.username.upper())).first()
+    v = session.execute(_VOUCHER_FIRST_USE, {"code": req.username.upper()}).first()
     if v is not None:
         values: dict[str, Any] = {}
         subscriber_id = v.subscriber_id
@@ -412,31 +417,45 @@ def post_auth(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: date
         if values:
             session.execute(update(Voucher).where(Voucher.id == v.id).values(**values))
     else:
-        g = session.execute(select(_G.c.id, _G.c.subscriber_id, _G.c.used_at)
-                            .where(_G.c.username == req.username)).first()
+        g = session.execute(_GRANT_FIRST_USE, {"username": req.username}).first()
         if g is not None:
             if g.used_at is None:
-                session.execute(update(AccessGrant).where(AccessGrant.id == g.id).values(used_at=now))
+                session.execute(_GRANT_USED, {"grant_id": g.id, "now": now})
             subscriber_id = g.subscriber_id
     if req.mac:
         _remember_device(session, req.mac, subscriber_id, now)
     session.flush()
 
 
-# The voucher and its policy's lifetime, for post-auth's first-use bookkeeping.
+# The voucher and its policy's lifetime, or the portal's grant, for post-auth's first-use bookkeeping.
 _VOUCHER_FIRST_USE = select(
     _V.c.id, _V.c.code, _V.c.subscriber_id, _V.c.first_used_at, _P.c.voucher_lifetime_s,
-).select_from(_V.outerjoin(_B, _B.c.id == _V.c.batch_id).outerjoin(_P, _P.c.id == _B.c.policy_id))
+).select_from(_V.outerjoin(_B, _B.c.id == _V.c.batch_id).outerjoin(_P, _P.c.id == _B.c.policy_id)).where(
+    _V.c.code == _P_CODE)
+_GRANT_FIRST_USE = select(_G.c.id, _G.c.subscriber_id, _G.c.used_at).where(_G.c.username == _P_USERNAME)
+_GRANT_USED = update(_G).where(_G.c.id == bindparam("grant_id")).values(
+    used_at=bindparam("now", type_=_G.c.used_at.type))
+
+
+@functools.cache
+def _device_upsert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (mac) DO UPDATE`` for ``dialect``, built once: ``excluded`` alone is an alias
+    with a proxy of every column, too costly to make per login."""
+    insert_fn: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_fn(_DEV).values(mac=bindparam("mac", type_=_DEV.c.mac.type),
+                                  subscriber_id=bindparam("subscriber_id", type_=_DEV.c.subscriber_id.type),
+                                  first_seen_at=bindparam("now", type_=_DEV.c.first_seen_at.type),
+                                  last_seen_at=bindparam("now", type_=_DEV.c.last_seen_at.type))
+    return stmt.on_conflict_do_update(index_elements=["mac"], set_={
+        "last_seen_at": stmt.excluded.last_seen_at,
+        "subscriber_id": func.coalesce(stmt.excluded.subscriber_id, _DEV.c.subscriber_id),
+    })
 
 
 def _remember_device(session: Session, mac: str, subscriber_id: int | None, now: datetime) -> None:
     """Insert the device or refresh it, in one upsert (a known owner is kept when this login has none)."""
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = dialect_insert(_DEV).values(mac=mac, subscriber_id=subscriber_id, first_seen_at=now, last_seen_at=now)
-    session.execute(stmt.on_conflict_do_update(index_elements=["mac"], set_={
-        "last_seen_at": stmt.excluded.last_seen_at,
-        "subscriber_id": func.coalesce(stmt.excluded.subscriber_id, _DEV.c.subscriber_id),
-    }))
+    session.execute(_device_upsert(session.get_bind().dialect.name),
+                    {"mac": mac, "subscriber_id": subscriber_id, "now": now})
 
 
 def parse_accounting(body: Mapping[str, Any]) -> AccountingRecord | None:
