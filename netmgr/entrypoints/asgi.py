@@ -2,8 +2,10 @@
 
 from netmgr.app import create_app
 from netmgr.logging import configure_logging
+from netmgr.runtime import tune_gc
 from netmgr.settings import get_settings
 
 settings = get_settings()
 configure_logging(settings)
 app = create_app(settings)
+tune_gc()  # the app, its routes and the ORM mappings live as long as the process: keep the GC off them
