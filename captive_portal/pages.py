@@ -19,6 +19,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -357,12 +358,10 @@ def _free_note(p: portal_service.HotspotSnapshot, lang: str) -> str:
 
 
 async def terms_page(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    try:
-        p = _hotspot(request, slug)
-    except NotFound:
-        return _not_found(request)
-    lang = _language(request, p.default_language)
+    v = _visit(request)
+    if isinstance(v, Response):
+        return v
+    p, lang = v.p, v.lang
     text = p.terms_text or i18n.gettext(DEFAULT_TERMS, lang)
     paragraphs = [para.strip() for para in text.split("\n\n") if para.strip()]
     return _render(request, lang, "portal/terms.html", **_page_vars(p, lang),
@@ -381,13 +380,11 @@ DEFAULT_TERMS = _(
 
 
 async def privacy_page(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    try:
-        p = _hotspot(request, slug)
-    except NotFound:
-        return _not_found(request)
-    lang = _language(request, p.default_language)
-    gw = _gateway(_portal_state(request, slug))
+    v = _visit(request)
+    if isinstance(v, Response):
+        return v
+    p, lang = v.p, v.lang
+    gw = _gateway(_portal_state(request, v.slug))
     return _render(request, lang, "portal/privacy.html", **_page_vars(p, lang),
                    title=i18n.gettext(_("Privacy and your data"), lang),
                    retention_days=_settings(request).portal.retention_days,
@@ -435,159 +432,152 @@ async def _login_step(request: Request, step: Callable[[Session], _T]) -> _T | L
     return await run_in_threadpool(run)
 
 
-async def accept_terms(request: Request) -> Response:
+@dataclass(frozen=True)
+class _Visit:
+    """A citizen on a hotspot's portal page: the hotspot's slug and snapshot, and the page's language."""
+
+    slug: str
+    p: portal_service.HotspotSnapshot
+    lang: str
+
+
+def _visit(request: Request) -> _Visit | Response:
+    """The hotspot the URL names and the page's language, or the not-found page."""
     slug = request.path_params["slug"]
-    form = await _form(request)
     try:
         p = _hotspot(request, slug)
     except NotFound:
         return _not_found(request)
-    lang = _language(request, p.default_language)
-    if not _csrf_ok(request, form):
-        return _csrf_failed(request, p, lang)
-    data = _portal_state(request, slug)
-    gw = _gateway(data)
+    return _Visit(slug, p, _language(request, p.default_language))
 
-    def step(session: Session) -> Response:
+
+async def _posted(request: Request) -> tuple[_Visit, dict[str, str]] | Response:
+    """A form POST: the visit and the form, or the page that says why not (unknown hotspot, expired form)."""
+    form = await _form(request)
+    visit = _visit(request)
+    if isinstance(visit, Response):
+        return visit
+    if not _csrf_ok(request, form):
+        return _csrf_failed(request, visit.p, visit.lang)
+    return visit, form
+
+
+async def _login(request: Request, v: _Visit, gw: GatewayContext | None,
+                  step: Callable[[Session, GatewayContext], Response], template: str,
+                  refused: Callable[[], dict[str, Any]]) -> Response:
+    """Run a login method's ``step`` for the device the gateway sent; a refusal re-renders ``template`` with
+    the reason and ``refused()``'s variables."""
+    def run(session: Session) -> Response:
         if gw is None:
             raise LoginRefused(RefusalReason.NO_GATEWAY)
-        result = login_with_terms(session, _login_context(request, p, gw, lang, form.get("accept") == "yes"))
-        return _complete(request, session, p, gw, result, data)
+        return step(session, gw)
 
-    outcome = await _login_step(request, step)
+    outcome = await _login_step(request, run)
     if isinstance(outcome, LoginRefused):
-        return _refused_page(request, p, lang, "portal/welcome.html", outcome, **_welcome_vars(p, lang, gw))
+        return _refused_page(request, v.p, v.lang, template, outcome, **refused())
     return outcome
+
+
+async def accept_terms(request: Request) -> Response:
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    v, form = posted
+    data = _portal_state(request, v.slug)
+    gw = _gateway(data)
+
+    def step(session: Session, gw: GatewayContext) -> Response:
+        result = login_with_terms(session, _login_context(request, v.p, gw, v.lang, form.get("accept") == "yes"))
+        return _complete(request, session, v.p, gw, result, data)
+
+    return await _login(request, v, gw, step, "portal/welcome.html", lambda: _welcome_vars(v.p, v.lang, gw))
 
 
 async def voucher_page(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    try:
-        p = _hotspot(request, slug)
-    except NotFound:
-        return _not_found(request)
-    lang = _language(request, p.default_language)
-    return _render(request, lang, "portal/voucher.html", **_page_vars(p, lang),
-                   title=i18n.gettext(_("Enter your voucher"), lang), code="")
+    v = _visit(request)
+    if isinstance(v, Response):
+        return v
+    return _render(request, v.lang, "portal/voucher.html", **_page_vars(v.p, v.lang),
+                   title=i18n.gettext(_("Enter your voucher"), v.lang), code="")
 
 
 async def submit_voucher(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    form = await _form(request)
-    try:
-        p = _hotspot(request, slug)
-    except NotFound:
-        return _not_found(request)
-    lang = _language(request, p.default_language)
-    if not _csrf_ok(request, form):
-        return _csrf_failed(request, p, lang)
-    data = _portal_state(request, slug)
-    gw = _gateway(data)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    v, form = posted
+    data = _portal_state(request, v.slug)
     code = form.get("code", "")[:64]
 
-    def step(session: Session) -> Response:
-        if gw is None:
-            raise LoginRefused(RefusalReason.NO_GATEWAY)
-        result = login_with_voucher(session, _login_context(request, p, gw, lang, form.get("accept") == "yes"),
-                                    code)
-        return _complete(request, session, p, gw, result, data)
+    def step(session: Session, gw: GatewayContext) -> Response:
+        context = _login_context(request, v.p, gw, v.lang, form.get("accept") == "yes")
+        return _complete(request, session, v.p, gw, login_with_voucher(session, context, code), data)
 
-    outcome = await _login_step(request, step)
-    if isinstance(outcome, LoginRefused):
-        return _refused_page(request, p, lang, "portal/voucher.html", outcome,
-                             title=i18n.gettext(_("Enter your voucher"), lang), code=code)
-    return outcome
+    return await _login(request, v, _gateway(data), step, "portal/voucher.html",
+                        lambda: {"title": i18n.gettext(_("Enter your voucher"), v.lang), "code": code})
 
 
 async def otp_page(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    try:
-        p = _hotspot(request, slug)
-    except NotFound:
-        return _not_found(request)
-    lang = _language(request, p.default_language)
-    return _render(request, lang, "portal/otp_request.html", **_page_vars(p, lang),
-                   title=i18n.gettext(_("Log in with your phone"), lang), phone="")
+    v = _visit(request)
+    if isinstance(v, Response):
+        return v
+    return _render(request, v.lang, "portal/otp_request.html", **_page_vars(v.p, v.lang),
+                   title=i18n.gettext(_("Log in with your phone"), v.lang), phone="")
 
 
 async def send_otp(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    form = await _form(request)
-    try:
-        p = _hotspot(request, slug)
-    except NotFound:
-        return _not_found(request)
-    lang = _language(request, p.default_language)
-    if not _csrf_ok(request, form):
-        return _csrf_failed(request, p, lang)
-    data = _portal_state(request, slug)
-    gw = _gateway(data)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    v, form = posted
+    data = _portal_state(request, v.slug)
     phone = form.get("phone", "")[:32]
     sender = sms_sender(request)
     secret_key = _settings(request).secret_key.get_secret_value()
 
-    def step(session: Session) -> Response:
-        if gw is None:
-            raise LoginRefused(RefusalReason.NO_GATEWAY)
-        sent = request_otp(session, _login_context(request, p, gw, lang, form.get("accept") == "yes"), phone,
+    def step(session: Session, gw: GatewayContext) -> Response:
+        sent = request_otp(session, _login_context(request, v.p, gw, v.lang, form.get("accept") == "yes"), phone,
                            sender=sender, secret_key=secret_key)
         data["otp"] = {"id": sent.challenge_id, "phone": sent.masked_phone}
         _save_state(request, data)
-        return RedirectResponse(f"/portal/{slug}/otp/verify", status_code=303, headers=NO_STORE)
+        return RedirectResponse(f"/portal/{v.slug}/otp/verify", status_code=303, headers=NO_STORE)
 
-    outcome = await _login_step(request, step)
-    if isinstance(outcome, LoginRefused):
-        return _refused_page(request, p, lang, "portal/otp_request.html", outcome,
-                             title=i18n.gettext(_("Log in with your phone"), lang), phone=phone)
-    return outcome
+    return await _login(request, v, _gateway(data), step, "portal/otp_request.html",
+                        lambda: {"title": i18n.gettext(_("Log in with your phone"), v.lang), "phone": phone})
 
 
 async def otp_verify_page(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    try:
-        p = _hotspot(request, slug)
-    except NotFound:
-        return _not_found(request)
-    lang = _language(request, p.default_language)
-    otp = _portal_state(request, slug).get("otp")
+    v = _visit(request)
+    if isinstance(v, Response):
+        return v
+    otp = _portal_state(request, v.slug).get("otp")
     if not isinstance(otp, dict):
-        return RedirectResponse(f"/portal/{slug}/otp", status_code=303, headers=NO_STORE)
-    return _render(request, lang, "portal/otp_verify.html", **_page_vars(p, lang),
-                   title=i18n.gettext(_("Enter the code"), lang), masked_phone=otp.get("phone", ""),
+        return RedirectResponse(f"/portal/{v.slug}/otp", status_code=303, headers=NO_STORE)
+    return _render(request, v.lang, "portal/otp_verify.html", **_page_vars(v.p, v.lang),
+                   title=i18n.gettext(_("Enter the code"), v.lang), masked_phone=otp.get("phone", ""),
                    minutes=max(1, _settings(request).portal.otp_ttl_s // 60))
 
 
 async def verify_code(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    form = await _form(request)
-    try:
-        p = _hotspot(request, slug)
-    except NotFound:
-        return _not_found(request)
-    lang = _language(request, p.default_language)
-    if not _csrf_ok(request, form):
-        return _csrf_failed(request, p, lang)
-    data = _portal_state(request, slug)
-    gw = _gateway(data)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    v, form = posted
+    data = _portal_state(request, v.slug)
     otp = data.get("otp")
     secret_key = _settings(request).secret_key.get_secret_value()
 
-    def step(session: Session) -> Response:
-        if gw is None:
-            raise LoginRefused(RefusalReason.NO_GATEWAY)
+    def step(session: Session, gw: GatewayContext) -> Response:
         if not isinstance(otp, dict) or not isinstance(otp.get("id"), int):
             raise LoginRefused(RefusalReason.OTP_EXPIRED)
-        result = verify_otp(session, _login_context(request, p, gw, lang, True), otp["id"],
+        result = verify_otp(session, _login_context(request, v.p, gw, v.lang, True), otp["id"],
                             form.get("code", "")[:16], secret_key=secret_key)
-        return _complete(request, session, p, gw, result, data)
+        return _complete(request, session, v.p, gw, result, data)
 
-    outcome = await _login_step(request, step)
-    if isinstance(outcome, LoginRefused):
-        return _refused_page(request, p, lang, "portal/otp_verify.html", outcome,
-                             title=i18n.gettext(_("Enter the code"), lang),
-                             masked_phone=otp.get("phone", "") if isinstance(otp, dict) else "",
-                             minutes=max(1, _settings(request).portal.otp_ttl_s // 60))
-    return outcome
+    return await _login(request, v, _gateway(data), step, "portal/otp_verify.html", lambda: {
+        "title": i18n.gettext(_("Enter the code"), v.lang),
+        "masked_phone": otp.get("phone", "") if isinstance(otp, dict) else "",
+        "minutes": max(1, _settings(request).portal.otp_ttl_s // 60)})
 
 
 def _duration_text(seconds: int | None, lang: str) -> str:
@@ -637,16 +627,12 @@ def status_page(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     """Forget the login here and end it at the gateway (MikroTik: its logout page)."""
-    slug = request.path_params["slug"]
-    form = await _form(request)
-    try:
-        p = _hotspot(request, slug)
-    except NotFound:
-        return _not_found(request)
-    lang = _language(request, p.default_language)
-    if not _csrf_ok(request, form):
-        return _csrf_failed(request, p, lang)
-    data = _portal_state(request, slug)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    v = posted[0]
+    p, lang = v.p, v.lang
+    data = _portal_state(request, v.slug)
     gw = _gateway(data)
     data.pop("login", None)
     _save_state(request, data)
