@@ -79,10 +79,11 @@ _UPDATE = (
     )
 )
 
+# The batch's sessions by (NAS, Acct-Session-Id), one expanding parameter: built and compiled once.
 _SELECT = select(
     _HS.c.id, _HS.c.nas_device_id, _HS.c.acct_session_id, _HS.c.status, _HS.c.input_octets, _HS.c.output_octets,
     _HS.c.session_time_s, _HS.c.allowance_bytes, _HS.c.allowance_time_s, _HS.c.disconnect_requested_at,
-)
+).where(tuple_(_HS.c.nas_device_id, _HS.c.acct_session_id).in_(bindparam("keys", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,7 @@ class Batch:
                 if i.rec.status in (AcctStatus.INTERIM, AcctStatus.STOP)}
         if not keys:
             return
-        stmt = _SELECT.where(tuple_(_HS.c.nas_device_id, _HS.c.acct_session_id).in_(sorted(keys)))
-        for r in self.session.connection().execute(stmt):
+        for r in self.session.connection().execute(_SELECT, {"keys": sorted(keys)}):
             self._rows[(r.nas_device_id, r.acct_session_id)] = _Row(
                 id=r.id, status=r.status, input_octets=r.input_octets, output_octets=r.output_octets,
                 session_time_s=r.session_time_s, allowance_bytes=r.allowance_bytes,
