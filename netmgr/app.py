@@ -70,8 +70,9 @@ class NetmgrAPI(FastAPI):
         return app
 
 
-def _capability_middleware(specs: list[str]) -> list[Any]:
-    classes: list[Any] = []
+def _capabilities(specs: list[str]) -> list[Any]:
+    """The ``"module:attribute"`` objects of the capability packages that exist (routers, middleware)."""
+    found: list[Any] = []
     for spec in specs:
         module_name, _, attribute = spec.partition(":")
         try:
@@ -80,22 +81,8 @@ def _capability_middleware(specs: list[str]) -> list[Any]:
             if exc.name == module_name:
                 continue  # capability not built yet
             raise
-        classes.append(getattr(module, attribute))
-    return classes
-
-
-def _capability_routers() -> list[APIRouter]:
-    routers: list[APIRouter] = []
-    for spec in CAPABILITY_ROUTERS:
-        module_name, _, attribute = spec.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # capability not built yet
-            raise
-        routers.append(getattr(module, attribute))
-    return routers
+        found.append(getattr(module, attribute))
+    return found
 
 
 def _api_router() -> APIRouter:
@@ -139,11 +126,11 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(_api_router())
-    for capability_router in _capability_routers():
+    for capability_router in _capabilities(CAPABILITY_ROUTERS):
         app.include_router(capability_router)
-    for middleware in _capability_middleware(CAPABILITY_MIDDLEWARE):
+    for middleware in _capabilities(CAPABILITY_MIDDLEWARE):
         app.add_middleware(middleware)
-    app.outer_middleware = _capability_middleware(OUTER_MIDDLEWARE)
+    app.outer_middleware = _capabilities(OUTER_MIDDLEWARE)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
