@@ -281,21 +281,26 @@ def _persist(factory: sessionmaker[Session], actor: Actor, job_id: int, results:
 
     All of ``results`` (the devices that finished while the previous batch was being written) go in one
     transaction, a few ``executemany`` statements in all. If that fails (a device deleted mid-job, say), each
-    result is stored alone so one bad row cannot lose the others.
+    result is stored alone so one bad row cannot lose the others; one that still fails is logged and its
+    device unlocked.
     """
     try:
         with factory() as session:
             _store(session, actor, job_id, results, drivers, platforms, holder)
             session.commit()
+        return
     except Exception:
-        if len(results) == 1:
-            raise
-        logger.warning("job %s: storing %d results together failed; storing each alone", job_id, len(results),
+        logger.warning("job %s: storing %d result(s) together failed; storing each alone", job_id, len(results),
                        exc_info=True)
-        for result in results:
+    for result in results:
+        try:
             with factory() as session:
                 _store(session, actor, job_id, [result], drivers, platforms, holder)
                 session.commit()
+        except Exception:
+            logger.exception("job %s: could not store the result of %s (%s)", job_id, result.device_name,
+                             result.status.value)
+            locks.release(factory, result.device_id, holder)
 
 
 def _store(session: Session, actor: Actor, job_id: int, results: list[ProvisionResult], drivers: Registry[Driver],
@@ -479,12 +484,7 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
         if not finished:
             return
         results.extend(finished)
-        try:
-            _persist(factory, actor, job_id, finished, drivers, platforms, holder)
-        except Exception:
-            for r in finished:  # never leave a device locked for the lock's whole TTL
-                locks.release(factory, r.device_id, holder)
-            raise
+        _persist(factory, actor, job_id, finished, drivers, platforms, holder)
         for result in finished:
             if on_progress is not None:
                 on_progress(result)

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from netmgr.errors import ValidationFailed
-from netmgr.models import AuditLog, ConfigBackup, ConfigText, DeviceLock, ProvisionJob
+from netmgr.models import AuditLog, ConfigBackup, ConfigText, Device, DeviceLock, ProvisionJob
 from netmgr.models.enums import DeviceRole, Platform
 from netmgr.models.provisioning import BackupSource, JobPolicy, JobStatus, ResultStatus
 from netmgr.security.permissions import SYSTEM
 from netmgr.settings import Settings
-from provisioning import backups, locks
+from provisioning import backups, locks, runner
 from provisioning.connections import NetmikoConnector
 from provisioning.drivers import MikrotikRouterosDriver, default_drivers
 from provisioning.jobs import (
@@ -202,6 +202,32 @@ def test_cancelling_a_running_job_skips_the_devices_it_has_not_started(
     statuses = [r.status for r in outcome.results]
     assert statuses[0] == ResultStatus.DRY_RUN and statuses[-1] == ResultStatus.SKIPPED, statuses
     with session_factory() as fresh:
+        assert fresh.scalars(select(DeviceLock.device_id)).all() == []
+
+
+def test_a_device_deleted_mid_job_does_not_lose_the_other_devices_results(
+        session: Session, session_factory: sessionmaker[Session], aps: list[int],
+        caplog: pytest.LogCaptureFixture) -> None:
+    job_id = _job(session, dry_run=False)
+    kept, gone = aps[0], aps[1]
+    for device_id in (kept, gone):
+        assert runner._claim(session_factory, job_id, device_id, f"job:{job_id}") is None
+    with session_factory() as other:
+        other.delete(other.get(Device, gone))
+        other.commit()
+    config = "/snmp set enabled=yes\n"
+    results = [ProvisionResult(d, f"ap-taman-{n}", status=ResultStatus.CHANGED, changed=True, before=config,
+                               after=config, log=["pushed"]) for n, d in ((1, kept), (2, gone))]
+
+    runner._persist(session_factory, SYSTEM, job_id, results, default_drivers(),
+                    {kept: "mikrotik_routeros", gone: "mikrotik_routeros"}, f"job:{job_id}")
+
+    assert "storing 2 result(s) together failed" in caplog.text  # the batch failed on the deleted device
+
+    with session_factory() as fresh:
+        stored = {r.device_name: r.status for r in get_job(fresh, SYSTEM, job_id).results}
+        assert stored["ap-taman-1"] == ResultStatus.CHANGED, stored
+        assert fresh.scalar(select(ConfigBackup.id).where(ConfigBackup.device_id == kept)) is not None
         assert fresh.scalars(select(DeviceLock.device_id)).all() == []
 
 
