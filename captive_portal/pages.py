@@ -17,8 +17,8 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -50,6 +50,7 @@ from captive_portal.login_methods import (
 )
 from captive_portal.login_methods.base import PolicySnapshot, mark_grant_used
 from captive_portal.login_methods.otp import SmsSender, sms_senders
+from netmgr.db import session_scope
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.settings import Settings
 from netmgr.state import AppState
@@ -138,17 +139,9 @@ def sms_sender(request: Request) -> SmsSender:
     return sender
 
 
-@contextmanager
-def _db(request: Request) -> Iterator[Session]:
-    session = _state(request).session_factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def _db(request: Request) -> AbstractContextManager[Session]:
+    """A session committed on success and rolled back on error."""
+    return session_scope(_state(request).session_factory)
 
 
 def _now() -> datetime:

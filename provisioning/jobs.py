@@ -108,6 +108,16 @@ def resolve_targets(session: Session, actor: Actor, targets: Targets) -> list[De
     return devices
 
 
+def _add_with_results(session: Session, job: ProvisionJob, devices: list[Device]) -> None:
+    """Store a new job with a pending result per device."""
+    session.add(job)
+    session.flush()
+    for device in devices:
+        session.add(ProvisionResultRecord(job_id=job.id, device_id=device.id, device_name=device.name,
+                                          status=ResultStatus.PENDING))
+    session.flush()
+
+
 def create_job(session: Session, actor: Actor, data: JobCreate) -> ProvisionJob:
     """Validate variables and targets, then record a pending job with a pending result per device."""
     actor.require(Permission.NETWORK_CHANGE)
@@ -120,12 +130,7 @@ def create_job(session: Session, actor: Actor, data: JobCreate) -> ProvisionJob:
         policy=data.policy, concurrency=data.concurrency, revert_after_s=data.revert_after_s,
         created_by=actor.username, approved_by=actor.username if data.dry_run else None,
     )
-    session.add(job)
-    session.flush()
-    for device in devices:
-        session.add(ProvisionResultRecord(job_id=job.id, device_id=device.id, device_name=device.name,
-                                          status=ResultStatus.PENDING))
-    session.flush()
+    _add_with_results(session, job, devices)
     audit.record(session, actor, action="create", entity_type="provision_job", entity_id=job.id,
                  summary=f"created {'dry-run ' if data.dry_run else ''}provisioning job {job.id} "
                          f"({data.purpose}) for {len(devices)} device(s)",
@@ -236,12 +241,7 @@ def copy_job(session: Session, actor: Actor, job_id: int, *, dry_run: bool) -> P
         concurrency=source.concurrency, revert_after_s=source.revert_after_s, created_by=actor.username,
         approved_by=actor.username if dry_run else None,
     )
-    session.add(job)
-    session.flush()
-    for device in devices:
-        session.add(ProvisionResultRecord(job_id=job.id, device_id=device.id, device_name=device.name,
-                                          status=ResultStatus.PENDING))
-    session.flush()
+    _add_with_results(session, job, devices)
     audit.record(session, actor, action="create", entity_type="provision_job", entity_id=job.id,
                  summary=f"created {'dry-run ' if dry_run else ''}provisioning job {job.id} from job {source.id} "
                          f"({job.purpose}) for {len(devices)} device(s)",

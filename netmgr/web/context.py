@@ -18,6 +18,7 @@ from jinja2 import Environment
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from netmgr.db import session_scope
 from netmgr.errors import NotFound
 from netmgr.models import User
 from netmgr.security.permissions import Actor, Permission
@@ -72,15 +73,8 @@ def _state(request: Request) -> AppState:
 
 def get_web_session(request: Request) -> Iterator[Session]:
     """One database session per page: committed before the response is sent, rolled back on error."""
-    session = _state(request).session_factory()
-    try:
+    with session_scope(_state(request).session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function" closes the session before the response goes out, so a redirect after a POST
