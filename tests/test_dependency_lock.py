@@ -1,0 +1,72 @@
+"""The environment the tests run in holds exactly the locked versions (requirements/, made by `./dev lock`)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parent.parent
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)==(?P<version>[^\s;\\]+)\s*(?:;\s*(?P<marker>[^\\]+?))?\s*\\?$")
+
+
+def locked(path: Path) -> dict[str, str]:
+    """Name -> version of every pin in a lock file whose environment marker holds here."""
+    pins: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        match = PIN.match(line)
+        if not match:
+            continue
+        marker = match["marker"]
+        if marker and not Marker(marker).evaluate():
+            continue
+        pins[canonicalize_name(match["name"])] = match["version"]
+    return pins
+
+
+def installed() -> dict[str, str]:
+    return {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()}
+
+
+def test_every_installed_package_is_the_locked_version() -> None:
+    lock = locked(ROOT / "requirements" / "dev.txt")
+    have = installed()
+    have.pop("netmgr", None)
+    wrong = {name: (have[name], lock[name]) for name in have.keys() & lock.keys() if have[name] != lock[name]}
+    assert not wrong, f"installed != locked (installed, locked): {wrong}; run ./dev setup"
+    assert not have.keys() - lock.keys(), f"installed but not locked: {sorted(have.keys() - lock.keys())}"
+    assert not lock.keys() - have.keys(), f"locked but not installed: {sorted(lock.keys() - have.keys())}"
+
+
+def test_every_lock_line_carries_hashes() -> None:
+    for name in ("dev.txt", "runtime.txt"):
+        text = (ROOT / "requirements" / name).read_text()
+        blocks = re.split(r"\n(?=[A-Za-z0-9_.\-]+==)", text)
+        for block in blocks[1:]:
+            assert "--hash=sha256:" in block, f"{name}: no hash for {block.splitlines()[0]}"
+
+
+def test_the_runtime_lock_is_the_dev_lock_without_the_dev_tools() -> None:
+    runtime = locked(ROOT / "requirements" / "runtime.txt")
+    dev = locked(ROOT / "requirements" / "dev.txt")
+    differ = {name: (version, dev.get(name)) for name, version in runtime.items() if dev.get(name) != version}
+    assert not differ, f"runtime and dev locks disagree (runtime, dev): {differ}; run ./dev lock"
+
+
+def test_every_dependency_pyproject_declares_is_locked_within_its_range() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = locked(ROOT / "requirements" / "runtime.txt")
+    dev = locked(ROOT / "requirements" / "dev.txt")
+    for lock, declared in ((runtime, project["dependencies"]), (dev, project["optional-dependencies"]["dev"])):
+        for spec in declared:
+            requirement = Requirement(spec)
+            name = canonicalize_name(requirement.name)
+            assert name in lock, f"{requirement.name} is declared in pyproject.toml but not locked; run ./dev lock"
+            assert requirement.specifier.contains(lock[name], prereleases=True), (
+                f"{requirement.name} {lock[name]} is outside pyproject.toml's {requirement.specifier}; run ./dev lock"
+            )
