@@ -14,7 +14,6 @@ from netmgr.models.enums import Role
 from netmgr.security.permissions import Actor, Permission
 from netmgr.web import catalogs, i18n, nav
 
-
 ROOT = Path(__file__).resolve().parents[3]
 PO_FILES = sorted(
     path for package in ("netmgr/web", "captive_portal", "provisioning")
