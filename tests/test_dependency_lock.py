@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -70,3 +72,30 @@ def test_every_dependency_pyproject_declares_is_locked_within_its_range() -> Non
             assert requirement.specifier.contains(lock[name], prereleases=True), (
                 f"{requirement.name} {lock[name]} is outside pyproject.toml's {requirement.specifier}; run ./dev lock"
             )
+
+
+def test_every_package_the_product_imports_is_a_runtime_dependency() -> None:
+    """An installed netmgr (the image, `pip install netmgr`) has only the runtime lock: the product's own code
+    must not import a development-only package."""
+    runtime = locked(ROOT / "requirements" / "runtime.txt")
+    ours = {"netmgr", "collectors", "provisioning", "captive_portal"}
+    distributions = metadata.packages_distributions()
+    missing: dict[str, set[str]] = {}
+    for package in ours:
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in ours or top in sys.stdlib_module_names:
+                        continue
+                    dists = {canonicalize_name(d) for d in distributions.get(top, [top])}
+                    if not dists & runtime.keys():
+                        missing.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    assert not missing, f"imported by the product but not in its runtime dependencies: {missing}"

@@ -74,3 +74,12 @@ def test_grafana_datasource_is_provisioned_for_influxdb() -> None:
     ds = yaml.safe_load((ROOT / "deploy/grafana/provisioning/datasources/influxdb.yaml").read_text())
     source = ds["datasources"][0]
     assert source["type"] == "influxdb" and source["url"] == "http://influxdb:8086"
+
+
+def test_the_image_installs_the_hashed_runtime_lock_and_nothing_unlocked() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    installs = [line for line in dockerfile.splitlines() if "pip install" in line]
+    assert installs, "deploy/Dockerfile installs nothing"
+    assert any("--require-hashes" in line and "requirements/runtime.txt" in line for line in installs)
+    for line in installs:
+        assert "--no-deps" in line, f"an install that resolves versions outside the lock: {line.strip()}"
