@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from netmgr.security.secrets import SecretBox
@@ -103,3 +104,23 @@ def send_after_commit(session: Session, send: TaskSender) -> TaskSender:
         return None
 
     return deferred
+
+
+_MISSING_TABLE = ("no such table", "does not exist", "undefinedtable")
+_UNREACHABLE = ("connection refused", "could not connect", "unable to open database", "name or service not known",
+                "timeout expired", "no such host", "could not translate host name")
+
+
+def explain_database_error(exc: DBAPIError, settings: Settings) -> str:
+    """One line for a person: what is wrong with the database a command tried to use, and what to do."""
+    url = settings.resolved_database_url
+    where = url.split("///", 1)[-1] if url.startswith("sqlite") else url.rsplit("@", 1)[-1]
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
+    lowered = f"{type(exc.orig).__name__} {detail}".lower()
+    if any(marker in lowered for marker in _MISSING_TABLE):
+        return (f"the database {where} has no netmgr tables, or older ones ({detail}): "
+                "run `netmgr db upgrade` first")
+    if any(marker in lowered for marker in _UNREACHABLE):
+        return (f"cannot reach the database {where} ({detail}): check NETMGR_DATABASE_URL and that the "
+                "database server is running")
+    return f"the database {where} refused the command: {detail}"

@@ -131,7 +131,7 @@ class PortalSettings(BaseModel):
 
 
 class DemoSettings(BaseModel):
-    """``netmgr demo``: where the SNMP recordings come from (default: ``../shared/snmprec`` beside the repo)."""
+    """``netmgr demo``: an optional folder of SNMP recordings that take the place of the ones the package ships."""
 
     snmprec_dir: Path | None = None
 

@@ -51,7 +51,7 @@ class DemoDevice:
     platform: Platform
     address: str
     recording: str
-    """Base recording: a file in ``netmgr/demo/snmprec`` or the shared ``snmprec`` folder, without suffix."""
+    """Base recording: a file in ``netmgr/demo/snmprec`` (shipped in the package), without suffix."""
     vendor: str
     model: str
     tags: tuple[str, ...] = ()

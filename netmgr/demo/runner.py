@@ -110,8 +110,7 @@ class DemoRunner:
         return url.split("///", 1)[-1] if url.startswith("sqlite") else url.split("@")[-1]
 
     def start_snmpsim(self) -> Callable[[], None]:
-        shared = self.settings.demo.snmprec_dir or snmpdata.default_shared_dir()
-        data = snmpdata.prepare(self.data_dir / "snmpsim" / "data", shared_dir=shared)
+        data = snmpdata.prepare(self.data_dir / "snmpsim" / "data", extra_dir=self.settings.demo.snmprec_dir)
         cache = self.data_dir / "snmpsim" / "cache"
         shutil.rmtree(cache, ignore_errors=True)  # the index must match the freshly written recordings
         cache.mkdir(parents=True)

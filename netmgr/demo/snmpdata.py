@@ -1,6 +1,6 @@
 """Prepares the snmpsim data directory of the demo: one recording per device, with traffic that moves.
 
-Data flow: a base recording (``netmgr/demo/snmprec/<name>.snmprec`` or the shared ``snmprec`` folder)
+Data flow: a base recording (``netmgr/demo/snmprec/<name>.snmprec``, shipped in the package)
 → sysName/sysLocation set, interfaces added where the recording has none, interface counters turned
 into snmpsim ``numeric`` variations at office-hours rates scaled to the time of day → ``<community>.snmprec``.
 """
@@ -63,26 +63,16 @@ def render(records: Iterable[Record]) -> str:
     return "".join(r.line() + "\n" for r in sorted(records, key=lambda r: r.oid))
 
 
-def find_base(name: str, shared_dir: Path | None) -> Path:
-    """The base recording ``name``: the demo's own first, then the shared set."""
-    candidates = [BUILTIN_DIR / f"{name}.snmprec"]
-    if shared_dir is not None:
-        candidates.append(shared_dir / f"{name}.snmprec")
+def find_base(name: str, extra_dir: Path | None = None) -> Path:
+    """The base recording ``name``: from ``extra_dir`` (``NETMGR_DEMO__SNMPREC_DIR``) when set and it has one,
+    else the demo's own copy shipped in the package (``netmgr/demo/snmprec``, see SOURCES.md there)."""
+    candidates = ([extra_dir / f"{name}.snmprec"] if extra_dir is not None else []) + [BUILTIN_DIR / f"{name}.snmprec"]
     for path in candidates:
         if path.is_file():
             return path
     where = ", ".join(str(c.parent) for c in candidates)
-    raise ConfigError(f"SNMP recording {name}.snmprec not found in {where}; "
-                      "set NETMGR_DEMO__SNMPREC_DIR to the shared snmprec folder")
-
-
-def default_shared_dir() -> Path | None:
-    """``../shared/snmprec`` beside the repository checkout, if it is there."""
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "snmprec", repo / "shared" / "snmprec"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    raise ConfigError(f"SNMP recording {name}.snmprec not found in {where}; the package is incomplete "
+                      "(reinstall netmgr) or NETMGR_DEMO__SNMPREC_DIR names the wrong folder")
 
 
 # --- traffic ----------------------------------------------------------------------------------
@@ -267,7 +257,7 @@ class PreparedData:
     """device name → community (= recording file name without ``.snmprec``)."""
 
 
-def prepare(target: Path, *, shared_dir: Path | None, now: datetime | None = None,
+def prepare(target: Path, *, extra_dir: Path | None = None, now: datetime | None = None,
             devices: Iterable[catalog.DemoDevice] = catalog.DEVICES) -> PreparedData:
     """Write one ``<community>.snmprec`` per demo device into ``target`` (replacing older ones)."""
     from netmgr.demo.seed import community_for
@@ -280,7 +270,7 @@ def prepare(target: Path, *, shared_dir: Path | None, now: datetime | None = Non
     communities = {}
     for device in devices:
         if device.recording not in bases:
-            bases[device.recording] = parse(find_base(device.recording, shared_dir).read_text(encoding="utf-8"))
+            bases[device.recording] = parse(find_base(device.recording, extra_dir).read_text(encoding="utf-8"))
         community = community_for(device)
         (target / f"{community}.snmprec").write_text(render(build_recording(device, bases[device.recording], now)),
                                                      encoding="utf-8")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
+from sqlalchemy.exc import DBAPIError
+
+from netmgr.db import explain_database_error
+from netmgr.settings import get_settings
 
 app = typer.Typer(
     name="netmgr",
@@ -42,4 +47,8 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except DBAPIError as exc:  # a missing schema or an unreachable server: one line, not a traceback
+        print(f"error: {explain_database_error(exc, get_settings())}", file=sys.stderr)
+        sys.exit(1)

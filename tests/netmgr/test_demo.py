@@ -25,7 +25,7 @@ from netmgr.demo.supervisor import Supervisor, group_members
 from netmgr.models import Device, Uplink, User
 from netmgr.services.devices import device_credentials
 from netmgr.services.uplinks import price_with_tax
-from tests.servers.process import need_binary, needed
+from tests.servers.process import need_binary
 
 EXPECTED_COUNTS = {"agencies": 15, "sites": 19, "devices": 27, "uplinks": 2, "users": 4}
 QUEUE_NAME = "1.3.6.1.4.1.14988.1.1.2.1.1.2"
@@ -94,7 +94,7 @@ def _queue_rates(records: list[snmpdata.Record]) -> dict[str, int]:
 
 def test_core_router_has_one_simple_queue_per_agency_some_idle_some_at_their_ceiling() -> None:
     core = next(d for d in catalog.DEVICES if d.name == "core-diskominfo")
-    base = snmpdata.parse(snmpdata.find_base("core-diskominfo", snmpdata.default_shared_dir()).read_text())
+    base = snmpdata.parse(snmpdata.find_base("core-diskominfo").read_text())
     weekday_morning = datetime(2025, 3, 4, 3, 0, tzinfo=UTC)
     rates = _queue_rates(snmpdata.build_recording(core, base, weekday_morning))
     assert set(rates) == {a.code for a in catalog.AGENCIES} | {catalog.HOTSPOT_POOL.code}
@@ -105,10 +105,7 @@ def test_core_router_has_one_simple_queue_per_agency_some_idle_some_at_their_cei
 
 @pytest.fixture
 def prepared(tmp_path: Path) -> snmpdata.PreparedData:
-    shared = snmpdata.default_shared_dir()
-    needed(None if shared is not None else "../shared/snmprec is not beside the checkout")
-    assert shared is not None
-    return snmpdata.prepare(tmp_path / "snmpsim" / "data", shared_dir=shared)
+    return snmpdata.prepare(tmp_path / "snmpsim" / "data")
 
 
 def _snmp(tool: str, address: str, port: int, community: str, *oids: str) -> list[str]:
@@ -171,7 +168,6 @@ LOGIN_LINE = re.compile(r"^\W*(admin|operator|keuangan|viewer-disdik)\s+(\S+)\s+
 
 @pytest.mark.slow
 def test_demo_command_serves_every_role_and_stops_every_child_on_ctrl_c(tmp_path: Path) -> None:
-    needed(None if snmpdata.default_shared_dir() else "../shared/snmprec is not beside the checkout")
     port = free_port_on(["127.0.0.1"])
     data_dir = tmp_path / "demo"
     out_path = tmp_path / "demo.out"
@@ -215,3 +211,12 @@ def test_demo_command_serves_every_role_and_stops_every_child_on_ctrl_c(tmp_path
     assert "processes ended cleanly" in text
     for name, pid in children.items():
         assert not group_members(pid), f"{name} (pid {pid}) left processes behind"
+
+
+def test_every_demo_recording_ships_in_the_package_with_its_source() -> None:
+    """A clone with nothing beside it, or an installed netmgr, has every recording the demo serves."""
+    sources = (snmpdata.BUILTIN_DIR / "SOURCES.md").read_text()
+    for name in {device.recording for device in catalog.DEVICES}:
+        path = snmpdata.find_base(name)
+        assert path.parent == snmpdata.BUILTIN_DIR, path
+        assert f"`{name}.snmprec`" in sources, f"{name}.snmprec has no source in SOURCES.md"
