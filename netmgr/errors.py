@@ -15,7 +15,8 @@
     │   └── DeviceRejected       the device refused a command or sent nonsense
     ├── MetricsWriteError        InfluxDB did not take a write
     ├── MetricsQueryError        InfluxDB could not answer a query (unreachable, or bad InfluxQL)
-    └── RadiusError              RADIUS exchange failed
+    ├── RadiusError              RADIUS exchange failed
+    └── ArchiveError             a backup cannot be made or restored (damaged, wrong keys, database not empty)
 """
 
 from __future__ import annotations
@@ -112,3 +113,7 @@ class MetricsQueryError(NetmgrError):
 
 class RadiusError(NetmgrError):
     http_status = 502
+
+
+class ArchiveError(NetmgrError):
+    http_status = 409

@@ -43,6 +43,11 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def known_revisions() -> set[str]:
+    """Every revision this version's migrations know."""
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def make_revision(engine: Engine, message: str) -> None:
     """Autogenerate a new migration from the models (a developer tool)."""
     cfg = alembic_config()

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "netmgr.commands.users",
     "netmgr.commands.inventory",
     "netmgr.commands.secrets",
+    "netmgr.commands.backup",
     "netmgr.commands.serve",
     "netmgr.commands.demo",
     "collectors.cli",
