@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, Update, bindparam, func, or_, select, update
+from sqlalchemy import Column, MetaData, Row, Table, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 import netmgr.models  # noqa: F401 - registers every core table on Base.metadata
 from netmgr.db import secret_box
+from netmgr.errors import SecretError
 from netmgr.models.base import Base
 from netmgr.security.permissions import Actor, Permission
+from netmgr.security.secrets import SecretBox
 from netmgr.services import audit
 
 ENCRYPTED_SUFFIX = "_encrypted"
@@ -64,7 +67,8 @@ def rotate_encryption_key(
     box = secret_box(session)
     session.flush()
     targets = encrypted_columns(metadata)
-    filters = {table: or_(*(c.is_not(None) for c in columns)) for table, columns in targets.items()}
+    # NULL and '' both mean "no secret stored" (an empty string is never a Fernet token): nothing to rotate.
+    filters = {table: or_(*(and_(c.is_not(None), c != "") for c in columns)) for table, columns in targets.items()}
     total = sum(session.scalar(select(func.count()).select_from(t).where(filters[t])) or 0 for t in targets)
     result = RotationResult()
     for table, columns in targets.items():
@@ -81,8 +85,8 @@ def rotate_encryption_key(
             params: dict[str, object] = {f"pk_{k.name}": row._mapping[k] for k in keys}
             for column in columns:
                 value = row._mapping[column]
-                params[f"new_{column.name}"] = None if value is None else box.rotate(value)
-                result.values += value is not None
+                params[f"new_{column.name}"] = value if not value else _rotate(box, table, row, keys, column)
+                result.values += bool(value)
             batch.append(params)
             if len(batch) >= _BATCH:
                 done_in_table += _write(session, stmt, batch)
@@ -101,6 +105,17 @@ def rotate_encryption_key(
                  after={"rows": result.rows, "values": result.values, "tables": dict(result.per_table)})
     session.flush()
     return result
+
+
+def _rotate(box: SecretBox, table: Table, row: Row[Any], keys: list[Column[Any]], column: Column[str]) -> str:
+    try:
+        return box.rotate(row._mapping[column])
+    except SecretError as exc:
+        where = ", ".join(f"{k.name}={row._mapping[k]}" for k in keys)
+        raise SecretError(
+            f"{table.name} {where}: the secret in column {column.name} cannot be decrypted with any key in "
+            "NETMGR_ENCRYPTION_KEYS. Add the key it was made with, or set that secret again (edit the row in the "
+            "UI), then run the rotation again; nothing was changed") from exc
 
 
 def _write(session: Session, stmt: Update, batch: list[dict[str, object]]) -> int:

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from netmgr.entrypoints.cli import app as cli_app
 from netmgr.errors import PermissionDenied, SecretError
-from netmgr.models import AuditLog
+from netmgr.models import AuditLog, Hotspot
 from netmgr.models.enums import Role
+from netmgr.models.portal import GatewayKind, PortalConfig
 from netmgr.security.permissions import SYSTEM, Actor
 from netmgr.security.secrets import SecretBox, generate_key
 from netmgr.services.secrets_rotation import encrypted_columns, rotate_encryption_key
@@ -94,6 +95,56 @@ def test_a_secret_no_configured_key_can_read_stops_the_rotation_and_changes_noth
         state.engine.dispose()
     session.expire_all()
     assert sorted(_stored_secrets(session)) == stored
+
+
+def _hotspot_with_portal(session: Session, *, name: str, faskey_encrypted: str) -> PortalConfig:
+    slug = name.lower().replace(" ", "-")
+    site = factories.site(session, name=f"Lokasi {name}")
+    gateway = factories.device(session, site_id=site.id, name=f"gw-{slug}")
+    hotspot = Hotspot(name=name, slug=slug, site_id=site.id, gateway_device_id=gateway.id)
+    session.add(hotspot)
+    session.flush()
+    config = PortalConfig(hotspot_id=hotspot.id, gateway_kind=GatewayKind.OPENNDS, faskey_encrypted=faskey_encrypted)
+    session.add(config)
+    session.flush()
+    return config
+
+
+def test_rotation_works_when_a_hotspot_has_no_opennds_key(session: Session, rotated_settings: Settings) -> None:
+    """An openNDS hotspot without a FAS key stores '' (no secret): rotation leaves it and rotates the others."""
+    _hotspot_with_portal(session, name="Taman Kota", faskey_encrypted="")
+    keyed = _hotspot_with_portal(session, name="Alun Alun", faskey_encrypted=SecretBox([KEY1]).encrypt("fas-rahasia"))
+    session.commit()
+
+    state = AppState.build(rotated_settings)
+    try:
+        with state.session_factory() as rotating:
+            result = rotate_encryption_key(rotating, SYSTEM)
+            rotating.commit()
+    finally:
+        state.engine.dispose()
+    assert result.per_table["hotspot_portal_configs"] == 1
+    session.expire_all()
+    stored = dict(session.execute(sa.select(PortalConfig.id, PortalConfig.faskey_encrypted)).all())
+    assert SecretBox([KEY2]).decrypt(stored.pop(keyed.id)) == "fas-rahasia"
+    assert list(stored.values()) == [""]
+
+
+def test_a_secret_that_cannot_be_read_is_named_by_table_row_and_column(
+    session: Session, tmp_path: Path, database_url: str
+) -> None:
+    site = factories.site(session)
+    factories.device(session, site_id=site.id, name="gw-baik", radius_secret="radius-rahasia")
+    broken = factories.device(session, site_id=site.id, name="gw-rusak", radius_secret="lain")
+    broken.radius_secret_encrypted = SecretBox([generate_key()]).encrypt("made with a lost key")
+    session.commit()
+    state = AppState.build(_settings(tmp_path / "rotated", database_url, keys=f"{KEY2},{KEY1}"))
+    try:
+        with state.session_factory() as rotating, pytest.raises(SecretError) as caught:
+            rotate_encryption_key(rotating, SYSTEM)
+    finally:
+        state.engine.dispose()
+    assert f"devices id={broken.id}" in str(caught.value) and "radius_secret_encrypted" in str(caught.value)
 
 
 def test_only_roles_that_write_secrets_may_rotate(session: Session) -> None:
