@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
 from netmgr import __version__
+from netmgr.api.docs import install_docs
 from netmgr.api.errors import install_error_handlers
 from netmgr.settings import Settings
 from netmgr.state import AppState
@@ -110,7 +111,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     app = NetmgrAPI(
         title="netmgr",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # served from the package by install_docs, not from a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
@@ -125,6 +126,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         https_only=settings.session_cookie_secure,
     )
     install_error_handlers(app)
+    install_docs(app, openapi_url="/api/openapi.json")
     app.include_router(_api_router())
     for capability_router in _capabilities(CAPABILITY_ROUTERS):
         app.include_router(capability_router)
