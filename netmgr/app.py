@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
 from netmgr import __version__
 from netmgr.api.docs import install_docs
 from netmgr.api.errors import install_error_handlers
+from netmgr.services import health
 from netmgr.settings import Settings
 from netmgr.state import AppState
 
@@ -137,6 +139,12 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """The database, the broker and InfluxDB, each checked (503 when a required one fails)."""
+        result = health.readiness(settings, state.engine)
+        return JSONResponse(result.as_dict() | {"version": __version__}, status_code=200 if result.ready else 503)
 
     try:
         web = importlib.import_module("netmgr.web")
