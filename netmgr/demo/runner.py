@@ -56,6 +56,9 @@ class DemoRun:
     snmp_port: int = 0
     ssh_ports: dict[str, int] = field(default_factory=dict)
     influx_url: str | None = None
+    portal_path: str = ""
+    """The citizens' portal as the demo hotspot's gateway would redirect a phone to it (path and query)."""
+    sample_voucher: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -97,7 +100,9 @@ class DemoRunner:
                 result = seed.seed_demo(session, snmp_port=self.run.snmp_port, ssh_ports=self.run.ssh_ports)
                 from captive_portal.portal import seed_demo_hotspot  # citizens' portal + printable vouchers
 
-                seed_demo_hotspot(session, seed.DEMO_ACTOR)
+                hotspot = seed_demo_hotspot(session, seed.DEMO_ACTOR)
+                if hotspot is not None:
+                    self.run.portal_path, self.run.sample_voucher = seed.portal_entry(session, hotspot)
                 totals = seed.counts(session)
         finally:
             state.engine.dispose()
@@ -256,6 +261,10 @@ class DemoRunner:
         body = Table.grid(padding=(0, 1))
         body.add_row(f"[bold]{catalog.REGENCY}[/] demo is running at [bold link={self.run.url}]{self.run.url}[/]")
         body.add_row(f"API docs: {self.run.url}/api/docs    data: {self.data_dir}")
+        if self.run.portal_path:
+            body.add_row("citizens' portal, as the hotspot's gateway sends a phone there:")
+            body.add_row(f"  {self.run.url}{self.run.portal_path}")
+            body.add_row(f"a demo voucher: {self.run.sample_voucher}    (all of them: Portal → Voucher, PDF)")
         body.add_row("")
         body.add_row(logins)
         body.add_row("")
@@ -275,6 +284,7 @@ class DemoRunner:
         run_dir.mkdir(parents=True, exist_ok=True)
         state = {"url": self.run.url, "pid": os.getpid(), "snmp_port": self.run.snmp_port,
                  "ssh_ports": self.run.ssh_ports, "influx_url": self.run.influx_url,
+                 "portal_url": f"{self.run.url}{self.run.portal_path}" if self.run.portal_path else None,
                  "children": self.supervisor.pids()}
         (run_dir / "demo.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from netmgr.demo import catalog
 from netmgr.demo import finance as demo_finance
 from netmgr.models import Agency, Device, Site, Uplink, User
 from netmgr.models.enums import Role, SiteKind
+from netmgr.models.hotspot import Hotspot, Voucher, VoucherBatch, VoucherStatus
 from netmgr.schemas.inventory import AgencyCreate, DeviceCreate, DeviceUpdate, SiteCreate, UplinkCreate
 from netmgr.security.permissions import Actor
 from netmgr.services import agencies, devices, sites, uplinks, users
@@ -151,3 +153,14 @@ def counts(session: Session) -> dict[str, int]:
         "uplinks": session.scalar(select(func.count(Uplink.id))) or 0,
         "users": session.scalar(select(func.count(User.id))) or 0,
     }
+
+
+def portal_entry(session: Session, hotspot: Hotspot) -> tuple[str, str]:
+    """The portal URL a phone on the demo hotspot is redirected to (as its MikroTik gateway would send it,
+    with a made-up phone's MAC and address) and one unused voucher code of the demo batch."""
+    gateway = hotspot.gateway.mgmt_address
+    query = urlencode({"mac": "02:00:5E:10:00:01", "ip": "10.5.50.10", "link-login-only": f"http://{gateway}/login"},
+                      safe=":/")
+    code = session.scalar(select(Voucher.code).join(VoucherBatch).where(
+        VoucherBatch.hotspot_id == hotspot.id, Voucher.status == VoucherStatus.UNUSED).order_by(Voucher.id).limit(1))
+    return f"/portal/{hotspot.slug}/?{query}", code or ""

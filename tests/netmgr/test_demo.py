@@ -163,6 +163,8 @@ def test_snmpsim_serves_every_device_on_its_address_with_moving_counters(
 # --- the whole demo ---------------------------------------------------------------------------
 
 
+PORTAL_LINE = re.compile(r"(http://127\.0\.0\.1:\d+/portal/\S+)")
+VOUCHER_LINE = re.compile(r"a demo voucher: (\S+)")
 LOGIN_LINE = re.compile(r"^\W*(admin|operator|keuangan|viewer-disdik)\s+(\S+)\s+(\w+)", re.MULTILINE)
 
 
@@ -196,6 +198,13 @@ def test_demo_command_serves_every_role_and_stops_every_child_on_ctrl_c(tmp_path
                 answer = client.post("/api/v1/auth/login", json={"username": username, "password": password})
                 assert answer.status_code == 200, answer.text
                 assert answer.json()["user"]["role"] == roles[username]
+        portal = PORTAL_LINE.search(text)
+        assert portal is not None, text
+        with httpx.Client(base_url=base, timeout=10, follow_redirects=True) as citizen:
+            welcome = citizen.get(portal.group(1).removeprefix(base))
+            assert welcome.status_code == 200 and "Sampit Free WiFi" in welcome.text, welcome.text
+        voucher = VOUCHER_LINE.search(text)
+        assert voucher is not None and len(voucher.group(1)) >= 6, text
         state = json.loads((data_dir / "run" / "demo.json").read_text())
         children = state["children"]
         assert {"snmpsim", "web", "worker"} <= set(children)
