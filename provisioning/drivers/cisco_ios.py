@@ -58,6 +58,8 @@ SECRET_RULES: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     # RADIUS/TACACS+ keys: `radius-server key`, `… host … key 7 …`, ` key …` in a server block, ` server-key …`
     r"(?:^|\s)(?:server-)?key " + _T + r"(?P<v>(?!config-key\b|chain\b)\S+)",
 ))
+#: How ``show running-config`` prints every banner's delimiter, whatever was typed.
+_BANNER_END = "^C"
 #: In a ``key chain`` block, ``key 1`` numbers a key (the secret is its ``key-string``).
 _KEY_NUMBER = re.compile(r"^key \d+$")
 #: Cisco's published type-7 key (RANCID, Oxidized and every type-7 decoder use it).
@@ -237,10 +239,15 @@ class CiscoIosDriver:
         """Mask every ``SECRET_RULES`` secret, then every repeat of a secret value (type-7 ones decoded too)."""
         out: list[str] = []
         learnt: set[str] = set()
+        in_banner = False  # a banner's text is prose ("enter your password to …"), not commands
         for line in text.replace("\r\n", "\n").split("\n"):
             body = line.lstrip()
             indent = line[: len(line) - len(body)]
-            if body and not body.startswith("!") and not _KEY_NUMBER.match(body):
+            if in_banner:
+                in_banner = _BANNER_END not in body
+            elif body.startswith("banner ") and body.count(_BANNER_END) == 1:
+                in_banner = True
+            elif body and not body.startswith("!") and not _KEY_NUMBER.match(body):
                 body = _mask_line(body, learnt)
             out.append(indent + body)
         return mask_repeats("\n".join(out), learnt | set(known))

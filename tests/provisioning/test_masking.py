@@ -91,6 +91,9 @@ def test_routeros_value_on_the_next_line_of_a_wrapped_export_is_masked() -> None
     "/interface lte set [ find default-name=lte1 ] pin=yAnz5TF+lXXJte14",
     "/interface wifi set [ find default-name=wifi1 ] security.passphrase=yAnz5TF+lXXJte14",
     "/system ntp key add key=yAnz5TF+lXXJte14 key-id=1",
+    "/user add group=full name=teknisi password=yAnz5TF+lXXJte14",
+    "/certificate export-certificate vpn export-passphrase=yAnz5TF+lXXJte14 type=pkcs12",
+    "/ip ipsec peer add address=192.0.2.1/32 secret=yAnz5TF+lXXJte14",
     '/system script add name=s source="/tool fetch user=u password=\\"yAnz5TF+lXXJte14\\" url=x"',
 ])
 def test_routeros_secret_classes_missed_before_are_masked(line: str) -> None:
@@ -163,6 +166,12 @@ def test_ios_key_numbers_and_keywords_stay_readable() -> None:
     for kept in (" key 1\n", "ntp server 10.0.0.1 key 1", "password encryption aes", "priv netmgr-v3",
                  "authentication key-management wpa version 2"):
         assert kept in masked
+
+
+def test_ios_banner_text_is_not_taken_for_commands() -> None:
+    text = "banner motd ^C\nMasukkan password anda untuk melanjutkan.\n^C\nline vty 0 4\n password Vty-Pw-1\n"
+    masked = CiscoIosDriver().mask_secrets(text)
+    assert "Masukkan password anda untuk melanjutkan." in masked and "Vty-Pw-1" not in masked
 
 
 def test_a_rotated_encrypted_secret_does_not_show_in_the_diff() -> None:
