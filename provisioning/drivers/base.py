@@ -135,6 +135,22 @@ MASK = "********"
 MIN_REPEAT_LEN = 4
 
 
+_URL_PASSWORD = re.compile(r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^\s:/@\"']+:)(?P<v>[^\s@/\"']+)@")
+
+
+def mask_url_passwords(text: str, learnt: set[str]) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` URL masked (and added to ``learnt``).
+
+    Fetch scripts, archive paths and copy commands carry credentials this way on every platform.
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        learnt.add(match["v"])
+        return f"{match['pre']}{MASK}@"
+
+    return _URL_PASSWORD.sub(mask, text)
+
+
 def mask_repeats(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every occurrence of a known secret value replaced by ``MASK``.
 

@@ -12,7 +12,15 @@ import re
 from collections.abc import Collection, Sequence
 
 from netmgr.errors import DeviceRejected
-from provisioning.drivers.base import MASK, Connection, DeviceBackup, PushOutput, find_rejections, mask_repeats
+from provisioning.drivers.base import (
+    MASK,
+    Connection,
+    DeviceBackup,
+    PushOutput,
+    find_rejections,
+    mask_repeats,
+    mask_url_passwords,
+)
 
 BACKUP_FILE = "flash:netmgr-backup"
 ARCHIVE_PATH = "flash:netmgr-archive"
@@ -37,7 +45,8 @@ SECRET_RULES: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"^ntp (?:server|peer) ",  # `… key 1` names an authentication key by number: nothing to mask
     r"^snmp-server community (?P<v>\S+)",
     # `snmp-server host 10.0.0.9 [vrf X] [informs|traps] [version 1|2c] <community> …` (v3 names a user)
-    r"^snmp-server host \S+(?: vrf \S+)?(?: informs| traps)?(?: version (?:1|2c))? (?!version\b)(?P<v>\S+)",
+    r"^snmp-server host \S+(?: vrf \S+)?(?: informs| traps)?(?: version (?:1|2c))? "
+    r"(?P<v>(?!version\b|informs\b|traps\b|vrf\b)\S+)",
     r"^snmp-server user \S+ \S+(?: remote \S+(?: udp-port \d+)?)? v3(?: encrypted)? auth \S+ (?P<v>\S+)"
     r"(?: priv (?:des|3des|aes(?: \d+)?) (?P<v2>\S+))?",
     r"^key config-key password-encrypt (?P<v>\S+)",
@@ -45,6 +54,7 @@ SECRET_RULES: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"(?:^|\s)pre-shared-key (?:address \S+(?: \S+)? |hostname \S+ )?key " + _T + r"(?P<v>\S+)",
     r"^pre-shared-key(?: local| remote)? " + _T + r"(?P<v>(?!key-chain\b|address\b|hostname\b)\S+)",
     r"(?:^|\s)wpa-psk (?:ascii|hex) " + _T + r"(?P<v>\S+)",
+    r"(?:^|\s)psk set-key (?:ascii|hex) " + _T + r"(?P<v>\S+)",  # IOS-XE WLAN: `security wpa psk set-key …`
     r"(?:^|\s)key-string " + _T + r"(?P<v>\S+)",
     r"(?:^|\s)message-digest-key \d+ md5 " + _T + r"(?P<v>\S+)",
     r"^ntp authentication-key \d+ md5 (?P<v>\S+)",
@@ -248,7 +258,7 @@ class CiscoIosDriver:
             elif body.startswith("banner ") and body.count(_BANNER_END) == 1:
                 in_banner = True
             elif body and not body.startswith("!") and not _KEY_NUMBER.match(body):
-                body = _mask_line(body, learnt)
+                body = mask_url_passwords(_mask_line(body, learnt), learnt)
             out.append(indent + body)
         return mask_repeats("\n".join(out), learnt | set(known))
 

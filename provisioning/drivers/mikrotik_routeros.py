@@ -13,7 +13,15 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from netmgr.errors import DeviceRejected
-from provisioning.drivers.base import MASK, Connection, DeviceBackup, PushOutput, find_rejections, mask_repeats
+from provisioning.drivers.base import (
+    MASK,
+    Connection,
+    DeviceBackup,
+    PushOutput,
+    find_rejections,
+    mask_repeats,
+    mask_url_passwords,
+)
 
 PROMPT = r"\] >"
 BACKUP_NAME = "netmgr-backup"
@@ -40,7 +48,7 @@ SECRET_KEYS = frozenset((
     "static-sta-private-key", "management-protection-key", "mschapv2-password", "eap-password",
     "authentication-password", "encryption-password", "trap-community", "ipsec-secret", "shared-secret",
     "secrets", "otp-secret", "tcp-md5-key", "authentication-key", "auth-key", "xauth-password",
-    "export-passphrase", "passphrase-file", "enc-key",
+    "export-passphrase", "passphrase-file", "enc-key", "registry-password",
 ))
 #: Settings that are secret only in one menu: the ``/snmp community`` name *is* the community, an LTE
 #: ``pin`` is the SIM's PIN, an NTP ``key`` is the symmetric key.
@@ -287,7 +295,7 @@ class MikrotikRouterosDriver:
                 path, rest = _split_path(stripped)
                 if not rest:
                     section = path
-            out.append(_mask_pairs(line, path, learnt))
+            out.append(mask_url_passwords(_mask_pairs(line, path, learnt), learnt))
         variants = {v for k in known for v in (k, _escape(k))}
         return mask_repeats("\n".join(out), learnt | variants)
 

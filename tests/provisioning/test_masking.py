@@ -94,6 +94,8 @@ def test_routeros_value_on_the_next_line_of_a_wrapped_export_is_masked() -> None
     "/user add group=full name=teknisi password=yAnz5TF+lXXJte14",
     "/certificate export-certificate vpn export-passphrase=yAnz5TF+lXXJte14 type=pkcs12",
     "/ip ipsec peer add address=192.0.2.1/32 secret=yAnz5TF+lXXJte14",
+    "/container config set registry-password=yAnz5TF+lXXJte14 registry-url=https://registry-1.docker.io",
+    '/system scheduler add name=s on-event="/tool fetch url=\\"ftp://arsip:yAnz5TF+lXXJte14@10.0.0.9/a\\""',
     '/system script add name=s source="/tool fetch user=u password=\\"yAnz5TF+lXXJte14\\" url=x"',
 ])
 def test_routeros_secret_classes_missed_before_are_masked(line: str) -> None:
@@ -153,6 +155,8 @@ def test_ios_type7_plaintext_is_masked_where_it_repeats() -> None:
     " ppp pap sent-username a@b password 0 Isakmp-Psk",
     " neighbor 192.0.2.1 password 7 Isakmp-Psk",
     "key config-key password-encrypt Isakmp-Psk",
+    " security wpa psk set-key ascii 0 Isakmp-Psk",
+    " path ftp://arsip:Isakmp-Psk@10.0.0.9/$h-$t",
 ])
 def test_ios_secret_forms_are_masked(line: str) -> None:
     assert "Isakmp-Psk" not in CiscoIosDriver().mask_secrets(line)
@@ -161,9 +165,11 @@ def test_ios_secret_forms_are_masked(line: str) -> None:
 def test_ios_key_numbers_and_keywords_stay_readable() -> None:
     text = ("key chain K\n key 1\n  key-string 7 0822455D0A16\nntp server 10.0.0.1 key 1\n"
             "password encryption aes\nsnmp-server host 10.0.0.8 version 3 priv netmgr-v3\n"
+            "snmp-server host 10.0.0.9 informs version 3 auth netmgr-v3\n"
             "dot11 ssid S\n authentication key-management wpa version 2\n")
     masked = CiscoIosDriver().mask_secrets(text)
     for kept in (" key 1\n", "ntp server 10.0.0.1 key 1", "password encryption aes", "priv netmgr-v3",
+                 "snmp-server host 10.0.0.9 informs version 3 auth netmgr-v3",
                  "authentication key-management wpa version 2"):
         assert kept in masked
 
