@@ -311,7 +311,7 @@ def _mask_pairs(line: str, path: str, learnt: set[str]) -> str:
     def mask(match: re.Match[str]) -> str:
         value = match["value"]
         if not _is_secret(path, match["key"]):
-            if value.startswith('"'):  # a script's source or a scheduler's on-event holds commands too
+            if value.startswith(('"', '\\"')):  # a script's source or a scheduler's on-event holds commands too
                 return f'{match["pre"]}{match["key"]}={_PAIR.sub(mask, value)}'
             return match[0]
         learnt.update(v for v in (value, _unquote(value), value[2:-2] if value.startswith('\\"') else "") if v)

@@ -97,6 +97,7 @@ def test_routeros_value_on_the_next_line_of_a_wrapped_export_is_masked() -> None
     "/container config set registry-password=yAnz5TF+lXXJte14 registry-url=https://registry-1.docker.io",
     '/system scheduler add name=s on-event="/tool fetch url=\\"ftp://arsip:yAnz5TF+lXXJte14@10.0.0.9/a\\""',
     '/system script add name=s source="/tool fetch user=u password=\\"yAnz5TF+lXXJte14\\" url=x"',
+    '/system script add name=s source="/system scheduler add on-event=\\"/tool fetch password=yAnz5TF+lXXJte14\\""',
 ])
 def test_routeros_secret_classes_missed_before_are_masked(line: str) -> None:
     assert "yAnz5TF+lXXJte14" not in MikrotikRouterosDriver().mask_secrets(line)
