@@ -68,6 +68,7 @@ SECRET_RULES: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     # RADIUS/TACACS+ keys: `radius-server key`, `… host … key 7 …`, ` key …` in a server block, ` server-key …`
     r"(?:^|\s)(?:server-)?key " + _T + r"(?P<v>(?!config-key\b|chain\b)\S+)",
 ))
+_ECHO_PROMPT = re.compile(r"^\S+\(config[^)]*\)#\s*")
 #: How ``show running-config`` prints every banner's delimiter, whatever was typed.
 _BANNER_END = "^C"
 #: In a ``key chain`` block, ``key 1`` numbers a key (the secret is its ``key-string``).
@@ -251,7 +252,8 @@ class CiscoIosDriver:
         learnt: set[str] = set()
         in_banner = False  # a banner's text is prose ("enter your password to …"), not commands
         for line in text.replace("\r\n", "\n").split("\n"):
-            body = line.lstrip()
+            prompt = _ECHO_PROMPT.match(line)  # a push log echoes each command after the config prompt
+            body = line[prompt.end():] if prompt else line.lstrip()
             indent = line[: len(line) - len(body)]
             if in_banner:
                 in_banner = _BANNER_END not in body

@@ -60,6 +60,7 @@ SECRET_KEYS_IN = {
 #: ``key=value``: the value quoted, quoted with escaped quotes inside a script's ``source="…"``, or bare.
 _PAIR = re.compile(r'(?P<pre>^|[\s\[])(?P<key>[a-z][a-z0-9.-]*)='
                    r'(?P<value>\\"(?:(?!\\").)*\\"|"(?:\\.|[^"\\])*"|(?:[^\s\]"\\]|\\[^\s"])*)')
+_ECHO_PROMPT = re.compile(r"^\[[^\]\s]+\]\s*(?:/[\w/ -]*)?>\s*")  # `[admin@rtr] > ` or `[admin@rtr] /ip dns> `
 _VERBS = {"add", "set", "remove", "enable", "disable"}
 _FIND = re.compile(r"\[\s*find\b(?P<q>[^\]]*)\]")
 
@@ -286,7 +287,7 @@ class MikrotikRouterosDriver:
         learnt: set[str] = set()
         section = "/"
         for line in logical_lines(text):
-            stripped = line.strip()
+            stripped = _ECHO_PROMPT.sub("", line.strip())  # a push log echoes commands after the prompt
             if not stripped or stripped.startswith("#"):
                 out.append(line)
                 continue

@@ -181,6 +181,17 @@ def test_ios_banner_text_is_not_taken_for_commands() -> None:
     assert "Masukkan password anda untuk melanjutkan." in masked and "Vty-Pw-1" not in masked
 
 
+def test_a_push_log_with_echoed_prompts_is_masked() -> None:
+    ios = CiscoIosDriver().mask_secrets("rtr-wan(config)#snmp-server community Log-Community-1 RO\n"
+                                        "rtr-wan(config)#crypto isakmp key Log-Isakmp-2 address 192.0.2.1\n"
+                                        "rtr-wan(config)#end\n")
+    assert "Log-Community-1" not in ios and "Log-Isakmp-2" not in ios
+    assert "rtr-wan(config)#snmp-server community ******** RO" in ios
+    ros = MikrotikRouterosDriver().mask_secrets("[admin@rtr-balai] > /snmp community add name=Log-Community-1\n")
+    assert "Log-Community-1" not in ros
+    assert "[admin@rtr-balai] > /snmp community add name=********" in ros
+
+
 def test_a_rotated_encrypted_secret_does_not_show_in_the_diff() -> None:
     ios = CiscoIosDriver()
     assert quiet_diff(ios, "line vty 0 4\n password 7 0822455D0A16\n", "line vty 0 4\n password 7 02050D480809\n") == ""
