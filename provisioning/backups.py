@@ -8,8 +8,8 @@ Drift: a device whose newest backup differs from the config netmgr left on it af
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
@@ -32,9 +32,13 @@ from provisioning.locks import device_lock
 
 
 def store_backup(session: Session, device_id: int, running: str, driver: Driver, *, source: BackupSource,
-                 job_id: int | None = None, taken_at: datetime | None = None) -> ConfigBackup:
-    """Record a backup; the text is stored once however many backups share it."""
-    text = normalise(driver, running)
+                 job_id: int | None = None, taken_at: datetime | None = None,
+                 known: Collection[str] = ()) -> ConfigBackup:
+    """Record a backup; the text is stored once however many backups share it.
+
+    ``known`` are the device's inventory secrets (``DeviceTarget.secrets``), masked wherever they appear.
+    """
+    text = normalise(driver, running, known)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if session.get(ConfigText, digest) is None:
         session.add(ConfigText(sha256=digest, text=text, size=len(text.encode("utf-8"))))
@@ -55,6 +59,7 @@ class NewBackup:
     driver: Driver
     running: str
     source: BackupSource
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 def add_backups(session: Session, backups: Sequence[NewBackup], *, job_id: int | None = None) -> None:
@@ -65,7 +70,7 @@ def add_backups(session: Session, backups: Sequence[NewBackup], *, job_id: int |
     distinct: dict[str, str] = {}
     rows = []
     for b in backups:
-        text = normalise(b.driver, b.running)
+        text = normalise(b.driver, b.running, b.secrets)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         distinct[digest] = text
         rows.append({"device_id": b.device_id, "sha256": digest, "source": b.source, "job_id": job_id})
@@ -91,7 +96,7 @@ def take_backup(session: Session, factory: sessionmaker[Session], actor: Actor, 
     with device_lock(factory, device.id, f"backup:{actor.username}", ttl_s=300), \
             connect(target, driver.netmiko_device_type) as conn:
         running = driver.get_running_config(conn)
-    row = store_backup(session, device.id, running, driver, source=source)
+    row = store_backup(session, device.id, running, driver, source=source, known=target.secrets)
     audit.record(session, actor, action="backup", entity_type="device", entity_id=device.id,
                  summary=f"backed up the config of {device.name} ({source.value}, sha256 {row.sha256[:12]})")
     return row

@@ -35,6 +35,9 @@ class DeviceTarget:
     password: str = field(repr=False)
     enable_secret: str = field(default="", repr=False)
     context: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: The device's inventory secrets (SSH password, SNMP community and keys, RADIUS secret), masked
+    #: wherever a config, diff or log shows them.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 def target_for(session: Session, device: Device, context: dict[str, Any] | None = None) -> DeviceTarget:
@@ -50,6 +53,7 @@ def target_for(session: Session, device: Device, context: dict[str, Any] | None 
         password=creds.ssh_password or "",
         enable_secret=creds.ssh_password or "",
         context=context or {},
+        secrets=creds.secrets(),
     )
 
 

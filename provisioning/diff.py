@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 
 from provisioning.drivers.base import Driver, strip_noise
 
 
-def normalise(driver: Driver, text: str) -> str:
-    """The config as netmgr stores and compares it: noise removed, secrets masked."""
-    return driver.mask_secrets(strip_noise(text, driver.noise_patterns))
+def normalise(driver: Driver, text: str, known: Collection[str] = ()) -> str:
+    """The config as netmgr stores and compares it: noise removed, secrets masked.
+
+    ``known`` are the device's inventory secrets (``DeviceTarget.secrets``): masked wherever they appear.
+    """
+    return driver.mask_secrets(strip_noise(text, driver.noise_patterns), known)
 
 
-def quiet_diff(driver: Driver, before: str, after: str, *, name: str = "running-config") -> str:
-    """A unified diff of two configs ignoring noise; empty when they differ only in noise."""
-    a = normalise(driver, before).splitlines(keepends=True)
-    b = normalise(driver, after).splitlines(keepends=True)
+def quiet_diff(driver: Driver, before: str, after: str, *, name: str = "running-config",
+               known: Collection[str] = ()) -> str:
+    """A unified diff of two configs ignoring noise; empty when they differ only in noise or in secrets."""
+    a = normalise(driver, before, known).splitlines(keepends=True)
+    b = normalise(driver, after, known).splitlines(keepends=True)
     return "".join(difflib.unified_diff(a, b, fromfile=f"{name} (before)", tofile=f"{name} (after)", n=2))
 
 

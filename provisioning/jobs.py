@@ -294,12 +294,13 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
         source = find_template(session, platform=platform, purpose=purpose, role=str(device.role))
     context = inventory_context(session, device, settings)
     rendered = render(source, {**context, **complete(validated, context["inventory"])})
+    known = device_credentials(session, device).secrets()
     backup = latest_backup(session, device.id)
     diff = ""
     if backup is not None:
         running = backup_text(session, backup)
-        diff = quiet_diff(driver, running, driver.preview(running, rendered), name=device.name)
-    return RenderPreview(device.id, device.name, source.name, driver.mask_secrets(rendered), diff,
+        diff = quiet_diff(driver, running, driver.preview(running, rendered), name=device.name, known=known)
+    return RenderPreview(device.id, device.name, source.name, driver.mask_secrets(rendered, known), diff,
                          backup.id if backup else None)
 
 

@@ -69,6 +69,8 @@ class ProvisionResult:
     log: list[str] = field(default_factory=list)
     before: str | None = None
     after: str | None = None
+    #: The device's inventory secrets, masked in the backups kept from ``before`` and ``after``.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def fail(self, message: str, *, rolled_back: bool = False) -> ProvisionResult:
         self.failed, self.error, self.rolled_back = True, message, rolled_back
@@ -91,8 +93,8 @@ def _check_restored(target: DeviceTarget, driver: Driver, connect: Connector, be
             now = driver.get_running_config(conn)
     except DeviceError as exc:
         return f"; could not read the config back after the rollback: {exc.message}"
-    if quiet_diff(driver, before, now):
-        result.log.append(quiet_diff(driver, before, now, name=target.name))
+    if quiet_diff(driver, before, now, known=target.secrets):
+        result.log.append(quiet_diff(driver, before, now, name=target.name, known=target.secrets))
         return "; WARNING: the config read back after the rollback still differs from the backup"
     result.log.append("read the config back: the device is at its pre-push config")
     return ""
@@ -153,7 +155,8 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
     back up, diff, arm the self-revert, push, disarm, verify, save); a change that could cut management
     adds one short reconnect that proves netmgr still reaches the device before the revert is called off.
     """
-    result = ProvisionResult(device_id=target.device_id, device_name=target.name)
+    result = ProvisionResult(device_id=target.device_id, device_name=target.name, secrets=target.secrets)
+    known = target.secrets
     try:
         desired = render_for(target, plan)
     except NetmgrError as exc:
@@ -170,7 +173,8 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                 return result
             if dry_run:
                 result.before, result.status = running, ResultStatus.DRY_RUN
-                result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name)
+                result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name,
+                                         known=known)
                 result.log.append(f"dry run: {len(commands)} command(s) would be pushed")
                 return result
             backup = driver.backup(conn, running)
@@ -179,7 +183,8 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                 running = backup.text
                 commands = driver.commands_for(running, desired)
             result.before = running
-            result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name)
+            result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name,
+                                     known=known)
             if not commands:
                 result.status = ResultStatus.NO_CHANGE
                 result.log.append("device already complies; nothing pushed")
@@ -188,7 +193,7 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
             result.log.append(f"armed a self-revert in {plan.revert_after_s} s")
             pushed = True
             output = driver.push(conn, commands)
-            result.log.append(driver.mask_secrets(output.output))
+            result.log.append(driver.mask_secrets(output.output, known))
             rejected = output.rejected
             if rejected:
                 driver.rollback(conn, backup)
@@ -199,7 +204,7 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                     missing = _verify_and_save(conn, driver, backup, desired, result)
         if rejected:
             tail = _check_restored(target, driver, connect, running, result, reconnect_attempts, reconnect_delay_s)
-            return result.fail(f"{target.name} refused {driver.mask_secrets(rejected[0])}; rolled back to the "
+            return result.fail(f"{target.name} refused {driver.mask_secrets(rejected[0], known)}; rolled back to the "
                                f"pre-push config{tail}", rolled_back=True)
         if reconnect:
             # A fresh session proves the change left the device reachable; only then is the revert called off.
@@ -207,7 +212,7 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                 result.log.append("reconnected after the push")
                 missing = _verify_and_save(conn, driver, backup, desired, result)
         if missing:
-            shown = "; ".join(driver.mask_secrets(m) for m in missing[:5])
+            shown = "; ".join(driver.mask_secrets(m, known) for m in missing[:5])
             tail = _check_restored(target, driver, connect, running, result, reconnect_attempts, reconnect_delay_s)
             return result.fail(f"{target.name} did not keep {len(missing)} line(s) after the push ({shown}); "
                                f"rolled back to the pre-push config{tail}", rolled_back=True)
@@ -317,9 +322,9 @@ def _store(session: Session, actor: Actor, job_id: int, results: list[ProvisionR
             continue
         driver = drivers.get(platform)
         if r.before is not None and r.status in (ResultStatus.CHANGED, ResultStatus.ROLLED_BACK):
-            keep.append(NewBackup(r.device_id, driver, r.before, BackupSource.PRE_PUSH))
+            keep.append(NewBackup(r.device_id, driver, r.before, BackupSource.PRE_PUSH, r.secrets))
         if r.after is not None:
-            keep.append(NewBackup(r.device_id, driver, r.after, BackupSource.POST_PUSH))
+            keep.append(NewBackup(r.device_id, driver, r.after, BackupSource.POST_PUSH, r.secrets))
     add_backups(session, keep, job_id=job_id)
     audit.record_many(session, actor, [
         ("provision", "device", r.device_id,

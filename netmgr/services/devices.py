@@ -43,6 +43,12 @@ class DeviceCredentials:
     def __repr__(self) -> str:
         return "DeviceCredentials(<redacted>)"
 
+    def secrets(self) -> tuple[str, ...]:
+        """The values that are set, for masking them wherever a config or log repeats them."""
+        values = (self.snmp_community, self.snmp_v3_auth_key, self.snmp_v3_priv_key, self.ssh_password,
+                  self.radius_secret)
+        return tuple(v for v in values if v)
+
 
 def _base_query(actor: Actor) -> Select[Device]:
     stmt = select(Device).options(selectinload(Device.tags)).join(Site, Device.site_id == Site.id)

@@ -7,7 +7,7 @@ connection, and knows the platform's own way to back up, arm a self-revert, roll
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -90,8 +90,14 @@ class Driver(Protocol):
         """Read the config back; return the expected lines that are missing."""
         ...
 
-    def mask_secrets(self, text: str) -> str:
-        """``text`` with passwords, keys and communities replaced by a mask."""
+    def mask_secrets(self, text: str, known: Collection[str] = ()) -> str:
+        """``text`` with passwords, keys and communities replaced by ``MASK``.
+
+        Every setting the platform documents as secret is masked where it is set, and every later
+        occurrence of a secret value (learnt from ``text`` itself, or ``known``: netmgr's inventory
+        secrets for the device) is masked wherever it stands as a word of its own (``mask_repeats``).
+        The result is stable: the same config always masks to the same text.
+        """
         ...
 
 
@@ -120,3 +126,41 @@ def mask_with(text: str, rules: Sequence[tuple[re.Pattern[str], str]]) -> str:
     for pattern, replacement in rules:
         text = pattern.sub(replacement, text)
     return text
+
+
+#: What every masked secret reads as, whatever its length or encoding, so masked configs diff quietly.
+MASK = "********"
+#: Shorter secret values are masked where they are set but not hunted elsewhere: they would match
+#: ordinary numbers and words (VLAN ids, ``on``, ``yes``) and mask half the config.
+MIN_REPEAT_LEN = 4
+
+
+_URL_PASSWORD = re.compile(r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^\s:/@\"']+:)(?P<v>[^\s@/\"']+)@")
+
+
+def mask_url_passwords(text: str, learnt: set[str]) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` URL masked (and added to ``learnt``).
+
+    Fetch scripts, archive paths and copy commands carry credentials this way on every platform.
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        learnt.add(match["v"])
+        return f"{match['pre']}{MASK}@"
+
+    return _URL_PASSWORD.sub(mask, text)
+
+
+def mask_repeats(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of a known secret value replaced by ``MASK``.
+
+    An occurrence counts when the value stands as a word of its own: not preceded or followed by a
+    letter, digit, ``_``, ``-`` or ``.`` (so ``k0mun`` does not mask ``k0mun1tas`` or ``pk0mun``), and
+    not followed by ``=`` (a RouterOS key name is never masked). Longer values are replaced first, so a
+    secret that contains another is masked whole.
+    """
+    values = sorted({s for s in secrets if len(s) >= MIN_REPEAT_LEN and s != MASK}, key=lambda s: (-len(s), s))
+    if not values:
+        return text
+    alternatives = "|".join(re.escape(v) for v in values)
+    return re.sub(rf"(?<![\w.-])(?:{alternatives})(?![\w.-]|=)", MASK, text)

@@ -9,10 +9,18 @@ netmgr reconnects; rollback is ``configure replace`` of the archived pre-push co
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from netmgr.errors import DeviceRejected
-from provisioning.drivers.base import Connection, DeviceBackup, PushOutput, find_rejections, mask_with
+from provisioning.drivers.base import (
+    MASK,
+    Connection,
+    DeviceBackup,
+    PushOutput,
+    find_rejections,
+    mask_repeats,
+    mask_url_passwords,
+)
 
 BACKUP_FILE = "flash:netmgr-backup"
 ARCHIVE_PATH = "flash:netmgr-archive"
@@ -29,11 +37,44 @@ REJECTIONS = [
         r"% Rollback",
     )
 ]
-_MASK_RULES = [
-    (re.compile(r"(?m)\b(secret|password)(\s+\d{1,2})?\s+(?!\d{1,2}\s)\S+"), r"\1\2 ********"),
-    (re.compile(r"(?m)^(\s*snmp-server community\s+)\S+"), r"\1********"),
-    (re.compile(r"(?m)\b(key)(\s+\d)?\s+\S+\s*$"), r"\1\2 ********"),
-]
+_T = r"(?:(?P<t>[0-9])\s+)?"  # the encryption type before a secret: 0 plain, 5/8/9 hashes, 6 AES, 7 Vigenère
+#: Secret-bearing IOS commands (Cisco's configuration guides; the lists Oxidized's ios.rb and RANCID's
+#: cisco filter keep). Each line is masked by the first rule that matches it: every named group ``v…``
+#: holds a secret; ``t`` is the type digit in front of ``v``. Matched against the line without indent.
+SECRET_RULES: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
+    r"^ntp (?:server|peer) ",  # `… key 1` names an authentication key by number: nothing to mask
+    r"^snmp-server community (?P<v>\S+)",
+    # `snmp-server host 10.0.0.9 [vrf X] [informs|traps] [version 1|2c] <community> …` (v3 names a user)
+    r"^snmp-server host \S+(?: vrf \S+)?(?: informs| traps)?(?: version (?:1|2c))? "
+    r"(?P<v>(?!version\b|informs\b|traps\b|vrf\b)\S+)",
+    r"^snmp-server user \S+ \S+(?: remote \S+(?: udp-port \d+)?)? v3(?: encrypted)? auth \S+ (?P<v>\S+)"
+    r"(?: priv (?:des|3des|aes(?: \d+)?) (?P<v2>\S+))?",
+    r"^key config-key password-encrypt (?P<v>\S+)",
+    r"^crypto isakmp key " + _T + r"(?P<v>\S+)",
+    r"(?:^|\s)pre-shared-key (?:address \S+(?: \S+)? |hostname \S+ )?key " + _T + r"(?P<v>\S+)",
+    r"^pre-shared-key(?: local| remote)? " + _T + r"(?P<v>(?!key-chain\b|address\b|hostname\b)\S+)",
+    r"(?:^|\s)wpa-psk (?:ascii|hex) " + _T + r"(?P<v>\S+)",
+    r"(?:^|\s)psk set-key (?:ascii|hex) " + _T + r"(?P<v>\S+)",  # IOS-XE WLAN: `security wpa psk set-key …`
+    r"(?:^|\s)key-string " + _T + r"(?P<v>\S+)",
+    r"(?:^|\s)message-digest-key \d+ md5 " + _T + r"(?P<v>\S+)",
+    r"^ntp authentication-key \d+ md5 (?P<v>\S+)",
+    r"(?:^|\s)authentication-key " + _T + r"(?P<v>\S+)",
+    r"(?:^|\s)(?:area|domain)-password " + _T + r"(?P<v>\S+)",
+    r"^vrrp \d+ authentication text (?P<v>\S+)",
+    r"^standby(?: \d+)? authentication (?:text )?(?P<v>(?!md5\b)\S+)",
+    r"^ip nhrp authentication (?P<v>\S+)",
+    r"^(?:enable|username \S+ .*?)\b(?:secret|password)(?: level \d+)? " + _T + r"(?P<v>\S+)",
+    r"(?:^|\s)(?:secret|password)(?! encryption\b) " + _T + r"(?P<v>\S+)",
+    # RADIUS/TACACS+ keys: `radius-server key`, `… host … key 7 …`, ` key …` in a server block, ` server-key …`
+    r"(?:^|\s)(?:server-)?key " + _T + r"(?P<v>(?!config-key\b|chain\b)\S+)",
+))
+_ECHO_PROMPT = re.compile(r"^\S+\(config[^)]*\)#\s*")
+#: How ``show running-config`` prints every banner's delimiter, whatever was typed.
+_BANNER_END = "^C"
+#: In a ``key chain`` block, ``key 1`` numbers a key (the secret is its ``key-string``).
+_KEY_NUMBER = re.compile(r"^key \d+$")
+#: Cisco's published type-7 key (RANCID, Oxidized and every type-7 decoder use it).
+_TYPE7_KEY = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"
 _SINGLE_VALUED = ("hostname ", "ip domain name ", "ip domain-name ", "clock timezone ", "snmp-server location ",
                   "snmp-server contact ", "banner motd ")
 _SKIP = re.compile(r"^(!|end$|Building configuration|Current configuration)")
@@ -205,5 +246,47 @@ class CiscoIosDriver:
     def verify(self, conn: Connection, expected_lines: Sequence[str]) -> list[str]:
         return self.missing_lines(self.get_running_config(conn), "\n".join(expected_lines))
 
-    def mask_secrets(self, text: str) -> str:
-        return mask_with(text, _MASK_RULES)
+    def mask_secrets(self, text: str, known: Collection[str] = ()) -> str:
+        """Mask every ``SECRET_RULES`` secret, then every repeat of a secret value (type-7 ones decoded too)."""
+        out: list[str] = []
+        learnt: set[str] = set()
+        in_banner = False  # a banner's text is prose ("enter your password to …"), not commands
+        for line in text.replace("\r\n", "\n").split("\n"):
+            prompt = _ECHO_PROMPT.match(line)  # a push log echoes each command after the config prompt
+            body = line[prompt.end():] if prompt else line.lstrip()
+            indent = line[: len(line) - len(body)]
+            if in_banner:
+                in_banner = _BANNER_END not in body
+            elif body.startswith("banner ") and body.count(_BANNER_END) == 1:
+                in_banner = True
+            elif body and not body.startswith("!") and not _KEY_NUMBER.match(body):
+                body = mask_url_passwords(_mask_line(body, learnt), learnt)
+            out.append(indent + body)
+        return mask_repeats("\n".join(out), learnt | set(known))
+
+
+def _mask_line(body: str, learnt: set[str]) -> str:
+    for rule in SECRET_RULES:
+        match = rule.search(body)
+        if match is None:
+            continue
+        spans = sorted((match.span(g), match[g]) for g in rule.groupindex if g.startswith("v") and match[g])
+        for _, value in spans:
+            learnt.add(value)
+            if "t" in rule.groupindex and match["t"] == "7" and (plain := decode_type7(value)):
+                learnt.add(plain)
+        for (start, end), _ in reversed(spans):
+            body = body[:start] + MASK + body[end:]
+        return body
+    return body
+
+
+def decode_type7(value: str) -> str | None:
+    """The plain text of an IOS type-7 password (``0822455D0A16`` → ``cisco``), None if it is not one."""
+    if not re.fullmatch(r"\d{2}(?:[0-9A-Fa-f]{2})+", value):
+        return None
+    offset = int(value[:2])
+    pairs = value[2:]
+    chars = [chr(int(pairs[i:i + 2], 16) ^ ord(_TYPE7_KEY[(offset + i // 2) % len(_TYPE7_KEY)]))
+             for i in range(0, len(pairs), 2)]
+    return "".join(chars)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from netmgr.errors import DeviceRejected
-from provisioning.drivers.base import Connection, DeviceBackup, PushOutput, mask_with
+from provisioning.drivers.base import Connection, DeviceBackup, PushOutput, mask_repeats, mask_with
 
 FILE_HEADER = "### file "
 _RC = re.compile(r"__RC=(\d+)")
@@ -161,5 +161,5 @@ class LinuxDriver:
     def verify(self, conn: Connection, expected_lines: Sequence[str]) -> list[str]:
         return self.missing_lines(self.get_running_config(conn), "\n".join(expected_lines))
 
-    def mask_secrets(self, text: str) -> str:
-        return mask_with(text, _MASK_RULES)
+    def mask_secrets(self, text: str, known: Collection[str] = ()) -> str:
+        return mask_repeats(mask_with(text, _MASK_RULES), known)

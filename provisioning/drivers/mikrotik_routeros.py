@@ -9,11 +9,19 @@ entry that ``/import``s the pre-push export unless netmgr removes it after recon
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from netmgr.errors import DeviceRejected
-from provisioning.drivers.base import Connection, DeviceBackup, PushOutput, find_rejections, mask_with
+from provisioning.drivers.base import (
+    MASK,
+    Connection,
+    DeviceBackup,
+    PushOutput,
+    find_rejections,
+    mask_repeats,
+    mask_url_passwords,
+)
 
 PROMPT = r"\] >"
 BACKUP_NAME = "netmgr-backup"
@@ -32,13 +40,27 @@ REJECTIONS = [
         r"missing value",
     )
 ]
-_SECRET_KEYS = "|".join(  # names of secret fields, not secrets
-    ("password", "secret", "passphrase", "wpa-pre-shared-key", "wpa2-pre-shared-key", "authentication-password",
-     "encryption-password", "pre-shared-key")
-)
-_MASK_RULES = [
-    (re.compile(rf"\b({_SECRET_KEYS})=(\"[^\"]*\"|\S+)"), r"\1=********"),
-]
+#: Settings RouterOS documents as secret, in whatever menu they appear (v6 and v7; ``security.`` and other
+#: dotted prefixes of v7's inline properties are ignored, so ``security.passphrase=`` counts as ``passphrase``).
+SECRET_KEYS = frozenset((
+    "password", "secret", "passphrase", "pre-shared-key", "preshared-key", "private-key", "private-pre-shared-key",
+    "wpa-pre-shared-key", "wpa2-pre-shared-key", "static-key-0", "static-key-1", "static-key-2", "static-key-3",
+    "static-sta-private-key", "management-protection-key", "mschapv2-password", "eap-password",
+    "authentication-password", "encryption-password", "trap-community", "ipsec-secret", "shared-secret",
+    "secrets", "otp-secret", "tcp-md5-key", "authentication-key", "auth-key", "xauth-password",
+    "export-passphrase", "passphrase-file", "enc-key", "registry-password",
+))
+#: Settings that are secret only in one menu: the ``/snmp community`` name *is* the community, an LTE
+#: ``pin`` is the SIM's PIN, an NTP ``key`` is the symmetric key.
+SECRET_KEYS_IN = {
+    "/snmp community": frozenset(("name",)),
+    "/interface lte": frozenset(("pin",)),
+    "/system ntp key": frozenset(("key",)),
+}
+#: ``key=value``: the value quoted, quoted with escaped quotes inside a script's ``source="…"``, or bare.
+_PAIR = re.compile(r'(?P<pre>^|[\s\[])(?P<key>[a-z][a-z0-9.-]*)='
+                   r'(?P<value>\\"(?:(?!\\").)*\\"|"(?:\\.|[^"\\])*"|(?:[^\s\]"\\]|\\[^\s"])*)')
+_ECHO_PROMPT = re.compile(r"^\[[^\]\s]+\]\s*(?:/[\w/ -]*)?>\s*")  # `[admin@rtr] > ` or `[admin@rtr] /ip dns> `
 _VERBS = {"add", "set", "remove", "enable", "disable"}
 _FIND = re.compile(r"\[\s*find\b(?P<q>[^\]]*)\]")
 
@@ -68,20 +90,38 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def join_continuations(text: str) -> list[str]:
-    """Export lines with ``\\``-continued lines joined, section headers applied, comments dropped."""
+def logical_lines(text: str) -> list[str]:
+    """The export's lines with ``\\``-continued lines joined exactly as RouterOS split them.
+
+    RouterOS wraps a verbose export anywhere, also inside a value (``wpa-pre-shared-key=\\`` with the
+    value on the next line): the backslash and the next line's indentation go, nothing is added.
+    """
     lines: list[str] = []
-    buf = ""
+    buf: str | None = None
     for raw in text.replace("\r\n", "\n").split("\n"):
         line = raw.rstrip()
+        piece = line if buf is None else buf + line.lstrip()
         if line.endswith("\\"):
-            buf += line[:-1].strip() + " " if buf else line[:-1].rstrip() + " "
+            buf = piece[:-1]
             continue
-        line = (buf + line.strip()) if buf else line.strip()
-        buf = ""
-        if line and not line.startswith("#"):
-            lines.append(line)
+        buf = None
+        lines.append(piece)
+    if buf is not None:
+        lines.append(buf)
     return lines
+
+
+def join_continuations(text: str) -> list[str]:
+    """Export lines with ``\\``-continued lines joined, comments and blank lines dropped."""
+    return [line.strip() for line in logical_lines(text) if line.strip() and not line.strip().startswith("#")]
+
+
+def _split_path(line: str) -> tuple[str, str]:
+    """(menu path, rest) of a line that starts with ``/``: ``/ip dns set servers=…`` → (``/ip dns``, ``set …``)."""
+    words = line.split()
+    idx = next((i for i, w in enumerate(words) if w in _VERBS or "=" in w or w.startswith("[")), len(words))
+    path = " ".join(words[:idx])
+    return path, line.strip()[len(path):].strip()
 
 
 def parse(text: str) -> list[Command]:
@@ -90,10 +130,7 @@ def parse(text: str) -> list[Command]:
     out: list[Command] = []
     for line in join_continuations(text):
         if line.startswith("/"):
-            words = line.split()
-            idx = next((i for i, w in enumerate(words) if w in _VERBS or "=" in w or w.startswith("[")), len(words))
-            path = " ".join(words[:idx])
-            rest = line[len(" ".join(words[:idx])):].strip()
+            path, rest = _split_path(line)
             if not rest:
                 section = path
                 continue
@@ -240,18 +277,53 @@ class MikrotikRouterosDriver:
     def verify(self, conn: Connection, expected_lines: Sequence[str]) -> list[str]:
         return self.missing_lines(self.get_running_config(conn), "\n".join(expected_lines))
 
-    def mask_secrets(self, text: str) -> str:
-        text = mask_with(text, _MASK_RULES)
+    def mask_secrets(self, text: str, known: Collection[str] = ()) -> str:
+        """Mask every secret setting (``SECRET_KEYS``, ``SECRET_KEYS_IN``), then every repeat of a secret value.
+
+        Continued lines are joined first, so the masked text has one line per command whatever the width
+        the export was wrapped at.
+        """
         out: list[str] = []
-        section = ""
-        for line in text.split("\n"):
-            stripped = line.strip()
+        learnt: set[str] = set()
+        section = "/"
+        for line in logical_lines(text):
+            stripped = _ECHO_PROMPT.sub("", line.strip())  # a push log echoes commands after the prompt
+            if not stripped or stripped.startswith("#"):
+                out.append(line)
+                continue
+            path = section
             if stripped.startswith("/"):
-                section = stripped
-            if section.startswith("/snmp community") or stripped.startswith("/snmp community"):
-                line = re.sub(r"\bname=(\"[^\"]*\"|\S+)", "name=********", line)
-            out.append(line)
-        return "\n".join(out)
+                path, rest = _split_path(stripped)
+                if not rest:
+                    section = path
+            out.append(mask_url_passwords(_mask_pairs(line, path, learnt), learnt))
+        variants = {v for k in known for v in (k, _escape(k))}
+        return mask_repeats("\n".join(out), learnt | variants)
+
+
+def _is_secret(path: str, key: str) -> bool:
+    name = key.rsplit(".", 1)[-1]
+    return name in SECRET_KEYS or name in SECRET_KEYS_IN.get(path, frozenset())
+
+
+def _mask_pairs(line: str, path: str, learnt: set[str]) -> str:
+    """``line`` with the values of its secret ``key=value`` pairs masked; their values go to ``learnt``."""
+
+    def mask(match: re.Match[str]) -> str:
+        value = match["value"]
+        if not _is_secret(path, match["key"]):
+            if value.startswith(('"', '\\"')):  # a script's source or a scheduler's on-event holds commands too
+                return f'{match["pre"]}{match["key"]}={_PAIR.sub(mask, value)}'
+            return match[0]
+        learnt.update(v for v in (value, _unquote(value), value[2:-2] if value.startswith('\\"') else "") if v)
+        return f'{match["pre"]}{match["key"]}={MASK}'
+
+    return _PAIR.sub(mask, line)
+
+
+def _escape(value: str) -> str:
+    """A value as RouterOS writes it inside quotes (``\\``, ``"`` and ``$`` escaped)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
 
 
 def _quote(value: str) -> str:
