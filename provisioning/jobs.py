@@ -29,7 +29,7 @@ from provisioning.backups import backup_text, latest_backup
 from provisioning.connections import Connector, target_for
 from provisioning.diff import quiet_diff
 from provisioning.drivers.base import Driver
-from provisioning.render import TemplateSource, find_template, get_template, render
+from provisioning.render import TemplateSource, find_template, get_template, render_checked
 from provisioning.runner import (
     LOGIN_SPREAD_S,
     DeviceWork,
@@ -293,7 +293,7 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
     else:
         source = find_template(session, platform=platform, purpose=purpose, role=str(device.role))
     context = inventory_context(session, device, settings)
-    rendered = render(source, {**context, **complete(validated, context["inventory"])})
+    rendered = render_checked(driver, source, {**context, **complete(validated, context["inventory"])})
     backup = latest_backup(session, device.id)
     diff = ""
     if backup is not None:

@@ -364,7 +364,8 @@ def _save(ctx: PageContext, form: FormData, row: Any) -> Response:
     if not problems:
         try:
             saved = save_template(ctx.db, ctx.signed_in, name=values["name"], platform=values["platform"],
-                                  purpose=values["purpose"], body=values["body"], description=values["description"])
+                                  purpose=values["purpose"], body=values["body"], drivers=default_drivers(),
+                                  description=values["description"])
             ctx.db.commit()
         except NetmgrError as exc:
             ctx.db.rollback()

@@ -13,15 +13,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from jinja2 import FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2 import ChainableUndefined, FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import ConfigTemplate, ConfigTemplateVersion
+from netmgr.registry import Registry
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
+from provisioning.drivers.base import Driver, LineProblem
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -37,6 +39,24 @@ class TemplateSource:
 
 class TemplateRenderError(ValidationFailed):
     """A template did not compile or render; the message names the template and line."""
+
+
+class TemplateLinesRefused(TemplateRenderError):
+    """A rendered template has lines its platform's driver can neither compare nor push (``problems``)."""
+
+    def __init__(self, template: TemplateSource, problems: list[LineProblem]) -> None:
+        self.template, self.problems = template.name, problems
+        shown = "; ".join(f"{_where(template, p)}: {p.reason}: `{p.text.strip()}`" for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"template {template.name} refused, {shown}{more}", field="body")
+
+
+def _where(template: TemplateSource, problem: LineProblem) -> str:
+    """The template's own line number when the line is written out in it, else the rendered line's."""
+    body = template.body.replace("\r\n", "\n").split("\n")
+    wanted = problem.text.strip()
+    found = [i for i, line in enumerate(body, start=1) if line.strip() == wanted]
+    return f"line {found[0]}" if len(found) == 1 else f"rendered line {problem.number}"
 
 
 def shipped_template(platform: str, purpose: str, role: str | None = None) -> TemplateSource | None:
@@ -137,6 +157,56 @@ def render(template: TemplateSource, context: dict[str, Any]) -> str:
     return "\n".join(line for line in lines if line.strip()) + "\n"
 
 
+def check_rendered(driver: Driver, template: TemplateSource, rendered: str) -> str:
+    """``rendered`` when its driver can account for every line; the one check at save, preview and job time.
+
+    Every non-blank, non-comment line a template renders is either compared with the device and pushed
+    when missing, or the template is refused here with the line's number and the reason.
+
+    Raises:
+        TemplateLinesRefused: a line no command can carry (e.g. a RouterOS command outside any menu).
+    """
+    problems = driver.check_lines(rendered)
+    if problems:
+        raise TemplateLinesRefused(template, problems)
+    return rendered
+
+
+def render_checked(driver: Driver, template: TemplateSource, context: dict[str, Any]) -> str:
+    """``render`` then ``check_rendered``: what a preview and a job send to the driver.
+
+    Raises:
+        TemplateRenderError: the template does not render, or renders lines the driver refuses.
+    """
+    return check_rendered(driver, template, render(template, context))
+
+
+class _Placeholder(ChainableUndefined):
+    """Stands in for every variable when a template is saved, so its fixed lines can be checked already."""
+
+    def __str__(self) -> str:
+        return "x"
+
+    # Undefined fails these on purpose; a placeholder is a number where a filter such as ``rate`` needs one.
+    def __float__(self) -> float:  # type: ignore[override]
+        return 1.0
+
+    def __int__(self) -> int:  # type: ignore[override]
+        return 1
+
+
+def _sample_render(template: TemplateSource) -> str | None:
+    """The template rendered with placeholders (loops over unknown lists render nothing); None if it cannot."""
+    env = SandboxedEnvironment(undefined=_Placeholder, trim_blocks=True, lstrip_blocks=True,
+                               autoescape=False)  # noqa: S701 - device configs, not HTML
+    env.filters.update(q=quote_value, rate=rate)
+    try:
+        text = env.from_string(template.body).render()
+    except Exception:  # a placeholder cannot stand in everywhere; preview and job time check the real render
+        return None
+    return "\n".join(line.rstrip() for line in text.split("\n") if line.strip()) + "\n"
+
+
 # --- templates stored in the database ----------------------------------------------------------------
 
 def list_templates(session: Session, actor: Actor) -> list[ConfigTemplate]:
@@ -162,17 +232,24 @@ def template_version(row: ConfigTemplate, version: int) -> ConfigTemplateVersion
 
 
 def save_template(session: Session, actor: Actor, *, name: str, platform: str, purpose: str, body: str,
-                  description: str = "") -> ConfigTemplate:
+                  drivers: Registry[Driver], description: str = "") -> ConfigTemplate:
     """Create a template or store a new version of it (the old body stays in the history).
 
+    ``drivers`` holds the platform's driver: the lines the body renders with placeholder variables go through the
+    same check as a preview and a job (``check_rendered``).
+
     Raises:
-        TemplateRenderError: the body does not compile.
+        TemplateRenderError: the body does not compile, or renders lines the driver refuses.
     """
     actor.require(Permission.NETWORK_CHANGE)
     try:
         SandboxedEnvironment(undefined=StrictUndefined).parse(body)
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(f"template {name}, line {exc.lineno}: {exc.message}") from exc
+    source = TemplateSource(name=name, body=body)
+    sample = _sample_render(source)
+    if sample is not None:
+        check_rendered(drivers.get(platform), source, sample)
     row = session.scalar(select(ConfigTemplate).where(ConfigTemplate.name == name, ConfigTemplate.platform == platform))
     if row is None:
         row = ConfigTemplate(name=name, platform=platform, purpose=purpose, body=body, version=1,

@@ -38,7 +38,7 @@ from provisioning.backups import NewBackup, add_backups
 from provisioning.connections import Connector, DeviceTarget
 from provisioning.diff import quiet_diff
 from provisioning.drivers.base import DeviceBackup, Driver
-from provisioning.render import TemplateSource, render
+from provisioning.render import TemplateSource, render_checked
 from provisioning.variables import PurposeVariables, complete
 
 logger = logging.getLogger(__name__)
@@ -77,10 +77,13 @@ class ProvisionResult:
         return self
 
 
-def render_for(target: DeviceTarget, plan: Plan) -> str:
-    """The device's desired config. Raises ValidationFailed (bad or missing variable, template error)."""
+def render_for(target: DeviceTarget, plan: Plan, driver: Driver) -> str:
+    """The device's desired config, every line of it one ``driver`` can carry.
+
+    Raises ValidationFailed (bad or missing variable, template error, a line the driver refuses).
+    """
     context = {**target.context, **complete(plan.variables, target.context.get("inventory", {}))}
-    return render(plan.template, context)
+    return render_checked(driver, plan.template, context)
 
 
 def _check_restored(target: DeviceTarget, driver: Driver, connect: Connector, before: str,
@@ -155,7 +158,7 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
     """
     result = ProvisionResult(device_id=target.device_id, device_name=target.name)
     try:
-        desired = render_for(target, plan)
+        desired = render_for(target, plan, driver)
     except NetmgrError as exc:
         return result.fail(exc.message)
     result.log.append(f"rendered {plan.template.name}: {len(desired.splitlines())} lines")

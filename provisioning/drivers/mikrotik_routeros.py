@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netmgr.errors import DeviceRejected
-from provisioning.drivers.base import Connection, DeviceBackup, PushOutput, find_rejections, mask_with
+from provisioning.drivers.base import (
+    Connection,
+    DeviceBackup,
+    LinePlan,
+    LineProblem,
+    PushOutput,
+    find_rejections,
+    mask_with,
+)
 
 PROMPT = r"\] >"
 BACKUP_NAME = "netmgr-backup"
@@ -40,6 +48,10 @@ _MASK_RULES = [
     (re.compile(rf"\b({_SECRET_KEYS})=(\"[^\"]*\"|\S+)"), r"\1=********"),
 ]
 _VERBS = {"add", "set", "remove", "enable", "disable"}
+#: Verbs whose effect an export shows, so a template line with one is compared with the running config.
+#: Any other line (``remove``, ``/tool fetch …``, a mistyped verb) is pushed every time as written and the
+#: device judges it: a command it refuses fails the push and rolls the device back.
+_COMPARED = {"add", "set"}
 _FIND = re.compile(r"\[\s*find\b(?P<q>[^\]]*)\]")
 
 
@@ -52,6 +64,7 @@ class Command:
     selector: str
     params: dict[str, str]
     text: str
+    lines: tuple[int, ...] = ()  # where it came from (from 1), its menu header included
 
 
 def _unquote(value: str) -> str:
@@ -68,38 +81,66 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def join_continuations(text: str) -> list[str]:
-    """Export lines with ``\\``-continued lines joined, section headers applied, comments dropped."""
-    lines: list[str] = []
+def numbered_lines(text: str) -> list[tuple[tuple[int, ...], str]]:
+    """Export lines with ``\\``-continued lines joined and comments dropped, each with its line numbers (from 1)."""
+    lines: list[tuple[tuple[int, ...], str]] = []
     buf = ""
-    for raw in text.replace("\r\n", "\n").split("\n"):
+    numbers: tuple[int, ...] = ()
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         line = raw.rstrip()
         if line.endswith("\\"):
             buf += line[:-1].strip() + " " if buf else line[:-1].rstrip() + " "
+            numbers += (number,)
             continue
         line = (buf + line.strip()) if buf else line.strip()
-        buf = ""
+        numbers += (number,)
         if line and not line.startswith("#"):
-            lines.append(line)
+            lines.append((numbers, line))
+        buf, numbers = "", ()
     return lines
 
 
-def parse(text: str) -> list[Command]:
-    """Flatten an export (sectioned or terse) or a template into full-path commands."""
+def join_continuations(text: str) -> list[str]:
+    """Export lines with ``\\``-continued lines joined, comments dropped."""
+    return [line for _, line in numbered_lines(text)]
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    commands: list[Command]
+    problems: list[LineProblem]
+
+
+def _parse(text: str) -> _Parsed:
     section = "/"
+    header: tuple[int, ...] = ()
+    used = True  # whether the current menu header has governed a command yet
     out: list[Command] = []
-    for line in join_continuations(text):
+    problems: list[LineProblem] = []
+
+    def unused_header() -> None:
+        if not used:
+            problems.append(LineProblem(header[0], section, "a menu with no command after it (or a command "
+                                                            "RouterOS needs arguments for)"))
+
+    for numbers, line in numbered_lines(text):
         if line.startswith("/"):
             words = line.split()
             idx = next((i for i, w in enumerate(words) if w in _VERBS or "=" in w or w.startswith("[")), len(words))
             path = " ".join(words[:idx])
             rest = line[len(" ".join(words[:idx])):].strip()
             if not rest:
-                section = path
+                unused_header()
+                section, header, used = path, numbers, False
                 continue
+            lines = numbers
         else:
-            path, rest = section, line
-        text = f"{path} {rest}"
+            if section == "/":
+                problems.append(LineProblem(numbers[0], line, "a command outside any menu: start the line with "
+                                                              "its menu, e.g. /ip address add …"))
+                continue
+            path, rest, lines, used = section, line, header + numbers, True
+        full = f"{path} {rest}"
         selector = ""
         match = _FIND.search(rest)
         if match:
@@ -114,8 +155,14 @@ def parse(text: str) -> list[Command]:
                 params[key] = _unquote(value)
             elif not selector:
                 selector = token  # e.g. `set ether1 mtu=1500` or an item number
-        out.append(Command(path=path, verb=verb, selector=selector, params=params, text=text))
-    return out
+        out.append(Command(path=path, verb=verb, selector=selector, params=params, text=full, lines=lines))
+    unused_header()
+    return _Parsed(out, problems)
+
+
+def parse(text: str) -> list[Command]:
+    """Flatten an export (sectioned or terse) or a template into full-path commands."""
+    return _parse(text).commands
 
 
 def _satisfied(want: Command, have: list[Command]) -> bool:
@@ -162,14 +209,20 @@ class MikrotikRouterosDriver:
 
     def missing_lines(self, running: str, desired: str) -> list[str]:
         have = parse(running)
-        return [want.text for want in parse(desired) if want.verb and not _satisfied(want, have)]
+        return [want.text for want in parse(desired) if want.verb in _COMPARED and not _satisfied(want, have)]
 
-    def commands_for(self, running: str, desired: str) -> list[str]:
+    def check_lines(self, desired: str) -> list[LineProblem]:
+        return _parse(desired).problems
+
+    def plan(self, running: str, desired: str) -> LinePlan:
         have = parse(running)
-        commands: list[str] = []
-        for want in parse(desired):
-            if not want.verb or _satisfied(want, have):
+        parsed = _parse(desired)
+        plan = LinePlan(problems=parsed.problems)
+        for want in parsed.commands:
+            if want.verb in _COMPARED and _satisfied(want, have):
+                plan.compliant.update(want.lines)
                 continue
+            plan.pushed.update(want.lines)
             name = want.params.get("name")
             exists = name is not None and any(
                 c.path == want.path and c.verb == "add" and c.params.get("name") == name for c in have
@@ -177,10 +230,15 @@ class MikrotikRouterosDriver:
             if want.verb == "add" and exists:
                 # Re-adding a named item fails ("already have such name"); change it in place instead.
                 pairs = " ".join(f"{k}={_quote(v)}" for k, v in want.params.items() if k != "name")
-                commands.append(f'{want.path} set [ find name={_quote(name or "")} ] {pairs}'.rstrip())
+                plan.commands.append(f'{want.path} set [ find name={_quote(name or "")} ] {pairs}'.rstrip())
             else:
-                commands.append(want.text)
-        return commands
+                plan.commands.append(want.text)
+        # A header that governs both a compliant and a pushed command is pushed (it is part of that command).
+        plan.compliant.difference_update(plan.pushed)
+        return plan
+
+    def commands_for(self, running: str, desired: str) -> list[str]:
+        return self.plan(running, desired).commands
 
     def preview(self, running: str, desired: str) -> str:
         lines = running.rstrip("\n").split("\n") if running.strip() else []
