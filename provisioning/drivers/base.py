@@ -31,12 +31,14 @@ class PushOutput:
 class LineProblem:
     """A rendered template line a driver can neither compare nor push, e.g. a command outside any menu.
 
-    ``number`` counts the rendered config's lines from 1; ``reason`` is English source text for gettext.
+    ``number`` counts the rendered config's lines from 1 (``continued`` holds the further lines of a command
+    written over several); ``reason`` is English source text for gettext.
     """
 
     number: int
     text: str
     reason: str
+    continued: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,10 @@ def numbered_files(text: str) -> tuple[dict[str, list[tuple[int, str]]], list[Li
     files: dict[str, list[tuple[int, str]]] = {}
     problems: list[LineProblem] = []
     current: list[tuple[int, str]] | None = None
+    headed = False  # past the first header, a line outside a file follows a bad name: not a comment
     for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         if line.startswith(FILE_HEADER):
+            headed = True
             name = line[len(FILE_HEADER):].strip()
             if not _NAME.match(name):
                 problems.append(LineProblem(number, line, "bad file name: use letters, digits, '.', '_' or '-'"))
@@ -47,7 +49,7 @@ def numbered_files(text: str) -> tuple[dict[str, list[tuple[int, str]]], list[Li
             continue
         if current is not None:
             current.append((number, line))
-        elif line.strip() and not line.lstrip().startswith("#"):
+        elif line.strip() and (headed or not line.lstrip().startswith("#")):
             problems.append(LineProblem(number, line, "a line outside any file: start the file with "
                                                       "'### file NAME'"))
     return files, problems
@@ -63,9 +65,13 @@ def parse_files(text: str) -> dict[str, str]:
     bad = [p for p in problems if p.text.startswith(FILE_HEADER)]
     if bad:
         raise ValueError(f"bad file name in {bad[0].text!r}: use letters, digits, '.', '_' or '-'")
+    return _contents(numbered)
+
+
+def _contents(numbered: dict[str, list[tuple[int, str]]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, entries in numbered.items():
-        lines = [line for _, line in entries[1:] if not line.startswith(FILE_HEADER)]
+        lines = [line for _, line in entries if not line.startswith(FILE_HEADER)]
         while lines and not lines[-1].strip():
             lines.pop()
         out[name] = "\n".join(lines) + ("\n" if lines else "")
@@ -133,10 +139,8 @@ class LinuxDriver:
     def plan(self, running: str, desired: str) -> LinePlan:
         numbered, problems = numbered_files(desired)
         plan = LinePlan(problems=problems)
-        if problems:
-            return plan
         have = parse_files(running)
-        want = parse_files(desired)
+        want = _contents(numbered)
         changed = {n: c for n, c in want.items() if have.get(n) != c}
         for name, entries in numbered.items():
             (plan.pushed if name in changed else plan.compliant).update(number for number, _ in entries)

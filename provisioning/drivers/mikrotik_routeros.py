@@ -121,7 +121,7 @@ def _parse(text: str) -> _Parsed:
     def unused_header() -> None:
         if not used:
             problems.append(LineProblem(header[0], section, "a menu with no command after it (or a command "
-                                                            "RouterOS needs arguments for)"))
+                                                            "RouterOS needs arguments for)", header[1:]))
 
     for numbers, line in numbered_lines(text):
         if line.startswith("/"):
@@ -137,7 +137,7 @@ def _parse(text: str) -> _Parsed:
         else:
             if section == "/":
                 problems.append(LineProblem(numbers[0], line, "a command outside any menu: start the line with "
-                                                              "its menu, e.g. /ip address add …"))
+                                                              "its menu, e.g. /ip address add …", numbers[1:]))
                 continue
             path, rest, lines, used = section, line, header + numbers, True
         full = f"{path} {rest}"
