@@ -18,7 +18,7 @@ from netmgr.db import secret_box
 from netmgr.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Site, Tag, Uplink
 from netmgr.models.enums import Role
-from netmgr.models.provisioning import JobPolicy, JobStatus, ResultStatus
+from netmgr.models.provisioning import FINISHED_JOB_STATUSES, JobPolicy, JobStatus, ResultStatus
 from netmgr.registry import Registry
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
@@ -173,7 +173,7 @@ def get_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
     return job
 
 
-FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.HALTED, JobStatus.CANCELLED})
+FINISHED = FINISHED_JOB_STATUSES
 
 
 def list_jobs(session: Session, actor: Actor, *, status: JobStatus | None = None, offset: int = 0,

@@ -23,7 +23,9 @@ from netmgr.models import ConfigTemplate, ConfigTemplateVersion
 from netmgr.registry import Registry
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
+from provisioning import messages as msg
 from provisioning.drivers.base import Driver, LineProblem
+from provisioning.messages import say
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -46,17 +48,18 @@ class TemplateLinesRefused(TemplateRenderError):
 
     def __init__(self, template: TemplateSource, problems: list[LineProblem]) -> None:
         self.template, self.problems = template.name, problems
-        shown = "; ".join(f"{_where(template, p)}: {p.reason}: `{p.text.strip()}`" for p in problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        super().__init__(f"template {template.name} refused, {shown}{more}", field="body")
+        shown = "; ".join(_described(template, p) for p in problems)
+        super().__init__(say(msg.TEMPLATE_REFUSED, template=template.name, problems=shown), field="body")
 
 
-def _where(template: TemplateSource, problem: LineProblem) -> str:
-    """The template's own line number when the line is written out in it, else the rendered line's."""
+def _described(template: TemplateSource, problem: LineProblem) -> str:
+    """The problem with the template's own line number when the line is written out in it, else the rendered one."""
     body = template.body.replace("\r\n", "\n").split("\n")
     wanted = problem.text.strip()
     found = [i for i, line in enumerate(body, start=1) if line.strip() == wanted]
-    return f"line {found[0]}" if len(found) == 1 else f"rendered line {problem.number}"
+    if len(found) == 1:
+        return say(msg.TEMPLATE_LINE, number=found[0], reason=problem.reason, text=wanted)
+    return say(msg.RENDERED_LINE, number=problem.number, reason=problem.reason, text=wanted)
 
 
 def shipped_template(platform: str, purpose: str, role: str | None = None) -> TemplateSource | None:

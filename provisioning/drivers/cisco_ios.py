@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from netmgr.errors import DeviceRejected
+from provisioning import messages as msg
 from provisioning.drivers.base import (
     Connection,
     DeviceBackup,
@@ -49,11 +50,8 @@ _SKIP = re.compile(r"^(!|end$|Building configuration|Current configuration)")
 
 #: Lines of pasted ``show running-config`` output a template must not carry: netmgr enters and leaves
 #: config mode itself, and the headers are not commands.
-_REFUSED = {
-    "end": "'end' leaves config mode in the middle of the push; netmgr leaves it by itself",
-    "Building configuration": "pasted 'show running-config' output, not a command",
-    "Current configuration": "pasted 'show running-config' output, not a command",
-}
+_REFUSED = {"end": msg.IOS_END, "Building configuration": msg.IOS_SHOW_OUTPUT,
+            "Current configuration": msg.IOS_SHOW_OUTPUT}
 
 
 def numbered(text: str) -> list[tuple[int, str, str]]:

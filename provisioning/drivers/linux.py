@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Sequence
 
 from netmgr.errors import DeviceRejected
+from provisioning import messages as msg
 from provisioning.drivers.base import Connection, DeviceBackup, LinePlan, LineProblem, PushOutput, mask_with
 
 FILE_HEADER = "### file "
@@ -41,7 +42,7 @@ def numbered_files(text: str) -> tuple[dict[str, list[tuple[int, str]]], list[Li
             headed = True
             name = line[len(FILE_HEADER):].strip()
             if not _NAME.match(name):
-                problems.append(LineProblem(number, line, "bad file name: use letters, digits, '.', '_' or '-'"))
+                problems.append(LineProblem(number, line, msg.BAD_FILE_NAME))
                 current = None
                 continue
             current = files.setdefault(name, [])
@@ -50,8 +51,7 @@ def numbered_files(text: str) -> tuple[dict[str, list[tuple[int, str]]], list[Li
         if current is not None:
             current.append((number, line))
         elif line.strip() and (headed or not line.lstrip().startswith("#")):
-            problems.append(LineProblem(number, line, "a line outside any file: start the file with "
-                                                      "'### file NAME'"))
+            problems.append(LineProblem(number, line, msg.OUTSIDE_FILE))
     return files, problems
 
 

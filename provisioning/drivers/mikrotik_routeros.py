@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netmgr.errors import DeviceRejected
+from provisioning import messages as msg
 from provisioning.drivers.base import (
     Connection,
     DeviceBackup,
@@ -120,8 +121,7 @@ def _parse(text: str) -> _Parsed:
 
     def unused_header() -> None:
         if not used:
-            problems.append(LineProblem(header[0], section, "a menu with no command after it (or a command "
-                                                            "RouterOS needs arguments for)", header[1:]))
+            problems.append(LineProblem(header[0], section, msg.EMPTY_MENU, header[1:]))
 
     for numbers, line in numbered_lines(text):
         if line.startswith("/"):
@@ -136,8 +136,7 @@ def _parse(text: str) -> _Parsed:
             lines = numbers
         else:
             if section == "/":
-                problems.append(LineProblem(numbers[0], line, "a command outside any menu: start the line with "
-                                                              "its menu, e.g. /ip address add …", numbers[1:]))
+                problems.append(LineProblem(numbers[0], line, msg.OUTSIDE_MENU, numbers[1:]))
                 continue
             path, rest, lines, used = section, line, header + numbers, True
         full = f"{path} {rest}"

@@ -10,6 +10,8 @@ from netmgr.models.provisioning import ResultStatus
 from provisioning.connections import DeviceTarget, NetmikoConnector
 from provisioning.diff import quiet_diff
 from provisioning.drivers import CiscoIosDriver, LinuxDriver, MikrotikRouterosDriver
+from provisioning.messages import translate
+from provisioning.pages import catalog
 from provisioning.render import TemplateLinesRefused, TemplateSource, render_checked
 from provisioning.runner import Plan, run_device
 from provisioning.variables import validate_variables
@@ -133,3 +135,17 @@ def test_linux_bad_file_name_is_refused_with_its_line() -> None:
     body = "### file ntp.conf\nserver 10.0.0.2 iburst\n### file ../../etc/passwd\nroot::0:0::/:/bin/sh\n"
     with pytest.raises(TemplateLinesRefused, match=r"line 3: bad file name"):
         render_checked(LinuxDriver(), TemplateSource(name="editor", body=body), {})
+
+
+def test_a_refused_template_reads_in_indonesian_and_quotes_the_line_as_written() -> None:
+    body = "/ip dns set servers=1.1.1.1\nadd address=10.1.1.1/24\n"
+    with pytest.raises(TemplateLinesRefused) as caught:
+        render_checked(MikrotikRouterosDriver(), TemplateSource(name="editor", body=body), {})
+    assert translate(caught.value.message, catalog("id").gettext) == (
+        "templat editor ditolak, baris 2: perintah di luar menu mana pun: awali baris dengan menunya, "
+        "mis. /ip address add …: `add address=10.1.1.1/24`")
+    device_error = "error: ap-1 refused /ip address ad: bad command name ad (line 1 column 13); rolled back to the " \
+                   "pre-push config"
+    assert translate(device_error, catalog("id").gettext) == (
+        "galat: ap-1 menolak /ip address ad: bad command name ad (line 1 column 13); dikembalikan ke konfigurasi "
+        "sebelum pengiriman")
