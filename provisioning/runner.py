@@ -477,7 +477,7 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
             return ProvisionResult(t.device_id, t.name, status=ResultStatus.SKIPPED,
                                    error=say(msg.NOT_STARTED_HALTED), log=[say(msg.SKIPPED_HALTED)])
         if item.problem or item.driver is None or item.plan is None:
-            return ProvisionResult(t.device_id, t.name).fail(item.problem or "nothing to run")
+            return ProvisionResult(t.device_id, t.name).fail(item.problem or say(msg.NOTHING_TO_RUN))
         try:
             refused = _claim(factory, job_id, t.device_id, holder)
             if refused == "cancelled":
@@ -544,8 +544,7 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
                 run_batch(unstarted, concurrency)
                 continue
             if now - last_change > CHUNK_STALL_TIMEOUT_S:
-                _give_up(factory, job_id, ids, f"no result from the worker running this device in "
-                                               f"{CHUNK_STALL_TIMEOUT_S:.0f} s (worker lost?)")
+                _give_up(factory, job_id, ids, say(msg.WORKER_LOST, seconds=f"{CHUNK_STALL_TIMEOUT_S:.0f}"))
                 break
             time.sleep(0.2)
         known = {r.device_id for r in results}

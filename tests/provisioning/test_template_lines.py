@@ -67,6 +67,7 @@ def test_routeros_line_with_an_unknown_verb_is_in_the_dry_runs_push_list(routero
 @pytest.mark.parametrize(("line", "device_says"), [
     (MISTYPED_VERB, "bad command name ad (line 1 column 13)"),
     (UNKNOWN_COMMAND, "bad command name bogus-command (line 1 column 7)"),
+    ("/snmp set bogus-key=1", "expected end of command (line 1 column 11)"),
 ])
 def test_routeros_line_the_device_rejects_fails_the_push_and_rolls_back(routeros: SimulatorHandle, line: str,
                                                                          device_says: str) -> None:
