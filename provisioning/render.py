@@ -198,6 +198,16 @@ class _Placeholder(ChainableUndefined):
         return 1
 
 
+def _stays(self: _Placeholder, *_: object) -> _Placeholder:
+    return self
+
+
+# ``gateway.ip + 1`` on a placeholder is a placeholder again (Undefined would fail).
+for _operator in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+                  "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__neg__", "__pos__"):
+    setattr(_Placeholder, _operator, _stays)
+
+
 def _sample_render(template: TemplateSource) -> str | None:
     """The template rendered with placeholders (loops over unknown lists render nothing); None if it cannot."""
     env = SandboxedEnvironment(undefined=_Placeholder, trim_blocks=True, lstrip_blocks=True,
@@ -208,6 +218,22 @@ def _sample_render(template: TemplateSource) -> str | None:
     except Exception:  # a placeholder cannot stand in everywhere; preview and job time check the real render
         return None
     return "\n".join(line.rstrip() for line in text.split("\n") if line.strip()) + "\n"
+
+
+def check_template(driver: Driver, template: TemplateSource) -> bool:
+    """The save-time check: ``check_rendered`` on the template rendered with placeholder variables.
+
+    Returns whether the lines could be checked (False when a placeholder cannot stand in somewhere; the
+    preview and every job check the real render).
+
+    Raises:
+        TemplateLinesRefused: a line the driver refuses.
+    """
+    sample = _sample_render(template)
+    if sample is None:
+        return False
+    check_rendered(driver, template, sample)
+    return True
 
 
 # --- templates stored in the database ----------------------------------------------------------------
@@ -249,10 +275,7 @@ def save_template(session: Session, actor: Actor, *, name: str, platform: str, p
         SandboxedEnvironment(undefined=StrictUndefined).parse(body)
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(f"template {name}, line {exc.lineno}: {exc.message}") from exc
-    source = TemplateSource(name=name, body=body)
-    sample = _sample_render(source)
-    if sample is not None:
-        check_rendered(drivers.get(platform), source, sample)
+    check_template(drivers.get(platform), TemplateSource(name=name, body=body))
     row = session.scalar(select(ConfigTemplate).where(ConfigTemplate.name == name, ConfigTemplate.platform == platform))
     if row is None:
         row = ConfigTemplate(name=name, platform=platform, purpose=purpose, body=body, version=1,

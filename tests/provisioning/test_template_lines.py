@@ -9,10 +9,17 @@ import pytest
 from netmgr.models.provisioning import ResultStatus
 from provisioning.connections import DeviceTarget, NetmikoConnector
 from provisioning.diff import quiet_diff
-from provisioning.drivers import CiscoIosDriver, LinuxDriver, MikrotikRouterosDriver
+from provisioning.drivers import CiscoIosDriver, LinuxDriver, MikrotikRouterosDriver, default_drivers
 from provisioning.messages import translate
 from provisioning.pages import catalog
-from provisioning.render import TemplateLinesRefused, TemplateSource, render_checked
+from provisioning.render import (
+    TemplateLinesRefused,
+    TemplateSource,
+    check_template,
+    render_checked,
+    shipped_template,
+    shipped_templates,
+)
 from provisioning.runner import Plan, run_device
 from provisioning.variables import validate_variables
 from tests.simulators.sshsim import SimulatorHandle, run_in_thread
@@ -150,3 +157,11 @@ def test_a_refused_template_reads_in_indonesian_and_quotes_the_line_as_written()
     assert translate(device_error, catalog("id").gettext) == (
         "galat: ap-1 menolak /ip address ad: bad command name ad (line 1 column 13); dikembalikan ke konfigurasi "
         "sebelum pengiriman")
+
+
+def test_every_shipped_template_passes_the_save_time_line_check() -> None:
+    drivers = default_drivers()
+    for platform, purpose in shipped_templates():
+        source = shipped_template(platform, purpose)
+        assert source is not None
+        assert check_template(drivers.get(platform), source), f"{source.name} could not be checked at save"
