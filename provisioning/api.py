@@ -294,7 +294,7 @@ def get_shipped_template(platform: str, purpose: str, actor: ConfigReader) -> Sh
 @router.post("/templates", response_model=TemplateDetail, status_code=status.HTTP_201_CREATED)
 def save_config_template(data: TemplateSave, session: SessionDep, actor: NetworkChanger) -> TemplateDetail:
     row = save_template(session, actor, name=data.name, platform=data.platform, purpose=data.purpose,
-                        body=data.body, description=data.description)
+                        body=data.body, drivers=default_drivers(), description=data.description)
     session.refresh(row)
     return TemplateDetail.model_validate(row)
 
@@ -310,7 +310,7 @@ def edit_config_template(template_id: int, data: TemplateEdit, session: SessionD
     row = get_template(session, actor, template_id)
     purpose = data.purpose or row.purpose
     saved = save_template(session, actor, name=row.name, platform=row.platform, purpose=purpose, body=data.body,
-                          description=data.description)
+                          drivers=default_drivers(), description=data.description)
     session.refresh(saved)
     return TemplateDetail.model_validate(saved)
 

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from netmgr.errors import DeviceAuthFailed, DeviceError, DeviceUnreachable
 from netmgr.models import Device
 from netmgr.services.devices import device_credentials
+from provisioning import messages as msg
+from provisioning.messages import say
 
 logger = logging.getLogger(__name__)
 
@@ -68,16 +70,21 @@ def device_errors(target: DeviceTarget) -> Iterator[None]:
     """Translate netmiko/paramiko/socket failures into netmgr's DeviceError tree, naming the device."""
     from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadException
 
+    where = f"{target.name} ({target.host}:{target.port})"
+
+    def reason(exc: BaseException) -> str:  # netmiko adds paragraphs of advice after the first line
+        text = str(exc).strip()
+        return text.splitlines()[0] if text else type(exc).__name__
     try:
         yield
     except DeviceError:
         raise
     except NetmikoAuthenticationException as exc:
-        raise DeviceAuthFailed(f"{target.name} ({target.host}:{target.port}) refused the login: {exc}") from exc
+        raise DeviceAuthFailed(say(msg.LOGIN_REFUSED, device=where, reason=reason(exc))) from exc
     except (TimeoutError, NetmikoTimeoutException, ReadException) as exc:
-        raise DeviceUnreachable(f"{target.name} ({target.host}:{target.port}) did not answer in time: {exc}") from exc
+        raise DeviceUnreachable(say(msg.NO_ANSWER, device=where, reason=reason(exc))) from exc
     except (SSHException, EOFError, OSError) as exc:
-        raise DeviceUnreachable(f"{target.name} ({target.host}:{target.port}): {exc}") from exc
+        raise DeviceUnreachable(say(msg.UNREACHABLE, device=where, reason=reason(exc))) from exc
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from netmgr.db import secret_box
 from netmgr.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Site, Tag, Uplink
 from netmgr.models.enums import Role
-from netmgr.models.provisioning import JobPolicy, JobStatus, ResultStatus
+from netmgr.models.provisioning import FINISHED_JOB_STATUSES, JobPolicy, JobStatus, ResultStatus
 from netmgr.registry import Registry
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
@@ -29,7 +29,7 @@ from provisioning.backups import backup_text, latest_backup
 from provisioning.connections import Connector, target_for
 from provisioning.diff import quiet_diff
 from provisioning.drivers.base import Driver
-from provisioning.render import TemplateSource, find_template, get_template, render
+from provisioning.render import TemplateSource, find_template, get_template, render_checked
 from provisioning.runner import (
     LOGIN_SPREAD_S,
     DeviceWork,
@@ -173,7 +173,7 @@ def get_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
     return job
 
 
-FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.HALTED, JobStatus.CANCELLED})
+FINISHED = FINISHED_JOB_STATUSES
 
 
 def list_jobs(session: Session, actor: Actor, *, status: JobStatus | None = None, offset: int = 0,
@@ -293,7 +293,7 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
     else:
         source = find_template(session, platform=platform, purpose=purpose, role=str(device.role))
     context = inventory_context(session, device, settings)
-    rendered = render(source, {**context, **complete(validated, context["inventory"])})
+    rendered = render_checked(driver, source, {**context, **complete(validated, context["inventory"])})
     known = device_credentials(session, device).secrets()
     backup = latest_backup(session, device.id)
     diff = ""

@@ -31,7 +31,7 @@ from netmgr.services.devices import get_device
 from netmgr.web import nav, rendering
 from netmgr.web.context import CsrfChecked, FormDep, Page, PageContext
 from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
-from provisioning import backups, jobs
+from provisioning import backups, jobs, messages
 from provisioning.access import require_config_read
 from provisioning.api import BACKUP_DEVICE_TASK, PLATFORMS, RUN_JOB_TASK, get_dispatch
 from provisioning.diff import text_diff
@@ -58,11 +58,10 @@ def _(message: str) -> str:
 
 
 JOB_STATUS = {"pending": _("pending"), "queued": _("queued"), "running": _("running"), "succeeded": _("succeeded"),
-              "failed": _("failed"), "halted": _("halted"), "cancelled": _("cancelled")}
-RESULT_STATUS = {"pending": _("waiting"), "running": _("running"), "no_change": _("no change"),
-                 "changed": _("changed"), "dry_run": _("would change"), "failed": _("failed"),
-                 "rolled_back": _("rolled back"), "skipped": _("skipped")}
-BADGE = {"succeeded": "up", "changed": "up", "no_change": "unknown", "dry_run": "partial", "failed": "down",
+              "partly_done": _("partly done"), "failed": _("failed"), "halted": _("halted"),
+              "cancelled": _("cancelled")}
+BADGE = {"succeeded": "up", "partly_done": "partial", "changed": "up", "no_change": "unknown", "dry_run": "partial",
+         "failed": "down",
          "rolled_back": "down", "halted": "down", "cancelled": "unknown", "skipped": "unknown"}
 PURPOSE_LABELS = {"basics": _("Basics (name, time, DNS, logging)"), "snmp": _("SNMP monitoring"),
                   "hotspot": _("Public Wi-Fi hotspot"), "queues": _("Bandwidth queues")}
@@ -112,6 +111,17 @@ def _tr(context: Context, message: str) -> str:
     return _gettext(context, message)
 
 
+@pass_context
+def _said(context: Context, text: str) -> str:
+    """A stored log, error or message in the reader's language (the device's own words stay as they are)."""
+    return messages.translate(text, lambda m: _gettext(context, m))
+
+
+@pass_context
+def _summary(context: Context, text: str) -> str:
+    return messages.translate_summary(text, lambda m: _gettext(context, m))
+
+
 def diff_lines(text: str) -> list[tuple[str, str]]:
     """A unified diff as (css class, line) pairs, so the page colours additions and removals."""
     out = []
@@ -139,7 +149,8 @@ def _env(base: Environment) -> Environment:
         # The overlay's own i18n extension: ``env.install_gettext_callables`` is the base's bound method.
         ext: Any = env.extensions["jinja2.ext.InternationalizationExtension"]
         ext._install_callables(_gettext, _ngettext, newstyle=True)
-        env.globals.update(ptr=_tr, diff_lines=diff_lines, job_status=JOB_STATUS, result_status=RESULT_STATUS,
+        env.filters.update(said=_said, summary=_summary)
+        env.globals.update(ptr=_tr, diff_lines=diff_lines, job_status=JOB_STATUS, result_status=messages.RESULT_STATUS,
                            badge=BADGE, purpose_labels=PURPOSE_LABELS, backup_sources=BACKUP_SOURCES,
                            policy_labels=POLICY_LABELS, poll_every=POLL_EVERY)
         _overlays[base] = env
@@ -364,11 +375,12 @@ def _save(ctx: PageContext, form: FormData, row: Any) -> Response:
     if not problems:
         try:
             saved = save_template(ctx.db, ctx.signed_in, name=values["name"], platform=values["platform"],
-                                  purpose=values["purpose"], body=values["body"], description=values["description"])
+                                  purpose=values["purpose"], body=values["body"], drivers=default_drivers(),
+                                  description=values["description"])
             ctx.db.commit()
         except NetmgrError as exc:
             ctx.db.rollback()
-            problems.append(exc.message)
+            problems.append(messages.translate(exc.message, lambda m: _t(ctx, m)))
         else:
             ctx.flash(_t(ctx, "Template saved as version %(v)s.", v=saved.version))
             return ctx.redirect(f"/provisioning/templates/{saved.id}")

@@ -13,15 +13,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from jinja2 import FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2 import ChainableUndefined, FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import ConfigTemplate, ConfigTemplateVersion
+from netmgr.registry import Registry
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
+from provisioning import messages as msg
+from provisioning.drivers.base import Driver, LineProblem
+from provisioning.messages import say
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -37,6 +41,25 @@ class TemplateSource:
 
 class TemplateRenderError(ValidationFailed):
     """A template did not compile or render; the message names the template and line."""
+
+
+class TemplateLinesRefused(TemplateRenderError):
+    """A rendered template has lines its platform's driver can neither compare nor push (``problems``)."""
+
+    def __init__(self, template: TemplateSource, problems: list[LineProblem]) -> None:
+        self.template, self.problems = template.name, problems
+        shown = "; ".join(_described(template, p) for p in problems)
+        super().__init__(say(msg.TEMPLATE_REFUSED, template=template.name, problems=shown), field="body")
+
+
+def _described(template: TemplateSource, problem: LineProblem) -> str:
+    """The problem with the template's own line number when the line is written out in it, else the rendered one."""
+    body = template.body.replace("\r\n", "\n").split("\n")
+    wanted = problem.text.strip()
+    found = [i for i, line in enumerate(body, start=1) if line.strip() == wanted]
+    if len(found) == 1:
+        return say(msg.TEMPLATE_LINE, number=found[0], reason=problem.reason, text=wanted)
+    return say(msg.RENDERED_LINE, number=problem.number, reason=problem.reason, text=wanted)
 
 
 def shipped_template(platform: str, purpose: str, role: str | None = None) -> TemplateSource | None:
@@ -137,6 +160,82 @@ def render(template: TemplateSource, context: dict[str, Any]) -> str:
     return "\n".join(line for line in lines if line.strip()) + "\n"
 
 
+def check_rendered(driver: Driver, template: TemplateSource, rendered: str) -> str:
+    """``rendered`` when its driver can account for every line; the one check at save, preview and job time.
+
+    Every non-blank, non-comment line a template renders is either compared with the device and pushed
+    when missing, or the template is refused here with the line's number and the reason.
+
+    Raises:
+        TemplateLinesRefused: a line no command can carry (e.g. a RouterOS command outside any menu).
+    """
+    problems = driver.check_lines(rendered)
+    if problems:
+        raise TemplateLinesRefused(template, problems)
+    return rendered
+
+
+def render_checked(driver: Driver, template: TemplateSource, context: dict[str, Any]) -> str:
+    """``render`` then ``check_rendered``: what a preview and a job send to the driver.
+
+    Raises:
+        TemplateRenderError: the template does not render, or renders lines the driver refuses.
+    """
+    return check_rendered(driver, template, render(template, context))
+
+
+class _Placeholder(ChainableUndefined):
+    """Stands in for every variable when a template is saved, so its fixed lines can be checked already."""
+
+    def __str__(self) -> str:
+        return "x"
+
+    # Undefined fails these on purpose; a placeholder is a number where a filter such as ``rate`` needs one.
+    def __float__(self) -> float:  # type: ignore[override]
+        return 1.0
+
+    def __int__(self) -> int:  # type: ignore[override]
+        return 1
+
+
+def _stays(self: _Placeholder, *_: object) -> _Placeholder:
+    return self
+
+
+# ``gateway.ip + 1`` on a placeholder is a placeholder again (Undefined would fail).
+for _operator in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+                  "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__neg__", "__pos__"):
+    setattr(_Placeholder, _operator, _stays)
+
+
+def _sample_render(template: TemplateSource) -> str | None:
+    """The template rendered with placeholders (loops over unknown lists render nothing); None if it cannot."""
+    env = SandboxedEnvironment(undefined=_Placeholder, trim_blocks=True, lstrip_blocks=True,
+                               autoescape=False)  # noqa: S701 - device configs, not HTML
+    env.filters.update(q=quote_value, rate=rate)
+    try:
+        text = env.from_string(template.body).render()
+    except Exception:  # a placeholder cannot stand in everywhere; preview and job time check the real render
+        return None
+    return "\n".join(line.rstrip() for line in text.split("\n") if line.strip()) + "\n"
+
+
+def check_template(driver: Driver, template: TemplateSource) -> bool:
+    """The save-time check: ``check_rendered`` on the template rendered with placeholder variables.
+
+    Returns whether the lines could be checked (False when a placeholder cannot stand in somewhere; the
+    preview and every job check the real render).
+
+    Raises:
+        TemplateLinesRefused: a line the driver refuses.
+    """
+    sample = _sample_render(template)
+    if sample is None:
+        return False
+    check_rendered(driver, template, sample)
+    return True
+
+
 # --- templates stored in the database ----------------------------------------------------------------
 
 def list_templates(session: Session, actor: Actor) -> list[ConfigTemplate]:
@@ -162,17 +261,21 @@ def template_version(row: ConfigTemplate, version: int) -> ConfigTemplateVersion
 
 
 def save_template(session: Session, actor: Actor, *, name: str, platform: str, purpose: str, body: str,
-                  description: str = "") -> ConfigTemplate:
+                  drivers: Registry[Driver], description: str = "") -> ConfigTemplate:
     """Create a template or store a new version of it (the old body stays in the history).
 
+    ``drivers`` holds the platform's driver: the lines the body renders with placeholder variables go through the
+    same check as a preview and a job (``check_rendered``).
+
     Raises:
-        TemplateRenderError: the body does not compile.
+        TemplateRenderError: the body does not compile, or renders lines the driver refuses.
     """
     actor.require(Permission.NETWORK_CHANGE)
     try:
         SandboxedEnvironment(undefined=StrictUndefined).parse(body)
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(f"template {name}, line {exc.lineno}: {exc.message}") from exc
+    check_template(drivers.get(platform), TemplateSource(name=name, body=body))
     row = session.scalar(select(ConfigTemplate).where(ConfigTemplate.name == name, ConfigTemplate.platform == platform))
     if row is None:
         row = ConfigTemplate(name=name, platform=platform, purpose=purpose, body=body, version=1,

@@ -34,11 +34,13 @@ from netmgr.registry import Registry
 from netmgr.security.permissions import Actor
 from netmgr.services import audit
 from provisioning import locks
+from provisioning import messages as msg
 from provisioning.backups import NewBackup, add_backups
 from provisioning.connections import Connector, DeviceTarget
 from provisioning.diff import quiet_diff
 from provisioning.drivers.base import DeviceBackup, Driver
-from provisioning.render import TemplateSource, render
+from provisioning.messages import say
+from provisioning.render import TemplateSource, render_checked
 from provisioning.variables import PurposeVariables, complete
 
 logger = logging.getLogger(__name__)
@@ -75,14 +77,17 @@ class ProvisionResult:
     def fail(self, message: str, *, rolled_back: bool = False) -> ProvisionResult:
         self.failed, self.error, self.rolled_back = True, message, rolled_back
         self.status = ResultStatus.ROLLED_BACK if rolled_back else ResultStatus.FAILED
-        self.log.append(f"error: {message}")
+        self.log.append(say(msg.ERROR, message=message))
         return self
 
 
-def render_for(target: DeviceTarget, plan: Plan) -> str:
-    """The device's desired config. Raises ValidationFailed (bad or missing variable, template error)."""
+def render_for(target: DeviceTarget, plan: Plan, driver: Driver) -> str:
+    """The device's desired config, every line of it one ``driver`` can carry.
+
+    Raises ValidationFailed (bad or missing variable, template error, a line the driver refuses).
+    """
     context = {**target.context, **complete(plan.variables, target.context.get("inventory", {}))}
-    return render(plan.template, context)
+    return render_checked(driver, plan.template, context)
 
 
 def _check_restored(target: DeviceTarget, driver: Driver, connect: Connector, before: str,
@@ -92,11 +97,11 @@ def _check_restored(target: DeviceTarget, driver: Driver, connect: Connector, be
         with _session(connect, target, driver, reconnect_attempts, reconnect_delay_s) as conn:
             now = driver.get_running_config(conn)
     except DeviceError as exc:
-        return f"; could not read the config back after the rollback: {exc.message}"
+        return say(msg.NOT_READ_BACK, error=exc.message)
     if quiet_diff(driver, before, now, known=target.secrets):
         result.log.append(quiet_diff(driver, before, now, name=target.name, known=target.secrets))
-        return "; WARNING: the config read back after the rollback still differs from the backup"
-    result.log.append("read the config back: the device is at its pre-push config")
+        return say(msg.STILL_DIFFERS)
+    result.log.append(say(msg.RESTORED))
     return ""
 
 
@@ -135,7 +140,7 @@ def _verify_and_save(conn: Any, driver: Driver, backup: DeviceBackup, desired: s
     as the post-push config, so verification costs one config read, not two.
     """
     driver.disarm_revert(conn)
-    result.log.append("disarmed the self-revert")
+    result.log.append(say(msg.DISARMED))
     after = driver.get_running_config(conn)
     # The same check as ``driver.verify``, on the text already read (every shipped driver's verify is this).
     missing = driver.missing_lines(after, "\n".join(desired.splitlines()))
@@ -158,10 +163,10 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
     result = ProvisionResult(device_id=target.device_id, device_name=target.name, secrets=target.secrets)
     known = target.secrets
     try:
-        desired = render_for(target, plan)
+        desired = render_for(target, plan, driver)
     except NetmgrError as exc:
         return result.fail(exc.message)
-    result.log.append(f"rendered {plan.template.name}: {len(desired.splitlines())} lines")
+    result.log.append(say(msg.RENDERED, template=plan.template.name, lines=len(desired.splitlines())))
     pushed, reconnect, missing = False, False, []
     try:
         with connect(target, driver.netmiko_device_type) as conn:
@@ -169,16 +174,16 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
             commands = driver.commands_for(running, desired)
             if not commands:
                 result.before, result.status = running, ResultStatus.NO_CHANGE
-                result.log.append("device already complies; nothing pushed")
+                result.log.append(say(msg.COMPLIES))
                 return result
             if dry_run:
                 result.before, result.status = running, ResultStatus.DRY_RUN
                 result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name,
                                          known=known)
-                result.log.append(f"dry run: {len(commands)} command(s) would be pushed")
+                result.log.append(say(msg.WOULD_PUSH, count=len(commands)))
                 return result
             backup = driver.backup(conn, running)
-            result.log.append(f"backed up the running config on the device as {backup.ref}")
+            result.log.append(say(msg.BACKED_UP, ref=backup.ref))
             if backup.text != running:  # the driver prepared the device for the revert (e.g. an IOS archive)
                 running = backup.text
                 commands = driver.commands_for(running, desired)
@@ -187,10 +192,10 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                                      known=known)
             if not commands:
                 result.status = ResultStatus.NO_CHANGE
-                result.log.append("device already complies; nothing pushed")
+                result.log.append(say(msg.COMPLIES))
                 return result
             driver.arm_revert(conn, backup, plan.revert_after_s)
-            result.log.append(f"armed a self-revert in {plan.revert_after_s} s")
+            result.log.append(say(msg.ARMED, seconds=plan.revert_after_s))
             pushed = True
             output = driver.push(conn, commands)
             result.log.append(driver.mask_secrets(output.output, known))
@@ -200,29 +205,29 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
             else:
                 reconnect = may_cut_management(driver, commands)
                 if not reconnect:
-                    result.log.append("the change cannot cut management; verifying on the same session")
+                    result.log.append(say(msg.SAME_SESSION))
                     missing = _verify_and_save(conn, driver, backup, desired, result)
         if rejected:
             tail = _check_restored(target, driver, connect, running, result, reconnect_attempts, reconnect_delay_s)
-            return result.fail(f"{target.name} refused {driver.mask_secrets(rejected[0], known)}; rolled back to the "
-                               f"pre-push config{tail}", rolled_back=True)
+            return result.fail(say(msg.REFUSED, device=target.name, rejection=driver.mask_secrets(rejected[0], known),
+                                   tail=tail), rolled_back=True)
         if reconnect:
             # A fresh session proves the change left the device reachable; only then is the revert called off.
             with _session(connect, target, driver, reconnect_attempts, reconnect_delay_s) as conn:
-                result.log.append("reconnected after the push")
+                result.log.append(say(msg.RECONNECTED))
                 missing = _verify_and_save(conn, driver, backup, desired, result)
         if missing:
             shown = "; ".join(driver.mask_secrets(m, known) for m in missing[:5])
             tail = _check_restored(target, driver, connect, running, result, reconnect_attempts, reconnect_delay_s)
-            return result.fail(f"{target.name} did not keep {len(missing)} line(s) after the push ({shown}); "
-                               f"rolled back to the pre-push config{tail}", rolled_back=True)
+            return result.fail(say(msg.NOT_KEPT, device=target.name, count=len(missing), lines=shown, tail=tail),
+                               rolled_back=True)
         result.status, result.changed = ResultStatus.CHANGED, True
-        result.log.append(f"pushed {len(commands)} command(s), verified and saved")
+        result.log.append(say(msg.PUSHED, count=len(commands)))
         return result
     except DeviceError as exc:
         message = exc.message
         if pushed:
-            message += f"; the device restores its pre-push config by itself within {plan.revert_after_s} s"
+            message = say(msg.SELF_RESTORES, error=message, seconds=plan.revert_after_s)
         return result.fail(message)
 
 
@@ -342,6 +347,16 @@ _CLAIM = (update(_RESULTS)
           .values(status=ResultStatus.RUNNING.value, started_at=bindparam("b_now")))
 
 
+def job_status(results: list[ProvisionResult]) -> JobStatus:
+    """A finished job's status: succeeded when no device failed, partly done when some did and others finished
+    (one unreachable access point does not make the whole job a failure), failed when none finished well."""
+    failures = sum(1 for r in results if r.failed)
+    if not failures:
+        return JobStatus.SUCCEEDED
+    finished_well = sum(1 for r in results if not r.failed and r.status != ResultStatus.SKIPPED)
+    return JobStatus.PARTLY_DONE if finished_well else JobStatus.FAILED
+
+
 def _claim(factory: sessionmaker[Session], job_id: int, device_id: int, holder: str) -> str | None:
     """Take a device's pending result and the device's lock for this run, in one transaction.
 
@@ -368,7 +383,7 @@ def _claim(factory: sessionmaker[Session], job_id: int, device_id: int, holder: 
                     continue
                 raise
         if busy is not None:
-            raise Conflict(f"device {device_id} is busy: {busy} holds it")
+            raise Conflict(say(msg.BUSY, device=device_id, holder=busy))
         return None
     raise AssertionError("unreachable")
 
@@ -462,19 +477,19 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
             time.sleep(delay_s)  # spreads the first wave of SSH logins
         if cancelled.is_set():
             return ProvisionResult(t.device_id, t.name, status=ResultStatus.SKIPPED,
-                                   error="not started: the job was cancelled", log=["skipped: the job was cancelled"])
+                                   error=say(msg.NOT_STARTED_CANCELLED), log=[say(msg.SKIPPED_CANCELLED)])
         if stop.is_set():
             return ProvisionResult(t.device_id, t.name, status=ResultStatus.SKIPPED,
-                                   error="not started: the job halted", log=["skipped: the job halted"])
+                                   error=say(msg.NOT_STARTED_HALTED), log=[say(msg.SKIPPED_HALTED)])
         if item.problem or item.driver is None or item.plan is None:
-            return ProvisionResult(t.device_id, t.name).fail(item.problem or "nothing to run")
+            return ProvisionResult(t.device_id, t.name).fail(item.problem or say(msg.NOTHING_TO_RUN))
         try:
             refused = _claim(factory, job_id, t.device_id, holder)
             if refused == "cancelled":
                 cancelled.set()
                 return ProvisionResult(t.device_id, t.name, status=ResultStatus.SKIPPED,
-                                       error="not started: the job was cancelled",
-                                       log=["skipped: the job was cancelled"])
+                                       error=say(msg.NOT_STARTED_CANCELLED),
+                                       log=[say(msg.SKIPPED_CANCELLED)])
             if refused is not None:
                 return None  # another process runs (or ran) this device and records its result
             return run_device(t, item.plan, driver=item.driver, connect=connect, dry_run=dry_run)
@@ -482,7 +497,7 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
             return ProvisionResult(t.device_id, t.name).fail(exc.message)
         except Exception as exc:  # a bug must not leave the job hanging; record it on the device
             logger.exception("provisioning %s crashed", t.name)
-            return ProvisionResult(t.device_id, t.name).fail(f"internal error: {exc!r}")
+            return ProvisionResult(t.device_id, t.name).fail(say(msg.INTERNAL, error=repr(exc)))
 
     def finish(done: list[ProvisionResult | None]) -> None:
         finished = [r for r in done if r is not None]
@@ -534,8 +549,7 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
                 run_batch(unstarted, concurrency)
                 continue
             if now - last_change > CHUNK_STALL_TIMEOUT_S:
-                _give_up(factory, job_id, ids, f"no result from the worker running this device in "
-                                               f"{CHUNK_STALL_TIMEOUT_S:.0f} s (worker lost?)")
+                _give_up(factory, job_id, ids, say(msg.WORKER_LOST, seconds=f"{CHUNK_STALL_TIMEOUT_S:.0f}"))
                 break
             time.sleep(0.2)
         known = {r.device_id for r in results}
@@ -552,23 +566,21 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
         failed = sum(1 for r in results if r.failed)
         if failed / len(first) > threshold:
             stop.set()
-            halted_reason = (f"canary: {failed} of {len(first)} device(s) failed, above the "
-                             f"{threshold:.0%} threshold")
+            halted_reason = say(msg.CANARY, failed=failed, count=len(first), threshold=f"{threshold:.0%}")
     if rest and dispatch is not None and parts > 1 and policy == JobPolicy.CONTINUE and not stop.is_set() \
             and len(rest) >= parts:
         run_spread(rest, dispatch)
     elif rest:
         run_batch(rest, concurrency)
     if stop.is_set() and not halted_reason:
-        halted_reason = "a device failed and the job's policy is halt"
+        halted_reason = say(msg.POLICY_HALT)
 
-    failures = sum(1 for r in results if r.failed)
-    status = JobStatus.HALTED if stop.is_set() else (JobStatus.FAILED if failures else JobStatus.SUCCEEDED)
+    status = JobStatus.HALTED if stop.is_set() else job_status(results)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status.value] = counts.get(r.status.value, 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + (f"; halted: {halted_reason}"
-                                                                          if halted_reason else "")
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + (
+        "; " + say(msg.HALTED, reason=halted_reason) if halted_reason else "")
     with factory() as session:
         job = session.get(ProvisionJob, job_id) if whole_job else None
         if job is not None and (cancelled.is_set() or job.status == JobStatus.CANCELLED):

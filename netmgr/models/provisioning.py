@@ -22,10 +22,17 @@ class JobStatus(StrEnum):
     """Sent to a worker (``provisioning.run_job``); not started yet."""
     RUNNING = "running"
     SUCCEEDED = "succeeded"
+    PARTLY_DONE = "partly_done"
+    """Some devices failed (e.g. one was unreachable) and the others finished."""
     FAILED = "failed"
     HALTED = "halted"
     CANCELLED = "cancelled"
     """Stopped by a person: devices not started yet are skipped; one being configured finishes safely."""
+
+
+#: A job in one of these has ended; it will not run again (copy it to run the change again).
+FINISHED_JOB_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.PARTLY_DONE, JobStatus.FAILED, JobStatus.HALTED,
+                                   JobStatus.CANCELLED})
 
 
 class JobPolicy(StrEnum):

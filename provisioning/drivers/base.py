@@ -28,6 +28,34 @@ class PushOutput:
 
 
 @dataclass(frozen=True)
+class LineProblem:
+    """A rendered template line a driver can neither compare nor push, e.g. a command outside any menu.
+
+    ``number`` counts the rendered config's lines from 1 (``continued`` holds the further lines of a command
+    written over several); ``reason`` is English source text for gettext.
+    """
+
+    number: int
+    text: str
+    reason: str
+    continued: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """Where every line of a rendered template goes: into ``commands``, already on the device, or refused.
+
+    ``pushed`` and ``compliant`` hold rendered line numbers (from 1). A driver builds the commands it
+    pushes, the dry run's list and the diff from this one plan, so no line can go missing in between.
+    """
+
+    commands: list[str] = field(default_factory=list)
+    pushed: set[int] = field(default_factory=set)
+    compliant: set[int] = field(default_factory=set)
+    problems: list[LineProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class DeviceBackup:
     """A copy of the running config kept on the device (``ref``) and in memory (``text``) before a push."""
 
@@ -48,6 +76,14 @@ class Driver(Protocol):
 
     def missing_lines(self, running: str, desired: str) -> list[str]:
         """Lines of ``desired`` that ``running`` does not yet contain (empty: the device complies)."""
+        ...
+
+    def check_lines(self, desired: str) -> list[LineProblem]:
+        """The lines of ``desired`` this driver refuses, with the reason; empty when every line can be handled."""
+        ...
+
+    def plan(self, running: str, desired: str) -> LinePlan:
+        """Account for every line of ``desired``: pushed (and by which commands), already compliant, or refused."""
         ...
 
     def commands_for(self, running: str, desired: str) -> list[str]:
@@ -99,6 +135,12 @@ class Driver(Protocol):
         The result is stable: the same config always masks to the same text.
         """
         ...
+
+
+def is_blank_or_comment(line: str, comment: str) -> bool:
+    """Whether a rendered line carries nothing to configure: blank, or a comment in the platform's syntax."""
+    stripped = line.strip()
+    return not stripped or stripped.startswith(comment)
 
 
 def find_rejections(output: str, patterns: Sequence[re.Pattern[str]]) -> list[str]:

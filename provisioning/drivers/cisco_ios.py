@@ -12,10 +12,13 @@ import re
 from collections.abc import Collection, Sequence
 
 from netmgr.errors import DeviceRejected
+from provisioning import messages as msg
 from provisioning.drivers.base import (
     MASK,
     Connection,
     DeviceBackup,
+    LinePlan,
+    LineProblem,
     PushOutput,
     find_rejections,
     mask_repeats,
@@ -80,21 +83,32 @@ _SINGLE_VALUED = ("hostname ", "ip domain name ", "ip domain-name ", "clock time
 _SKIP = re.compile(r"^(!|end$|Building configuration|Current configuration)")
 
 
-def flatten(text: str) -> list[tuple[str, str]]:
-    """(parent, line) pairs: top-level lines have parent "", children carry their block's header."""
-    out: list[tuple[str, str]] = []
+#: Lines of pasted ``show running-config`` output a template must not carry: netmgr enters and leaves
+#: config mode itself, and the headers are not commands.
+_REFUSED = {"end": msg.IOS_END, "Building configuration": msg.IOS_SHOW_OUTPUT,
+            "Current configuration": msg.IOS_SHOW_OUTPUT}
+
+
+def numbered(text: str) -> list[tuple[int, str, str]]:
+    """(line number from 1, parent, line): top-level lines have parent "", children carry their block's header."""
+    out: list[tuple[int, str, str]] = []
     parent = ""
-    for raw in text.replace("\r\n", "\n").split("\n"):
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         if not raw.strip() or _SKIP.match(raw.strip()):
             if raw.strip().startswith("!") and not raw.startswith(" "):
                 parent = ""
             continue
         if raw.startswith(" ") and parent:
-            out.append((parent, raw.strip()))
+            out.append((number, parent, raw.strip()))
         else:
             parent = raw.strip()
-            out.append(("", parent))
+            out.append((number, "", parent))
     return out
+
+
+def flatten(text: str) -> list[tuple[str, str]]:
+    """(parent, line) pairs: top-level lines have parent "", children carry their block's header."""
+    return [(parent, line) for _, parent, line in numbered(text)]
 
 
 class CiscoIosDriver:
@@ -136,26 +150,43 @@ class CiscoIosDriver:
         have = set(flatten(running))
         return [f"{p} / {line}" if p else line for p, line in flatten(desired) if (p, line) not in have]
 
-    def commands_for(self, running: str, desired: str) -> list[str]:
+    def check_lines(self, desired: str) -> list[LineProblem]:
+        problems: list[LineProblem] = []
+        for number, raw in enumerate(desired.replace("\r\n", "\n").split("\n"), start=1):
+            line = raw.strip()
+            reason = next((why for start, why in _REFUSED.items() if line == start or
+                           (start != "end" and line.startswith(start))), None)
+            if reason is not None:
+                problems.append(LineProblem(number, line, reason))
+        return problems
+
+    def plan(self, running: str, desired: str) -> LinePlan:
         have = set(flatten(running))
-        commands: list[str] = []
+        lines = numbered(desired)
+        headers = {parent for _, parent, _ in lines if parent}
+        plan = LinePlan(problems=self.check_lines(desired))
         block: str | None = None  # the block (e.g. an interface) the commands are being typed into
-        for parent, line in flatten(desired):
+        for number, parent, line in lines:
             if (parent, line) in have:
+                plan.compliant.add(number)
                 continue
+            plan.pushed.add(number)
             if parent:
                 if block != parent:
                     if block is not None:
-                        commands.append("exit")
-                    commands.append(parent)
+                        plan.commands.append("exit")
+                    plan.commands.append(parent)
                     block = parent
-                commands.append(f" {line}")
+                plan.commands.append(f" {line}")
                 continue
             if block is not None:
-                commands.append("exit")
-            commands.append(line)
-            block = line if any(p == line for p, _ in flatten(desired)) else None
-        return commands
+                plan.commands.append("exit")
+            plan.commands.append(line)
+            block = line if line in headers else None
+        return plan
+
+    def commands_for(self, running: str, desired: str) -> list[str]:
+        return self.plan(running, desired).commands
 
     def preview(self, running: str, desired: str) -> str:
         lines = [line for line in running.rstrip("\n").split("\n") if line.strip() != "end"]

@@ -14,7 +14,16 @@ import shlex
 from collections.abc import Collection, Sequence
 
 from netmgr.errors import DeviceRejected
-from provisioning.drivers.base import Connection, DeviceBackup, PushOutput, mask_repeats, mask_with
+from provisioning import messages as msg
+from provisioning.drivers.base import (
+    Connection,
+    DeviceBackup,
+    LinePlan,
+    LineProblem,
+    PushOutput,
+    mask_repeats,
+    mask_with,
+)
 
 FILE_HEADER = "### file "
 _RC = re.compile(r"__RC=(\d+)")
@@ -26,21 +35,51 @@ _MASK_RULES = [
 ]
 
 
-def parse_files(text: str) -> dict[str, str]:
-    """``### file NAME`` blocks as {name: content}; content ends with a newline unless empty."""
-    files: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.replace("\r\n", "\n").split("\n"):
+def numbered_files(text: str) -> tuple[dict[str, list[tuple[int, str]]], list[LineProblem]]:
+    """``### file NAME`` blocks as {name: [(line number from 1, line)]}, with the lines no file can take.
+
+    A line before the first header belongs to no file, and a header with a bad name names no file; both
+    are problems rather than lines quietly left out (``#`` comments before the first header are allowed).
+    """
+    files: dict[str, list[tuple[int, str]]] = {}
+    problems: list[LineProblem] = []
+    current: list[tuple[int, str]] | None = None
+    headed = False  # past the first header, a line outside a file follows a bad name: not a comment
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         if line.startswith(FILE_HEADER):
+            headed = True
             name = line[len(FILE_HEADER):].strip()
             if not _NAME.match(name):
-                raise ValueError(f"bad file name in {line!r}: use letters, digits, '.', '_' or '-'")
+                problems.append(LineProblem(number, line, msg.BAD_FILE_NAME))
+                current = None
+                continue
             current = files.setdefault(name, [])
+            current.append((number, line))
             continue
         if current is not None:
-            current.append(line)
+            current.append((number, line))
+        elif line.strip() and (headed or not line.lstrip().startswith("#")):
+            problems.append(LineProblem(number, line, msg.OUTSIDE_FILE))
+    return files, problems
+
+
+def parse_files(text: str) -> dict[str, str]:
+    """``### file NAME`` blocks as {name: content}; content ends with a newline unless empty.
+
+    Raises:
+        ValueError: a header with a bad file name (``check_lines`` reports it with its line number).
+    """
+    numbered, problems = numbered_files(text)
+    bad = [p for p in problems if p.text.startswith(FILE_HEADER)]
+    if bad:
+        raise ValueError(f"bad file name in {bad[0].text!r}: use letters, digits, '.', '_' or '-'")
+    return _contents(numbered)
+
+
+def _contents(numbered: dict[str, list[tuple[int, str]]]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for name, lines in files.items():
+    for name, entries in numbered.items():
+        lines = [line for _, line in entries if not line.startswith(FILE_HEADER)]
         while lines and not lines[-1].strip():
             lines.pop()
         out[name] = "\n".join(lines) + ("\n" if lines else "")
@@ -102,19 +141,30 @@ class LinuxDriver:
             missing.extend([f"{FILE_HEADER}{name}", *lines] if lines or current is None else [f"{FILE_HEADER}{name}"])
         return missing
 
-    def commands_for(self, running: str, desired: str) -> list[str]:
+    def check_lines(self, desired: str) -> list[LineProblem]:
+        return numbered_files(desired)[1]
+
+    def plan(self, running: str, desired: str) -> LinePlan:
+        numbered, problems = numbered_files(desired)
+        plan = LinePlan(problems=problems)
         have = parse_files(running)
-        changed = {n: c for n, c in parse_files(desired).items() if have.get(n) != c}
+        want = _contents(numbered)
+        changed = {n: c for n, c in want.items() if have.get(n) != c}
+        for name, entries in numbered.items():
+            (plan.pushed if name in changed else plan.compliant).update(number for number, _ in entries)
         if not changed:
-            return []
+            return plan
         d = self.config_dir
-        commands = [f"mkdir -p {shlex.quote(d)}"]
+        plan.commands.append(f"mkdir -p {shlex.quote(d)}")
         for name in sorted(changed):
             payload = base64.b64encode(changed[name].encode("utf-8")).decode("ascii")
             tmp, final = shlex.quote(f"{d}/.{name}.netmgr-tmp"), shlex.quote(f"{d}/{name}")
-            commands.append(f"printf '%s' {payload} | base64 -d > {tmp} && mv {tmp} {final}")
-        commands += [f"cd {shlex.quote(d)} && sh ./{name}" for name in sorted(changed) if name.endswith(".sh")]
-        return commands
+            plan.commands.append(f"printf '%s' {payload} | base64 -d > {tmp} && mv {tmp} {final}")
+        plan.commands.extend(f"cd {shlex.quote(d)} && sh ./{name}" for name in sorted(changed) if name.endswith(".sh"))
+        return plan
+
+    def commands_for(self, running: str, desired: str) -> list[str]:
+        return self.plan(running, desired).commands
 
     def preview(self, running: str, desired: str) -> str:
         return format_files({**parse_files(running), **parse_files(desired)})

@@ -13,10 +13,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from netmgr.errors import DeviceRejected
+from provisioning import messages as msg
 from provisioning.drivers.base import (
     MASK,
     Connection,
     DeviceBackup,
+    LinePlan,
+    LineProblem,
     PushOutput,
     find_rejections,
     mask_repeats,
@@ -62,6 +65,10 @@ _PAIR = re.compile(r'(?P<pre>^|[\s\[])(?P<key>[a-z][a-z0-9.-]*)='
                    r'(?P<value>\\"(?:(?!\\").)*\\"|"(?:\\.|[^"\\])*"|(?:[^\s\]"\\]|\\[^\s"])*)')
 _ECHO_PROMPT = re.compile(r"^\[[^\]\s]+\]\s*(?:/[\w/ -]*)?>\s*")  # `[admin@rtr] > ` or `[admin@rtr] /ip dns> `
 _VERBS = {"add", "set", "remove", "enable", "disable"}
+#: Verbs whose effect an export shows, so a template line with one is compared with the running config.
+#: Any other line (``remove``, ``/tool fetch …``, a mistyped verb) is pushed every time as written and the
+#: device judges it: a command it refuses fails the push and rolls the device back.
+_COMPARED = {"add", "set"}
 _FIND = re.compile(r"\[\s*find\b(?P<q>[^\]]*)\]")
 
 
@@ -74,6 +81,7 @@ class Command:
     selector: str
     params: dict[str, str]
     text: str
+    lines: tuple[int, ...] = ()  # where it came from (from 1), its menu header included
 
 
 def _unquote(value: str) -> str:
@@ -96,24 +104,38 @@ def logical_lines(text: str) -> list[str]:
     RouterOS wraps a verbose export anywhere, also inside a value (``wpa-pre-shared-key=\\`` with the
     value on the next line): the backslash and the next line's indentation go, nothing is added.
     """
-    lines: list[str] = []
+    return [line for _, line in _joined(text)]
+
+
+def _joined(text: str) -> list[tuple[tuple[int, ...], str]]:
+    """``logical_lines`` with the source line numbers (from 1) each joined line came from."""
+    lines: list[tuple[tuple[int, ...], str]] = []
     buf: str | None = None
-    for raw in text.replace("\r\n", "\n").split("\n"):
+    numbers: tuple[int, ...] = ()
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         line = raw.rstrip()
         piece = line if buf is None else buf + line.lstrip()
+        numbers += (number,)
         if line.endswith("\\"):
             buf = piece[:-1]
             continue
         buf = None
-        lines.append(piece)
+        lines.append((numbers, piece))
+        numbers = ()
     if buf is not None:
-        lines.append(buf)
+        lines.append((numbers, buf))
     return lines
+
+
+def numbered_lines(text: str) -> list[tuple[tuple[int, ...], str]]:
+    """Export lines with ``\\``-continued lines joined and comments dropped, each with its line numbers (from 1)."""
+    return [(numbers, line.strip()) for numbers, line in _joined(text)
+            if line.strip() and not line.strip().startswith("#")]
 
 
 def join_continuations(text: str) -> list[str]:
     """Export lines with ``\\``-continued lines joined, comments and blank lines dropped."""
-    return [line.strip() for line in logical_lines(text) if line.strip() and not line.strip().startswith("#")]
+    return [line for _, line in numbered_lines(text)]
 
 
 def _split_path(line: str) -> tuple[str, str]:
@@ -124,19 +146,37 @@ def _split_path(line: str) -> tuple[str, str]:
     return path, line.strip()[len(path):].strip()
 
 
-def parse(text: str) -> list[Command]:
-    """Flatten an export (sectioned or terse) or a template into full-path commands."""
+@dataclass(frozen=True)
+class _Parsed:
+    commands: list[Command]
+    problems: list[LineProblem]
+
+
+def _parse(text: str) -> _Parsed:
     section = "/"
+    header: tuple[int, ...] = ()
+    used = True  # whether the current menu header has governed a command yet
     out: list[Command] = []
-    for line in join_continuations(text):
+    problems: list[LineProblem] = []
+
+    def unused_header() -> None:
+        if not used:
+            problems.append(LineProblem(header[0], section, msg.EMPTY_MENU, header[1:]))
+
+    for numbers, line in numbered_lines(text):
         if line.startswith("/"):
             path, rest = _split_path(line)
             if not rest:
-                section = path
+                unused_header()
+                section, header, used = path, numbers, False
                 continue
+            lines = numbers
         else:
-            path, rest = section, line
-        text = f"{path} {rest}"
+            if section == "/":
+                problems.append(LineProblem(numbers[0], line, msg.OUTSIDE_MENU, numbers[1:]))
+                continue
+            path, rest, lines, used = section, line, header + numbers, True
+        full = f"{path} {rest}"
         selector = ""
         match = _FIND.search(rest)
         if match:
@@ -151,8 +191,14 @@ def parse(text: str) -> list[Command]:
                 params[key] = _unquote(value)
             elif not selector:
                 selector = token  # e.g. `set ether1 mtu=1500` or an item number
-        out.append(Command(path=path, verb=verb, selector=selector, params=params, text=text))
-    return out
+        out.append(Command(path=path, verb=verb, selector=selector, params=params, text=full, lines=lines))
+    unused_header()
+    return _Parsed(out, problems)
+
+
+def parse(text: str) -> list[Command]:
+    """Flatten an export (sectioned or terse) or a template into full-path commands."""
+    return _parse(text).commands
 
 
 def _satisfied(want: Command, have: list[Command]) -> bool:
@@ -199,14 +245,20 @@ class MikrotikRouterosDriver:
 
     def missing_lines(self, running: str, desired: str) -> list[str]:
         have = parse(running)
-        return [want.text for want in parse(desired) if want.verb and not _satisfied(want, have)]
+        return [want.text for want in parse(desired) if want.verb in _COMPARED and not _satisfied(want, have)]
 
-    def commands_for(self, running: str, desired: str) -> list[str]:
+    def check_lines(self, desired: str) -> list[LineProblem]:
+        return _parse(desired).problems
+
+    def plan(self, running: str, desired: str) -> LinePlan:
         have = parse(running)
-        commands: list[str] = []
-        for want in parse(desired):
-            if not want.verb or _satisfied(want, have):
+        parsed = _parse(desired)
+        plan = LinePlan(problems=parsed.problems)
+        for want in parsed.commands:
+            if want.verb in _COMPARED and _satisfied(want, have):
+                plan.compliant.update(want.lines)
                 continue
+            plan.pushed.update(want.lines)
             name = want.params.get("name")
             exists = name is not None and any(
                 c.path == want.path and c.verb == "add" and c.params.get("name") == name for c in have
@@ -214,10 +266,15 @@ class MikrotikRouterosDriver:
             if want.verb == "add" and exists:
                 # Re-adding a named item fails ("already have such name"); change it in place instead.
                 pairs = " ".join(f"{k}={_quote(v)}" for k, v in want.params.items() if k != "name")
-                commands.append(f'{want.path} set [ find name={_quote(name or "")} ] {pairs}'.rstrip())
+                plan.commands.append(f'{want.path} set [ find name={_quote(name or "")} ] {pairs}'.rstrip())
             else:
-                commands.append(want.text)
-        return commands
+                plan.commands.append(want.text)
+        # A header that governs both a compliant and a pushed command is pushed (it is part of that command).
+        plan.compliant.difference_update(plan.pushed)
+        return plan
+
+    def commands_for(self, running: str, desired: str) -> list[str]:
+        return self.plan(running, desired).commands
 
     def preview(self, running: str, desired: str) -> str:
         lines = running.rstrip("\n").split("\n") if running.strip() else []

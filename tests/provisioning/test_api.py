@@ -146,6 +146,27 @@ def test_templates_keep_their_versions_and_preview_renders_with_a_diff_against_t
             "path": "provisioning/templates/cisco_ios/hotspot.j2"} in listing["shipped"]
 
 
+def test_a_template_line_is_refused_with_its_number_at_save_and_preview_and_never_left_out_of_the_diff(
+        client: TestClient, people: People, runner: TaskRunner, ap_ids: list[int]) -> None:
+    op1 = people.headers("op1")
+    stray = "/snmp set enabled=yes contact={{ contact | q }}\nadd name=netmgr-ro addresses=10.0.0.0/8\n"
+    saved = client.post(f"{API}/templates", json={"name": "snmp-stray", "platform": "mikrotik_routeros",
+                                                   "purpose": "snmp", "body": stray}, headers=op1)
+    assert saved.status_code == 422, saved.text
+    assert "line 2: a command outside any menu" in saved.json()["detail"]
+    assert "`add name=netmgr-ro addresses=10.0.0.0/8`" in saved.json()["detail"]
+    preview = {"device_id": ap_ids[0], "purpose": "snmp", "variables": SNMP_VARS, "body": stray}
+    refused = client.post(f"{API}/templates/preview", json=preview, headers=op1)
+    assert refused.status_code == 422 and "line 2: a command outside any menu" in refused.json()["detail"]
+
+    client.post(f"{API}/devices/{ap_ids[0]}/backups", headers=op1).raise_for_status()
+    runner.wait()
+    mistyped = "/snmp set enabled=yes\n/ip address ad address=10.1.1.1/24 interface=ether1\n"
+    shown = client.post(f"{API}/templates/preview", json={**preview, "body": mistyped}, headers=op1)
+    assert shown.status_code == 200, shown.text
+    assert "+/ip address ad address=10.1.1.1/24 interface=ether1" in shown.json()["diff"].splitlines()
+
+
 def test_cancel_skips_devices_not_started_and_the_job_cannot_start_afterwards(
         client: TestClient, people: People, runner: TaskRunner, ap_ids: list[int]) -> None:
     op1 = people.headers("op1")

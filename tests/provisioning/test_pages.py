@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from netmiko import ConnectHandler
 from sqlalchemy.orm import Session
 
+from netmgr.models import Device
 from netmgr.models.enums import Role
 from provisioning.pages import LOCALE_DIR, TEMPLATE_DIR
 from tests import factories
@@ -76,6 +77,30 @@ def test_dry_run_from_the_form_updates_live_then_the_real_job_needs_a_second_ope
     assert done.count('data-status="changed"') == 2 and "berhasil" in done
     listing = op2.get("/provisioning").text
     assert f'data-job-id="{real_id}"' in listing and f'data-job-id="{dry_id}"' in listing
+
+
+def test_a_job_with_one_unreachable_device_is_partly_done_and_its_words_are_indonesian(
+        client: TestClient, people: People, runner: TaskRunner, ap_ids: list[int], session: Session) -> None:
+    device = session.get(Device, ap_ids[1])
+    assert device is not None
+    device.ssh_port = 9  # nothing listens on discard: the access point is unreachable
+    session.commit()
+    op1 = _browser(client, "op1")
+    form = op1.get("/provisioning/jobs/new")
+    posted = op1.post("/provisioning/jobs/new", data={**JOB_FORM, "action": "preview",
+                                                      "csrf_token": csrf_from(form.text)}, follow_redirects=False)
+    job_id = _job_id(posted.headers["location"])
+    runner.wait()
+    fragment = op1.get(f"/provisioning/jobs/{job_id}/progress").text
+    assert 'data-status="partly_done"' in fragment and "sebagian selesai" in fragment
+    summary = re.search(r'id="job-result-summary">([^<]*)<', fragment)
+    assert summary is not None and summary.group(1) == "1 akan berubah, 1 gagal", fragment
+    assert re.search(r"uji coba: \d perintah akan dikirim", fragment) and "would be pushed" not in fragment
+    assert "ap-taman-2 (127.0.0.22:9) tidak dapat dihubungi" in fragment \
+        or "ap-taman-2 (127.0.0.22:9) tidak menjawab tepat waktu" in fragment, fragment
+    assert "galat: ap-taman-2" in fragment
+    english = _browser(client, "op2").get(f"/provisioning/jobs/{job_id}/progress?lang=en").text
+    assert "1 would change, 1 failed" in english and "partly done" in english
 
 
 def test_job_form_shows_the_problem_and_keeps_what_was_typed(client: TestClient, people: People,
@@ -163,7 +188,8 @@ def test_finance_reads_without_buttons_agency_viewers_are_refused_and_english_wo
 def test_every_msgid_of_the_pages_has_an_indonesian_translation() -> None:
     keywords = {"_": None, "_t": (2,), "gettext": None, "ngettext": (1, 2)}
     found = {m[2] for m in extract_from_dir(
-        str(PROVISIONING_DIR), [("templates_web/**.html", "jinja2.ext:babel_extract"), ("pages.py", "python")],
+        str(PROVISIONING_DIR), [("templates_web/**.html", "jinja2.ext:babel_extract"), ("pages.py", "python"),
+                                ("messages.py", "python")],
         {"templates_web/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "yes", "lstrip_blocks": "yes"}},
         keywords=keywords)}
     with (LOCALE_DIR / "id" / "LC_MESSAGES" / "messages.po").open("rb") as fh:

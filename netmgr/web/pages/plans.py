@@ -22,7 +22,7 @@ from netmgr.db import send_after_commit
 from netmgr.errors import PermissionDenied, ValidationFailed
 from netmgr.models.enums import Role
 from netmgr.models.finance import Allocation, BandwidthPlan, PlanStatus, PlanVersion, RequestStatus
-from netmgr.models.provisioning import JobStatus
+from netmgr.models.provisioning import FINISHED_JOB_STATUSES, JobStatus
 from netmgr.schemas.finance import AllocationIn, RequestCreate, VersionCreate
 from netmgr.security.permissions import Permission
 from netmgr.services import agencies, bandwidth_requests, plans
@@ -37,9 +37,10 @@ router = page_router()
 PLAN_STATUS = {"draft": _("draft"), "active": _("active"), "superseded": _("superseded")}
 REQUEST_STATUS = {"pending": _("waiting for a decision"), "approved": _("approved"), "rejected": _("rejected")}
 JOB_STATUS = {"pending": _("waiting"), "queued": _("queued"), "running": _("running"), "succeeded": _("done"),
-              "failed": _("failed"), "halted": _("halted"), "cancelled": _("cancelled")}
+              "partly_done": _("partly done"), "failed": _("failed"), "halted": _("halted"),
+              "cancelled": _("cancelled")}
 DAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
-JOB_DONE = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.HALTED, JobStatus.CANCELLED}
+JOB_DONE = FINISHED_JOB_STATUSES
 ROW_FIELDS = ("name", "agency_id", "is_hotspot_pool", "target", "cir_mbps", "mir_mbps", "priority", "schedule")
 BLANK_ROWS = 2
 # A Monday: the week grid asks each allocation for its rates at an hour of this week.
