@@ -110,8 +110,8 @@ def _lookup_nas(session: Session, *, client: str | None, nas_ip: str | None, nas
             column == claim, Device.id != device.id,
             or_(Device.role == DeviceRole.HOTSPOT_GATEWAY, Device.id.in_(select(Hotspot.gateway_device_id)))))
         if other is not None:
-            return None, (f"RADIUS client {device.name} sent {attribute} {claim[:100]}, which is gateway {other}: "
-                          "refused (spoofed NAS)")
+            return None, (f"RADIUS client {device.name} sent {attribute} {claim[:100]!r}, which is gateway "
+                          f"{other}: refused (spoofed NAS)")
     hotspots = list(session.scalars(select(Hotspot).where(Hotspot.gateway_device_id == device.id)
                                     .order_by(Hotspot.id)))
     hotspot = hotspots[0] if hotspots else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -156,3 +158,26 @@ def test_purge_deletes_personal_data_past_retention_only(session: Session) -> No
     assert counts["sessions"] == 1 and counts["login_attempts"] == 1
     assert [r.acct_session_id for r in session.scalars(select(HotspotSession))] == ["recent"]
     assert [a.username for a in session.scalars(select(LoginAttempt))] == ["y"]
+
+
+@given(st.lists(st.integers(0, 2**31 - 1), min_size=1, max_size=40))
+def test_32_bit_counters_without_gigawords_add_up_to_the_true_total_despite_wraps_and_late_copies(
+        increments: list[int]) -> None:
+    true_total = stored = previous = 0
+    for step in increments:  # less than 2 GiB between two reports: a wrap is never ambiguous
+        true_total += step
+        stored = sessions.advance_octets(stored, true_total % 2**32, wraps=True)
+        # The previous report arriving again, late, changes nothing.
+        assert sessions.advance_octets(stored, previous % 2**32, wraps=True) == stored
+        previous = true_total
+
+    assert stored == min(true_total, sessions.MAX_SESSION_OCTETS)
+
+
+@given(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1))
+def test_counters_with_gigawords_never_go_back_and_stay_storable(stored: int, reported: int) -> None:
+    stored = min(stored, sessions.MAX_SESSION_OCTETS)
+
+    total = sessions.advance_octets(stored, reported, wraps=False)
+
+    assert stored <= total <= sessions.MAX_SESSION_OCTETS
