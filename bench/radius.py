@@ -249,12 +249,13 @@ def main() -> None:
         with make_session_factory(engine, settings)() as s:
             seeded = seed_hotspot(s, max_devices=10**6, person_daily_time_s=None, person_daily_bytes=None)
             add_voucher(s, seeded.batch, "BENCHVCH")
+            nas_name = seeded.nas.name  # netmgr knows the gateway by the client name FreeRADIUS passes on
         engine.dispose()
         env = {"NETMGR_DATABASE_URL": db_url, "NETMGR_ENCRYPTION_KEYS": KEY, "NETMGR_ENVIRONMENT": "test",
                "NETMGR_DATA_DIR": str(root / "data"), "NETMGR_RADIUS__AAA_TOKEN": TOKEN,
                "NETMGR_RADIUS__MAX_FAILURES_PER_MAC": "1000000", "NETMGR_RADIUS__MAX_FAILURES_PER_IP": "1000000",
                "NETMGR_LOG_LEVEL": "WARNING", **influx_env}
-        clients = [RadiusClient("bench-nas", "127.0.0.1", NAS_SECRET)]
+        clients = [RadiusClient(nas_name, "127.0.0.1", NAS_SECRET)]
 
         results: list[Result] = []
         n, k = args.requests, args.sessions

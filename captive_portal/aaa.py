@@ -122,10 +122,16 @@ class RadiusRequest:
     nas_ip: str = ""
     nas_identifier: str = ""
     called_station: str = ""
+    client: str = ""
+    """The RADIUS client FreeRADIUS matched (its shortname, the gateway's inventory name): who is asking."""
 
     @classmethod
-    def from_rest(cls, body: Mapping[str, Any]) -> RadiusRequest:
-        """Parse rlm_rest's JSON. Raises ValidationFailed on a malformed User-Name, MAC or IP."""
+    def from_rest(cls, body: Mapping[str, Any], *, client: str) -> RadiusRequest:
+        """Parse rlm_rest's JSON; ``client`` is the ``?client=`` FreeRADIUS put in the URL.
+
+        Raises:
+            ValidationFailed: a malformed User-Name, MAC or IP.
+        """
         mac_text = _text(body, "Calling-Station-Id")
         ip_text = _text(body, "Framed-IP-Address")
         nas_ip = _text(body, "NAS-IP-Address")
@@ -138,6 +144,7 @@ class RadiusRequest:
             nas_ip=validate_ip(nas_ip) if nas_ip else "",
             nas_identifier=_text(body, "NAS-Identifier")[:100],
             called_station=_text(body, "Called-Station-Id")[:100],
+            client=client[:sessions.MAX_CLIENT_NAME],
         )
 
 
@@ -311,16 +318,19 @@ def _insert_attempt(session: Session, *, hotspot_id: int | None, username: str, 
                                       "ip": ip, "success": success, "reason": str(reason)[:200]})
 
 
-def _find_nas(session: Session, cache: NasCache | None, *, nas_ip: str | None, nas_identifier: str | None,
-              called_station: str | None) -> Nas | None:
+def _find_nas(session: Session, cache: NasCache | None, *, client: str | None, nas_ip: str | None,
+              nas_identifier: str | None, called_station: str | None) -> Nas | None:
+    """The gateway of a request, by ``sessions.find_nas``'s rule (through the hot path's cache when given)."""
     if cache is not None:
-        return cache.find(session, nas_ip=nas_ip, nas_identifier=nas_identifier, called_station=called_station)
-    return sessions.find_nas(session, nas_ip=nas_ip, nas_identifier=nas_identifier, called_station=called_station)
+        return cache.find(session, client=client, nas_ip=nas_ip, nas_identifier=nas_identifier,
+                          called_station=called_station)
+    return sessions.find_nas(session, client=client, nas_ip=nas_ip, nas_identifier=nas_identifier,
+                             called_station=called_station)
 
 
 def _decide(session: Session, cfg: AaaConfig, req: RadiusRequest, now: datetime,
             nas_cache: NasCache | None) -> tuple[Decision, _Login | None]:
-    nas = _find_nas(session, nas_cache, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
+    nas = _find_nas(session, nas_cache, client=req.client, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
                     called_station=req.called_station)
     if nas is None or nas.hotspot_id is None:
         return Decision.refuse(RefusalCode.UNKNOWN_NAS, cfg.language), None
@@ -392,7 +402,7 @@ def post_auth(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: date
     Refusals decided by ``authorize`` were recorded there (they carry a Reply-Message); a reject without one
     is a wrong password found by PAP/CHAP.
     """
-    nas = _find_nas(session, nas_cache, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
+    nas = _find_nas(session, nas_cache, client=req.client, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
                     called_station=req.called_station)
     hotspot_id = nas.hotspot_id if nas else None
     if rejected:
@@ -478,20 +488,25 @@ def parse_accounting(body: Mapping[str, Any]) -> AccountingRecord | None:
     ip_text = _text(body, "Framed-IP-Address")
     username = _text(body, "User-Name").strip()[:MAX_USERNAME]
     interim = _int(body, "Acct-Interim-Interval")
+    # A NAS that sends no gigawords at all has 32-bit counters that wrap (sessions.advance_octets).
+    wraps = _first(body, "Acct-Input-Gigawords") is None and _first(body, "Acct-Output-Gigawords") is None
     return AccountingRecord(
         status=status, acct_session_id=acct_session_id, username=username,
         mac=normalize_mac(mac_text) if mac_text else "",
         ip=validate_ip(ip_text) if ip_text else "",
         input_octets=_int(body, "Acct-Input-Gigawords") * 2**32 + _int(body, "Acct-Input-Octets"),
         output_octets=_int(body, "Acct-Output-Gigawords") * 2**32 + _int(body, "Acct-Output-Octets"),
+        octets_wrap=wraps,
         session_time_s=_int(body, "Acct-Session-Time"),
         terminate_cause=_text(body, "Acct-Terminate-Cause")[:40],
         interim_interval_s=interim or None,
     )
 
 
-def parse_accounting_request(body: Mapping[str, Any], *, now: datetime) -> AccountingRequest | None:
+def parse_accounting_request(body: Mapping[str, Any], *, now: datetime, client: str) -> AccountingRequest | None:
     """The record and the NAS attributes of rlm_rest's JSON; None for a status netmgr does not track.
+
+    ``client`` is the RADIUS client FreeRADIUS matched (the ``?client=`` of the generated config).
 
     Raises:
         ValidationFailed: a malformed session id, MAC, IP or counter.
@@ -500,26 +515,29 @@ def parse_accounting_request(body: Mapping[str, Any], *, now: datetime) -> Accou
     if rec is None:
         return None
     nas_ip = _text(body, "NAS-IP-Address")
-    return AccountingRequest(rec=rec, nas_ip=validate_ip(nas_ip) if nas_ip else None,
+    return AccountingRequest(rec=rec, client=client[:sessions.MAX_CLIENT_NAME] or None,
+                             nas_ip=validate_ip(nas_ip) if nas_ip else None,
                              nas_identifier=_text(body, "NAS-Identifier")[:100] or None,
                              called_station=_text(body, "Called-Station-Id")[:100], now=now)
 
 
-def accounting(session: Session, cfg: AaaConfig, body: Mapping[str, Any], *, store: MetricsStore | None,
-               now: datetime, nas_cache: NasCache | None = None) -> AccountingOutcome:
-    """Apply one Accounting-Request; the outcome may carry a Disconnect-Request to send.
+def accounting(session: Session, cfg: AaaConfig, body: Mapping[str, Any], *, client: str,
+               store: MetricsStore | None, now: datetime, nas_cache: NasCache | None = None) -> AccountingOutcome:
+    """Apply one Accounting-Request from RADIUS client ``client``; the outcome may carry a Disconnect-Request.
 
-    A request from a NAS netmgr does not know is logged and acknowledged, so the gateway stops resending it.
+    A request from a NAS netmgr does not know, or one a client sends for another gateway, is logged and
+    acknowledged, so the gateway stops resending it.
     (The AAA endpoint batches requests through ``captive_portal.fastpath`` instead; this is the one-request
     form, through the ORM.)
     """
-    request = parse_accounting_request(body, now=now)
+    request = parse_accounting_request(body, now=now, client=client)
     if request is None:
         return AccountingOutcome()
-    nas = _find_nas(session, nas_cache, nas_ip=request.nas_ip, nas_identifier=request.nas_identifier,
-                    called_station=request.called_station)
+    nas = _find_nas(session, nas_cache, client=request.client, nas_ip=request.nas_ip,
+                    nas_identifier=request.nas_identifier, called_station=request.called_station)
     if nas is None:
-        sessions.log.warning("accounting from unknown NAS %s / %s ignored", request.nas_ip, request.nas_identifier)
+        sessions.log.warning("accounting from unknown NAS %s (%s / %s) ignored", request.client, request.nas_ip,
+                             request.nas_identifier)
         return AccountingOutcome()
     return sessions.apply_accounting(session, nas, request.rec, store=store, now=now, timezone=cfg.timezone,
                                      default_interim_s=cfg.interim_interval_s, default_coa_port=cfg.coa_port)

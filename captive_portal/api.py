@@ -170,10 +170,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _client(query: dict[str, list[str]]) -> str:
+    """The RADIUS client FreeRADIUS matched, from the generated config's ``?client=%{client:shortname}``.
+
+    Absent (only a caller other than the generated config omits it), the request names no gateway and is
+    refused (``sessions.find_nas``).
+    """
+    return query.get("client", [""])[0]
+
+
 def _parse_body(raw: bytes) -> dict[str, Any]:
     """rlm_rest's JSON object of RADIUS attributes."""
     try:
         body = json.loads(raw) if raw else {}
+    except RecursionError as exc:  # rlm_rest sends a flat object; nesting this deep is an attack
+        raise ValidationFailed("the body is nested too deeply") from exc
     except ValueError as exc:
         raise ValidationFailed("the body is not JSON") from exc
     if not isinstance(body, dict):
@@ -183,7 +194,7 @@ def _parse_body(raw: bytes) -> dict[str, Any]:
 
 async def authorize(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, list[str]]) -> Reply:
     try:
-        req = aaa.RadiusRequest.from_rest(body)
+        req = aaa.RadiusRequest.from_rest(body, client=_client(query))
     except ValidationFailed as exc:
         return _bad_request(runtime, exc)
     now, cfg, cache = _now(), runtime.config, runtime.nas_cache
@@ -192,7 +203,7 @@ async def authorize(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, 
 
 async def authenticate(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, list[str]]) -> Reply:
     try:
-        req = aaa.RadiusRequest.from_rest(body)
+        req = aaa.RadiusRequest.from_rest(body, client=_client(query))
     except ValidationFailed as exc:
         return _bad_request(runtime, exc)
     now, cfg, cache = _now(), runtime.config, runtime.nas_cache
@@ -202,7 +213,7 @@ async def authenticate(runtime: AaaRuntime, body: dict[str, Any], query: dict[st
 async def post_auth(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, list[str]]) -> Reply:
     """``result`` is ``Reject`` when FreeRADIUS runs Post-Auth-Type REJECT; ``message`` its Reply-Message."""
     try:
-        req = aaa.RadiusRequest.from_rest(body)
+        req = aaa.RadiusRequest.from_rest(body, client=_client(query))
     except ValidationFailed:
         return Reply(204)  # refused already in authorize; nothing to record
     rejected = query.get("result", [""])[0].lower() == "reject"
@@ -214,7 +225,7 @@ async def post_auth(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, 
 
 
 async def accounting(runtime: AaaRuntime, body: dict[str, Any], query: dict[str, list[str]]) -> Reply:
-    parsed = aaa.parse_accounting_request(body, now=_now())
+    parsed = aaa.parse_accounting_request(body, now=_now(), client=_client(query))
     if parsed is None:
         return Reply(204)
     outcome = await runtime.worker.accounting(parsed)

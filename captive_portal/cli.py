@@ -46,7 +46,8 @@ def test_command(
     secret: str = typer.Option(..., "--secret", help="the RADIUS secret FreeRADIUS expects from this address"),
     server: str = typer.Option("", help="FreeRADIUS address (default: NETMGR_RADIUS__LISTEN_ADDRESS)"),
     port: int = typer.Option(0, help="auth port (default: NETMGR_RADIUS__AUTH_PORT)"),
-    nas_ip: str = typer.Option("127.0.0.1", help="NAS-IP-Address to claim: a hotspot gateway's address"),
+    nas_ip: str = typer.Option("127.0.0.1", help="NAS-IP-Address to send; the gateway is the RADIUS client "
+                               "FreeRADIUS matches for this host's address, and another gateway's address is refused"),
     mac: str = typer.Option("02:00:00:00:00:01", help="Calling-Station-Id of the pretend citizen device"),
 ) -> None:
     """Send one Access-Request as a gateway would, and print the answer with its attributes."""

@@ -31,6 +31,7 @@ from captive_portal.sessions import (
     AcctStatus,
     Nas,
     NasCache,
+    advance_octets,
     apply_accounting_orm,
     as_utc,
     usage_points,
@@ -60,11 +61,12 @@ _P_CAUSE = bindparam("cause", type_=_HS.c.terminate_cause.type)
 _CLOSING = (_P_STOP == 1) & (_HS.c.status == _ACTIVE)
 
 # One statement for every fast update. The octet and time counters take the larger of the stored and the
-# reported value IN SQL, so two workers updating one session at once can never move them back; a Stop
-# closes an active session and leaves a closed one as it was (right-hand sides see the old row).
+# new total IN SQL, so two workers updating one session at once can never move them back; a Stop closes an
+# active session and leaves a closed one as it was (right-hand sides see the old row); an interim touches
+# only an active session.
 _UPDATE = (
     update(_HS)
-    .where(_HS.c.id == _P_ROW)
+    .where(_HS.c.id == _P_ROW, (_P_STOP == 1) | (_HS.c.status == _ACTIVE))
     .values(
         input_octets=case((_HS.c.input_octets > _P_IN, _HS.c.input_octets), else_=_P_IN),
         output_octets=case((_HS.c.output_octets > _P_OUT, _HS.c.output_octets), else_=_P_OUT),
@@ -91,6 +93,8 @@ class AccountingRequest:
     """A validated Accounting-Request before its NAS is looked up (that needs the database)."""
 
     rec: AccountingRecord
+    client: str | None
+    """The RADIUS client FreeRADIUS matched: the gateway's identity (``sessions.find_nas``)."""
     nas_ip: str | None
     nas_identifier: str | None
     called_station: str
@@ -183,10 +187,12 @@ class Batch:
     def _fast(self, item: AccountingItem, row: _Row) -> AccountingOutcome | None:
         """The update as Core SQL, or None when it needs the ORM path (it would end the session)."""
         rec, now = item.rec, item.now
-        total_in = max(row.input_octets, rec.input_octets)
-        total_out = max(row.output_octets, rec.output_octets)
-        total_time = max(row.session_time_s, rec.session_time_s)
         stop = rec.status == AcctStatus.STOP
+        if not stop and row.status != _ACTIVE:
+            return AccountingOutcome(session_id=row.id)  # a late interim leaves a closed session as it was
+        total_in = advance_octets(row.input_octets, rec.input_octets, wraps=rec.octets_wrap)
+        total_out = advance_octets(row.output_octets, rec.output_octets, wraps=rec.octets_wrap)
+        total_time = max(row.session_time_s, rec.session_time_s)
         if not stop and row.status == _ACTIVE:
             reason = exhausted(allowance_bytes=row.allowance_bytes, allowance_time_s=row.allowance_time_s,
                                used=Usage(total_time, total_in + total_out))
@@ -196,7 +202,7 @@ class Batch:
                 return None
         d_in, d_out = total_in - row.input_octets, total_out - row.output_octets
         self._pending.append({
-            "row_id": row.id, "in_octets": rec.input_octets, "out_octets": rec.output_octets,
+            "row_id": row.id, "in_octets": total_in, "out_octets": total_out,
             "time_s": rec.session_time_s, "now": now, "new_ip": rec.ip or None,
             "interim_s": rec.interim_interval_s, "stop": 1 if stop else 0, "cause": rec.terminate_cause[:40],
         })
@@ -355,10 +361,11 @@ class AaaWorker:
             for index, job in enumerate(jobs):
                 if job.request is not None:
                     req = job.request
-                    nas = self._nas_cache.find(session, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
-                                               called_station=req.called_station)
+                    nas = self._nas_cache.find(session, client=req.client, nas_ip=req.nas_ip,
+                                               nas_identifier=req.nas_identifier, called_station=req.called_station)
                     if nas is None:
-                        log.warning("accounting from unknown NAS %s / %s ignored", req.nas_ip, req.nas_identifier)
+                        log.warning("accounting from unknown NAS %s (%s / %s) ignored", req.client, req.nas_ip,
+                                    req.nas_identifier)
                     else:
                         items[index] = AccountingItem(nas=nas, rec=req.rec, now=req.now)
             batch.prefetch(list(items.values()))

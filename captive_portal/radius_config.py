@@ -92,6 +92,12 @@ def render_clients(clients: Iterable[RadiusClient]) -> str:
     return "\n".join(blocks) if blocks else "# no hotspot gateway with a RADIUS secret in the inventory yet\n"
 
 
+# Every AAA call names the RADIUS client FreeRADIUS matched by source address and secret (its shortname is
+# the inventory device name); netmgr takes the gateway from it, not from the packet's NAS-IP-Address.
+# rlm_rest URL-escapes what an xlat expands to in ``uri``.
+_CLIENT_QUERY = "client=%{client:shortname}"
+
+
 def _rest_section(name: str, uri: str) -> str:
     return (f"\t\t{name} {{\n\t\t\turi = \"${{..connect_uri}}{uri}\"\n\t\t\tmethod = 'post'\n"
             "\t\t\tbody = 'json'\n\t\t\tauth = 'basic'\n\t\t\tusername = \"freeradius\"\n"
@@ -117,11 +123,11 @@ def render_radiusd_conf(*, raddb: Path, listen_address: str, auth_port: int, acc
             "\trest {\n"
             f"\t\tconnect_uri = {_quote(api_url.rstrip('/'))}\n"
             f"\t\taaa_token = {_quote(aaa_token)}\n"
-            + _rest_section("authorize", "/api/v1/aaa/authorize")
-            + _rest_section("authenticate", "/api/v1/aaa/authenticate")
-            + _rest_section("accounting", "/api/v1/aaa/accounting")
-            + _rest_section("post-auth", "/api/v1/aaa/post-auth?result=%{control:Post-Auth-Type}"
-                                         "&message=%{control:Tmp-String-0}")
+            + _rest_section("authorize", "/api/v1/aaa/authorize?" + _CLIENT_QUERY)
+            + _rest_section("authenticate", "/api/v1/aaa/authenticate?" + _CLIENT_QUERY)
+            + _rest_section("accounting", "/api/v1/aaa/accounting?" + _CLIENT_QUERY)
+            + _rest_section("post-auth", "/api/v1/aaa/post-auth?" + _CLIENT_QUERY
+                            + "&result=%{control:Post-Auth-Type}&message=%{control:Tmp-String-0}")
             + "\t\tpool {\n\t\t\tstart = 0\n\t\t\tmin = 0\n"
             f"\t\t\tmax = {max_servers}\n\t\t\tspare = 4\n\t\t\tuses = 0\n\t\t\tretry_delay = 1\n"
             "\t\t\tlifetime = 0\n\t\t\tidle_timeout = 60\n\t\t}\n\t}\n"

@@ -48,6 +48,7 @@ from netmgr.models import (
     Voucher,
     VoucherBatch,
 )
+from netmgr.models.enums import DeviceRole
 from netmgr.models.hotspot import LoginMethod, SessionStatus
 
 log = logging.getLogger(__name__)
@@ -87,16 +88,30 @@ class Nas:
     default_policy_id: int | None
 
 
-def find_nas(session: Session, *, nas_ip: str | None, nas_identifier: str | None,
-             called_station: str | None = None) -> Nas | None:
-    """The inventory device behind NAS-IP-Address (or NAS-Identifier = device name) and its hotspot."""
-    device: Device | None = None
-    if nas_ip:
-        device = session.scalar(select(Device).where(Device.mgmt_address == nas_ip))
-    if device is None and nas_identifier:
-        device = session.scalar(select(Device).where(Device.name == nas_identifier))
+MAX_CLIENT_NAME = 100
+"""Longer than any inventory device name (the RADIUS client's shortname is the device name)."""
+
+
+def _lookup_nas(session: Session, *, client: str | None, nas_ip: str | None, nas_identifier: str | None,
+                called_station: str | None) -> tuple[Nas | None, str]:
+    """``find_nas``'s answer and, when it refuses a known client, why (for the log)."""
+    if not client:
+        return None, "a request without the RADIUS client FreeRADIUS matched (the ?client= parameter) refused"
+    device = session.scalar(select(Device).where(Device.name == client[:MAX_CLIENT_NAME]))
     if device is None:
-        return None
+        return None, ""
+    # The packet's own claims may name the gateway (or a NAT'd private address no gateway has), never another
+    # gateway: that would let one gateway's secret log citizens into, or close the sessions of, another hotspot.
+    for attribute, claim, own, column in (("NAS-IP-Address", nas_ip, device.mgmt_address, Device.mgmt_address),
+                                          ("NAS-Identifier", nas_identifier, device.name, Device.name)):
+        if not claim or claim == own:
+            continue
+        other = session.scalar(select(Device.name).where(
+            column == claim, Device.id != device.id,
+            or_(Device.role == DeviceRole.HOTSPOT_GATEWAY, Device.id.in_(select(Hotspot.gateway_device_id)))))
+        if other is not None:
+            return None, (f"RADIUS client {device.name} sent {attribute} {claim[:100]!r}, which is gateway "
+                          f"{other}: refused (spoofed NAS)")
     hotspots = list(session.scalars(select(Hotspot).where(Hotspot.gateway_device_id == device.id)
                                     .order_by(Hotspot.id)))
     hotspot = hotspots[0] if hotspots else None
@@ -116,32 +131,57 @@ def find_nas(session: Session, *, nas_ip: str | None, nas_identifier: str | None
         site_name=site_name, dialect=str(hotspot.nas_dialect) if hotspot else "mikrotik",
         coa_port=hotspot.coa_port if hotspot else None, enabled=hotspot.enabled if hotspot else False,
         default_policy_id=hotspot.default_policy_id if hotspot else None,
-    )
+    ), ""
+
+
+def find_nas(session: Session, *, client: str | None, nas_ip: str | None, nas_identifier: str | None,
+             called_station: str | None = None) -> Nas | None:
+    """The gateway a RADIUS request came from, and its hotspot; None refuses the request.
+
+    The gateway is the RADIUS client FreeRADIUS matched by the packet's source address and shared secret
+    (``client``: its shortname, which ``radius_config`` sets to the inventory device name), never what the
+    packet says about itself. NAS-IP-Address and NAS-Identifier are only checked: naming a *different*
+    inventory gateway refuses the request (a gateway would be speaking for another hotspot); an address no
+    gateway has (a private address behind NAT) or the gateway's own is fine. A request without ``client``
+    is refused: the generated FreeRADIUS config always sends it, so its absence means some other caller.
+    """
+    nas, refusal = _lookup_nas(session, client=client, nas_ip=nas_ip, nas_identifier=nas_identifier,
+                               called_station=called_station)
+    if refusal:
+        log.warning("%s", refusal)
+    return nas
 
 
 class NasCache:
     """``find_nas`` answers kept for ``ttl_s`` seconds (the AAA hot path asks it for every request).
 
     Gateways and hotspots change rarely and by hand; a change (a hotspot switched off, a NAS re-addressed)
-    takes effect within ``ttl_s``. Unknown NASes are remembered too, so a stray sender costs no query.
+    takes effect within ``ttl_s``. Unknown NASes are remembered too, so a stray sender costs no query. The
+    key is the matched RADIUS client together with the packet's claims, so one client's answer never serves
+    another, and a refused (spoofed) request is logged every time it comes.
     """
 
     def __init__(self, ttl_s: float = 10.0, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl_s = ttl_s
         self._clock = clock
-        self._entries: dict[tuple[str | None, str | None, str | None], tuple[float, Nas | None]] = {}
+        self._entries: dict[tuple[str | None, str | None, str | None, str | None],
+                            tuple[float, Nas | None, str]] = {}
 
-    def find(self, session: Session, *, nas_ip: str | None, nas_identifier: str | None,
+    def find(self, session: Session, *, client: str | None, nas_ip: str | None, nas_identifier: str | None,
              called_station: str | None = None) -> Nas | None:
-        key = (nas_ip or None, nas_identifier or None, called_station or None)
+        key = (client or None, nas_ip or None, nas_identifier or None, called_station or None)
         now = self._clock()
         hit = self._entries.get(key)
         if hit is not None and hit[0] > now:
-            return hit[1]
-        nas = find_nas(session, nas_ip=nas_ip, nas_identifier=nas_identifier, called_station=called_station)
-        if len(self._entries) > 10_000:  # far more gateways than a province has: only junk keys grow it
-            self._entries.clear()
-        self._entries[key] = (now + self._ttl_s, nas)
+            _, nas, refusal = hit
+        else:
+            nas, refusal = _lookup_nas(session, client=client, nas_ip=nas_ip, nas_identifier=nas_identifier,
+                                       called_station=called_station)
+            if len(self._entries) > 10_000:  # far more gateways than a province has: only junk keys grow it
+                self._entries.clear()
+            self._entries[key] = (now + self._ttl_s, nas, refusal)
+        if refusal:
+            log.warning("%s", refusal)
         return nas
 
     def clear(self) -> None:
@@ -194,7 +234,11 @@ def active_devices_of_voucher(session: Session, voucher_id: int, *, other_than_m
 
 @dataclass(frozen=True)
 class AccountingRecord:
-    """One Accounting-Request, validated (octets already joined with their gigawords)."""
+    """One Accounting-Request, validated (octets already joined with their gigawords).
+
+    ``octets_wrap`` says the NAS sent no gigawords: its octet counters are 32-bit and start again from 0
+    after 4 GiB, so ``advance_octets`` counts the wrap instead of ignoring the smaller value.
+    """
 
     status: AcctStatus
     acct_session_id: str
@@ -206,6 +250,36 @@ class AccountingRecord:
     session_time_s: int = 0
     terminate_cause: str = ""
     interim_interval_s: int | None = None
+    octets_wrap: bool = False
+
+
+MAX_SESSION_OCTETS = 2**48 - 1
+"""What one session's counter is kept up to (256 TiB: days at 10 Gbit/s, far past any hotspot session).
+
+RADIUS counters reach 2**64 with gigawords, beyond a BIGINT; saturating here keeps every stored value and
+every sum of a day's sessions inside 64-bit integers on SQLite and PostgreSQL, whatever a NAS sends."""
+
+_WRAP = 2**32
+
+
+def advance_octets(stored: int, reported: int, *, wraps: bool) -> int:
+    """A session's octet total after a NAS reported ``reported``; never less than ``stored``.
+
+    Counters are cumulative, so a retransmitted or reordered packet (a smaller value) changes nothing. A NAS
+    without gigawords (``wraps``) reports the total modulo 2**32: a value that dropped by more than half the
+    counter wrapped and is counted from the last wrap; one that rose by more than half after a wrap is a
+    reordered packet from before it.
+    """
+    if not wraps:
+        return min(MAX_SESSION_OCTETS, max(stored, reported))
+    low = stored % _WRAP
+    if reported >= low and (stored < _WRAP or reported - low < _WRAP // 2):
+        total = stored - low + reported
+    elif reported < low and low - reported > _WRAP // 2:
+        total = stored - low + _WRAP + reported
+    else:
+        total = stored
+    return min(MAX_SESSION_OCTETS, max(stored, total))
 
 
 @dataclass(frozen=True)
@@ -382,11 +456,14 @@ def apply_accounting_orm(session: Session, nas: Nas, rec: AccountingRecord, *, n
         HotspotSession.nas_device_id == nas.device_id, HotspotSession.acct_session_id == rec.acct_session_id))
     if row is None:
         row = _new_session(session, nas, rec, now, timezone, default_interim_s)
+    if rec.status == AcctStatus.INTERIM and row.status != SessionStatus.ACTIVE:
+        # A late Interim-Update (reordered after the Stop, or for a session a reboot closed) changes nothing.
+        return AccountingOutcome(session_id=row.id)
     # Counters are cumulative per session; a retransmitted or reordered packet must not make them go back.
-    d_in = max(0, rec.input_octets - row.input_octets)
-    d_out = max(0, rec.output_octets - row.output_octets)
-    row.input_octets = max(row.input_octets, rec.input_octets)
-    row.output_octets = max(row.output_octets, rec.output_octets)
+    total_in = advance_octets(row.input_octets, rec.input_octets, wraps=rec.octets_wrap)
+    total_out = advance_octets(row.output_octets, rec.output_octets, wraps=rec.octets_wrap)
+    d_in, d_out = total_in - row.input_octets, total_out - row.output_octets
+    row.input_octets, row.output_octets = total_in, total_out
     row.session_time_s = max(row.session_time_s, rec.session_time_s)
     row.last_update_at = now
     if rec.ip:

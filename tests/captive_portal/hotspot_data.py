@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netmgr.models import Device, Hotspot, HotspotPolicy, Voucher, VoucherBatch
@@ -59,3 +60,14 @@ def add_voucher(session: Session, batch: VoucherBatch, code: str,
     batch.count += 1
     session.commit()
     return voucher
+
+
+def client_at(session: Session, address: str = "127.0.0.1") -> str:
+    """The RADIUS client FreeRADIUS would match for a packet from ``address``: the gateway's inventory name.
+
+    netmgr identifies the gateway by this name (the ``?client=`` the generated config sends), so a test that
+    calls the AAA functions directly passes it as FreeRADIUS would.
+    """
+    name = session.scalar(select(Device.name).where(Device.mgmt_address == address))
+    assert name is not None, f"no gateway at {address}"
+    return name

@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netmgr.app import create_app
 from netmgr.metrics import DisabledMetricsStore
+from netmgr.models import HotspotSession
+from netmgr.models.hotspot import SessionStatus
 from netmgr.settings import Settings
 from netmgr.state import AppState
 from tests.captive_portal.hotspot_data import Seeded, add_voucher, seed_hotspot
@@ -44,7 +47,9 @@ def seeded(aaa_client: TestClient) -> Seeded:
     with state.session_factory() as s:
         seeded = seed_hotspot(s)
         add_voucher(s, seeded.batch, "API00001")
-        return seeded
+    # Every call names the RADIUS client FreeRADIUS matched, as the generated rest config does.
+    aaa_client.params = {"client": seeded.nas.name}
+    return seeded
 
 
 def _request(user: str, password: str | None = None, mac: str = "46-12-1F-20-79-D7", **extra: str) -> dict[str, Any]:
@@ -142,13 +147,79 @@ def test_authenticate_checks_the_password_itself(aaa_client: TestClient, seeded:
 
 
 def test_unknown_nas_is_refused(aaa_client: TestClient, seeded: Seeded) -> None:
+    response = aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001"), headers=BASIC,
+                               params={"client": "gw-not-in-the-inventory"})
+
+    assert response.status_code == 401
+    assert response.json() == {"reply:Reply-Message": "Gateway ini tidak terdaftar"}
+
+
+def test_a_request_without_the_matched_radius_client_is_refused(aaa_client: TestClient, seeded: Seeded) -> None:
+    aaa_client.params = {}
+
+    response = aaa_client.post("/api/v1/aaa/authorize", json=_request("API00001"), headers=BASIC)
+
+    assert response.status_code == 401
+    assert response.json() == {"reply:Reply-Message": "Gateway ini tidak terdaftar"}
+
+
+def _second_gateway(aaa_client: TestClient) -> Seeded:
+    state: AppState = aaa_client.app.state.netmgr  # type: ignore[attr-defined]
+    with state.session_factory() as s:
+        return seed_hotspot(s, nas_address="10.20.0.1")
+
+
+@pytest.mark.parametrize("claim", ["NAS-IP-Address", "NAS-Identifier"])
+def test_a_gateway_claiming_to_be_another_gateway_is_refused(aaa_client: TestClient, seeded: Seeded,
+                                                            claim: str) -> None:
+    other = _second_gateway(aaa_client)
     body = _request("API00001")
-    body["NAS-IP-Address"]["value"] = ["10.99.99.99"]
+    if claim == "NAS-IP-Address":
+        body["NAS-IP-Address"]["value"] = [other.nas.mgmt_address]
+    else:
+        body["NAS-Identifier"] = {"type": "string", "value": [other.nas.name]}
 
     response = aaa_client.post("/api/v1/aaa/authorize", json=body, headers=BASIC)
 
     assert response.status_code == 401
     assert response.json() == {"reply:Reply-Message": "Gateway ini tidak terdaftar"}
+
+
+def test_a_private_nas_address_behind_nat_is_accepted(aaa_client: TestClient, seeded: Seeded) -> None:
+    _second_gateway(aaa_client)
+    body = _request("API00001", **{"NAS-Identifier": "MikroTik"})
+    body["NAS-IP-Address"]["value"] = ["192.168.88.1"]  # no inventory device has it
+
+    assert aaa_client.post("/api/v1/aaa/authorize", json=body, headers=BASIC).status_code == 200
+
+
+def test_accounting_on_claiming_another_gateway_leaves_its_sessions_open(aaa_client: TestClient,
+                                                                        seeded: Seeded) -> None:
+    other = _second_gateway(aaa_client)
+    start = _request("API00001", **{"Acct-Status-Type": "Start", "Acct-Session-Id": "theirs"})
+    start["NAS-IP-Address"]["value"] = [other.nas.mgmt_address]
+    assert aaa_client.post("/api/v1/aaa/accounting", json=start, headers=BASIC,
+                           params={"client": other.nas.name}).status_code == 204
+    reboot = _request("API00001", **{"Acct-Status-Type": "Accounting-On"})
+    reboot["NAS-IP-Address"]["value"] = [other.nas.mgmt_address]
+
+    answer = aaa_client.post("/api/v1/aaa/accounting", json=reboot, headers=BASIC)  # from the first gateway
+
+    assert answer.status_code == 204  # acknowledged, so the gateway stops resending it, and ignored
+    state: AppState = aaa_client.app.state.netmgr  # type: ignore[attr-defined]
+    with state.session_factory() as s:
+        statuses = list(s.scalars(select(HotspotSession.status).where(HotspotSession.acct_session_id == "theirs")))
+    assert statuses == [SessionStatus.ACTIVE]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/aaa/authorize", "/api/v1/aaa/accounting"])
+@pytest.mark.parametrize("body", [b"[" * 60_000, b'{"User-Name": ' + b"[" * 60_000 + b"]" * 60_000 + b"}",
+                                  b'{"Acct-Input-Octets": ' + b"9" * 60_000 + b"}"])
+def test_deeply_nested_or_huge_json_is_refused_not_a_server_error(aaa_client: TestClient, seeded: Seeded,
+                                                                  path: str, body: bytes) -> None:
+    response = aaa_client.post(path, content=body, headers=BASIC)
+
+    assert 400 <= response.status_code < 500
 
 
 def test_portal_grant_logs_in_only_from_its_device(aaa_client: TestClient, seeded: Seeded) -> None:

@@ -18,7 +18,7 @@ from captive_portal.fastpath import AaaWorker, AccountingItem, apply_accounting_
 from netmgr.metrics import Point
 from netmgr.models import Hotspot, HotspotSession
 from netmgr.models.hotspot import SessionStatus
-from tests.captive_portal.hotspot_data import add_voucher, seed_hotspot
+from tests.captive_portal.hotspot_data import add_voucher, client_at, seed_hotspot
 
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 CFG = aaa.AaaConfig()
@@ -79,9 +79,10 @@ def _rows(session: Session, nas_device_id: int) -> dict[str, tuple[Any, ...]]:
 def _items(session: Session, requests: list[tuple[datetime, dict[str, Any]]]) -> list[AccountingItem]:
     items = []
     for now, body in requests:
-        req = aaa.parse_accounting_request(body, now=now)
+        client = client_at(session, body["NAS-IP-Address"]["value"][0])
+        req = aaa.parse_accounting_request(body, now=now, client=client)
         assert req is not None
-        nas = sessions.find_nas(session, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier)
+        nas = sessions.find_nas(session, client=req.client, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier)
         assert nas is not None
         items.append(AccountingItem(nas=nas, rec=req.rec, now=now))
     return items
@@ -101,7 +102,7 @@ def test_batched_accounting_leaves_the_same_sessions_and_points_as_the_orm_path(
 
     orm_outcomes = []
     for now, body in _requests("10.1.0.1", "ORMPATH1"):
-        orm_outcomes.append(aaa.accounting(session, CFG, body, store=None, now=now))
+        orm_outcomes.append(aaa.accounting(session, CFG, body, client=orm_bed.nas.name, store=None, now=now))
         session.commit()
     items = _items(session, _requests("10.2.0.1", "FASTPAT1"))
     fast_outcomes = []
@@ -129,7 +130,7 @@ def test_batched_accounting_leaves_the_same_sessions_and_points_as_the_orm_path(
 
 def test_worker_answers_every_request_of_a_batch_after_one_commit(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as s:
-        seed_hotspot(s)
+        client = seed_hotspot(s).nas.name
     worker = AaaWorker(session_factory, max_batch=64)
     gate = threading.Event()
     seen_by_another_session: list[int] = []
@@ -146,7 +147,7 @@ def test_worker_answers_every_request_of_a_batch_after_one_commit(session_factor
     async def scenario() -> list[Any]:
         first = asyncio.ensure_future(worker.run(hold))
         await asyncio.sleep(0.2)  # the worker is now inside the first batch, holding it
-        rest = [worker.accounting(req) for req in _acct_requests(20)]
+        rest = [worker.accounting(req) for req in _acct_requests(20, client)]
         later = asyncio.gather(*rest, worker.run(count_rows))
         await asyncio.sleep(0.2)
         gate.set()
@@ -168,7 +169,7 @@ def test_worker_answers_every_request_of_a_batch_after_one_commit(session_factor
 def test_a_failing_request_gets_its_error_and_the_rest_of_its_batch_commits(
         session_factory: sessionmaker[Session]) -> None:
     with session_factory() as s:
-        seed_hotspot(s)
+        client = seed_hotspot(s).nas.name
     worker = AaaWorker(session_factory)
     gate = threading.Event()
 
@@ -181,7 +182,7 @@ def test_a_failing_request_gets_its_error_and_the_rest_of_its_batch_commits(
     async def scenario() -> list[Any]:
         first = asyncio.ensure_future(worker.run(hold))
         await asyncio.sleep(0.2)
-        batch = asyncio.gather(*(worker.accounting(r) for r in _acct_requests(3)), worker.run(broken),
+        batch = asyncio.gather(*(worker.accounting(r) for r in _acct_requests(3, client)), worker.run(broken),
                                return_exceptions=True)
         await asyncio.sleep(0.2)
         gate.set()
@@ -204,24 +205,115 @@ def test_nas_cache_sees_a_disabled_hotspot_only_after_its_ttl(session: Session) 
     seeded = seed_hotspot(session)
     clock = [100.0]
     cache = sessions.NasCache(ttl_s=10, clock=lambda: clock[0])
-    assert cache.find(session, nas_ip="127.0.0.1", nas_identifier=None) is not None
+    assert cache.find(session, client=seeded.nas.name, nas_ip="127.0.0.1", nas_identifier=None) is not None
 
     hotspot = session.get(Hotspot, seeded.hotspot.id)
     assert hotspot is not None
     hotspot.enabled = False
     session.commit()
 
-    cached = cache.find(session, nas_ip="127.0.0.1", nas_identifier=None)
+    cached = cache.find(session, client=seeded.nas.name, nas_ip="127.0.0.1", nas_identifier=None)
     clock[0] += 10.5
-    fresh = cache.find(session, nas_ip="127.0.0.1", nas_identifier=None)
+    fresh = cache.find(session, client=seeded.nas.name, nas_ip="127.0.0.1", nas_identifier=None)
     assert cached is not None and cached.enabled
     assert fresh is not None and not fresh.enabled
 
 
-def _acct_requests(n: int) -> list[Any]:
+def _acct_requests(n: int, client: str) -> list[Any]:
     out = []
     for i in range(n):
-        req = aaa.parse_accounting_request(_body("Start", f"w-{i}", "127.0.0.1"), now=T0)
+        req = aaa.parse_accounting_request(_body("Start", f"w-{i}", "127.0.0.1"), now=T0, client=client)
         assert req is not None
         out.append(req)
     return out
+
+
+def _apply(path: str, session: Session, nas_name: str, script: list[tuple[int, dict[str, Any]]]) -> None:
+    """``script`` through the one-request ORM path, or through the batched path one batch for all."""
+    if path == "orm":
+        for offset, body in script:
+            aaa.accounting(session, CFG, body, client=nas_name, store=None, now=T0 + timedelta(seconds=offset))
+            session.commit()
+        return
+    items = []
+    for offset, body in script:
+        req = aaa.parse_accounting_request(body, now=T0 + timedelta(seconds=offset), client=nas_name)
+        assert req is not None
+        nas = sessions.find_nas(session, client=nas_name, nas_ip=req.nas_ip, nas_identifier=None)
+        assert nas is not None
+        items.append(AccountingItem(nas=nas, rec=req.rec, now=req.now))
+    # The Start goes alone (a new session always takes the ORM path); the rest share one batch.
+    apply_accounting_batch(session, items[:1])
+    session.commit()
+    apply_accounting_batch(session, items[1:])
+    session.commit()
+
+
+def _session(session: Session, sid: str) -> HotspotSession:
+    session.expire_all()
+    row = session.scalar(select(HotspotSession).where(HotspotSession.acct_session_id == sid))
+    assert row is not None
+    return row
+
+
+@pytest.mark.parametrize("path", ["orm", "fast"])
+def test_a_32_bit_counter_that_wraps_without_gigawords_is_counted(session: Session, path: str) -> None:
+    bed = seed_hotspot(session, nas_address="10.3.0.1", person_daily_bytes=None)
+    _apply(path, session, bed.nas.name, [
+        (0, _body("Start", "w", "10.3.0.1")),
+        (60, _body("Interim-Update", "w", "10.3.0.1", Acct_Input_Octets=4_000_000_000, Acct_Output_Octets=7)),
+        (61, _body("Interim-Update", "w", "10.3.0.1", Acct_Input_Octets=3_999_000_000)),  # reordered
+        (120, _body("Interim-Update", "w", "10.3.0.1", Acct_Input_Octets=100_000_000, Acct_Output_Octets=9)),
+        (121, _body("Interim-Update", "w", "10.3.0.1", Acct_Input_Octets=4_100_000_000)),  # from before the wrap
+    ])
+
+    row = _session(session, "w")
+    assert (row.input_octets, row.output_octets) == (2**32 + 100_000_000, 9)
+
+
+@pytest.mark.parametrize("path", ["orm", "fast"])
+def test_an_interim_update_after_the_stop_leaves_the_closed_session_alone(session: Session, path: str) -> None:
+    bed = seed_hotspot(session, nas_address="10.4.0.1", person_daily_bytes=None)
+    _apply(path, session, bed.nas.name, [
+        (0, _body("Start", "s", "10.4.0.1")),
+        (60, _body("Stop", "s", "10.4.0.1", Acct_Input_Octets=900, Acct_Session_Time=60)),
+        (90, _body("Interim-Update", "s", "10.4.0.1", ip="192.168.201.99", Acct_Input_Octets=999,
+                   Acct_Session_Time=90, Acct_Interim_Interval=600)),
+    ])
+
+    row = _session(session, "s")
+    assert row.status == SessionStatus.CLOSED
+    assert (row.input_octets, row.session_time_s, row.ip, row.interim_interval_s) == (900, 60, "", 60)
+    assert sessions.as_utc(row.last_update_at) == T0 + timedelta(seconds=60)
+
+
+@pytest.mark.parametrize("path", ["orm", "fast"])
+def test_gigawords_from_2_31_and_unsigned_32_bit_times_are_stored(session: Session, path: str) -> None:
+    bed = seed_hotspot(session, nas_address="10.5.0.1", person_daily_bytes=None, person_daily_time_s=None)
+    _apply(path, session, bed.nas.name, [
+        (0, _body("Start", "g", "10.5.0.1")),
+        (60, _body("Interim-Update", "g", "10.5.0.1", Acct_Input_Octets=5, Acct_Input_Gigawords=1,
+                   Acct_Output_Octets=2**31 + 5, Acct_Output_Gigawords=0, Acct_Session_Time=60)),
+        (120, _body("Interim-Update", "g", "10.5.0.1", Acct_Input_Octets=2**32 - 1, Acct_Input_Gigawords=2**32 - 1,
+                    Acct_Output_Octets=2**31 + 5, Acct_Output_Gigawords=2**31, Acct_Session_Time=2**32 - 1,
+                    Acct_Interim_Interval=2**32 - 1)),
+    ])
+
+    row = _session(session, "g")
+    # Beyond any real session: saturated where every sum of a day's sessions still fits 64 bits.
+    assert (row.input_octets, row.output_octets) == (sessions.MAX_SESSION_OCTETS, sessions.MAX_SESSION_OCTETS)
+    assert (row.session_time_s, row.interim_interval_s) == (2**32 - 1, 2**32 - 1)
+
+
+def test_nas_cache_answers_each_radius_client_for_itself(session: Session) -> None:
+    first = seed_hotspot(session, nas_address="10.6.0.1")
+    second = seed_hotspot(session, nas_address="10.7.0.1")
+    cache = sessions.NasCache(ttl_s=60)
+
+    own = cache.find(session, client=second.nas.name, nas_ip="10.7.0.1", nas_identifier=None)
+    spoofed = cache.find(session, client=first.nas.name, nas_ip="10.7.0.1", nas_identifier=None)
+    natted = cache.find(session, client=first.nas.name, nas_ip="192.168.88.1", nas_identifier=None)
+
+    assert own is not None and own.device_id == second.nas.id
+    assert spoofed is None
+    assert natted is not None and natted.device_id == first.nas.id

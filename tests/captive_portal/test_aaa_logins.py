@@ -13,15 +13,17 @@ from captive_portal.policies import RefusalCode, message
 from captive_portal.sessions import as_utc
 from netmgr.models import AccessGrant, HotspotSession, SubscriberDevice, Voucher
 from netmgr.models.hotspot import LoginAttempt, LoginMethod, SessionStatus, Subscriber, VoucherStatus
-from tests.captive_portal.hotspot_data import Seeded, add_voucher, seed_hotspot
+from tests.captive_portal.hotspot_data import Seeded, add_voucher, client_at, seed_hotspot
 
 CFG = aaa.AaaConfig()
 MAC = "46:12:1F:20:79:D7"
 OTHER_MAC = "AA:BB:CC:00:00:02"
 
 
-def _req(user: str, mac: str = MAC, nas_ip: str = "127.0.0.1") -> aaa.RadiusRequest:
-    return aaa.RadiusRequest(username=user, mac=mac, ip="192.168.201.10", nas_ip=nas_ip)
+def _req(session: Session, user: str, mac: str = MAC, nas_ip: str = "127.0.0.1") -> aaa.RadiusRequest:
+    """An Access-Request from the gateway at ``nas_ip``, as FreeRADIUS forwards it (with the client it matched)."""
+    return aaa.RadiusRequest(username=user, mac=mac, ip="192.168.201.10", nas_ip=nas_ip,
+                             client=client_at(session, nas_ip))
 
 
 def _session_row(s: Session, seeded: Seeded, *, mac: str, voucher_id: int | None = None,
@@ -42,7 +44,7 @@ def test_voucher_login_is_accepted_with_its_code_as_the_password_and_the_policy(
     seeded = seed_hotspot(session)
     add_voucher(session, seeded.batch, "LOGIN001")
 
-    decision = aaa.authorize(session, CFG, _req("login001"), now=datetime.now(UTC))
+    decision = aaa.authorize(session, CFG, _req(session, "login001"), now=datetime.now(UTC))
 
     assert decision.accept
     assert decision.attributes["control:Cleartext-Password"] == "LOGIN001"
@@ -55,9 +57,9 @@ def test_first_post_auth_starts_the_voucher_and_a_later_one_keeps_its_start(sess
     voucher = add_voucher(session, seeded.batch, "LOGIN002")
     first = datetime.now(UTC).replace(microsecond=0)
 
-    aaa.post_auth(session, CFG, _req("LOGIN002"), now=first, rejected=False, reply_message="")
+    aaa.post_auth(session, CFG, _req(session, "LOGIN002"), now=first, rejected=False, reply_message="")
     session.commit()
-    aaa.post_auth(session, CFG, _req("LOGIN002"), now=first + timedelta(minutes=5), rejected=False,
+    aaa.post_auth(session, CFG, _req(session, "LOGIN002"), now=first + timedelta(minutes=5), rejected=False,
                   reply_message="")
     session.commit()
 
@@ -81,8 +83,8 @@ def test_used_and_revoked_vouchers_are_refused_with_their_reason_and_the_attempt
     add_voucher(session, seeded.batch, "REVOKED1", status=VoucherStatus.REVOKED)
     now = datetime.now(UTC)
 
-    used = aaa.authorize(session, CFG, _req("USED0001"), now=now)
-    revoked = aaa.authorize(session, CFG, _req("REVOKED1"), now=now)
+    used = aaa.authorize(session, CFG, _req(session, "USED0001"), now=now)
+    revoked = aaa.authorize(session, CFG, _req(session, "REVOKED1"), now=now)
 
     assert not used.accept and used.attributes == {"reply:Reply-Message": message(RefusalCode.VOUCHER_USED)}
     assert not revoked.accept and revoked.refusal == RefusalCode.VOUCHER_REVOKED
@@ -97,7 +99,7 @@ def test_voucher_past_its_lifetime_is_refused_and_marked_used(session: Session) 
     voucher.status, voucher.first_used_at, voucher.expires_at = VoucherStatus.ACTIVE, now - timedelta(days=2), now
     session.commit()
 
-    decision = aaa.authorize(session, CFG, _req("OLD00001"), now=now)
+    decision = aaa.authorize(session, CFG, _req(session, "OLD00001"), now=now)
     session.commit()
 
     assert decision.refusal == RefusalCode.VOUCHER_USED
@@ -110,7 +112,8 @@ def test_voucher_of_another_hotspot_is_refused(session: Session) -> None:
     elsewhere = seed_hotspot(session, nas_address="127.0.0.2")
     add_voucher(session, elsewhere.batch, "ELSEWHR1")
 
-    decision = aaa.authorize(session, CFG, _req("ELSEWHR1", nas_ip=here.nas.mgmt_address), now=datetime.now(UTC))
+    decision = aaa.authorize(session, CFG, _req(session, "ELSEWHR1", nas_ip=here.nas.mgmt_address),
+                             now=datetime.now(UTC))
 
     assert decision.refusal == RefusalCode.VOUCHER_WRONG_HOTSPOT
 
@@ -121,8 +124,8 @@ def test_voucher_in_use_on_another_device_refuses_a_second_device_but_not_the_sa
     now = datetime.now(UTC)
     _session_row(session, seeded, mac=OTHER_MAC, voucher_id=voucher.id, now=now)
 
-    second = aaa.authorize(session, CFG, _req("SHARED01"), now=now)
-    same = aaa.authorize(session, CFG, _req("SHARED01", mac=OTHER_MAC), now=now)
+    second = aaa.authorize(session, CFG, _req(session, "SHARED01"), now=now)
+    same = aaa.authorize(session, CFG, _req(session, "SHARED01", mac=OTHER_MAC), now=now)
 
     assert second.refusal == RefusalCode.TOO_MANY_DEVICES
     assert same.accept
@@ -138,8 +141,8 @@ def test_person_over_the_daily_time_is_refused_and_a_device_near_it_gets_only_th
     add_voucher(session, seeded.batch, "FRESH001")
     _session_row(session, seeded, mac="AA:BB:CC:00:00:03", time_s=1500, now=now)
 
-    refused = aaa.authorize(session, CFG, _req("DONE0001"), now=now)
-    partial = aaa.authorize(session, CFG, _req("FRESH001", mac="AA:BB:CC:00:00:03"), now=now)
+    refused = aaa.authorize(session, CFG, _req(session, "DONE0001"), now=now)
+    partial = aaa.authorize(session, CFG, _req(session, "FRESH001", mac="AA:BB:CC:00:00:03"), now=now)
 
     assert refused.refusal == RefusalCode.PERSON_TIME_USED
     assert partial.accept and partial.attributes["reply:Session-Timeout"] == 300
@@ -154,7 +157,7 @@ def test_a_session_started_just_after_midnight_in_jakarta_counts_towards_today(s
     _session_row(session, seeded, mac=OTHER_MAC, subscriber_id=voucher.subscriber_id, time_s=3600,
                  now=now - timedelta(minutes=30))  # started 00:10 WIB: today, though still the 22nd in UTC
 
-    assert aaa.authorize(session, CFG, _req("EARLY001"), now=now).refusal == RefusalCode.PERSON_TIME_USED
+    assert aaa.authorize(session, CFG, _req(session, "EARLY001"), now=now).refusal == RefusalCode.PERSON_TIME_USED
 
 
 def test_grant_post_auth_records_the_first_use_only_once(session: Session) -> None:
@@ -165,8 +168,9 @@ def test_grant_post_auth_records_the_first_use_only_once(session: Session) -> No
                               policy_id=seeded.policy.id, method=LoginMethod.PHONE_OTP, mac=MAC, now=first)
     session.commit()
 
-    aaa.post_auth(session, CFG, _req(user), now=first, rejected=False, reply_message="")
-    aaa.post_auth(session, CFG, _req(user), now=first + timedelta(minutes=1), rejected=False, reply_message="")
+    aaa.post_auth(session, CFG, _req(session, user), now=first, rejected=False, reply_message="")
+    aaa.post_auth(session, CFG, _req(session, user), now=first + timedelta(minutes=1), rejected=False,
+                  reply_message="")
     session.commit()
 
     grant = session.scalar(select(AccessGrant).where(AccessGrant.username == user))
@@ -179,8 +183,8 @@ def test_rejected_post_auth_counts_a_wrong_password_only_without_a_reply_message
     seed_hotspot(session)
     now = datetime.now(UTC)
 
-    aaa.post_auth(session, CFG, _req("NOPE0001"), now=now, rejected=True, reply_message="")
-    aaa.post_auth(session, CFG, _req("NOPE0001"), now=now, rejected=True,
+    aaa.post_auth(session, CFG, _req(session, "NOPE0001"), now=now, rejected=True, reply_message="")
+    aaa.post_auth(session, CFG, _req(session, "NOPE0001"), now=now, rejected=True,
                   reply_message=message(RefusalCode.VOUCHER_USED))
     session.commit()
 

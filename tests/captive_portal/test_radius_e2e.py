@@ -9,6 +9,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from captive_portal import aaa
 from captive_portal.radius_config import inventory_clients
 from netmgr.app import create_app
 from netmgr.metrics import make_metrics_store
@@ -33,6 +35,7 @@ pytestmark = pytest.mark.slow
 
 AAA_TOKEN = "aaa-token-for-tests"
 GIB = 2**30
+OTHER_GATEWAY = "10.20.0.1"
 
 
 @dataclass
@@ -81,6 +84,8 @@ class Bed:
     radclient: Radclient
     nas: FakeNas
     seeded: Seeded
+    other: Seeded
+    """A second gateway (another address and secret) that sends nothing itself."""
     influx: InfluxServer
     database: str
 
@@ -106,13 +111,14 @@ def bed(settings: Settings, tmp_path: Path, influx: InfluxServer) -> Iterator[Be
     with fake_nas(NAS_SECRET) as nas:
         with state.session_factory() as s:
             seeded = seed_hotspot(s, coa_port=nas.port)
+            other = seed_hotspot(s, nas_address=OTHER_GATEWAY, secret="nas-secret-Pasar")
             clients = inventory_clients(s)
         app = create_app(aaa_settings, state=state)
         app.state.aaa_metrics = make_metrics_store(aaa_settings)
         with serve_app(app) as url, freeradius(tmp_path / "radius", settings=aaa_settings, api_url=url,
                                                clients=clients) as radius:
             yield Bed(state=state, app=app, radclient=Radclient(radius, NAS_SECRET), nas=nas, seeded=seeded,
-                      influx=influx, database=database)
+                      other=other, influx=influx, database=database)
     state.engine.dispose()
 
 
@@ -247,3 +253,28 @@ def _wait_for_result(bed: Bed, acct_session_id: str, expected: str) -> None:
                 return
         time.sleep(0.05)
     raise AssertionError(f"disconnect result of {acct_session_id} never became {expected!r}")
+
+
+def test_a_gateway_cannot_log_in_for_or_reboot_another_gateway(bed: Bed) -> None:
+    """radclient sends from 127.0.0.1 with that gateway's secret, so FreeRADIUS matches gateway A; the packets
+    claim gateway B's NAS-IP-Address."""
+    with bed.session() as s:
+        add_voucher(s, s.merge(bed.other.batch), "PASAR001")
+        opened = aaa.accounting(s, aaa.AaaConfig(), {
+            "Acct-Status-Type": {"value": ["Start"]}, "Acct-Session-Id": {"value": ["sess-b1"]},
+            "NAS-IP-Address": {"value": [OTHER_GATEWAY]}, "Calling-Station-Id": {"value": ["46-12-1F-20-79-D8"]},
+        }, client=bed.other.nas.name, store=None, now=datetime.now(UTC))  # B's own Start, as B would send it
+        s.commit()
+    assert opened.session_id is not None
+
+    kind, reply = bed.radclient.send("auth", f'User-Name = "PASAR001", User-Password = "PASAR001", '
+                                             f'NAS-IP-Address = {OTHER_GATEWAY}, '
+                                             'Calling-Station-Id = "46-12-1F-20-79-D7", Message-Authenticator = 0x00\n')
+    reboot, _ = bed.radclient.send("acct", f'Acct-Status-Type = Accounting-On, NAS-IP-Address = {OTHER_GATEWAY}, '
+                                           'Acct-Session-Id = "0"\n')
+
+    assert kind == "Access-Reject" and reply == {"Reply-Message": ["Gateway ini tidak terdaftar"]}
+    assert reboot == "Accounting-Response"  # acknowledged so the sender stops, and ignored
+    with bed.session() as s:
+        row = s.scalar(select(HotspotSession).where(HotspotSession.acct_session_id == "sess-b1"))
+        assert row is not None and row.status == SessionStatus.ACTIVE and row.nas_device_id == bed.other.nas.id
