@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from captive_portal import vouchers
+from captive_portal import budgets, vouchers
 from captive_portal.login_methods import ConsoleSmsSender
 from netmgr.models import Alert, LoginAttempt, Voucher
 from netmgr.models.alerts import AlertKind, SubjectType
 from netmgr.models.hotspot import VoucherStatus
 from netmgr.security.permissions import SYSTEM
-from netmgr.settings import Settings
+from netmgr.settings import PortalSettings, Settings
 from tests.captive_portal import portal_support as ps
 
 
@@ -209,3 +212,40 @@ def test_no_otp_code_and_no_full_phone_number_reaches_a_log(client: TestClient, 
     ours = "\n".join(f"{rec.getMessage()} {rec.args!r}" for rec in caplog.records
                       if not rec.name.startswith("sqlalchemy"))
     assert code not in ours
+
+
+@dataclass(frozen=True)
+class _Hotspot:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class _Visit:
+    hotspot: _Hotspot
+    portal: PortalSettings
+    source_ip: str
+    gateway_hosts: tuple[str, ...]
+    now: datetime
+
+
+def test_concurrent_requests_never_send_more_than_the_budget(database_url: str, session: Session,
+                                                            session_factory: sessionmaker[Session]) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one portal request at a time")
+    h = ps.hotspot(session)
+    visit = _Visit(_Hotspot(h.id, h.name), PortalSettings(sms_per_hotspot_per_hour=5, sms_per_source_per_hour=1000),
+                   "198.51.100.7", (), ps.now())
+    start = threading.Barrier(20)
+
+    def one_request() -> bool:
+        with session_factory() as own:
+            start.wait()
+            allowed = budgets.spend_sms(own, visit) is None
+            own.commit()
+            return allowed
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(lambda _: one_request(), range(20)))
+    assert outcomes.count(True) == 5
+    assert len(_alerts(session, AlertKind.SMS_BUDGET)) == 1
