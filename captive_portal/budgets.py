@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from captive_portal.policies import day_start
-from netmgr.models import PortalBudgetCounter
+from netmgr.models import Hotspot, PortalBudgetCounter
 from netmgr.models.alerts import AlertKind, SubjectType
 from netmgr.services import alerts
 from netmgr.settings import PortalSettings
@@ -249,28 +249,40 @@ def failure_refusal(session: Session, visit: Visit) -> Exhausted | None:
     return None
 
 
+def vouchers_paused(session: Session, *, hotspot_id: int, limit: int, now: datetime) -> Exhausted | None:
+    """Whether the hotspot took ``limit`` wrong voucher codes this hour, on its portal page and through its
+    gateway's RADIUS together: voucher login pauses there until the hour ends."""
+    start, end = _hour(now)
+    if _spent(session, Budget.VOUCHER_FAILURES_HOTSPOT_HOUR, str(hotspot_id), start) >= limit:
+        return Exhausted(Budget.VOUCHER_FAILURES_HOTSPOT_HOUR, _seconds_left(end, now))
+    return None
+
+
+def count_wrong_voucher(session: Session, *, hotspot_id: int, limit: int, now: datetime,
+                        hotspot_name: str | None = None) -> None:
+    """Count a wrong voucher code at the hotspot; the one that reaches ``limit`` raises the alert."""
+    start, _ = _hour(now)
+    if _spend(session, Budget.VOUCHER_FAILURES_HOTSPOT_HOUR, str(hotspot_id), start) != limit:
+        return
+    name = hotspot_name or session.scalar(select(Hotspot.name).where(Hotspot.id == hotspot_id)) or str(hotspot_id)
+    alerts.raise_once(
+        session, kind=AlertKind.VOUCHER_GUESSING, subject_type=SubjectType.HOTSPOT, subject_id=hotspot_id,
+        subject_name=name, window_start=start, now=now, value=limit,
+        message=(f"🟠 TEBAK VOUCHER: hotspot {name} menerima {limit} kode voucher salah dalam jam ini; login "
+                 f"voucher ditahan sampai jam berikutnya (NETMGR_PORTAL__VOUCHER_FAILURES_PER_HOTSPOT_PER_HOUR)"))
+
+
 def voucher_refusal(session: Session, visit: Visit) -> Exhausted | None:
     """Whether this hotspot reached its ceiling of wrong voucher codes this hour (voucher login pauses)."""
-    start, end = _hour(visit.now)
-    limit = visit.portal.voucher_failures_per_hotspot_per_hour
-    if _spent(session, Budget.VOUCHER_FAILURES_HOTSPOT_HOUR, str(visit.hotspot.id), start) >= limit:
-        return Exhausted(Budget.VOUCHER_FAILURES_HOTSPOT_HOUR, _seconds_left(end, visit.now))
-    return None
+    return vouchers_paused(session, hotspot_id=visit.hotspot.id,
+                           limit=visit.portal.voucher_failures_per_hotspot_per_hour, now=visit.now)
 
 
 def count_failure(session: Session, visit: Visit, *, voucher: bool) -> None:
     """Count a failed login against its source address and, for a wrong voucher code, against the hotspot."""
-    start, _ = _hour(visit.now)
     source = source_key(visit)
     if source is not None:
-        _spend(session, Budget.FAILURES_SOURCE_HOUR, source, start)
-    if not voucher:
-        return
-    limit = visit.portal.voucher_failures_per_hotspot_per_hour
-    if _spend(session, Budget.VOUCHER_FAILURES_HOTSPOT_HOUR, str(visit.hotspot.id), start) == limit:
-        alerts.raise_once(
-            session, kind=AlertKind.VOUCHER_GUESSING, subject_type=SubjectType.HOTSPOT, subject_id=visit.hotspot.id,
-            subject_name=visit.hotspot.name, window_start=start, now=visit.now, value=limit,
-            message=(f"🟠 TEBAK VOUCHER: hotspot {visit.hotspot.name} menerima {limit} kode voucher salah dalam "
-                     f"jam ini; login voucher ditahan sampai jam berikutnya "
-                     f"(NETMGR_PORTAL__VOUCHER_FAILURES_PER_HOTSPOT_PER_HOUR)"))
+        _spend(session, Budget.FAILURES_SOURCE_HOUR, source, _hour(visit.now)[0])
+    if voucher:
+        count_wrong_voucher(session, hotspot_id=visit.hotspot.id, hotspot_name=visit.hotspot.name,
+                            limit=visit.portal.voucher_failures_per_hotspot_per_hour, now=visit.now)
