@@ -164,8 +164,9 @@ def source_key(visit: Visit) -> str | None:
     """The address a per-source budget counts for, or None when the request came through a NAT.
 
     The address is the HTTP client as netmgr sees it (behind a trusted reverse proxy, the one the proxy
-    names), never the ``ip`` the gateway redirect carries. A gateway that NATs its citizens shows one
-    address for all of them: its own hosts and ``portal.nat_networks`` are not counted per source.
+    names), never the ``ip`` the gateway redirect carries; an IPv6 client counts as its /64. A gateway that
+    NATs its citizens shows one address for all of them: its own hosts and ``portal.nat_networks`` are not
+    counted per source.
     """
     source = visit.source_ip.strip()
     if not source:
@@ -176,12 +177,17 @@ def source_key(visit: Visit) -> str | None:
         address = ipaddress.ip_address(source)
     except ValueError:
         return source[:64]
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     for network in visit.portal.nat_networks:
         try:
             if address in ipaddress.ip_network(network.strip(), strict=False):
                 return None
         except ValueError:
             continue
+    if isinstance(address, ipaddress.IPv6Address):
+        # One device may use any address of its /64 (privacy extensions): count the /64.
+        return ipaddress.IPv6Network((address, 64), strict=False).compressed
     return address.compressed
 
 

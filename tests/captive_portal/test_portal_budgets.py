@@ -249,3 +249,18 @@ def test_concurrent_requests_never_send_more_than_the_budget(database_url: str, 
         outcomes = list(pool.map(lambda _: one_request(), range(20)))
     assert outcomes.count(True) == 5
     assert len(_alerts(session, AlertKind.SMS_BUDGET)) == 1
+
+
+@pytest.mark.parametrize(("source", "hosts", "nat", "key"), [
+    ("198.51.100.7", (), [], "198.51.100.7"),
+    ("::ffff:198.51.100.7", (), [], "198.51.100.7"),
+    ("2001:db8:5:6:a:b:c:d", (), [], "2001:db8:5:6::/64"),  # any address of the device's /64 is the same source
+    ("2001:db8:5:6:ffff::1", (), [], "2001:db8:5:6::/64"),
+    ("192.168.201.1", ("192.168.201.1:2050",), [], None),  # the gateway itself: it NATs its citizens
+    ("203.0.113.9", (), ["203.0.113.0/28"], None),
+    ("", (), [], None),
+])
+def test_source_key_is_the_address_netmgr_sees_unless_it_is_a_nat(source: str, hosts: tuple[str, ...],
+                                                                   nat: list[str], key: str | None) -> None:
+    visit = _Visit(_Hotspot(1, "Taman Kota"), PortalSettings(nat_networks=nat), source, hosts, ps.now())
+    assert budgets.source_key(visit) == key
