@@ -16,7 +16,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Protocol, cast
 
-from sqlalchemy import Engine, Executable, Table, bindparam, delete, select
+from sqlalchemy import Executable, Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -123,20 +123,16 @@ def _spent(session: Session, budget: Budget, key: str, start: datetime) -> int:
 
 
 def _spend(session: Session, budget: Budget, key: str, start: datetime) -> int:
-    """Add one to a counter and return its new value.
+    """Add one to a counter in the request's transaction and return its new value.
 
-    On PostgreSQL the increment is committed at once on a connection of its own: inside the request's
-    transaction its row lock would make every other request of the hotspot (and, for the installation's
-    budget, every OTP request) wait until this one's SMS is sent and committed. A counter spent for a request
-    that then fails stays spent, which errs on the side of the bill. SQLite has one writer at a time anyway
-    (and a second connection would wait for the request's own write lock), so there it is part of the request.
+    On PostgreSQL the row stays locked until the request commits, so OTP requests of one hotspot (and, for the
+    installation's budget, all of them) take turns while an SMS is being sent; once a budget is spent the
+    refusals only read, and take no turn. A counter on a connection of its own would avoid the turns but
+    needs a second pooled connection per request, and a flood of requests each holding one and waiting for
+    another can starve the pool. A request that fails (the SMS gateway is down) rolls its counters back.
     """
-    bind = session.get_bind()
-    statement = _spend_statement(bind.dialect.name)
+    statement = _spend_statement(session.get_bind().dialect.name)
     values = {"budget": budget.value, "key": key, "window_start": _window_key(start)}
-    if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
-        with bind.begin() as connection:
-            return int(connection.execute(statement, values).scalar_one())
     return int(session.connection().execute(statement, values).scalar_one())
 
 
