@@ -1,9 +1,11 @@
 """Budgets a client cannot dodge: OTP SMS per hotspot, installation and source address; wrong codes per hotspot
 and source. Keyed only on what the browser cannot choose (the hotspot it reached, the address netmgr sees).
 
-Login methods ask ``sms_refusal`` before sending and ``voucher_refusal``/``failure_refusal`` before checking a
-code, and count each wrong code with ``count_failure``. Spending a budget to its end raises one alert for the
-operator per budget and window (``netmgr.services.alerts``). Counters live in ``portal_budget_counters``.
+Login methods call ``spend_sms`` before sending a code and ``voucher_refusal``/``failure_refusal`` before
+checking one, and count each failure with ``count_failure``; the AAA fast lane uses ``vouchers_paused`` and
+``count_wrong_voucher`` for the same hotspot ceiling. Spending a hotspot's or the installation's budget to
+its end raises one alert per budget and window (``netmgr.services.alerts``). Counters live in
+``portal_budget_counters``.
 """
 
 from __future__ import annotations
