@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from captive_portal import dialects, sessions
+from captive_portal import budgets, dialects, sessions
 from captive_portal.fastpath import AccountingRequest
 from captive_portal.policies import (
     Allowance,
@@ -159,6 +159,7 @@ class AaaConfig:
     failure_window_s: int = 900
     interim_interval_s: int = 300
     coa_port: int = 3799
+    voucher_failures_per_hotspot_per_hour: int = 60
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AaaConfig:
@@ -166,7 +167,8 @@ class AaaConfig:
         return cls(language=settings.default_language, timezone=r.timezone,
                    max_failures_per_mac=r.max_failures_per_mac, max_failures_per_ip=r.max_failures_per_ip,
                    failure_window_s=r.failure_window_s, interim_interval_s=r.interim_interval_s,
-                   coa_port=r.coa_port)
+                   coa_port=r.coa_port,
+                   voucher_failures_per_hotspot_per_hour=settings.portal.voucher_failures_per_hotspot_per_hour)
 
 
 @dataclass
@@ -328,6 +330,11 @@ def _find_nas(session: Session, cache: NasCache | None, *, client: str | None, n
                              called_station=called_station)
 
 
+_VOUCHER_REFUSALS = frozenset({RefusalCode.UNKNOWN_USER, RefusalCode.VOUCHER_USED, RefusalCode.VOUCHER_EXPIRED,
+                               RefusalCode.VOUCHER_REVOKED, RefusalCode.VOUCHER_WRONG_HOTSPOT})
+"""What a guessed code gets: counted against the hotspot's ceiling of wrong voucher codes."""
+
+
 def _decide(session: Session, cfg: AaaConfig, req: RadiusRequest, now: datetime,
             nas_cache: NasCache | None) -> tuple[Decision, _Login | None]:
     nas = _find_nas(session, nas_cache, client=req.client, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
@@ -341,6 +348,14 @@ def _decide(session: Session, cfg: AaaConfig, req: RadiusRequest, now: datetime,
     if by_mac >= cfg.max_failures_per_mac or by_ip >= cfg.max_failures_per_ip:
         return Decision.refuse(RefusalCode.TOO_MANY_ATTEMPTS, cfg.language), None
     login = _resolve(session, req, nas, now)
+    voucher_try = login.code in _VOUCHER_REFUSALS if isinstance(login, Refusal) else login.voucher_id is not None
+    if voucher_try and budgets.vouchers_paused(session, hotspot_id=nas.hotspot_id, now=now,
+                                               limit=cfg.voucher_failures_per_hotspot_per_hour) is not None:
+        # The hotspot's ceiling of wrong codes (portal and RADIUS together) is reached: every code waits,
+        # valid or not, so the answer says nothing about the code. Portal grants (g-…) are not affected.
+        _insert_attempt(session, hotspot_id=nas.hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
+                        success=False, reason=RefusalCode.TOO_MANY_ATTEMPTS, now=now)
+        return Decision.refuse(RefusalCode.TOO_MANY_ATTEMPTS, cfg.language), None
     usage = None
     if not isinstance(login, Refusal):
         usage = _usage_of(session, mac=req.mac, subscriber_id=login.subscriber_id, voucher_id=login.voucher_id,
@@ -351,6 +366,9 @@ def _decide(session: Session, cfg: AaaConfig, req: RadiusRequest, now: datetime,
         code = login.code if isinstance(login, Refusal) else RefusalCode.UNKNOWN_USER
         _insert_attempt(session, hotspot_id=nas.hotspot_id, username=req.username, mac=req.mac,
                         ip=req.ip, success=False, reason=code, now=now)
+        if code in _VOUCHER_REFUSALS:
+            budgets.count_wrong_voucher(session, hotspot_id=nas.hotspot_id, now=now,
+                                        limit=cfg.voucher_failures_per_hotspot_per_hour)
         return Decision.refuse(code, cfg.language), None
     valid_for = None
     if login.voucher_expires_at is not None:

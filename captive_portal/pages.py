@@ -74,6 +74,8 @@ def _(message: str) -> str:
 
 
 REFUSAL_MESSAGES: dict[RefusalReason, str] = {
+    RefusalReason.VOUCHER_INVALID: _("This voucher code cannot be used. Check that you typed it as printed: a code "
+                                     "that is used up, expired or cancelled does not work again."),
     RefusalReason.VOUCHER_UNKNOWN: _("Unknown voucher code"),
     RefusalReason.VOUCHER_USED: _("This voucher code has already been used"),
     RefusalReason.VOUCHER_EXPIRED: _("This voucher code has expired"),
@@ -88,12 +90,20 @@ REFUSAL_MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.OTP_WRONG: _("The code is wrong. Check the SMS and try again."),
     RefusalReason.OTP_EXPIRED: _("The code has expired. Ask for a new one."),
     RefusalReason.OTP_TOO_MANY_SMS: _("Too many codes were sent to this number. Try again in an hour."),
+    RefusalReason.SMS_UNAVAILABLE: _("Logging in by SMS is not available here right now. Please use another way "
+                                     "to log in below."),
+    RefusalReason.VOUCHERS_PAUSED: _("Voucher login is paused here after too many wrong codes. Try again in "
+                                     "%(minutes)s minutes or use another way to log in below."),
     RefusalReason.CONSENT_MISSING: _("Please tick the box to accept the terms first."),
     RefusalReason.METHOD_DISABLED: _("This way of logging in is not available here."),
     RefusalReason.NO_GATEWAY: _("We cannot see your Wi-Fi connection. Disconnect from the Wi-Fi, connect again "
                                 "and wait for this page."),
     RefusalReason.HOTSPOT_CLOSED: _("This hotspot is closed right now."),
 }
+
+
+OFFER_OTHER_METHODS = frozenset({RefusalReason.SMS_UNAVAILABLE, RefusalReason.VOUCHERS_PAUSED})
+"""Refusals of a whole method at a hotspot (a budget is spent): the page lists the other ways in."""
 
 
 # --- plumbing ----------------------------------------------------------------------------------------------
@@ -149,6 +159,8 @@ def _now() -> datetime:
 
 
 def _client_ip(request: Request) -> str:
+    """The HTTP client as netmgr sees it: uvicorn replaces it with the forwarded address only for the
+    proxies it trusts (``--forwarded-allow-ips``), so a browser cannot choose it."""
     return request.client.host if request.client else ""
 
 
@@ -248,7 +260,8 @@ def _login_context(request: Request, p: portal_service.HotspotSnapshot, gw: Gate
                    accepted: bool) -> LoginContext:
     policy: PolicySnapshot | None = p.policy
     return LoginContext(hotspot=p, config=p, portal=_settings(request).portal, mac=gw.mac, ip=gw.ip,
-                        language=lang, now=_now(), accepted_terms=accepted, policy=policy)
+                        language=lang, now=_now(), accepted_terms=accepted, policy=policy,
+                        source_ip=_client_ip(request), gateway_hosts=p.gateway_hosts)
 
 
 def _status_url(request: Request, slug: str) -> str:
@@ -392,8 +405,9 @@ async def _form(request: Request) -> dict[str, str]:
 def _refused_page(request: Request, p: portal_service.HotspotSnapshot, lang: str, template: str,
                   exc: LoginRefused, **context: Any) -> Response:
     headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+    context = {"methods": list(p.login_methods), **context}
     return _render(request, lang, template, status_code=exc.http_status, headers=headers, **_page_vars(p, lang),
-                   error=_refusal_text(lang, exc), **context)
+                   error=_refusal_text(lang, exc), offer_others=exc.reason in OFFER_OTHER_METHODS, **context)
 
 
 def _csrf_failed(request: Request, p: portal_service.HotspotSnapshot, lang: str) -> Response:

@@ -38,14 +38,18 @@ class RefusalCode(StrEnum):
 
 
 # The Reply-Message a citizen sees on the gateway's login page, in the regency's default language.
+# An unknown code and a used, expired, revoked or other hotspot's one read the same: a guesser must not learn
+# which codes exist (the attempt row keeps the precise code for the operator).
+_NOT_USABLE = {"id": "Kode voucher atau nama pengguna ini tidak dapat dipakai",
+               "en": "This voucher code or user name cannot be used"}
 MESSAGES: dict[str, dict[RefusalCode, str]] = {
     "id": {
-        RefusalCode.UNKNOWN_USER: "Kode voucher atau nama pengguna tidak dikenal",
+        RefusalCode.UNKNOWN_USER: _NOT_USABLE["id"],
         RefusalCode.WRONG_PASSWORD: "Kode voucher atau kata sandi salah",
-        RefusalCode.VOUCHER_USED: "Voucher ini sudah habis dipakai",
-        RefusalCode.VOUCHER_EXPIRED: "Voucher ini sudah kedaluwarsa",
-        RefusalCode.VOUCHER_REVOKED: "Voucher ini sudah dibatalkan",
-        RefusalCode.VOUCHER_WRONG_HOTSPOT: "Voucher ini tidak berlaku di hotspot ini",
+        RefusalCode.VOUCHER_USED: _NOT_USABLE["id"],
+        RefusalCode.VOUCHER_EXPIRED: _NOT_USABLE["id"],
+        RefusalCode.VOUCHER_REVOKED: _NOT_USABLE["id"],
+        RefusalCode.VOUCHER_WRONG_HOTSPOT: _NOT_USABLE["id"],
         RefusalCode.GRANT_EXPIRED: "Sesi login sudah kedaluwarsa, silakan login ulang",
         RefusalCode.GRANT_WRONG_DEVICE: "Login ini dibuat untuk perangkat lain",
         RefusalCode.TOO_MANY_DEVICES: "Voucher ini sedang dipakai di perangkat lain",
@@ -59,12 +63,12 @@ MESSAGES: dict[str, dict[RefusalCode, str]] = {
         RefusalCode.BAD_REQUEST: "Permintaan tidak valid",
     },
     "en": {
-        RefusalCode.UNKNOWN_USER: "Unknown voucher code or user name",
+        RefusalCode.UNKNOWN_USER: _NOT_USABLE["en"],
         RefusalCode.WRONG_PASSWORD: "Wrong voucher code or password",
-        RefusalCode.VOUCHER_USED: "This voucher has been used up",
-        RefusalCode.VOUCHER_EXPIRED: "This voucher has expired",
-        RefusalCode.VOUCHER_REVOKED: "This voucher has been cancelled",
-        RefusalCode.VOUCHER_WRONG_HOTSPOT: "This voucher is not valid at this hotspot",
+        RefusalCode.VOUCHER_USED: _NOT_USABLE["en"],
+        RefusalCode.VOUCHER_EXPIRED: _NOT_USABLE["en"],
+        RefusalCode.VOUCHER_REVOKED: _NOT_USABLE["en"],
+        RefusalCode.VOUCHER_WRONG_HOTSPOT: _NOT_USABLE["en"],
         RefusalCode.GRANT_EXPIRED: "Your login has expired, please log in again",
         RefusalCode.GRANT_WRONG_DEVICE: "This login was made for another device",
         RefusalCode.TOO_MANY_DEVICES: "This voucher is in use on another device",

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from captive_portal import budgets
 from captive_portal.policies import (
     Allowance,
     PolicyLimits,
@@ -595,7 +596,8 @@ def enforce_quotas(session: Session, *, now: datetime, timezone: str, default_co
 
 def purge_expired_data(session: Session, *, now: datetime, session_retention_days: int,
                        attempt_retention_days: int) -> dict[str, int]:
-    """Delete personal data past its retention (UU PDP): old sessions, login attempts, OTPs, grants, consent."""
+    """Delete personal data past its retention (UU PDP): old sessions, login attempts, OTPs, grants, consent,
+    budget counters."""
     counts: dict[str, int] = {}
 
     def _delete(name: str, stmt: object) -> None:
@@ -610,6 +612,7 @@ def purge_expired_data(session: Session, *, now: datetime, session_retention_day
     _delete("grants", delete(AccessGrant).where(AccessGrant.expires_at < now - timedelta(days=1)))
     _delete("consent_records", delete(ConsentRecord).where(ConsentRecord.erase_after < now))
     _delete("subscribers", delete(Subscriber).where(Subscriber.erase_after < now))
+    counts["budget_counters"] = budgets.purge_counters(session, now=now)  # they hold source addresses
     return counts
 
 

@@ -128,6 +128,19 @@ class PortalSettings(BaseModel):
     lockout_s: int = 300
     grant_ttl_s: int = 300
     """How long the one-time RADIUS credentials handed to the gateway stay valid."""
+    sms_per_hotspot_per_hour: int = 30
+    """OTP SMS one hotspot may send in a clock hour, whatever the devices claim to be (≈ Rp 300 each)."""
+    sms_per_installation_per_day: int = 300
+    """OTP SMS all hotspots together may send in a local (WIB) day."""
+    sms_per_source_per_hour: int = 10
+    """OTP SMS per source address (the HTTP client as netmgr sees it) in a clock hour; not applied to NAT addresses."""
+    voucher_failures_per_hotspot_per_hour: int = 60
+    """Wrong voucher codes one hotspot accepts in a clock hour before voucher login pauses there until the hour ends."""
+    failures_per_source_per_hour: int = 30
+    """Failed voucher or OTP logins per source address in a clock hour; not applied to NAT addresses."""
+    nat_networks: list[str] = Field(default_factory=list)
+    """Addresses or CIDR networks that are gateways NATing many citizens (e.g. ``["203.0.113.7/32"]``); the
+    per-source limits skip them. A hotspot's own gateway hosts are skipped anyway."""
 
 
 class DemoSettings(BaseModel):

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from captive_portal import aaa
+from captive_portal import aaa, budgets
 from captive_portal import sessions as hotspot_sessions
 from captive_portal.gateways import Credentials
 from captive_portal.policies import PolicyLimits, Refusal, RefusalCode, Usage, day_start, grant_for
@@ -38,6 +38,10 @@ LOCAL_TIMEZONE = "Asia/Jakarta"
 class RefusalReason(StrEnum):
     """Why the portal said no; each has a plain-language message in the portal's catalogs."""
 
+    VOUCHER_INVALID = "voucher_invalid"
+    """What the citizen is told for every code that does not let them in now (unknown, used, expired, revoked,
+    another hotspot's): telling them apart would tell a guesser which codes exist. The attempt row keeps
+    the precise reason below for the operator."""
     VOUCHER_UNKNOWN = "voucher_unknown"
     VOUCHER_USED = "voucher_used"
     VOUCHER_EXPIRED = "voucher_expired"
@@ -51,10 +55,18 @@ class RefusalReason(StrEnum):
     OTP_WRONG = "otp_wrong"
     OTP_EXPIRED = "otp_expired"
     OTP_TOO_MANY_SMS = "otp_too_many_sms"
+    SMS_UNAVAILABLE = "sms_unavailable"
+    """The hotspot's or the installation's SMS budget is spent for now: other methods still work."""
+    VOUCHERS_PAUSED = "vouchers_paused"
+    """The hotspot took its ceiling of wrong voucher codes this hour: voucher login waits, others work."""
     CONSENT_MISSING = "consent_missing"
     METHOD_DISABLED = "method_disabled"
     NO_GATEWAY = "no_gateway"
     HOTSPOT_CLOSED = "hotspot_closed"
+
+
+_TOO_MANY = frozenset({RefusalReason.TOO_MANY_ATTEMPTS, RefusalReason.OTP_TOO_MANY_SMS,
+                       RefusalReason.SMS_UNAVAILABLE, RefusalReason.VOUCHERS_PAUSED})
 
 
 class LoginRefused(NetmgrError):
@@ -66,7 +78,7 @@ class LoginRefused(NetmgrError):
         super().__init__(f"login refused: {reason.value}")
         self.reason = reason
         self.retry_after_s = retry_after_s
-        if reason == RefusalReason.TOO_MANY_ATTEMPTS or reason == RefusalReason.OTP_TOO_MANY_SMS:
+        if reason in _TOO_MANY:
             self.http_status = 429
 
 
@@ -111,7 +123,9 @@ class LoginContext:
     """One citizen device at one hotspot, as the gateway described it and the portal validated it.
 
     ``policy`` is the hotspot's default policy when the caller already has it (the portal's snapshot);
-    None reads it from the database when a login method needs it.
+    None reads it from the database when a login method needs it. ``mac`` and ``ip`` come from the gateway
+    redirect (the browser can change them); ``source_ip`` is the HTTP client netmgr saw and ``gateway_hosts``
+    the hotspot's registered gateways, for the budgets a client cannot dodge (``captive_portal.budgets``).
     """
 
     hotspot: HotspotFacts
@@ -123,6 +137,8 @@ class LoginContext:
     now: datetime
     accepted_terms: bool = True
     policy: PolicySnapshot | None = None
+    source_ip: str = ""
+    gateway_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,7 +162,14 @@ def require_method(ctx: LoginContext, method: LoginMethod) -> None:
 
 
 def check_attempts(session: Session, ctx: LoginContext) -> None:
-    """Refuse while this device or this IP made too many failed attempts in the lockout window."""
+    """Refuse while this device, this IP or this source address made too many failed attempts lately.
+
+    The device and IP are what the gateway redirect says (a pause for an honest device); the source address
+    is what netmgr saw, which rotating the redirect's parameters does not change.
+    """
+    exhausted = budgets.failure_refusal(session, ctx)
+    if exhausted is not None:
+        raise LoginRefused(RefusalReason.TOO_MANY_ATTEMPTS, retry_after_s=exhausted.retry_after_s)
     window = timedelta(seconds=ctx.portal.lockout_s)
     by_mac, by_ip = hotspot_sessions.count_failures(session, mac=ctx.mac, ip=ctx.ip, since=ctx.now - window)
     # Many phones share one public IP only behind carrier NAT; at a hotspot every device has its own, so the
@@ -155,14 +178,20 @@ def check_attempts(session: Session, ctx: LoginContext) -> None:
         raise LoginRefused(RefusalReason.TOO_MANY_ATTEMPTS, retry_after_s=ctx.portal.lockout_s)
 
 
+_VOUCHER_REASONS = frozenset({RefusalReason.VOUCHER_INVALID, RefusalReason.VOUCHER_UNKNOWN,
+                              RefusalReason.VOUCHER_USED, RefusalReason.VOUCHER_EXPIRED,
+                              RefusalReason.VOUCHER_REVOKED, RefusalReason.VOUCHER_WRONG_HOTSPOT})
+
+
 def record_failure(session: Session, ctx: LoginContext, *, username: str, reason: RefusalReason) -> None:
-    """Count a failed attempt for the brute-force limits.
+    """Count a failed attempt for the brute-force limits (and a wrong voucher code for the hotspot's ceiling).
 
     Successes are not written here: the limits count failures only, and the gateway's RADIUS post-auth
     records the login that follows, so a successful portal login costs no extra row.
     """
     hotspot_sessions.record_attempt(session, hotspot_id=ctx.hotspot.id, username=username, mac=ctx.mac,
                                     ip=ctx.ip, success=False, reason=reason.value, now=ctx.now)
+    budgets.count_failure(session, ctx, voucher=reason in _VOUCHER_REASONS)
 
 
 def default_policy(session: Session, ctx: LoginContext) -> PolicySnapshot:

@@ -1,7 +1,8 @@
 """Phone OTP: a 6-digit code by SMS proves a phone number; the number is kept only as a keyed hash.
 
 request_otp → ``SmsSender.send`` → the citizen types the code → verify_otp → a one-time grant.
-Limited per phone, per device and per IP; the code itself is stored only as an HMAC.
+Limited per phone and per device, and by the SMS budgets of captive_portal.budgets; the code is stored only as
+an HMAC, and neither the code nor the number is ever logged.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from captive_portal import budgets
 from captive_portal.login_methods.base import (
     LoginContext,
     LoginRefused,
@@ -61,7 +63,8 @@ class ConsoleSmsSender:
         self.outbox: list[tuple[str, str]] = []
 
     def send(self, phone: str, text: str) -> None:
-        log.warning("SMS to %s: %s (console sender: no SMS was sent)", phone, text)
+        # UU PDP: neither the number nor the code reaches a log, at any level.
+        log.warning("SMS of %d characters to %s (console sender: no SMS was sent)", len(text), log_phone(phone))
         with self._lock:
             self.outbox.append((phone, text))
             del self.outbox[: -self._keep]
@@ -104,6 +107,11 @@ def mask_phone(phone: str) -> str:
     return f"{phone[:3]} {phone[3:6]} •••• {phone[-4:]}"
 
 
+def log_phone(phone: str) -> str:
+    """``+6281234567890`` → ``+62812****890``: enough for an operator to tell numbers apart, never the number."""
+    return f"{phone[:6]}****{phone[-3:]}" if len(phone) > 9 else "****"
+
+
 def phone_hash(phone: str, secret_key: str) -> str:
     """The keyed hash (HMAC-SHA256) under which a phone number is stored; the number itself never is."""
     key = hashlib.sha256(b"netmgr-portal-phone:" + secret_key.encode()).digest()
@@ -130,10 +138,11 @@ def _sms_text(language: str, hotspot_name: str, code: str, minutes: int) -> str:
 
 def request_otp(session: Session, ctx: LoginContext, raw_phone: str, *, sender: SmsSender,
                 secret_key: str) -> OtpSent:
-    """Send a fresh code to the phone, within the per-phone and per-device hourly limits.
+    """Send a fresh code to the phone, within the per-phone and per-device hourly limits and the SMS budgets
+    of the source address, the hotspot and the installation (``captive_portal.budgets``).
 
     Raises:
-        LoginRefused: method off, no consent, bad number, too many codes or failed attempts.
+        LoginRefused: method off, no consent, bad number, too many codes or failed attempts, budget spent.
     """
     require_method(ctx, LoginMethod.PHONE_OTP)
     check_attempts(session, ctx)
@@ -147,6 +156,9 @@ def request_otp(session: Session, ctx: LoginContext, raw_phone: str, *, sender: 
     limit = ctx.portal.otp_max_per_phone_per_hour
     if per_phone >= limit or per_device >= limit * 2:
         raise LoginRefused(RefusalReason.OTP_TOO_MANY_SMS, retry_after_s=3600)
+    exhausted = budgets.spend_sms(session, ctx)
+    if exhausted is not None:
+        raise LoginRefused(RefusalReason.SMS_UNAVAILABLE, retry_after_s=exhausted.retry_after_s)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     expires = ctx.now + timedelta(seconds=ctx.portal.otp_ttl_s)
     challenge = OtpChallenge(hotspot_id=ctx.hotspot.id, phone_hash=hashed,

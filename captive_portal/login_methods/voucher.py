@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from captive_portal import budgets
 from captive_portal import sessions as hotspot_sessions
 from captive_portal.gateways import Credentials
 from captive_portal.login_methods.base import (
@@ -51,22 +52,30 @@ def _aware(value: datetime | None) -> datetime | None:
 def login_with_voucher(session: Session, ctx: LoginContext, raw_code: str) -> LoginResult:
     """Check ``raw_code`` for this device and start (or continue) the voucher's use.
 
+    Every code that does not let the citizen in now — unknown, used, expired, revoked or another hotspot's —
+    is refused with the same ``VOUCHER_INVALID``: a guesser cannot tell a real code from a made-up one. Only a
+    code that is valid right now may be refused for another reason (too many devices, quota used). The
+    attempt row keeps the precise reason for the operator.
+
     Raises:
-        LoginRefused: unknown, used, expired, revoked or foreign code; too many devices or failed attempts.
+        LoginRefused: an invalid code; too many devices, failed attempts or wrong codes at this hotspot.
     """
     require_method(ctx, LoginMethod.VOUCHER)
     check_attempts(session, ctx)
+    paused = budgets.voucher_refusal(session, ctx)
+    if paused is not None:
+        raise LoginRefused(RefusalReason.VOUCHERS_PAUSED, retry_after_s=paused.retry_after_s)
     code = normalise_code(raw_code)
     row = session.execute(select(Voucher, VoucherBatch).join(VoucherBatch, Voucher.batch_id == VoucherBatch.id)
                           .where(Voucher.code == code)).first() if code else None
     if row is None:
         record_failure(session, ctx, username=code, reason=RefusalReason.VOUCHER_UNKNOWN)
-        raise LoginRefused(RefusalReason.VOUCHER_UNKNOWN)
+        raise LoginRefused(RefusalReason.VOUCHER_INVALID)
     voucher, batch = row[0], row[1]
     reason = _refusal(voucher, batch, ctx)
     if reason is not None:
         record_failure(session, ctx, username=code, reason=reason)
-        raise LoginRefused(reason)
+        raise LoginRefused(RefusalReason.VOUCHER_INVALID)
     policy = batch.policy
     subscriber_id = subscriber_for(session, ctx, identity=f"voucher:{code}", kind=LoginMethod.VOUCHER)
     if voucher.subscriber_id is None:

@@ -1,7 +1,8 @@
 """Alerts raised by the collectors' rules, the damped state behind them, and the notifications they sent.
 
 collectors.alerts evaluates rules → AlertCondition (damped state per rule and subject) → Alert rows
-(open → acknowledged → resolved) → Notification rows (one per channel and recipient).
+(open → acknowledged → resolved) → Notification rows (one per channel and recipient). The captive portal
+raises its budget alerts through ``netmgr.services.alerts``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ class AlertKind(StrEnum):
     UPLINK_SATURATED = "uplink_saturated"
     INTERFACE_ERRORS = "interface_errors"
     FLAPPING = "flapping"
+    SMS_BUDGET = "sms_budget"
+    """The portal's OTP SMS budget of a hotspot or of the installation is spent for the current window."""
+    VOUCHER_GUESSING = "voucher_guessing"
+    """A hotspot reached its ceiling of wrong voucher codes for the current window (someone is guessing)."""
 
 
 class AlertState(StrEnum):
@@ -40,6 +45,9 @@ class SubjectType(StrEnum):
     SITE = "site"
     UPLINK = "uplink"
     INTERFACE = "interface"
+    HOTSPOT = "hotspot"
+    INSTALLATION = "installation"
+    """The whole netmgr installation (``subject_id`` 0), e.g. the daily SMS budget of every hotspot together."""
 
 
 ACTIVE_STATES = (AlertState.OPEN, AlertState.ACKNOWLEDGED)

@@ -298,3 +298,24 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(45), default="")
     success: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PortalBudgetCounter(Base):
+    """What one budget has spent in one window, e.g. 30 OTP SMS at hotspot 4 in the hour from 14:00 UTC.
+
+    ``budget`` names the limit (``sms_hotspot_hour``), ``key`` what it is counted for (a hotspot id, ``*`` for
+    the whole installation, a source address), ``window_start`` the window's first second (Unix time).
+    Kept two days, then purged with the portal's other short-lived rows.
+    """
+
+    __tablename__ = "portal_budget_counters"
+    __table_args__ = (
+        UniqueConstraint("budget", "key", "window_start", name="uq_portal_budget_counters_budget_key_window"),
+        Index("ix_portal_budget_counters_window_start", "window_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    spent: Mapped[int] = mapped_column(Integer, default=0)

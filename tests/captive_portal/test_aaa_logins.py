@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from captive_portal import aaa
 from captive_portal.policies import RefusalCode, message
 from captive_portal.sessions import as_utc
-from netmgr.models import AccessGrant, HotspotSession, SubscriberDevice, Voucher
+from netmgr.models import AccessGrant, Alert, HotspotSession, SubscriberDevice, Voucher
+from netmgr.models.alerts import AlertKind
 from netmgr.models.hotspot import LoginAttempt, LoginMethod, SessionStatus, Subscriber, VoucherStatus
 from tests.captive_portal.hotspot_data import Seeded, add_voucher, client_at, seed_hotspot
 
@@ -198,3 +199,42 @@ def _subscriber(s: Session, identity: str) -> int:
     s.add(row)
     s.commit()
     return row.id
+
+
+def test_unknown_and_unusable_codes_get_the_same_reply_message(session: Session) -> None:
+    here = seed_hotspot(session)
+    elsewhere = seed_hotspot(session, nas_address="127.0.0.2")
+    add_voucher(session, here.batch, "USED0002", status=VoucherStatus.USED)
+    add_voucher(session, here.batch, "REVOKED2", status=VoucherStatus.REVOKED)
+    add_voucher(session, elsewhere.batch, "ELSEWHR2")
+    now = datetime.now(UTC)
+
+    replies = {aaa.authorize(session, CFG, _req(code, nas_ip=here.nas.mgmt_address), now=now)
+               .attributes["reply:Reply-Message"] for code in ("NOSUCH01", "USED0002", "REVOKED2", "ELSEWHR2")}
+
+    assert replies == {"Kode voucher atau nama pengguna ini tidak dapat dipakai"}
+
+
+def test_guesses_through_radius_meet_the_hotspots_ceiling_of_wrong_voucher_codes(session: Session) -> None:
+    seeded = seed_hotspot(session)
+    add_voucher(session, seeded.batch, "GOOD0001")
+    cfg = aaa.AaaConfig(voucher_failures_per_hotspot_per_hour=5)
+    subscriber = Subscriber(identity="device:02:00:00:00:00:99", kind=LoginMethod.CLICK_THROUGH)
+    session.add(subscriber)
+    session.flush()
+    username, _ = aaa.issue_grant(session, hotspot_id=seeded.hotspot.id, subscriber_id=subscriber.id,
+                                  policy_id=seeded.policy.id, method=LoginMethod.CLICK_THROUGH,
+                                  mac="02:00:00:00:00:99", now=datetime.now(UTC))
+    session.commit()
+    now = datetime.now(UTC)
+
+    refusals = [aaa.authorize(session, cfg, _req(f"GUESS{n:03d}", mac=f"02:00:00:00:01:{n:02X}"), now=now).refusal
+                for n in range(8)]  # a new MAC for every guess: the per-device limit never bites
+
+    assert refusals == [RefusalCode.UNKNOWN_USER] * 5 + [RefusalCode.TOO_MANY_ATTEMPTS] * 3
+    good = aaa.authorize(session, cfg, _req("GOOD0001", mac="02:00:00:00:02:01"), now=now)
+    assert good.refusal == RefusalCode.TOO_MANY_ATTEMPTS  # a valid code waits too: the answer tells nothing
+    assert aaa.authorize(session, cfg, _req(username, mac="02:00:00:00:00:99"), now=now).accept  # portal logins go on
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Alert).where(
+        Alert.kind == AlertKind.VOUCHER_GUESSING, Alert.subject_id == seeded.hotspot.id)) == 1

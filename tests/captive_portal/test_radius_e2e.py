@@ -149,7 +149,7 @@ def test_used_voucher_gets_access_reject_with_the_reason_only(bed: Bed) -> None:
     kind, reply = bed.radclient.login("USED0001", "USED0001")
 
     assert kind == "Access-Reject"
-    assert reply == {"Reply-Message": ["Voucher ini sudah habis dipakai"]}
+    assert reply == {"Reply-Message": ["Kode voucher atau nama pengguna ini tidak dapat dipakai"]}
 
 
 def test_wrong_password_is_rejected_without_leaking_policy_and_is_counted(bed: Bed) -> None:

@@ -30,6 +30,8 @@ ALERT_KINDS = {
     "uplink_saturated": _("Uplink saturated"),
     "interface_errors": _("Interface errors rising"),
     "flapping": _("Flapping"),
+    "sms_budget": _("SMS budget spent"),
+    "voucher_guessing": _("Voucher guessing"),
 }
 ALERT_STATES = {"open": _("open"), "acknowledged": _("acknowledged"), "resolved": _("resolved")}
 SITE_HEALTH = {"up": _("up"), "partial": _("partly down"), "down": _("down"), "unknown": _("unknown")}
