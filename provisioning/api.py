@@ -317,7 +317,7 @@ def edit_config_template(template_id: int, data: TemplateEdit, session: SessionD
 
 @router.post("/templates/preview", response_model=PreviewRead)
 def preview_config_template(data: PreviewRequest, request: Request, session: SessionDep,
-                            actor: ConfigReader) -> PreviewRead:
+                            actor: NetworkChanger) -> PreviewRead:
     """The rendered text for a device and its diff against the device's newest backup (no SSH)."""
     preview = jobs.preview_render(session, actor, device_id=data.device_id, purpose=data.purpose,
                                   variables=data.variables, drivers=default_drivers(),

@@ -24,12 +24,12 @@ from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
 from netmgr.services.devices import device_credentials, get_device
 from netmgr.settings import Settings
-from provisioning.access import require_config_read
+from provisioning.access import require_config_read, require_template_preview
 from provisioning.backups import backup_text, latest_backup
 from provisioning.connections import Connector, target_for
 from provisioning.diff import quiet_diff
 from provisioning.drivers.base import Driver
-from provisioning.render import TemplateSource, find_template, get_template, render
+from provisioning.render import TemplateSource, find_template, get_template
 from provisioning.runner import (
     LOGIN_SPREAD_S,
     DeviceWork,
@@ -38,8 +38,10 @@ from provisioning.runner import (
     Plan,
     ProgressCallback,
     execute_job,
+    render_for,
+    secrets_of,
 )
-from provisioning.variables import complete, dump_for_storage, load_from_storage, validate_variables
+from provisioning.variables import dump_for_storage, load_from_storage, validate_variables
 
 TARGET_KEYS = ("devices", "sites", "agencies", "roles", "tags")
 
@@ -274,13 +276,16 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
                    body: str | None = None) -> RenderPreview:
     """Render a template (an unsaved ``body``, a stored template, or the device's shipped one) for a device.
 
-    The diff is against the device's newest backup (no SSH session); without a backup it is empty.
+    Secrets render as placeholders (``<secret:snmp_community>``) and the backup's secrets are replaced by the
+    same placeholders, so the diff is meaningful and no template transformation can reveal a secret. The
+    diff is against the device's newest backup (no SSH session); without a backup it is empty.
 
     Raises:
+        PermissionDenied: the actor may not change the network (finance, agency viewers).
         NotFound: no such device, template or driver.
         ValidationFailed: bad variables, or the template fails to render (the message names the line).
     """
-    require_config_read(actor)
+    require_template_preview(actor)
     device = get_device(session, actor, device_id)
     platform = str(device.platform)
     driver = drivers.get(platform)
@@ -292,15 +297,20 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
         source = TemplateSource(name=f"db:{row.name} v{row.version}", body=row.body, version=row.version)
     else:
         source = find_template(session, platform=platform, purpose=purpose, role=str(device.role))
-    context = inventory_context(session, device, settings)
-    rendered = render(source, {**context, **complete(validated, context["inventory"])})
+    target = target_for(session, device, inventory_context(session, device, settings))
+    plan = Plan(purpose=purpose, template=source, variables=validated)
+    secrets = secrets_of(target, plan)
+    try:
+        rendered = render_for(target, plan, reveal=False)
+    except ValidationFailed as exc:
+        raise ValidationFailed(secrets.hide(exc.message), field=exc.field) from None
     backup = latest_backup(session, device.id)
     diff = ""
     if backup is not None:
-        running = backup_text(session, backup)
+        running = secrets.hide(backup_text(session, backup))
         diff = quiet_diff(driver, running, driver.preview(running, rendered), name=device.name)
-    return RenderPreview(device.id, device.name, source.name, driver.mask_secrets(rendered), diff,
-                         backup.id if backup else None)
+    return RenderPreview(device.id, device.name, source.name, secrets.hide(driver.mask_secrets(rendered)),
+                         secrets.hide(diff), backup.id if backup else None)
 
 
 def inventory_context(session: Session, device: Device, settings: Settings | None,

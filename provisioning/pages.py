@@ -32,7 +32,7 @@ from netmgr.web import nav, rendering
 from netmgr.web.context import CsrfChecked, FormDep, Page, PageContext
 from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
 from provisioning import backups, jobs
-from provisioning.access import require_config_read
+from provisioning.access import require_config_read, require_template_preview
 from provisioning.api import BACKUP_DEVICE_TASK, PLATFORMS, RUN_JOB_TASK, get_dispatch
 from provisioning.diff import text_diff
 from provisioning.drivers import default_drivers
@@ -393,7 +393,7 @@ def template_shipped(platform: str, purpose: str, ctx: Page) -> Response:
 @router.post("/provisioning/templates/preview", dependencies=[CsrfChecked])
 def template_preview(ctx: Page, form: FormDep) -> Response:
     """Rendered text and diff against the device's newest backup, as a fragment for the editor (htmx)."""
-    require_config_read(ctx.signed_in)
+    require_template_preview(ctx.signed_in)
     body = form.get("body")
     preview, error = None, ""
     try:

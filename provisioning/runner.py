@@ -39,6 +39,7 @@ from provisioning.connections import Connector, DeviceTarget
 from provisioning.diff import quiet_diff
 from provisioning.drivers.base import DeviceBackup, Driver
 from provisioning.render import TemplateSource, render
+from provisioning.secrets import INVENTORY_SECRETS, SecretValues, placeholder_context, variable_secrets
 from provisioning.variables import PurposeVariables, complete
 
 logger = logging.getLogger(__name__)
@@ -77,10 +78,30 @@ class ProvisionResult:
         return self
 
 
-def render_for(target: DeviceTarget, plan: Plan) -> str:
-    """The device's desired config. Raises ValidationFailed (bad or missing variable, template error)."""
-    context = {**target.context, **complete(plan.variables, target.context.get("inventory", {}))}
-    return render(plan.template, context)
+def render_for(target: DeviceTarget, plan: Plan, *, reveal: bool = True) -> str:
+    """The device's desired config: with its real secrets for the push, or (``reveal=False``) with a
+    placeholder for each, which is all a person may see. Raises ValidationFailed (bad or missing variable,
+    template error)."""
+    context = target.context if reveal else placeholder_context(target.context, INVENTORY_SECRETS)
+    return render(plan.template, {**context, **complete(plan.variables, context.get("inventory", {}),
+                                                         reveal=reveal)})
+
+
+def secrets_of(target: DeviceTarget, plan: Plan) -> SecretValues:
+    """Every secret a render for ``target`` may use: the device's, its inventory's and the job's secret variables."""
+    inventory = target.context.get("inventory") or {}
+    return (target.secrets
+            .merged({k: str(inventory[k]) for k in INVENTORY_SECRETS if inventory.get(k)})
+            .merged({"ssh_password": target.password, "enable_secret": target.enable_secret})
+            .merged(variable_secrets(plan.variables)))
+
+
+def scrubbed(result: ProvisionResult, secrets: SecretValues) -> ProvisionResult:
+    """``result`` with every secret masked by value in what people read: its diff, log and error."""
+    result.diff = secrets.hide(result.diff)
+    result.log = [secrets.hide(line) for line in result.log]
+    result.error = secrets.hide_optional(result.error)
+    return result
 
 
 def _check_restored(target: DeviceTarget, driver: Driver, connect: Connector, before: str,
@@ -152,10 +173,22 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
     SSH sessions: one for a compliant device, a dry run, or a change that cannot cut management (read,
     back up, diff, arm the self-revert, push, disarm, verify, save); a change that could cut management
     adds one short reconnect that proves netmgr still reaches the device before the revert is called off.
+
+    A dry run renders and compares with placeholder secrets only (the running config's secrets replaced by
+    the same placeholders), so no template can show a person a secret; only the push renders real ones.
     """
+    secrets = secrets_of(target, plan)
+    result = _run_device(target, plan, secrets, driver=driver, connect=connect, dry_run=dry_run,
+                         reconnect_attempts=reconnect_attempts, reconnect_delay_s=reconnect_delay_s)
+    return scrubbed(result, secrets)
+
+
+def _run_device(target: DeviceTarget, plan: Plan, secrets: SecretValues, *, driver: Driver, connect: Connector,
+                dry_run: bool, reconnect_attempts: int, reconnect_delay_s: float) -> ProvisionResult:
     result = ProvisionResult(device_id=target.device_id, device_name=target.name)
     try:
-        desired = render_for(target, plan)
+        shown = render_for(target, plan, reveal=False)
+        desired = shown if dry_run else render_for(target, plan)
     except NetmgrError as exc:
         return result.fail(exc.message)
     result.log.append(f"rendered {plan.template.name}: {len(desired.splitlines())} lines")
@@ -163,15 +196,22 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
     try:
         with connect(target, driver.netmiko_device_type) as conn:
             running = driver.get_running_config(conn)
+            if dry_run:
+                seen = secrets.hide(running)
+                commands = driver.commands_for(seen, shown)
+                result.before = running
+                if not commands:
+                    result.status = ResultStatus.NO_CHANGE
+                    result.log.append("device already complies; nothing pushed")
+                    return result
+                result.status = ResultStatus.DRY_RUN
+                result.diff = quiet_diff(driver, seen, driver.preview(seen, shown), name=target.name)
+                result.log.append(f"dry run: {len(commands)} command(s) would be pushed")
+                return result
             commands = driver.commands_for(running, desired)
             if not commands:
                 result.before, result.status = running, ResultStatus.NO_CHANGE
                 result.log.append("device already complies; nothing pushed")
-                return result
-            if dry_run:
-                result.before, result.status = running, ResultStatus.DRY_RUN
-                result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name)
-                result.log.append(f"dry run: {len(commands)} command(s) would be pushed")
                 return result
             backup = driver.backup(conn, running)
             result.log.append(f"backed up the running config on the device as {backup.ref}")
@@ -179,7 +219,8 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                 running = backup.text
                 commands = driver.commands_for(running, desired)
             result.before = running
-            result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name)
+            seen = secrets.hide(running)
+            result.diff = quiet_diff(driver, seen, driver.preview(seen, shown), name=target.name)
             if not commands:
                 result.status = ResultStatus.NO_CHANGE
                 result.log.append("device already complies; nothing pushed")
@@ -207,9 +248,9 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                 result.log.append("reconnected after the push")
                 missing = _verify_and_save(conn, driver, backup, desired, result)
         if missing:
-            shown = "; ".join(driver.mask_secrets(m) for m in missing[:5])
+            kept_out = "; ".join(driver.mask_secrets(m) for m in missing[:5])
             tail = _check_restored(target, driver, connect, running, result, reconnect_attempts, reconnect_delay_s)
-            return result.fail(f"{target.name} did not keep {len(missing)} line(s) after the push ({shown}); "
+            return result.fail(f"{target.name} did not keep {len(missing)} line(s) after the push ({kept_out}); "
                                f"rolled back to the pre-push config{tail}", rolled_back=True)
         result.status, result.changed = ResultStatus.CHANGED, True
         result.log.append(f"pushed {len(commands)} command(s), verified and saved")
@@ -477,7 +518,8 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
             return ProvisionResult(t.device_id, t.name).fail(exc.message)
         except Exception as exc:  # a bug must not leave the job hanging; record it on the device
             logger.exception("provisioning %s crashed", t.name)
-            return ProvisionResult(t.device_id, t.name).fail(f"internal error: {exc!r}")
+            failed = ProvisionResult(t.device_id, t.name).fail(f"internal error: {exc!r}")
+            return failed if item.plan is None else scrubbed(failed, secrets_of(t, item.plan))
 
     def finish(done: list[ProvisionResult | None]) -> None:
         finished = [r for r in done if r is not None]
