@@ -7,6 +7,8 @@ Targets are a JSON spec: ``{"devices": [...], "sites": [...], "agencies": [...],
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,9 +163,85 @@ def approve_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
         raise PermissionDenied(f"job {job.id} was created by you; another operator or an admin must approve it "
                                "(maker-checker)")
     job.approved_by = actor.username
+    job.approved_pin = approval_pin(session, job)
     audit.record(session, actor, action="approve", entity_type="provision_job", entity_id=job.id,
-                 summary=f"approved provisioning job {job.id}")
+                 summary=f"approved provisioning job {job.id}", after=job.approved_pin)
     return job
+
+
+# --- maker-checker: what an approval covers ------------------------------------------------------------
+
+class ApprovalVoid(ValidationFailed):
+    """A job's template or variables changed after it was approved; it must be approved again."""
+
+
+def _digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _template_pin(source: TemplateSource) -> str:
+    """A template as approved: its name and the digest of its body (``db:taman v3 sha256:…``)."""
+    return f"{source.name} {_digest(source.body)}"
+
+
+def _variables_pin(job: ProvisionJob) -> str:
+    return _digest(json.dumps(job.variables, sort_keys=True))
+
+
+def _job_templates(session: Session, job: ProvisionJob,
+                   keys: set[tuple[str, str]]) -> dict[tuple[str, str], TemplateSource | str]:
+    """Per (platform, role): the template the job uses, or why there is none."""
+    found: dict[tuple[str, str], TemplateSource | str] = {}
+    for platform, role in sorted(keys):
+        try:
+            found[(platform, role)] = find_template(session, platform=platform, purpose=job.purpose, role=role,
+                                                    name=job.template_name or None)
+        except (NotFound, ValidationFailed) as exc:
+            found[(platform, role)] = exc.message
+    return found
+
+
+def approval_pin(session: Session, job: ProvisionJob) -> dict[str, Any]:
+    """What approving ``job`` now covers: each template its devices get (name and body digest) and its variables.
+
+    The run compares the same pin (``check_pin``); a device without a template is not pinned and fails then.
+    """
+    ids = [int(r.device_id) for r in job.results if r.device_id is not None]
+    keys = {(str(p), str(r)) for p, r in session.execute(select(Device.platform, Device.role)
+                                                          .where(Device.id.in_(ids)))}
+    templates = {f"{p}/{r}": _template_pin(t) for (p, r), t in _job_templates(session, job, keys).items()
+                 if isinstance(t, TemplateSource)}
+    return {"templates": templates, "variables": _variables_pin(job)}
+
+
+def check_pin(job: ProvisionJob, templates: dict[tuple[str, str], TemplateSource | str]) -> None:
+    """Refuse a run that would push something other than what was approved.
+
+    Raises:
+        ApprovalVoid: a template the run would use, or the job's variables, differ from the approved ones.
+    """
+    if job.dry_run:
+        return
+    pin = job.approved_pin or {}
+    pinned: dict[str, str] = pin.get("templates") or {}
+    changed = [f"the {key[0]} {key[1]} template ({template.name})" for key, template in templates.items()
+               if isinstance(template, TemplateSource) and pinned.get(f"{key[0]}/{key[1]}") != _template_pin(template)]
+    if pin.get("variables") != _variables_pin(job):
+        changed.append("the job's variables")
+    if changed:
+        raise ApprovalVoid(f"job {job.id}: {', '.join(changed)} changed after it was approved by "
+                           f"{job.approved_by or 'nobody'}; the approval is void, nothing was pushed - review the "
+                           "change and approve it again", field="approved_by")
+
+
+def void_approval(session: Session, actor: Actor, job: ProvisionJob, reason: str) -> None:
+    """Withdraw a job's approval (its content changed since): it goes back to pending and says why."""
+    job.approved_by, job.approved_pin = None, None
+    if job.status == JobStatus.QUEUED:
+        job.status = JobStatus.PENDING
+    job.summary = reason
+    audit.record(session, actor, action="void_approval", entity_type="provision_job", entity_id=job.id,
+                 summary=reason)
 
 
 def get_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
@@ -353,7 +431,14 @@ def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Drive
     uplinks: dict[int, list[Uplink]] = {i: [] for i in ids}
     for uplink in session.scalars(select(Uplink).where(Uplink.device_id.in_(ids)).order_by(Uplink.name)):
         uplinks[int(uplink.device_id or 0)].append(uplink)
-    templates: dict[tuple[str, str], TemplateSource | str] = {}
+    keys = {(str(d.platform), str(d.role)) for d in devices.values()}
+    templates = _job_templates(session, job, {k for k in keys if k[0] in drivers})
+    check_pin(job, templates)
+    for key in keys - templates.keys():
+        try:
+            drivers.get(key[0])
+        except NotFound as exc:  # the message lists the known platforms
+            templates[key] = exc.message
     work: list[DeviceWork] = []
     for row in rows:
         device = devices.get(int(row.device_id or 0))
@@ -361,13 +446,6 @@ def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Drive
             continue
         target = target_for(session, device, inventory_context(session, device, settings, uplinks[device.id]))
         key = (str(device.platform), str(device.role))
-        if key not in templates:
-            try:
-                drivers.get(key[0])
-                templates[key] = find_template(session, platform=key[0], purpose=job.purpose, role=key[1],
-                                               name=job.template_name or None)
-            except (NotFound, ValidationFailed) as exc:
-                templates[key] = exc.message
         template = templates[key]
         if isinstance(template, str):
             work.append(DeviceWork(target, None, None, problem=template))
@@ -391,6 +469,8 @@ def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, driver
     Raises:
         NotFound: no such job.
         ValidationFailed: the job changes devices but nobody approved it.
+        ApprovalVoid: its template or variables changed after approval; nothing ran and (for a whole job) the
+            approval is withdrawn, so the job is pending again.
     """
     actor.require(Permission.NETWORK_CHANGE)
     only = set(device_ids or ()) | ({device_id} if device_id is not None else set())
@@ -400,6 +480,12 @@ def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, driver
             raise ValidationFailed(f"job {job_id} changes devices and is not approved yet", field="approved_by")
         if not only and job.status in FINISHED:
             raise ValidationFailed(f"job {job_id} is already {job.status}; copy it to run it again", field="status")
-        work = prepare_work(session, job, drivers=drivers, settings=settings, only=only or None)
+        try:
+            work = prepare_work(session, job, drivers=drivers, settings=settings, only=only or None)
+        except ApprovalVoid as exc:
+            if not only:  # a chunk of a running job leaves its devices to the coordinator, which checked them
+                void_approval(session, actor, job, exc.message)
+                session.commit()
+            raise
     return execute_job(factory, actor, job_id, work, connect=connect, drivers=drivers, on_progress=on_progress,
                        jitter_s=jitter_s, whole_job=not only, sessions=sessions, dispatch=dispatch, parts=parts)
