@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
-from netmgr.db import secret_box
+from netmgr.db import TaskSender, secret_box
 from netmgr.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Site, Tag, Uplink
 from netmgr.models.enums import Role
@@ -46,6 +46,7 @@ from provisioning.runner import (
 from provisioning.variables import dump_for_storage, load_from_storage, validate_variables
 
 TARGET_KEYS = ("devices", "sites", "agencies", "roles", "tags")
+RUN_JOB_TASK = "provisioning.run_job"
 
 
 class Targets(BaseModel):
@@ -140,6 +141,37 @@ def create_job(session: Session, actor: Actor, data: JobCreate) -> ProvisionJob:
                          f"({data.purpose}) for {len(devices)} device(s)",
                  after={"purpose": data.purpose, "targets": job.targets, "template": data.template_name})
     return job
+
+
+def start_job(session: Session, actor: Actor, data: JobCreate, *, dispatch: TaskSender | None,
+              summary: str = "") -> ProvisionJob:
+    """Create a job (``create_job``) and, for a dry run, queue it and send ``provisioning.run_job`` through
+    ``dispatch`` (which should send after the caller's commit). A real change waits for approval.
+    """
+    job = create_job(session, actor, data)
+    if summary:
+        job.summary = summary
+    if data.dry_run:
+        queue_job(session, actor, job.id)
+        if dispatch is not None:
+            dispatch(RUN_JOB_TASK, kwargs={"job_id": job.id})
+    return job
+
+
+def request_job(session: Session, actor: Actor, *, purpose: str, devices: list[str], variables: dict[str, Any],
+                dry_run: bool, summary: str = "", dispatch: TaskSender | None = None) -> ProvisionJob:
+    """A job another part of netmgr asks for (a bandwidth plan's queues), under provisioning's own rules.
+
+    The variables are validated, the devices resolved, and a real change stays pending until a second
+    person approves it (maker-checker), exactly as for a job made in provisioning. The core reaches this
+    through the capability seam ``netmgr.services.plans.JobRequester``, never by importing it.
+
+    Raises:
+        ValidationFailed: the variables are not valid for ``purpose`` or no device matches.
+    """
+    data = JobCreate(purpose=purpose, targets=Targets(devices=devices), variables=variables, dry_run=dry_run,
+                     concurrency=1)
+    return start_job(session, actor, data, dispatch=dispatch, summary=summary)
 
 
 def approve_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
