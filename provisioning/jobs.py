@@ -411,7 +411,7 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
     plan = Plan(purpose=purpose, template=source, variables=validated)
     secrets = secrets_of(target, plan)
     try:
-        rendered = render_for(target, plan, reveal=False)
+        rendered = secrets.hide(render_for(target, plan, reveal=False))
     except ValidationFailed as exc:
         raise ValidationFailed(secrets.hide(exc.message), field=exc.field) from None
     backup = latest_backup(session, device.id)
@@ -419,8 +419,8 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
     if backup is not None:
         running = secrets.hide(backup_text(session, backup))
         diff = quiet_diff(driver, running, driver.preview(running, rendered), name=device.name)
-    return RenderPreview(device.id, device.name, source.name, secrets.hide(driver.mask_secrets(rendered)),
-                         secrets.hide(diff), backup.id if backup else None)
+    return RenderPreview(device.id, device.name, source.name, driver.mask_secrets(rendered), secrets.hide(diff),
+                         backup.id if backup else None)
 
 
 def inventory_context(session: Session, device: Device, settings: Settings | None,

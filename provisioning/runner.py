@@ -187,7 +187,8 @@ def _run_device(target: DeviceTarget, plan: Plan, secrets: SecretValues, *, driv
                 dry_run: bool, reconnect_attempts: int, reconnect_delay_s: float) -> ProvisionResult:
     result = ProvisionResult(device_id=target.device_id, device_name=target.name)
     try:
-        shown = render_for(target, plan, reveal=False)
+        # Masked like the running config it is compared with, so text that happens to equal a secret matches.
+        shown = secrets.hide(render_for(target, plan, reveal=False))
         desired = shown if dry_run else render_for(target, plan)
     except NetmgrError as exc:
         return result.fail(exc.message)
