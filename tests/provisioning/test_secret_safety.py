@@ -144,6 +144,11 @@ def test_dry_run_diffs_and_job_logs_show_no_secret_in_any_form(
         answer = client.get(f"{API}/jobs/{job['id']}", headers=people.headers(who))
         assert answer.status_code == 200
         assert_no_secret(answer.text)
+        browser = TestClient(client.app)
+        assert login(browser, people.names[who]).status_code == 303
+        page = browser.get(f"/provisioning/jobs/{job['id']}")
+        assert page.status_code == 200 and "secret:snmp_community" in page.text
+        assert_no_secret(page.text)
 
 
 def test_an_error_from_a_render_with_real_secrets_is_masked_by_value(
@@ -184,6 +189,9 @@ def test_a_template_edited_after_approval_voids_the_approval_and_nothing_is_push
     voided = client.get(f"{API}/jobs/{job['id']}", headers=op1).json()
     assert voided["status"] == "pending" and voided["approved_by"] is None
     assert "approve it again" in voided["summary"]
+    browser = TestClient(client.app)
+    assert login(browser, people.names["admin"]).status_code == 303
+    assert "approve it again" in browser.get(f"/provisioning/jobs/{job['id']}").text
     assert client.post(f"{API}/jobs/{job['id']}/run", headers=op1).status_code == 422, "no run without approval"
 
     client.post(f"{API}/jobs/{job['id']}/approve", headers=admin).raise_for_status()
