@@ -53,6 +53,13 @@ CAPABILITY_MIDDLEWARE = [
     "captive_portal.pages:PortalFastLane",
 ]
 
+# Service functions of the capability packages as name → "module:attribute", found when their module exists and
+# kept in ``app.state.capability_services``. Transports inject them into the core's services through a seam
+# (e.g. ``netmgr.services.plans.JobRequester``), so a core service uses a capability without importing it.
+CAPABILITY_SERVICES = {
+    "request_provision_job": "provisioning.jobs:request_job",
+}
+
 # ASGI middleware that wraps the whole app, outside even FastAPI's error, telemetry and body-limit layers: only
 # for paths that must be as cheap as possible and handle their own errors (the AAA fast lane, which answers
 # FreeRADIUS thousands of times a second).
@@ -135,6 +142,8 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     for middleware in _capabilities(CAPABILITY_MIDDLEWARE):
         app.add_middleware(middleware)
     app.outer_middleware = _capabilities(OUTER_MIDDLEWARE)
+    app.state.capability_services = {name: found for name, spec in CAPABILITY_SERVICES.items()
+                                     for found in _capabilities([spec])}
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

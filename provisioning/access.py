@@ -16,3 +16,12 @@ def require_config_read(actor: Actor) -> None:
     if actor.agency_scope is not None:
         raise PermissionDenied("device configurations and provisioning jobs cover every agency; "
                                "your role (agency_viewer) cannot see them")
+
+
+def require_template_preview(actor: Actor) -> None:
+    """Raise PermissionDenied unless ``actor`` may render templates for a device (operators and admins).
+
+    A render is built from the device's inventory; finance and agency viewers have no reason to make one.
+    """
+    actor.require(Permission.NETWORK_CHANGE)
+    require_config_read(actor)

@@ -24,10 +24,10 @@ from netmgr.security.permissions import Actor, Permission
 from provisioning import backups, jobs
 from provisioning.access import require_config_read
 from provisioning.drivers import default_drivers
+from provisioning.jobs import RUN_JOB_TASK
 from provisioning.render import get_template, list_templates, save_template, shipped_template, shipped_templates
 from provisioning.variables import PURPOSES, mask_for_display
 
-RUN_JOB_TASK = "provisioning.run_job"
 BACKUP_DEVICE_TASK = "provisioning.backup_device"
 PLATFORMS = ("mikrotik_routeros", "cisco_ios", "linux")
 
@@ -317,7 +317,7 @@ def edit_config_template(template_id: int, data: TemplateEdit, session: SessionD
 
 @router.post("/templates/preview", response_model=PreviewRead)
 def preview_config_template(data: PreviewRequest, request: Request, session: SessionDep,
-                            actor: ConfigReader) -> PreviewRead:
+                            actor: NetworkChanger) -> PreviewRead:
     """The rendered text for a device and its diff against the device's newest backup (no SSH)."""
     preview = jobs.preview_render(session, actor, device_id=data.device_id, purpose=data.purpose,
                                   variables=data.variables, drivers=default_drivers(),
@@ -340,12 +340,8 @@ def list_provision_jobs(session: SessionDep, actor: ConfigReader, status: JobSta
 def create_provision_job(data: jobs.JobCreate, session: SessionDep, actor: NetworkChanger,
                          dispatch: DispatchDep) -> JobRead:
     """Record a job. A dry run starts at once (it changes nothing); a real one waits for approval and a run."""
-    job = jobs.create_job(session, actor, data)
-    if data.dry_run:
-        jobs.queue_job(session, actor, job.id)
+    job = jobs.start_job(session, actor, data, dispatch=dispatch)
     session.commit()
-    if data.dry_run:
-        dispatch(RUN_JOB_TASK, kwargs={"job_id": job.id})
     return job_read(jobs.get_job(session, actor, job.id))
 
 

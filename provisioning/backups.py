@@ -96,7 +96,7 @@ def take_backup(session: Session, factory: sessionmaker[Session], actor: Actor, 
     with device_lock(factory, device.id, f"backup:{actor.username}", ttl_s=300), \
             connect(target, driver.netmiko_device_type) as conn:
         running = driver.get_running_config(conn)
-    row = store_backup(session, device.id, running, driver, source=source, known=target.secrets)
+    row = store_backup(session, device.id, running, driver, source=source, known=target.secrets.texts())
     audit.record(session, actor, action="backup", entity_type="device", entity_id=device.id,
                  summary=f"backed up the config of {device.name} ({source.value}, sha256 {row.sha256[:12]})")
     return row

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from netmgr.errors import DeviceAuthFailed, DeviceError, DeviceUnreachable
 from netmgr.models import Device
-from netmgr.services.devices import device_credentials
+from netmgr.services.devices import DeviceCredentials, device_credentials
 from provisioning import messages as msg
 from provisioning.messages import say
+from provisioning.secrets import SecretValues
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,15 @@ class DeviceTarget:
     context: dict[str, Any] = field(default_factory=dict, repr=False)
     #: The device's inventory secrets (SSH password, SNMP community and keys, RADIUS secret), masked
     #: wherever a config, diff or log shows them.
-    secrets: tuple[str, ...] = field(default=(), repr=False)
+    secrets: SecretValues = field(default_factory=SecretValues, repr=False)
+
+
+def device_secrets(creds: DeviceCredentials) -> SecretValues:
+    """Every stored secret of a device (SSH password, SNMP community and keys, RADIUS secret), by name."""
+    return SecretValues({name: value for name, value in (
+        ("snmp_community", creds.snmp_community), ("radius_secret", creds.radius_secret),
+        ("ssh_password", creds.ssh_password), ("snmp_v3_auth_key", creds.snmp_v3_auth_key),
+        ("snmp_v3_priv_key", creds.snmp_v3_priv_key)) if value})
 
 
 def target_for(session: Session, device: Device, context: dict[str, Any] | None = None) -> DeviceTarget:
@@ -55,7 +64,7 @@ def target_for(session: Session, device: Device, context: dict[str, Any] | None 
         password=creds.ssh_password or "",
         enable_secret=creds.ssh_password or "",
         context=context or {},
-        secrets=creds.secrets(),
+        secrets=device_secrets(creds),
     )
 
 

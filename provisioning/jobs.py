@@ -7,6 +7,8 @@ Targets are a JSON spec: ``{"devices": [...], "sites": [...], "agencies": [...],
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
-from netmgr.db import secret_box
+from netmgr.db import TaskSender, secret_box
 from netmgr.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Site, Tag, Uplink
 from netmgr.models.enums import Role
@@ -24,12 +26,12 @@ from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
 from netmgr.services.devices import device_credentials, get_device
 from netmgr.settings import Settings
-from provisioning.access import require_config_read
+from provisioning.access import require_config_read, require_template_preview
 from provisioning.backups import backup_text, latest_backup
 from provisioning.connections import Connector, target_for
 from provisioning.diff import quiet_diff
 from provisioning.drivers.base import Driver
-from provisioning.render import TemplateSource, find_template, get_template, render_checked
+from provisioning.render import TemplateSource, find_template, get_template
 from provisioning.runner import (
     LOGIN_SPREAD_S,
     DeviceWork,
@@ -38,10 +40,13 @@ from provisioning.runner import (
     Plan,
     ProgressCallback,
     execute_job,
+    render_for,
+    secrets_of,
 )
-from provisioning.variables import complete, dump_for_storage, load_from_storage, validate_variables
+from provisioning.variables import dump_for_storage, load_from_storage, validate_variables
 
 TARGET_KEYS = ("devices", "sites", "agencies", "roles", "tags")
+RUN_JOB_TASK = "provisioning.run_job"
 
 
 class Targets(BaseModel):
@@ -138,6 +143,37 @@ def create_job(session: Session, actor: Actor, data: JobCreate) -> ProvisionJob:
     return job
 
 
+def start_job(session: Session, actor: Actor, data: JobCreate, *, dispatch: TaskSender | None,
+              summary: str = "") -> ProvisionJob:
+    """Create a job (``create_job``) and, for a dry run, queue it and send ``provisioning.run_job`` through
+    ``dispatch`` (which should send after the caller's commit). A real change waits for approval.
+    """
+    job = create_job(session, actor, data)
+    if summary:
+        job.summary = summary
+    if data.dry_run:
+        queue_job(session, actor, job.id)
+        if dispatch is not None:
+            dispatch(RUN_JOB_TASK, kwargs={"job_id": job.id})
+    return job
+
+
+def request_job(session: Session, actor: Actor, *, purpose: str, devices: list[str], variables: dict[str, Any],
+                dry_run: bool, summary: str = "", dispatch: TaskSender | None = None) -> ProvisionJob:
+    """A job another part of netmgr asks for (a bandwidth plan's queues), under provisioning's own rules.
+
+    The variables are validated, the devices resolved, and a real change stays pending until a second
+    person approves it (maker-checker), exactly as for a job made in provisioning. The core reaches this
+    through the capability seam ``netmgr.services.plans.JobRequester``, never by importing it.
+
+    Raises:
+        ValidationFailed: the variables are not valid for ``purpose`` or no device matches.
+    """
+    data = JobCreate(purpose=purpose, targets=Targets(devices=devices), variables=variables, dry_run=dry_run,
+                     concurrency=1)
+    return start_job(session, actor, data, dispatch=dispatch, summary=summary)
+
+
 def approve_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
     """Record who allowed a job that changes devices to run (maker-checker: not its creator, unless an admin).
 
@@ -159,9 +195,85 @@ def approve_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
         raise PermissionDenied(f"job {job.id} was created by you; another operator or an admin must approve it "
                                "(maker-checker)")
     job.approved_by = actor.username
+    job.approved_pin = approval_pin(session, job)
     audit.record(session, actor, action="approve", entity_type="provision_job", entity_id=job.id,
-                 summary=f"approved provisioning job {job.id}")
+                 summary=f"approved provisioning job {job.id}", after=job.approved_pin)
     return job
+
+
+# --- maker-checker: what an approval covers ------------------------------------------------------------
+
+class ApprovalVoid(ValidationFailed):
+    """A job's template or variables changed after it was approved; it must be approved again."""
+
+
+def _digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _template_pin(source: TemplateSource) -> str:
+    """A template as approved: its name and the digest of its body (``db:taman v3 sha256:…``)."""
+    return f"{source.name} {_digest(source.body)}"
+
+
+def _variables_pin(job: ProvisionJob) -> str:
+    return _digest(json.dumps(job.variables, sort_keys=True))
+
+
+def _job_templates(session: Session, job: ProvisionJob,
+                   keys: set[tuple[str, str]]) -> dict[tuple[str, str], TemplateSource | str]:
+    """Per (platform, role): the template the job uses, or why there is none."""
+    found: dict[tuple[str, str], TemplateSource | str] = {}
+    for platform, role in sorted(keys):
+        try:
+            found[(platform, role)] = find_template(session, platform=platform, purpose=job.purpose, role=role,
+                                                    name=job.template_name or None)
+        except (NotFound, ValidationFailed) as exc:
+            found[(platform, role)] = exc.message
+    return found
+
+
+def approval_pin(session: Session, job: ProvisionJob) -> dict[str, Any]:
+    """What approving ``job`` now covers: each template its devices get (name and body digest) and its variables.
+
+    The run compares the same pin (``check_pin``); a device without a template is not pinned and fails then.
+    """
+    ids = [int(r.device_id) for r in job.results if r.device_id is not None]
+    keys = {(str(p), str(r)) for p, r in session.execute(select(Device.platform, Device.role)
+                                                          .where(Device.id.in_(ids)))}
+    templates = {f"{p}/{r}": _template_pin(t) for (p, r), t in _job_templates(session, job, keys).items()
+                 if isinstance(t, TemplateSource)}
+    return {"templates": templates, "variables": _variables_pin(job)}
+
+
+def check_pin(job: ProvisionJob, templates: dict[tuple[str, str], TemplateSource | str]) -> None:
+    """Refuse a run that would push something other than what was approved.
+
+    Raises:
+        ApprovalVoid: a template the run would use, or the job's variables, differ from the approved ones.
+    """
+    if job.dry_run:
+        return
+    pin = job.approved_pin or {}
+    pinned: dict[str, str] = pin.get("templates") or {}
+    changed = [f"the {key[0]} {key[1]} template ({template.name})" for key, template in templates.items()
+               if isinstance(template, TemplateSource) and pinned.get(f"{key[0]}/{key[1]}") != _template_pin(template)]
+    if pin.get("variables") != _variables_pin(job):
+        changed.append("the job's variables")
+    if changed:
+        raise ApprovalVoid(f"job {job.id}: {', '.join(changed)} changed after it was approved by "
+                           f"{job.approved_by or 'nobody'}; the approval is void, nothing was pushed - review the "
+                           "change and approve it again", field="approved_by")
+
+
+def void_approval(session: Session, actor: Actor, job: ProvisionJob, reason: str) -> None:
+    """Withdraw a job's approval (its content changed since): it goes back to pending and says why."""
+    job.approved_by, job.approved_pin = None, None
+    if job.status == JobStatus.QUEUED:
+        job.status = JobStatus.PENDING
+    job.summary = reason
+    audit.record(session, actor, action="void_approval", entity_type="provision_job", entity_id=job.id,
+                 summary=reason)
 
 
 def get_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
@@ -274,13 +386,16 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
                    body: str | None = None) -> RenderPreview:
     """Render a template (an unsaved ``body``, a stored template, or the device's shipped one) for a device.
 
-    The diff is against the device's newest backup (no SSH session); without a backup it is empty.
+    Secrets render as placeholders (``<secret:snmp_community>``) and the backup's secrets are replaced by the
+    same placeholders, so the diff is meaningful and no template transformation can reveal a secret. The
+    diff is against the device's newest backup (no SSH session); without a backup it is empty.
 
     Raises:
+        PermissionDenied: the actor may not change the network (finance, agency viewers).
         NotFound: no such device, template or driver.
         ValidationFailed: bad variables, or the template fails to render (the message names the line).
     """
-    require_config_read(actor)
+    require_template_preview(actor)
     device = get_device(session, actor, device_id)
     platform = str(device.platform)
     driver = drivers.get(platform)
@@ -292,15 +407,20 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
         source = TemplateSource(name=f"db:{row.name} v{row.version}", body=row.body, version=row.version)
     else:
         source = find_template(session, platform=platform, purpose=purpose, role=str(device.role))
-    context = inventory_context(session, device, settings)
-    rendered = render_checked(driver, source, {**context, **complete(validated, context["inventory"])})
-    known = device_credentials(session, device).secrets()
+    target = target_for(session, device, inventory_context(session, device, settings))
+    plan = Plan(purpose=purpose, template=source, variables=validated)
+    secrets = secrets_of(target, plan)
+    known = secrets.texts()
+    try:
+        rendered = secrets.hide(render_for(target, plan, driver, reveal=False))
+    except ValidationFailed as exc:
+        raise ValidationFailed(secrets.hide(exc.message), field=exc.field) from None
     backup = latest_backup(session, device.id)
     diff = ""
     if backup is not None:
-        running = backup_text(session, backup)
+        running = secrets.hide(backup_text(session, backup))
         diff = quiet_diff(driver, running, driver.preview(running, rendered), name=device.name, known=known)
-    return RenderPreview(device.id, device.name, source.name, driver.mask_secrets(rendered, known), diff,
+    return RenderPreview(device.id, device.name, source.name, driver.mask_secrets(rendered, known), secrets.hide(diff),
                          backup.id if backup else None)
 
 
@@ -344,7 +464,14 @@ def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Drive
     uplinks: dict[int, list[Uplink]] = {i: [] for i in ids}
     for uplink in session.scalars(select(Uplink).where(Uplink.device_id.in_(ids)).order_by(Uplink.name)):
         uplinks[int(uplink.device_id or 0)].append(uplink)
-    templates: dict[tuple[str, str], TemplateSource | str] = {}
+    keys = {(str(d.platform), str(d.role)) for d in devices.values()}
+    templates = _job_templates(session, job, {k for k in keys if k[0] in drivers})
+    check_pin(job, templates)
+    for key in keys - templates.keys():
+        try:
+            drivers.get(key[0])
+        except NotFound as exc:  # the message lists the known platforms
+            templates[key] = exc.message
     work: list[DeviceWork] = []
     for row in rows:
         device = devices.get(int(row.device_id or 0))
@@ -352,13 +479,6 @@ def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Drive
             continue
         target = target_for(session, device, inventory_context(session, device, settings, uplinks[device.id]))
         key = (str(device.platform), str(device.role))
-        if key not in templates:
-            try:
-                drivers.get(key[0])
-                templates[key] = find_template(session, platform=key[0], purpose=job.purpose, role=key[1],
-                                               name=job.template_name or None)
-            except (NotFound, ValidationFailed) as exc:
-                templates[key] = exc.message
         template = templates[key]
         if isinstance(template, str):
             work.append(DeviceWork(target, None, None, problem=template))
@@ -382,6 +502,8 @@ def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, driver
     Raises:
         NotFound: no such job.
         ValidationFailed: the job changes devices but nobody approved it.
+        ApprovalVoid: its template or variables changed after approval; nothing ran and (for a whole job) the
+            approval is withdrawn, so the job is pending again.
     """
     actor.require(Permission.NETWORK_CHANGE)
     only = set(device_ids or ()) | ({device_id} if device_id is not None else set())
@@ -391,6 +513,12 @@ def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, driver
             raise ValidationFailed(f"job {job_id} changes devices and is not approved yet", field="approved_by")
         if not only and job.status in FINISHED:
             raise ValidationFailed(f"job {job_id} is already {job.status}; copy it to run it again", field="status")
-        work = prepare_work(session, job, drivers=drivers, settings=settings, only=only or None)
+        try:
+            work = prepare_work(session, job, drivers=drivers, settings=settings, only=only or None)
+        except ApprovalVoid as exc:
+            if not only:  # a chunk of a running job leaves its devices to the coordinator, which checked them
+                void_approval(session, actor, job, exc.message)
+                session.commit()
+            raise
     return execute_job(factory, actor, job_id, work, connect=connect, drivers=drivers, on_progress=on_progress,
                        jitter_s=jitter_s, whole_job=not only, sessions=sessions, dispatch=dispatch, parts=parts)

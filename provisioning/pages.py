@@ -32,8 +32,8 @@ from netmgr.web import nav, rendering
 from netmgr.web.context import CsrfChecked, FormDep, Page, PageContext
 from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
 from provisioning import backups, jobs, messages
-from provisioning.access import require_config_read
-from provisioning.api import BACKUP_DEVICE_TASK, PLATFORMS, RUN_JOB_TASK, get_dispatch
+from provisioning.access import require_config_read, require_template_preview
+from provisioning.api import BACKUP_DEVICE_TASK, PLATFORMS, get_dispatch
 from provisioning.diff import text_diff
 from provisioning.drivers import default_drivers
 from provisioning.render import (
@@ -246,15 +246,13 @@ def job_create(ctx: Page, form: FormDep) -> Response:
     dry_run = _field(form, "action") != "create"
     try:
         data = _job_create(values, dry_run=dry_run)
-        job = jobs.create_job(ctx.db, ctx.signed_in, data)
-        if dry_run:
-            jobs.queue_job(ctx.db, ctx.signed_in, job.id)
+        job = jobs.start_job(ctx.db, ctx.signed_in, data,
+                             dispatch=send_after_commit(ctx.db, get_dispatch(ctx.request)))
         ctx.db.commit()
     except (NetmgrError, ValidationError, ValueError, yaml.YAMLError) as exc:
         ctx.db.rollback()
         return _job_form(ctx, values, error=_problem(exc), status_code=422)
     if dry_run:
-        send_after_commit(ctx.db, get_dispatch(ctx.request))(RUN_JOB_TASK, kwargs={"job_id": job.id})
         ctx.flash(_t(ctx, "Dry run started: the diffs appear below as each device answers."))
     else:
         ctx.flash(_t(ctx, "Job created. Another operator (or an admin) must approve it before it runs."))
@@ -319,7 +317,7 @@ def job_action(job_id: int, action: str, ctx: Page, form: FormDep) -> Response:
         ctx.flash(exc.message, "error")
         return ctx.redirect(f"/provisioning/jobs/{job_id}")
     if action == "run" or (action == "copy" and target != job_id and _field(form, "dry_run") == "1"):
-        send_after_commit(ctx.db, get_dispatch(ctx.request))(RUN_JOB_TASK, kwargs={"job_id": target})
+        send_after_commit(ctx.db, get_dispatch(ctx.request))(jobs.RUN_JOB_TASK, kwargs={"job_id": target})
     ctx.flash(message)
     return ctx.redirect(f"/provisioning/jobs/{target}")
 
@@ -405,7 +403,7 @@ def template_shipped(platform: str, purpose: str, ctx: Page) -> Response:
 @router.post("/provisioning/templates/preview", dependencies=[CsrfChecked])
 def template_preview(ctx: Page, form: FormDep) -> Response:
     """Rendered text and diff against the device's newest backup, as a fragment for the editor (htmx)."""
-    require_config_read(ctx.signed_in)
+    require_template_preview(ctx.signed_in)
     body = form.get("body")
     preview, error = None, ""
     try:

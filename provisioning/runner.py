@@ -41,6 +41,7 @@ from provisioning.diff import quiet_diff
 from provisioning.drivers.base import DeviceBackup, Driver
 from provisioning.messages import say
 from provisioning.render import TemplateSource, render_checked
+from provisioning.secrets import INVENTORY_SECRETS, SecretValues, placeholder_context, variable_secrets
 from provisioning.variables import PurposeVariables, complete
 
 logger = logging.getLogger(__name__)
@@ -81,13 +82,32 @@ class ProvisionResult:
         return self
 
 
-def render_for(target: DeviceTarget, plan: Plan, driver: Driver) -> str:
-    """The device's desired config, every line of it one ``driver`` can carry.
+def render_for(target: DeviceTarget, plan: Plan, driver: Driver, *, reveal: bool = True) -> str:
+    """The device's desired config, every line of it one ``driver`` can carry: with its real secrets for the
+    push, or (``reveal=False``) with a placeholder for each, which is all a person may see.
 
     Raises ValidationFailed (bad or missing variable, template error, a line the driver refuses).
     """
-    context = {**target.context, **complete(plan.variables, target.context.get("inventory", {}))}
-    return render_checked(driver, plan.template, context)
+    context = target.context if reveal else placeholder_context(target.context, INVENTORY_SECRETS)
+    return render_checked(driver, plan.template, {**context, **complete(plan.variables, context.get("inventory", {}),
+                                                                        reveal=reveal)})
+
+
+def secrets_of(target: DeviceTarget, plan: Plan) -> SecretValues:
+    """Every secret a render for ``target`` may use: the device's, its inventory's and the job's secret variables."""
+    inventory = target.context.get("inventory") or {}
+    return (target.secrets
+            .merged({k: str(inventory[k]) for k in INVENTORY_SECRETS if inventory.get(k)})
+            .merged({"ssh_password": target.password, "enable_secret": target.enable_secret})
+            .merged(variable_secrets(plan.variables)))
+
+
+def scrubbed(result: ProvisionResult, secrets: SecretValues) -> ProvisionResult:
+    """``result`` with every secret masked by value in what people read: its diff, log and error."""
+    result.diff = secrets.hide(result.diff)
+    result.log = [secrets.hide(line) for line in result.log]
+    result.error = secrets.hide_optional(result.error)
+    return result
 
 
 def _check_restored(target: DeviceTarget, driver: Driver, connect: Connector, before: str,
@@ -98,8 +118,8 @@ def _check_restored(target: DeviceTarget, driver: Driver, connect: Connector, be
             now = driver.get_running_config(conn)
     except DeviceError as exc:
         return say(msg.NOT_READ_BACK, error=exc.message)
-    if quiet_diff(driver, before, now, known=target.secrets):
-        result.log.append(quiet_diff(driver, before, now, name=target.name, known=target.secrets))
+    if quiet_diff(driver, before, now, known=target.secrets.texts()):
+        result.log.append(quiet_diff(driver, before, now, name=target.name, known=target.secrets.texts()))
         return say(msg.STILL_DIFFERS)
     result.log.append(say(msg.RESTORED))
     return ""
@@ -159,11 +179,24 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
     SSH sessions: one for a compliant device, a dry run, or a change that cannot cut management (read,
     back up, diff, arm the self-revert, push, disarm, verify, save); a change that could cut management
     adds one short reconnect that proves netmgr still reaches the device before the revert is called off.
+
+    A dry run renders and compares with placeholder secrets only (the running config's secrets replaced by
+    the same placeholders), so no template can show a person a secret; only the push renders real ones.
     """
-    result = ProvisionResult(device_id=target.device_id, device_name=target.name, secrets=target.secrets)
-    known = target.secrets
+    secrets = secrets_of(target, plan)
+    result = _run_device(target, plan, secrets, driver=driver, connect=connect, dry_run=dry_run,
+                         reconnect_attempts=reconnect_attempts, reconnect_delay_s=reconnect_delay_s)
+    return scrubbed(result, secrets)
+
+
+def _run_device(target: DeviceTarget, plan: Plan, secrets: SecretValues, *, driver: Driver, connect: Connector,
+                dry_run: bool, reconnect_attempts: int, reconnect_delay_s: float) -> ProvisionResult:
+    known = secrets.texts()
+    result = ProvisionResult(device_id=target.device_id, device_name=target.name, secrets=known)
     try:
-        desired = render_for(target, plan, driver)
+        # Masked like the running config it is compared with, so text that happens to equal a secret matches.
+        shown = secrets.hide(render_for(target, plan, driver, reveal=False))
+        desired = shown if dry_run else render_for(target, plan, driver)
     except NetmgrError as exc:
         return result.fail(exc.message)
     result.log.append(say(msg.RENDERED, template=plan.template.name, lines=len(desired.splitlines())))
@@ -171,16 +204,22 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
     try:
         with connect(target, driver.netmiko_device_type) as conn:
             running = driver.get_running_config(conn)
+            if dry_run:
+                seen = secrets.hide(running)
+                commands = driver.commands_for(seen, shown)
+                result.before = running
+                if not commands:
+                    result.status = ResultStatus.NO_CHANGE
+                    result.log.append(say(msg.COMPLIES))
+                    return result
+                result.status = ResultStatus.DRY_RUN
+                result.diff = quiet_diff(driver, seen, driver.preview(seen, shown), name=target.name, known=known)
+                result.log.append(say(msg.WOULD_PUSH, count=len(commands)))
+                return result
             commands = driver.commands_for(running, desired)
             if not commands:
                 result.before, result.status = running, ResultStatus.NO_CHANGE
                 result.log.append(say(msg.COMPLIES))
-                return result
-            if dry_run:
-                result.before, result.status = running, ResultStatus.DRY_RUN
-                result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name,
-                                         known=known)
-                result.log.append(say(msg.WOULD_PUSH, count=len(commands)))
                 return result
             backup = driver.backup(conn, running)
             result.log.append(say(msg.BACKED_UP, ref=backup.ref))
@@ -188,8 +227,8 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                 running = backup.text
                 commands = driver.commands_for(running, desired)
             result.before = running
-            result.diff = quiet_diff(driver, running, driver.preview(running, desired), name=target.name,
-                                     known=known)
+            seen = secrets.hide(running)
+            result.diff = quiet_diff(driver, seen, driver.preview(seen, shown), name=target.name, known=known)
             if not commands:
                 result.status = ResultStatus.NO_CHANGE
                 result.log.append(say(msg.COMPLIES))
@@ -217,9 +256,9 @@ def run_device(target: DeviceTarget, plan: Plan, *, driver: Driver, connect: Con
                 result.log.append(say(msg.RECONNECTED))
                 missing = _verify_and_save(conn, driver, backup, desired, result)
         if missing:
-            shown = "; ".join(driver.mask_secrets(m, known) for m in missing[:5])
+            kept_out = "; ".join(driver.mask_secrets(m, known) for m in missing[:5])
             tail = _check_restored(target, driver, connect, running, result, reconnect_attempts, reconnect_delay_s)
-            return result.fail(say(msg.NOT_KEPT, device=target.name, count=len(missing), lines=shown, tail=tail),
+            return result.fail(say(msg.NOT_KEPT, device=target.name, count=len(missing), lines=kept_out, tail=tail),
                                rolled_back=True)
         result.status, result.changed = ResultStatus.CHANGED, True
         result.log.append(say(msg.PUSHED, count=len(commands)))
@@ -497,7 +536,8 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
             return ProvisionResult(t.device_id, t.name).fail(exc.message)
         except Exception as exc:  # a bug must not leave the job hanging; record it on the device
             logger.exception("provisioning %s crashed", t.name)
-            return ProvisionResult(t.device_id, t.name).fail(say(msg.INTERNAL, error=repr(exc)))
+            failed = ProvisionResult(t.device_id, t.name).fail(say(msg.INTERNAL, error=repr(exc)))
+            return failed if item.plan is None else scrubbed(failed, secrets_of(t, item.plan))
 
     def finish(done: list[ProvisionResult | None]) -> None:
         finished = [r for r in done if r is not None]

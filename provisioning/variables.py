@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from netmgr.errors import ValidationFailed
 from netmgr.security.secrets import SecretBox
+from provisioning.secrets import placeholder
 
 _SECRET_TAG = "$encrypted"  # noqa: S105 - a JSON key marking ciphertext
 _HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
@@ -157,8 +158,9 @@ def mask_for_display(stored: dict[str, Any]) -> dict[str, Any]:
     return {k: "********" if isinstance(v, dict) and _SECRET_TAG in v else v for k, v in stored.items()}
 
 
-def complete(variables: PurposeVariables, inventory: dict[str, Any]) -> dict[str, Any]:
-    """Template context for one device: the variables with secrets revealed and gaps filled from inventory.
+def complete(variables: PurposeVariables, inventory: dict[str, Any], *, reveal: bool = True) -> dict[str, Any]:
+    """Template context for one device: the variables with secrets revealed (or, with ``reveal=False``, as
+    placeholders for what a person sees) and gaps filled from inventory.
 
     Raises:
         ValidationFailed: a variable is neither given nor known from the inventory.
@@ -167,7 +169,7 @@ def complete(variables: PurposeVariables, inventory: dict[str, Any]) -> dict[str
     for name in type(variables).model_fields:
         value = getattr(variables, name)
         if isinstance(value, SecretStr):
-            value = value.get_secret_value()
+            value = value.get_secret_value() if reveal else placeholder(name)
         if value is None and name in variables.from_inventory:
             value = inventory.get(variables.from_inventory[name])
             if value is None:

@@ -123,6 +123,10 @@ class ProvisionJob(TimestampMixin, Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64), default="")
     approved_by: Mapped[str | None] = mapped_column(String(64))
+    #: What the approver approved: the digest of each template the job uses and of its variables, e.g.
+    #: ``{"templates": {"mikrotik_routeros/access_point": "db:taman v3 sha256:…"}, "variables": "sha256:…"}``.
+    #: A run whose templates or variables no longer match refuses to push and voids the approval.
+    approved_pin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
 

@@ -1,14 +1,15 @@
 """Bandwidth plans: versions of allocations, their validation, and their application to the core router.
 
 Data flow: draft version (edited) → ``check_version`` (every rule, clear messages) → ``apply_version``
-writes a provisioning job for the ``queues`` template (dry run first) and hands its id to the
-``provisioning.run_job`` Celery task through the injected ``dispatch``; the real run activates the
-version and supersedes the previous one. netmgr never imports the provisioning package.
+asks provisioning for a ``queues`` job through the injected ``JobRequester`` (provisioning validates the
+variables, sends a dry run to ``provisioning.run_job`` through ``dispatch``, and leaves a real change
+pending until a second person approves it); the real run activates the version and supersedes the
+previous one. netmgr never imports the provisioning package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Uplink
 from netmgr.models.base import utcnow
 from netmgr.models.finance import Allocation, BandwidthPlan, PlanStatus, PlanVersion
-from netmgr.models.provisioning import JobStatus, ResultStatus
+from netmgr.models.provisioning import JobStatus
 from netmgr.schemas.finance import AllocationIn, PlanCreate, ScheduleWindow, VersionCreate, VersionUpdate
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
@@ -37,6 +38,19 @@ class Dispatch(Protocol):
     """Sends a Celery task by name (``celery_app.send_task``); injected so services never import Celery."""
 
     def __call__(self, name: str, *, kwargs: dict[str, Any]) -> object: ...
+
+
+class JobRequester(Protocol):
+    """Provisioning's public ``request_job`` (``provisioning.jobs:request_job``), found by the app at start-up
+    (``netmgr.app.CAPABILITY_SERVICES``) and injected, so the core asks for a job without importing provisioning.
+
+    It validates ``variables`` for ``purpose``, records the job for ``devices`` (names), sends a dry run through
+    ``dispatch`` and leaves a real change pending for a second person's approval. Raises ValidationFailed.
+    """
+
+    def __call__(self, session: Session, actor: Actor, *, purpose: str, devices: list[str],
+                 variables: dict[str, Any], dry_run: bool, summary: str = "",
+                 dispatch: Dispatch | None = None) -> ProvisionJob: ...
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -381,14 +395,16 @@ def _last_dry_run_ok(session: Session, version: PlanVersion) -> bool:
 
 
 def apply_version(session: Session, actor: Actor, version_id: int, *, dry_run: bool,
-                  dispatch: Callable[..., object] | None) -> Applied:
-    """Write a provisioning job for the plan's router and send it to ``provisioning.run_job``.
+                  dispatch: Dispatch | None, request_job: JobRequester | None) -> Applied:
+    """Ask provisioning for a job that puts the version's queues on the plan's router.
 
-    A dry run only shows the queue diff. The real run needs a successful dry run of the same version
-    first; it makes the version active and the previous active version superseded.
+    A dry run only shows the queue diff and starts at once. The real run needs a successful dry run of the
+    same version first; provisioning keeps its job pending until another person approves it
+    (maker-checker), and the version becomes active and the previous active version superseded.
 
     Raises:
-        ValidationFailed: the version breaks a rule, has no router, or was not dry-run first.
+        ValidationFailed: the version breaks a rule, has no router, was not dry-run first, provisioning is
+            not installed, or provisioning refuses the job's variables.
     """
     actor.require(Permission.NETWORK_CHANGE)
     version = get_version(session, actor, version_id)
@@ -404,18 +420,14 @@ def apply_version(session: Session, actor: Actor, version_id: int, *, dry_run: b
         raise ValidationFailed(f"version {version.number} was superseded; make a new version", field="status")
     if not dry_run and not _last_dry_run_ok(session, version):
         raise ValidationFailed("run a dry run of this version first and check its queue diff", field="dry_run")
+    if request_job is None:
+        raise ValidationFailed("provisioning is not installed: put the queues on the router by hand and "
+                               "activate the version without a push", field="dry_run")
     device = plan.device
-    variables = render_plan_queues(version)[str(device.platform)]
-    job = ProvisionJob(
-        purpose="queues", template_name="", targets={"devices": [device.name], "sites": [], "agencies": [],
-                                                     "roles": [], "tags": []},
-        variables=variables, dry_run=dry_run, status=JobStatus.PENDING, created_by=actor.username,
-        approved_by=actor.username, concurrency=1,
-        summary=f"bandwidth plan {plan.name} version {version.number}" + (" (dry run)" if dry_run else ""))
-    session.add(job)
-    session.flush()
-    session.add(ProvisionResultRecord(job_id=job.id, device_id=device.id, device_name=device.name,
-                                      status=ResultStatus.PENDING))
+    summary = f"bandwidth plan {plan.name} version {version.number}" + (" (dry run)" if dry_run else "")
+    job = request_job(session, actor, purpose="queues", devices=[device.name],
+                      variables=render_plan_queues(version)[str(device.platform)], dry_run=dry_run,
+                      summary=summary, dispatch=dispatch)
     version.provision_job_id = job.id
     if not dry_run:
         for other in plan.versions:
@@ -429,8 +441,6 @@ def apply_version(session: Session, actor: Actor, version_id: int, *, dry_run: b
                  entity_id=version.id, summary=f"{'applied' if not dry_run else 'dry-ran'} version {version.number} "
                  f"of bandwidth plan {plan.name} on {device.name} (provisioning job {job.id})",
                  after=_version_summary(version))
-    if dispatch is not None:
-        dispatch(RUN_JOB_TASK, kwargs={"job_id": job.id})
     return Applied(version=version, job=job, dry_run=dry_run)
 
 

@@ -228,13 +228,15 @@ def test_guesses_through_radius_meet_the_hotspots_ceiling_of_wrong_voucher_codes
     session.commit()
     now = datetime.now(UTC)
 
-    refusals = [aaa.authorize(session, cfg, _req(session, f"GUESS{n:03d}", mac=f"02:00:00:00:01:{n:02X}"), now=now).refusal
+    refusals = [aaa.authorize(session, cfg, _req(session, f"GUESS{n:03d}", mac=f"02:00:00:00:01:{n:02X}"),
+                              now=now).refusal
                 for n in range(8)]  # a new MAC for every guess: the per-device limit never bites
 
     assert refusals == [RefusalCode.UNKNOWN_USER] * 5 + [RefusalCode.TOO_MANY_ATTEMPTS] * 3
     good = aaa.authorize(session, cfg, _req(session, "GOOD0001", mac="02:00:00:00:02:01"), now=now)
     assert good.refusal == RefusalCode.TOO_MANY_ATTEMPTS  # a valid code waits too: the answer tells nothing
-    assert aaa.authorize(session, cfg, _req(session, username, mac="02:00:00:00:00:99"), now=now).accept  # portal logins go on
+    # portal logins go on
+    assert aaa.authorize(session, cfg, _req(session, username, mac="02:00:00:00:00:99"), now=now).accept
     session.commit()
     assert session.scalar(select(func.count()).select_from(Alert).where(
         Alert.kind == AlertKind.VOUCHER_GUESSING, Alert.subject_id == seeded.hotspot.id)) == 1

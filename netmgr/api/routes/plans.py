@@ -52,6 +52,16 @@ def get_deferred_dispatch(request: Request, session: SessionDep) -> Dispatch:
 DispatchDep = Annotated[Dispatch, Depends(get_deferred_dispatch)]
 
 
+def get_job_requester(request: Request) -> plans.JobRequester | None:
+    """Provisioning's ``request_job`` when the capability is installed (see ``netmgr.app.CAPABILITY_SERVICES``)."""
+    services: dict[str, Any] = getattr(request.app.state, "capability_services", {})
+    requester: plans.JobRequester | None = services.get("request_provision_job")
+    return requester
+
+
+JobRequesterDep = Annotated[plans.JobRequester | None, Depends(get_job_requester)]
+
+
 def version_read(actor: Actor, version: PlanVersion) -> VersionRead:
     allocations = [AllocationRead(id=a.id, name=a.name, agency_id=a.agency_id, is_hotspot_pool=a.is_hotspot_pool,
                                   target=a.target, cir_mbps=a.cir_mbps, mir_mbps=a.mir_mbps,
@@ -97,9 +107,11 @@ def update_version(version_id: int, data: VersionUpdate, session: SessionDep, ac
 
 @router.post("/plans/versions/{version_id}/apply", response_model=ApplyResult)
 def apply_version(version_id: int, session: SessionDep, actor: NetworkChanger, dispatch: DispatchDep,
-                  dry_run: Annotated[bool, Query()] = True) -> ApplyResult:
-    """Dry run (default) or apply the version's queues on the plan's router through a provisioning job."""
-    applied = plans.apply_version(session, actor, version_id, dry_run=dry_run, dispatch=dispatch)
+                  request_job: JobRequesterDep, dry_run: Annotated[bool, Query()] = True) -> ApplyResult:
+    """Dry run (default) or apply the version's queues on the plan's router through a provisioning job; a real
+    run's job waits for a second person's approval in provisioning before anything is pushed."""
+    applied = plans.apply_version(session, actor, version_id, dry_run=dry_run, dispatch=dispatch,
+                                  request_job=request_job)
     return ApplyResult(version_id=applied.version.id, job_id=applied.job.id, dry_run=applied.dry_run,
                        task=plans.RUN_JOB_TASK)
 

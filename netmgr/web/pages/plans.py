@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from netmgr.api.routes.plans import get_dispatch
+from netmgr.api.routes.plans import get_dispatch, get_job_requester
 from netmgr.db import send_after_commit
 from netmgr.errors import PermissionDenied, ValidationFailed
 from netmgr.models.enums import Role
@@ -162,7 +162,8 @@ def apply_version(version_id: int, ctx: Page, form: FormDep) -> Response:
     dry_run = form.get("mode") != "push"
     try:
         dispatch = send_after_commit(ctx.db, get_dispatch(ctx.request))
-        applied = plans.apply_version(ctx.db, actor, version_id, dry_run=dry_run, dispatch=dispatch)
+        applied = plans.apply_version(ctx.db, actor, version_id, dry_run=dry_run, dispatch=dispatch,
+                                      request_job=get_job_requester(ctx.request))
     except ValidationFailed as exc:
         ctx.db.rollback()
         ctx.flash(ctx._("Not applied: %(reason)s", reason=ctx._(exc.message)), "error")
@@ -171,7 +172,8 @@ def apply_version(version_id: int, ctx: Page, form: FormDep) -> Response:
             ctx.flash(ctx._("Dry run started (provisioning job %(job)s): the queue diff appears below.",
                             job=applied.job.id))
         else:
-            ctx.flash(ctx._("Version %(number)s is being pushed to the router (provisioning job %(job)s).",
+            ctx.flash(ctx._("Version %(number)s is active. Provisioning job %(job)s pushes it to the router once "
+                            "another operator or an admin approves it.",
                             number=applied.version.number, job=applied.job.id))
     return ctx.redirect(f"/plans/versions/{version_id}")
 

@@ -51,9 +51,9 @@ def rule_for(method: str, path: str) -> Rule | None:
     if rest.startswith("/bandwidth-requests"):
         return Rule(EVERYONE if method == "GET" else WRITERS)  # approving: maker-checker among writers
     if rest.startswith("/provisioning"):
-        # Configs and jobs span every agency: finance reads, agency viewers get 403, operators change.
-        reads = method == "GET" or rest == "/provisioning/templates/preview"
-        return Rule(CONFIG_READERS if reads else WRITERS)
+        # Configs and jobs span every agency: finance reads, agency viewers get 403, operators change. A
+        # template preview renders from a device's inventory: operators and admins only.
+        return Rule(CONFIG_READERS if method == "GET" else WRITERS)
     return None
 
 

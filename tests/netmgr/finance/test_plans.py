@@ -15,6 +15,7 @@ from netmgr.models.provisioning import JobStatus
 from netmgr.schemas.finance import AllocationIn, ScheduleWindow, VersionCreate, VersionUpdate
 from netmgr.security.permissions import SYSTEM, Actor
 from netmgr.services import plans
+from provisioning.jobs import approve_job, request_job
 from tests.netmgr.finance.conftest import World
 
 OFFICE = ScheduleWindow(days=[0, 1, 2, 3, 4], start="07:30", end="16:00", cir_mbps=20, mir_mbps=30)
@@ -93,18 +94,53 @@ def test_apply_runs_a_dry_run_first_then_activates_and_supersedes(session: Sessi
 
     draft = plans.create_version(session, SYSTEM, world.plan, VersionCreate())
     with pytest.raises(ValidationFailed, match="dry run of this version first"):
-        plans.apply_version(session, SYSTEM, draft.id, dry_run=False, dispatch=dispatch)
-    applied = plans.apply_version(session, SYSTEM, draft.id, dry_run=True, dispatch=dispatch)
+        plans.apply_version(session, SYSTEM, draft.id, dry_run=False, dispatch=dispatch, request_job=request_job)
+    applied = plans.apply_version(session, SYSTEM, draft.id, dry_run=True, dispatch=dispatch, request_job=request_job)
     job = session.get(ProvisionJob, applied.job.id)
     assert job is not None and job.dry_run and job.purpose == "queues" and job.targets["devices"] == ["core-diskominfo"]
     assert sent == [("provisioning.run_job", {"job_id": job.id})]
     assert draft.status == PlanStatus.DRAFT
     job.status = JobStatus.SUCCEEDED  # what the provisioning worker records after the dry run
     session.flush()
-    plans.apply_version(session, SYSTEM, draft.id, dry_run=False, dispatch=dispatch)
+    plans.apply_version(session, SYSTEM, draft.id, dry_run=False, dispatch=dispatch, request_job=request_job)
     assert draft.status == PlanStatus.ACTIVE
     assert plans.get_version(session, SYSTEM, world.version).status == PlanStatus.SUPERSEDED
-    assert len(sent) == 2
+    assert len(sent) == 1, "a real change waits for approval; nothing is sent yet"
+
+
+def test_a_plans_push_is_a_provisioning_job_that_a_second_person_must_approve(session: Session, world: World) -> None:
+    operator = Actor(user_id=None, username="operator-satu", role=Role.OPERATOR)
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def dispatch(name: str, *, kwargs: dict[str, Any]) -> None:
+        sent.append((name, kwargs))
+
+    draft = plans.create_version(session, operator, world.plan, VersionCreate())
+    dry = plans.apply_version(session, operator, draft.id, dry_run=True, dispatch=dispatch, request_job=request_job)
+    dry.job.status = JobStatus.SUCCEEDED
+    session.flush()
+    real = plans.apply_version(session, operator, draft.id, dry_run=False, dispatch=dispatch,
+                               request_job=request_job).job
+    assert real.status == JobStatus.PENDING and real.approved_by is None and real.created_by == "operator-satu"
+    assert [kwargs["job_id"] for _, kwargs in sent] == [dry.job.id], "the push is not sent before approval"
+    with pytest.raises(PermissionDenied, match="maker-checker"):
+        approve_job(session, operator, real.id)
+    approved = approve_job(session, Actor(user_id=None, username="operator-dua", role=Role.OPERATOR), real.id)
+    assert approved.approved_by == "operator-dua" and approved.approved_pin is not None
+
+
+def test_provisioning_refuses_queue_variables_its_own_validation_rejects(session: Session, world: World) -> None:
+    draft = plans.create_version(session, SYSTEM, world.plan, VersionCreate())
+    draft.plan.wan_interface = "ether1 /system reset-configuration"  # plans accept any text here
+    session.flush()
+    with pytest.raises(ValidationFailed, match="queues variables are not valid: wan_interface"):
+        plans.apply_version(session, SYSTEM, draft.id, dry_run=True, dispatch=None, request_job=request_job)
+
+
+def test_without_provisioning_a_plan_is_not_pushed(session: Session, world: World) -> None:
+    draft = plans.create_version(session, SYSTEM, world.plan, VersionCreate())
+    with pytest.raises(ValidationFailed, match="provisioning is not installed"):
+        plans.apply_version(session, SYSTEM, draft.id, dry_run=True, dispatch=None, request_job=None)
 
 
 def test_finance_cannot_change_plans(session: Session, world: World) -> None:

@@ -21,9 +21,10 @@ from netmgr.models import ClosedPeriod
 from netmgr.models.enums import Role
 from netmgr.models.finance import BandwidthRequest, PlanStatus, PlanVersion, RequestStatus
 from netmgr.schemas.inventory import DeviceUpdate
-from netmgr.security.permissions import SYSTEM
+from netmgr.security.permissions import SYSTEM, Actor
 from netmgr.services import devices
 from netmgr.web.charts import bar_chart
+from provisioning import jobs
 from tests import factories
 from tests.netmgr.finance.conftest import MONTH, World, standard_month, world  # noqa: F401 - fixture
 from tests.netmgr.web.helpers import login, signed_in_csrf
@@ -279,12 +280,20 @@ def test_operator_dry_runs_a_version_sees_the_queue_diff_then_pushes_it(
     assert "max-limit=30M/30M limit-at=20M/20M" in diff
     assert 'id="push"' in page
 
-    client.post(f"/plans/versions/{world.version}/apply", data={"csrf_token": csrf, "mode": "push"})
+    pushing = client.post(f"/plans/versions/{world.version}/apply", data={"csrf_token": csrf, "mode": "push"})
+    assert "setelah operator lain atau admin menyetujuinya" in pushing.text
     runner.wait()
     session.expire_all()
     version = session.get(PlanVersion, world.version)
     assert version is not None and version.status == PlanStatus.ACTIVE and version.activated_by == "operator-user"
-    assert [name for name, _ in runner.sent] == ["provisioning.run_job", "provisioning.run_job"]
+    assert [name for name, _ in runner.sent] == ["provisioning.run_job"], "the push waits for approval"
+    assert version.provision_job_id is not None
+    checker = Actor(user_id=None, username="admin-user", role=Role.ADMIN)  # maker-checker: not the operator
+    jobs.approve_job(session, checker, version.provision_job_id)
+    jobs.queue_job(session, checker, version.provision_job_id)
+    session.commit()
+    runner(jobs.RUN_JOB_TASK, kwargs={"job_id": version.provision_job_id})
+    runner.wait()
     pushed = client.get(f"/plans/versions/{world.version}/job").text
     assert "Kirim" in pushed and 'id="job-status">selesai<' in pushed
 
