@@ -175,6 +175,13 @@ MASK = "********"
 #: Shorter secret values are masked where they are set but not hunted elsewhere: they would match
 #: ordinary numbers and words (VLAN ids, ``on``, ``yes``) and mask half the config.
 MIN_REPEAT_LEN = 4
+#: A placeholder that stands in for a secret in previews and dry runs (``provisioning.secrets.placeholder``):
+#: already no secret, so not a value to hunt for elsewhere.
+_PLACEHOLDER = re.compile(r"<secret:[A-Za-z0-9_]+>")
+
+
+def is_placeholder(value: str) -> bool:
+    return _PLACEHOLDER.fullmatch(value) is not None
 
 
 _URL_PASSWORD = re.compile(r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^\s:/@\"']+:)(?P<v>[^\s@/\"']+)@")
@@ -201,7 +208,8 @@ def mask_repeats(text: str, secrets: Iterable[str]) -> str:
     not followed by ``=`` (a RouterOS key name is never masked). Longer values are replaced first, so a
     secret that contains another is masked whole.
     """
-    values = sorted({s for s in secrets if len(s) >= MIN_REPEAT_LEN and s != MASK}, key=lambda s: (-len(s), s))
+    values = sorted({s for s in secrets if len(s) >= MIN_REPEAT_LEN and s != MASK and not is_placeholder(s)},
+                    key=lambda s: (-len(s), s))
     if not values:
         return text
     alternatives = "|".join(re.escape(v) for v in values)
