@@ -81,6 +81,21 @@ def test_one_address_spraying_many_user_names_is_throttled(world: World, attacke
                                                 "password": PASSWORD}).status_code == 200
 
 
+def test_an_account_under_attack_from_many_addresses_slows_down_but_not_for_its_known_address(
+    world: World, app: FastAPI, desk: TestClient
+) -> None:
+    admin = world.usernames[Role.ADMIN]
+    assert desk.post(f"{API}/auth/login", json={"username": admin, "password": PASSWORD}).status_code == 200
+    for n in range(2):  # 20 failures from two addresses: the account is under pressure
+        with TestClient(app, client=(f"198.51.100.{n + 1}", 40000)) as bot:
+            assert [_wrong(bot, admin) for _ in range(10)] == [401] * 10
+    with TestClient(app, client=("192.0.2.77", 40000)) as fresh:
+        slowed = fresh.post(f"{API}/auth/login", json={"username": admin, "password": PASSWORD})
+        assert slowed.status_code == 429 and 0 < int(slowed.headers["Retry-After"]) <= 5
+    signed_in = desk.post(f"{API}/auth/login", json={"username": admin, "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text  # the desk it signed in from before is never slowed
+
+
 def test_throttle_refuses_before_hashing_and_unknown_users_cost_one_dummy_hash(
     world: World, attacker: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
