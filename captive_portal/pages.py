@@ -241,7 +241,7 @@ def _html_response(request: Request, html: str, *, status_code: int = 200,
     chosen = i18n.normalise(request.query_params.get("lang"))
     if chosen:
         response.set_cookie(i18n.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
-                            secure=_settings(request).session_cookie_secure)
+                            secure=_settings(request).portal_cookie_secure)
     return response
 
 
@@ -770,9 +770,12 @@ class PortalFastLane:
             await route.handle(scope, receive, send)
 
         lane: ASGIApp = dispatch
-        for middleware in getattr(scope.get("app"), "user_middleware", []):
+        app = scope.get("app")
+        for middleware in getattr(app, "user_middleware", []):
             if middleware.cls is SessionMiddleware:
-                lane = SessionMiddleware(lane, *middleware.args, **middleware.kwargs)
+                # Same cookie, but ``Secure`` only when the portal is served over https (see portal_cookie_secure).
+                secure = app.state.netmgr.settings.portal_cookie_secure  # type: ignore[union-attr]
+                lane = SessionMiddleware(lane, *middleware.args, **{**middleware.kwargs, "https_only": secure})
         return lane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from netmgr import __version__
 from netmgr.api.docs import install_docs
 from netmgr.api.errors import install_error_handlers
+from netmgr.middleware import BodySizeLimit, SecurityHeaders
 from netmgr.services import health
 from netmgr.settings import Settings
 from netmgr.state import AppState
@@ -132,7 +133,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         session_cookie="netmgr_session",
         max_age=settings.session_max_age_s,
         same_site="lax",
-        https_only=settings.session_cookie_secure,
+        https_only=settings.cookie_secure,
     )
     install_error_handlers(app)
     install_docs(app, openapi_url="/api/openapi.json")
@@ -141,6 +142,10 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         app.include_router(capability_router)
     for middleware in _capabilities(CAPABILITY_MIDDLEWARE):
         app.add_middleware(middleware)
+    # Added last, so they wrap everything above (the portal's fast lane included): headers on every answer, and
+    # no body over the cap is read, signed in or not.
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit, limits=settings.limits)
     app.outer_middleware = _capabilities(OUTER_MIDDLEWARE)
     app.state.capability_services = {name: found for name, spec in CAPABILITY_SERVICES.items()
                                      for found in _capabilities([spec])}

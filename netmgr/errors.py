@@ -7,6 +7,7 @@
     ├── Conflict                 it would duplicate something unique
     ├── PermissionDenied         the user's role does not allow it
     ├── AuthenticationFailed     wrong credentials or expired session
+    ├── TooManyAttempts          too many failed sign-ins; try again after ``retry_after_s``
     ├── SecretError              a secret cannot be decrypted with the configured keys
     ├── ImportFailed             a bulk import had bad rows (carries every row error)
     ├── DeviceError
@@ -60,6 +61,16 @@ class PermissionDenied(NetmgrError):
 
 class AuthenticationFailed(NetmgrError):
     http_status = 401
+
+
+class TooManyAttempts(NetmgrError):
+    """Sign-in refused before the password is checked, because of earlier failures; answered 429 + Retry-After."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
 
 
 class SecretError(NetmgrError):

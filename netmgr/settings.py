@@ -143,6 +143,37 @@ class PortalSettings(BaseModel):
     per-source limits skip them. A hotspot's own gateway hosts are skipped anyway."""
 
 
+class LoginSettings(BaseModel):
+    """Throttling of sign-ins to the API and admin UI (``netmgr.services.login_throttle``).
+
+    Failures are counted in a sliding window. A lockout holds one (account, source address) pair or one source
+    address, never an account everywhere: past ``max_failures_per_account`` the account only slows down, and
+    not at all for an address it has signed in from before.
+    """
+
+    window_s: int = 900
+    max_failures_per_account_source: int = 10
+    """Wrong passwords for one account from one address before that pair must wait for the window to pass."""
+    max_failures_per_source: int = 30
+    """Failed sign-ins from one address, whatever the user names, before the address must wait."""
+    max_failures_per_account: int = 20
+    """Failed sign-ins to one account from every address before each new try waits ``account_delay_s``."""
+    account_delay_s: int = 5
+    """Under that pressure, one try per this many seconds per account from addresses it never signed in from."""
+    known_source_days: int = 30
+    """An address the account signed in from within this many days is exempt from the account delay."""
+
+
+class LimitSettings(BaseModel):
+    """Largest request bodies the API and admin UI read, refused with 413 before they are read in full."""
+
+    max_body_bytes: int = 1024 * 1024
+    """Any request body (JSON, forms), signed in or not."""
+    max_upload_bytes: int = 8 * 1024 * 1024
+    """Bodies of the upload routes (inventory import): a 5 MB file, base64-carried by the import page's second
+    step, plus the multipart framing."""
+
+
 class DemoSettings(BaseModel):
     """``netmgr demo``: an optional folder of SNMP recordings that take the place of the ones the package ships."""
 
@@ -227,7 +258,8 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr = SecretStr(DEMO_ENCRYPTION_KEY)
     """Comma-separated Fernet keys; the first encrypts, all decrypt (see ``netmgr secrets rotate-key``)."""
     default_language: str = "id"
-    session_cookie_secure: bool = False
+    session_cookie_secure: bool | None = None
+    """Send the session cookie only over HTTPS; unset means on in production or when ``public_url`` is https."""
     session_max_age_s: int = 12 * 3600
     log_level: str = "INFO"
     public_url: str = "http://127.0.0.1:8000"
@@ -242,6 +274,8 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
+    login: LoginSettings = Field(default_factory=LoginSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -265,6 +299,24 @@ class Settings(BaseSettings):
                     "`netmgr secrets generate-key` and set it for production"
                 )
         return self
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Whether the admin session cookie carries ``Secure``: the setting, or on outside local development."""
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.environment == Environment.PRODUCTION or self.public_url.startswith("https://")
+
+    @property
+    def portal_cookie_secure(self) -> bool:
+        """The captive portal's cookies: the setting, or on when the portal itself is served over https.
+
+        Citizens often reach the portal over plain http before they have internet, so production alone does not
+        make its cookies ``Secure``.
+        """
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.portal.base_url.startswith("https://")
 
     @property
     def resolved_database_url(self) -> str:

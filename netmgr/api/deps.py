@@ -13,10 +13,12 @@ from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied
 from netmgr.models import User
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import users as users_service
+from netmgr.services import web_sessions
 from netmgr.settings import Settings
 from netmgr.state import AppState
 
-SESSION_USER_KEY = "user_id"
+SESSION_ID_KEY = "sid"
+"""The cookie holds a server-side session id (``netmgr.services.web_sessions``), never the user id itself."""
 SESSION_CSRF_KEY = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -59,11 +61,11 @@ def _user_from_request(request: Request, session: Session) -> User | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return users_service.authenticate_token(session, header[7:].strip())
-    user_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
-    if user_id is None:
+    session_id = request.session.get(SESSION_ID_KEY) if "session" in request.scope else None
+    if session_id is None:
         return None
-    user = session.get(User, int(user_id))
-    if user is None or not user.is_active:
+    user = web_sessions.user_for_session(session, session_id)
+    if user is None:
         request.session.clear()
         return None
     request.state.via_cookie = True

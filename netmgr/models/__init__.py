@@ -1,7 +1,7 @@
 """ORM models. Importing this package registers every table on ``Base.metadata``."""
 
 from netmgr.models.alerts import Alert, AlertCondition, Notification
-from netmgr.models.auth import ApiToken, AuditLog, User
+from netmgr.models.auth import AdminLoginAttempt, ApiToken, AuditLog, User, WebSession
 from netmgr.models.base import Base
 from netmgr.models.finance import (
     Allocation,
@@ -49,6 +49,7 @@ from netmgr.models.traffic import (
 )
 
 __all__ = [
+    "AdminLoginAttempt",
     "Allocation",
     "BandwidthPlan",
     "BandwidthRequest",
@@ -90,6 +91,7 @@ __all__ = [
     "Tag",
     "Uplink",
     "User",
+    "WebSession",
     "device_tags",
     "MeterKind",
     "PollLease",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from netmgr.models.base import Base, TimestampMixin, utcnow
@@ -70,3 +70,36 @@ class AuditLog(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     source_ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class WebSession(Base):
+    """One signed-in browser: the cookie carries a random id, only its SHA-256 is stored here.
+
+    Signing out deletes the row, so a copied cookie stops working at once (the cookie's signature alone
+    cannot be revoked). E.g. ``admin`` signed in from the NOC PC and from a laptop has two rows.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class AdminLoginAttempt(Base):
+    """One sign-in attempt on the API or admin UI, kept for throttling: who was tried, from where, and whether
+    it succeeded. E.g. ``("admin", "203.0.113.9", failed)``. Unknown user names are recorded too."""
+
+    __tablename__ = "admin_login_attempts"
+    __table_args__ = (
+        Index("ix_admin_login_attempts_username_at", "username", "at"),
+        Index("ix_admin_login_attempts_source_at", "source", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)

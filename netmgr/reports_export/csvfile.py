@@ -1,16 +1,19 @@
-"""CSV export: one file, sections one after another (uplinks, agencies, hotspots), plain numbers (no Rp)."""
+"""CSV export: one file, sections one after another (uplinks, agencies, hotspots), plain numbers (no Rp).
+
+Every cell goes through ``netmgr.security.formulas.SafeCsvWriter``, so text never opens as a spreadsheet formula.
+"""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from typing import Any
 
 from netmgr.reports_export.columns import AGENCY_COLUMNS, HOTSPOT_COLUMNS, UPLINK_COLUMNS, Column
+from netmgr.security.formulas import SafeCsvWriter
 
 
-def _section(writer: Any, title: str, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
+def _section(writer: SafeCsvWriter, title: str, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
     writer.writerow([title])
     writer.writerow([c.heading for c in columns])
     for row in rows:
@@ -21,7 +24,7 @@ def _section(writer: Any, title: str, columns: Sequence[Column], rows: Sequence[
 def to_csv(report: dict[str, Any]) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens the agency names correctly."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = SafeCsvWriter(buf)
     writer.writerow([f"Bandwidth report {report['month']}", "IDR"])
     writer.writerow([])
     if report["uplinks"]:

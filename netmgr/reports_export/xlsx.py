@@ -1,5 +1,6 @@
 """XLSX export with openpyxl: one sheet per section, numbers stored as numbers, rupiah as ``"Rp"#,##0``,
-frozen header row, column widths set, so finance staff can sum and filter straight away."""
+frozen header row, column widths set, so finance staff can sum and filter straight away. Text is always a
+string cell (quote-prefixed when it looks like a formula), so a name such as ``=HYPERLINK(...)`` never runs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from netmgr.reports_export.columns import AGENCY_COLUMNS, HOTSPOT_COLUMNS, UPLINK_COLUMNS, Column
+from netmgr.security.formulas import looks_like_formula
 
 IDR_FORMAT = '"Rp"#,##0'
 NUMBER_FORMAT = "#,##0.00"
@@ -20,12 +22,22 @@ PERCENT_FORMAT = '0.0"%"'
 FORMATS = {"idr": IDR_FORMAT, "number": NUMBER_FORMAT, "percent": PERCENT_FORMAT}
 
 
+def _append_text_safe(ws: Worksheet, values: Sequence[Any]) -> None:
+    """Append a row; every ``str`` becomes a string cell (openpyxl would store ``"=..."`` as a formula)."""
+    ws.append(list(values))
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if looks_like_formula(cell.value):
+                cell.quotePrefix = True  # editing the cell in Excel keeps it text, too
+
+
 def _sheet(ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
-    ws.append([c.heading for c in columns])
+    _append_text_safe(ws, [c.heading for c in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([c.value(row) for c in columns])
+        _append_text_safe(ws, [c.value(row) for c in columns])
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         ws.column_dimensions[letter].width = max(column.width, len(column.heading) + 2)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -35,6 +36,7 @@ from netmgr.schemas.inventory import (
     UplinkCreate,
     UplinkUpdate,
 )
+from netmgr.security.formulas import SafeCsvWriter, restore_csv_text
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import agencies, audit, devices, sites, uplinks
 
@@ -225,7 +227,7 @@ def _clean_cell(value: str, *, secret: bool) -> str | None:
     # Secrets are taken as typed: a leading or trailing space may be part of a password.
     if not value.strip():
         return None
-    return value if secret else value.strip()
+    return value if secret else restore_csv_text(value.strip())
 
 
 def _parse_csv(text: str, spec: _Spec) -> list[_Row]:
@@ -706,13 +708,16 @@ def _export_rows(session: Session, actor: Actor, kind: ImportKind) -> Iterator[d
             yield {c: row[c] for c in spec.columns}
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any) -> Any:
+    """Text, or a number left as a number so ``SafeCsvWriter`` never quotes a negative latitude."""
     if value is None:
         return ""
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, int | float | Decimal):
+        return value
     return str(value)
 
 
@@ -726,7 +731,7 @@ def export_inventory(session: Session, actor: Actor, *, kind: ImportKind, fmt: D
     rows = list(_export_rows(session, actor, kind))
     if fmt == DataFormat.CSV:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = SafeCsvWriter(out)
         writer.writerow(spec.columns)
         for row in rows:
             writer.writerow([_csv_cell(row[c]) for c in spec.columns])

@@ -14,8 +14,9 @@ from netmgr.models.enums import Role
 from netmgr.schemas.users import UserUpdate
 from netmgr.security.passwords import hash_password, hash_token, needs_rehash, new_api_token, verify_password
 from netmgr.security.permissions import Actor, Permission
-from netmgr.services import audit
+from netmgr.services import audit, login_throttle, web_sessions
 from netmgr.services.common import ListResult, ensure_unique, flush_or_conflict, paginate
+from netmgr.settings import LoginSettings
 
 MIN_PASSWORD_LENGTH = 10
 # A real hash of a random string, so unknown users cost the same time as wrong passwords.
@@ -53,16 +54,29 @@ def create_user(session: Session, actor: Actor, *, username: str, password: str,
     return user
 
 
-def authenticate(session: Session, username: str, password: str, *, source_ip: str | None = None) -> User:
-    """The active user with this password, or AuthenticationFailed (same message either way)."""
+def authenticate(session: Session, username: str, password: str, *, limits: LoginSettings,
+                 source_ip: str | None = None) -> User:
+    """The active user with this password, or AuthenticationFailed (same message either way).
+
+    The throttle is checked first, before any hashing; an unknown user name costs one dummy hash, like a wrong
+    password, so timing tells nothing. Every attempt is recorded for the throttle (commit it on failure too).
+
+    Raises:
+        TooManyAttempts: earlier failures hold this account at this address, or this address (see login_throttle).
+        AuthenticationFailed: unknown or deactivated user, or wrong password.
+    """
+    login_throttle.check(session, limits, username=username, source=source_ip)
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active:
         verify_password(_DUMMY_HASH, password)
+        login_throttle.record(session, limits, username=username, source=source_ip, succeeded=False)
         raise AuthenticationFailed("wrong username or password")
     if not verify_password(user.password_hash, password):
+        login_throttle.record(session, limits, username=username, source=source_ip, succeeded=False)
         audit.record(session, Actor(user.id, user.username, Role(user.role), user.agency_id, source_ip),
                      action="login_failed", entity_type="user", entity_id=user.id, summary="wrong password")
         raise AuthenticationFailed("wrong username or password")
+    login_throttle.record(session, limits, username=username, source=source_ip, succeeded=True)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
@@ -89,6 +103,7 @@ def set_password(session: Session, actor: Actor, user_id: int, password: str) ->
     check_password_strength(password)
     user = get_user(session, user_id)
     user.password_hash = hash_password(password)
+    web_sessions.end_all_sessions(session, user.id)  # a stolen cookie must not outlive the old password
     audit.record(session, actor, action="update", entity_type="user", entity_id=user.id,
                  summary=f"changed password of {user.username}", after={"password": "set"})
 
@@ -182,6 +197,8 @@ def update_user(session: Session, actor: Actor, user_id: int, data: UserUpdate) 
             raise ValidationFailed(f"agency {user.agency_id} does not exist", field="agency_id")
     else:
         user.agency_id = None
+    if not user.is_active:
+        web_sessions.end_all_sessions(session, user.id)
     session.flush()
     if was_active_admin and not (user.role == Role.ADMIN and user.is_active) and _active_admins(session) == 0:
         raise Conflict(f"{user.username} is the last active admin; make another admin first")

@@ -1,7 +1,8 @@
 """Per-request plumbing for HTML pages: database session, signed-in user, language, CSRF and rendering.
 
 Request → ``PageContext`` (session, actor, language) → a page handler calls one service → ``ctx.render``.
-The session cookie keys are shared with the API: ``request.session["user_id"]`` and ``["csrf"]``.
+The session cookie keys are shared with the API: ``request.session["sid"]`` (a server-side session id, see
+``netmgr.services.web_sessions``) and ``["csrf"]``.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from netmgr.db import session_scope
-from netmgr.errors import NotFound
 from netmgr.models import User
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import users as users_service
+from netmgr.services import web_sessions
 from netmgr.settings import Settings
 from netmgr.state import AppState
 from netmgr.web import i18n, nav, rendering
 
-SESSION_USER_KEY = "user_id"
+SESSION_ID_KEY = "sid"
 SESSION_CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -189,7 +190,7 @@ class PageContext:
         chosen = i18n.normalise(self.request.query_params.get("lang"))
         if chosen:
             response.set_cookie(i18n.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax",
-                                httponly=True, secure=self.settings.session_cookie_secure)
+                                httponly=True, secure=self.settings.cookie_secure)
 
 
 def _web_env(request: Request) -> Environment:
@@ -214,16 +215,12 @@ def bare_context(request: Request) -> PageContext:
 
 
 def _signed_in_user(request: Request, session: Session) -> User | None:
-    user_id = request.session.get(SESSION_USER_KEY)
-    if user_id is None:
+    session_id = request.session.get(SESSION_ID_KEY)
+    if session_id is None:
         return None
-    try:
-        user: User | None = users_service.get_user(session, int(user_id))
-    except (TypeError, ValueError, NotFound):  # a stale id (user deleted) just means "signed out"
-        user = None
-    if user is None or not user.is_active:
-        request.session.pop(SESSION_USER_KEY, None)
-        return None
+    user = web_sessions.user_for_session(session, session_id)
+    if user is None:  # signed out elsewhere, expired, or the user deactivated: just "signed out"
+        request.session.pop(SESSION_ID_KEY, None)
     return user
 
 

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Request, status
 
 from netmgr.api.deps import (
     SESSION_CSRF_KEY,
-    SESSION_USER_KEY,
+    SESSION_ID_KEY,
     CurrentActor,
     CurrentUser,
     Limit,
     Offset,
     SessionDep,
+    SettingsDep,
     client_ip,
 )
 from netmgr.api.paging import page_of_list
@@ -26,7 +27,7 @@ from netmgr.models import User
 from netmgr.schemas.common import Page
 from netmgr.schemas.users import LoginRequest, SessionInfo, TokenCreate, TokenCreated, TokenRead, UserRead
 from netmgr.security.permissions import ROLE_PERMISSIONS, Actor
-from netmgr.services import users
+from netmgr.services import users, web_sessions
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -37,24 +38,27 @@ def _session_info(request: Request, user: User, actor: Actor) -> SessionInfo:
                        permissions=sorted(p.value for p in ROLE_PERMISSIONS[actor.role]), csrf_token=csrf)
 
 
-@router.post("/login", response_model=SessionInfo)
-def login(data: LoginRequest, request: Request, session: SessionDep) -> SessionInfo:
+@router.post("/login", response_model=SessionInfo,
+             responses={429: {"description": "Too many failed sign-ins; wait the seconds in Retry-After"}})
+def login(data: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep) -> SessionInfo:
     """Check the password and start a cookie session; the answer carries the CSRF token to send with changes."""
     try:
         user = users.authenticate(session, data.username, data.password.get_secret_value(),
-                                  source_ip=client_ip(request))
+                                  source_ip=client_ip(request), limits=settings.login)
     except AuthenticationFailed:
-        session.commit()  # keep the audit record of the failed attempt
+        session.commit()  # keep the audit record and the throttle's count of the failed attempt
         raise
-    request.session[SESSION_USER_KEY] = user.id
-    if not request.session.get(SESSION_CSRF_KEY):
-        request.session[SESSION_CSRF_KEY] = secrets.token_urlsafe(32)
+    request.session.clear()  # a new session id at every sign-in (no fixation)
+    request.session[SESSION_ID_KEY] = web_sessions.start_session(session, user, max_age_s=settings.session_max_age_s)
+    request.session[SESSION_CSRF_KEY] = secrets.token_urlsafe(32)
     request.state.via_cookie = True
     return _session_info(request, user, users.actor_for(user))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(request: Request, actor: CurrentActor) -> None:
+def logout(request: Request, session: SessionDep, actor: CurrentActor) -> None:
+    """End this cookie session on the server too: the cookie no longer works, even if someone kept a copy."""
+    web_sessions.end_session(session, request.session.get(SESSION_ID_KEY))
     request.session.clear()
 
 
