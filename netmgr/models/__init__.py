@@ -24,7 +24,7 @@ from netmgr.models.hotspot import (
     Voucher,
     VoucherBatch,
 )
-from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, device_tags
+from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, UplinkContractHistory, device_tags
 from netmgr.models.monitoring import DeviceEvent
 from netmgr.models.portal import GatewayKind, PortalConfig
 from netmgr.models.provisioning import (
@@ -87,6 +87,7 @@ __all__ = [
     "Site",
     "Tag",
     "Uplink",
+    "UplinkContractHistory",
     "User",
     "device_tags",
     "MeterKind",

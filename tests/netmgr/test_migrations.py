@@ -141,9 +141,11 @@ def test_every_migration_upgrades_a_database_holding_data_in_every_table(empty_d
     assert current_revision(empty_database) == head_revision()
     assert all(n >= 1 for n in before.values())
 
-    # the newest step can be taken back and taken again with the data in place
+    # the newest step can be taken back and taken again with the data in place (a table the step creates
+    # goes with its rows when the step is taken back)
     downgrade(empty_database, "-1")
     assert current_revision(empty_database) == revisions[-2]
+    kept = tables & set(sa.inspect(empty_database).get_table_names())
     upgrade(empty_database)
     assert current_revision(empty_database) == head_revision()
-    assert _counts(empty_database, tables) == before
+    assert _counts(empty_database, kept) == {t: n for t, n in before.items() if t in kept}
