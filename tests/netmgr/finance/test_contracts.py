@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from netmgr.models import UplinkContractHistory
 from netmgr.models.enums import BillingModel
+from netmgr.reports_tasks import send_contract_reminders, smtp_sender
 from netmgr.schemas.finance import BudgetSet
 from netmgr.schemas.inventory import UplinkUpdate
 from netmgr.security.permissions import SYSTEM
@@ -22,6 +23,7 @@ from netmgr.services import budget, periods, uplinks
 from netmgr.services.contracts import ContractTerms, billing_periods
 from netmgr.settings import Settings
 from tests.netmgr.finance.conftest import MONTH, World, standard_month
+from tests.servers.smtp import smtp_server
 
 TELKOM = 27_500_000  # a month before PPN; February 2025 has 28 days
 ICON = 9_000_000
@@ -168,6 +170,20 @@ def test_expired_contract_raises_a_reminder_until_it_is_renewed(session: Session
     _edit(session, world.telkom, contract_start=date(2026, 1, 1), contract_end=date(2027, 12, 31))
     due = {c.name: c for c in budget.due_reminders(session, SYSTEM, settings.finance, today=today)}
     assert set(due) == {"iconplus-200"}
+
+
+def test_expired_contract_reminder_is_mailed_and_says_the_uplink_is_not_billed(session: Session, world: World,
+                                                                               settings: Settings) -> None:
+    with smtp_server() as box:
+        configured = settings.model_copy(update={
+            "notify": settings.notify.model_copy(update={"smtp_host": box.host, "smtp_port": box.port}),
+            "finance": settings.finance.model_copy(update={"statement_recipients": ["bpkad@kotimkab.go.id"]})})
+        assert send_contract_reminders(session, configured, smtp_sender(configured), today=date(2026, 6, 1)) == 1
+    ((to, message),) = box.messages
+    body = message.get_content()
+    assert to == ["bpkad@kotimkab.go.id"] and "2 sudah berakhir" in message["Subject"]
+    assert "iconplus-200 (PLN Icon Plus): KONTRAK SUDAH BERAKHIR 2026-02-28" in body
+    assert "tidak ditagihkan" in body
 
 
 @given(st.lists(st.tuples(st.integers(0, 70), st.integers(0, 40)), max_size=5))
