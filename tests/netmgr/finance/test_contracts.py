@@ -138,12 +138,18 @@ def test_closed_month_stays_byte_for_byte_the_same_after_a_contract_is_edited(se
     _edit(session, world.telkom, contract_start=date(2025, 2, 10), contract_end=date(2026, 2, 9),
           monthly_price_idr=20_000_000)
     _edit(session, world.iconplus, contract_end=date(2025, 2, 20))
-    # recomputed, the month would now differ …
-    assert periods.canonical_json(periods.compute(session, MONTH, settings)) != frozen
+    # recomputed, the month would now be billed in two parts for Telkom and in part for Icon+ …
+    recomputed = periods.compute(session, MONTH, settings)
+    assert [p["monthly_price_idr"] for p in _row(recomputed, world.telkom)["contract_periods"]] == [TELKOM,
+                                                                                                   20_000_000]
+    assert _row(recomputed, world.iconplus)["contract_days"] == 20
+    assert periods.canonical_json(recomputed) != frozen
     # … but the closed month is what everyone sees, byte for byte
     assert periods.report_bytes(session, MONTH, settings) == frozen
     shown = periods.full_report(session, MONTH, settings)
     assert shown.closed is not None and periods.canonical_json(shown.report) == frozen
+    assert [p["monthly_price_idr"] for p in _row(shown.report, world.telkom)["contract_periods"]] == [TELKOM]
+    assert _row(shown.report, world.iconplus)["contract_days"] == 28
 
 
 def test_budget_projection_prorates_contract_months_like_the_report(session: Session, world: World,
