@@ -18,7 +18,7 @@ from netmgr.security.permissions import SYSTEM
 from netmgr.services import uplinks
 from tests import factories
 from tests.netmgr.finance.conftest import World, standard_month, world  # noqa: F401 - fixture
-from tests.netmgr.web.helpers import login
+from tests.netmgr.web.helpers import login, signed_in_csrf
 
 KEY = "2025-02"
 
@@ -73,3 +73,26 @@ def test_expired_contract_is_flagged_on_the_report_and_budget_pages(client: Test
     assert "kontrak berakhir pada" in html and "belum ada perpanjangan yang dicatat" in html
     budget = client.get("/reports/budget?year=2026").text
     assert budget.count("berakhir, tidak ditagih: catat perpanjangannya") == 2
+
+
+def test_renewal_entered_on_the_uplink_form_keeps_the_old_terms_as_an_earlier_contract(
+        client: TestClient, session: Session) -> None:
+    uplink = factories.uplink(session, name="telkom-astinet", monthly_price_idr=27_500_000,
+                              contract_start=date(2025, 1, 1), contract_end=date(2025, 12, 31))
+    factories.user(session, username="admin")
+    assert login(client, "admin").status_code == 303
+    form = {"name": "telkom-astinet", "isp_name": "Telkom Astinet", "device_id": "", "interface_name": "",
+            "capacity_down_mbps": "500", "capacity_up_mbps": "500", "monthly_price_idr": "25000000",
+            "tax_percent": "11", "billing_model": "flat", "committed_mbps": "", "price_per_gb_idr": "",
+            "contract_start": "2025-12-16", "contract_end": "2026-12-15", "sla_availability_percent": "",
+            "notes": "", "csrf_token": signed_in_csrf(client)}
+    saved = client.post(f"/uplinks/{uplink.id}/edit", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    detail = client.get(f"/uplinks/{uplink.id}").text
+    history = detail[detail.index('id="contract-history"'):]
+    assert "Kontrak sebelumnya" in detail and "Rp 27.500.000" in history and "15 Des 2025" in history
+    # correcting the new price on the same form replaces it: still one earlier contract
+    client.post(f"/uplinks/{uplink.id}/edit", data={**form, "monthly_price_idr": "24000000"},
+                follow_redirects=False)
+    detail = client.get(f"/uplinks/{uplink.id}").text
+    assert detail[detail.index('id="contract-history"'):].count("<tr>") == 2  # heading + one contract
