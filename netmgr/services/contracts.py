@@ -103,9 +103,10 @@ def archive_replaced_terms(session: Session, uplink: Uplink, before: ContractTer
     """Keep ``before`` (the uplink's terms until this change) for the days it billed before the new contract.
 
     A new contract that starts later than the old one (a renewal, or a new price from a date) leaves the old
-    terms billing the days up to the day before the new start. A change that starts no later than the old
-    contract (a typo fix, an extension) replaces the old terms outright: nothing is archived. Identical
-    terms archive nothing.
+    terms billing the days up to the day before the new start. Anything else is a correction and replaces
+    the old terms outright, so nothing is billed twice: a change that keeps the start or moves it earlier
+    (a mistyped price, an extension), a start date filled in where there was none, or a start date moved
+    later with every other term unchanged.
 
     Returns:
         The archived row, or None.
@@ -113,6 +114,8 @@ def archive_replaced_terms(session: Session, uplink: Uplink, before: ContractTer
     after = current_terms(uplink)
     if after == before or after.start is None or before.start is None or after.start <= before.start:
         return None
+    if replace(after, start=before.start) == before:
+        return None  # only the start moved later: a start date corrected, not a new contract
     last = after.start - timedelta(days=1)
     end = last if before.end is None else min(before.end, last)
     row = UplinkContractHistory(

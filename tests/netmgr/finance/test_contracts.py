@@ -88,6 +88,14 @@ def test_renewal_at_a_new_price_mid_month_bills_each_part_at_its_own_price(sessi
     assert fixed["price_idr"] == 13_750_000 + 11_250_000 and fixed["contract_days"] == 28
 
 
+def test_start_date_moved_later_alone_is_a_correction_and_bills_nothing_before_it(session: Session, world: World,
+                                                                                  settings: Settings) -> None:
+    _edit(session, world.telkom, contract_start=date(2025, 2, 1))
+    _edit(session, world.telkom, contract_start=date(2025, 2, 15))  # mistyped: it began on the 15th
+    assert not list(session.scalars(select(UplinkContractHistory)))
+    assert _row(_report(session, settings), world.telkom)["contract_days"] == 14
+
+
 def test_gap_between_contracts_costs_nothing(session: Session, world: World, settings: Settings) -> None:
     _edit(session, world.telkom, contract_start=date(2025, 1, 1), contract_end=date(2025, 2, 5))
     _edit(session, world.telkom, contract_start=date(2025, 2, 20), contract_end=date(2026, 2, 19))
