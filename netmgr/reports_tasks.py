@@ -87,16 +87,29 @@ def send_monthly_statements(session: Session, settings: Settings, month: date, s
     return sent
 
 
+def _reminder_line(c: budget.ContractEntry) -> str:
+    if c.expired:
+        line = (f"- {c.name} ({c.isp_name}): KONTRAK SUDAH BERAKHIR {c.contract_end}; sejak itu uplink ini tidak "
+                f"ditagihkan dalam laporan. Catat perpanjangannya (tanggal dan harga baru) atau hapus uplink ini; "
+                f"Rp {c.monthly_cost_idr:,}/bulan")
+    else:
+        line = (f"- {c.name} ({c.isp_name}): kontrak berakhir {c.contract_end}, perpanjangan masuk APBD "
+                f"{c.renewal_budget_year}; RKA jatuh tempo {c.proposal_due}; Rp {c.monthly_cost_idr:,}/bulan")
+    return line.replace(",", ".")
+
+
 def send_contract_reminders(session: Session, settings: Settings, send: Send, *, today: date | None = None) -> int:
-    """E-mail finance staff the contracts whose renewal must go into the coming RKA."""
+    """E-mail finance staff the contracts whose renewal must go into the coming RKA, and those that expired."""
     due = budget.due_reminders(session, SYSTEM, settings.finance, today=today)
     recipients = settings.finance.statement_recipients or settings.notify.email_recipients
     if not due or not recipients:
         return 0
-    lines = [f"- {c.name} ({c.isp_name}): kontrak berakhir {c.contract_end}, perpanjangan masuk APBD "
-             f"{c.renewal_budget_year}; RKA jatuh tempo {c.proposal_due}; Rp {c.monthly_cost_idr:,}/bulan"
-             .replace(",", ".") for c in due]
-    send(_message(settings, recipients, f"Pengingat kontrak internet: {len(due)} kontrak perlu dianggarkan",
+    lines = [_reminder_line(c) for c in due]
+    expired = sum(c.expired for c in due)
+    subject = f"Pengingat kontrak internet: {len(due)} kontrak perlu dianggarkan"
+    if expired:
+        subject += f", {expired} sudah berakhir"
+    send(_message(settings, recipients, subject,
                   "Kontrak berikut perlu dimasukkan ke usulan anggaran (RKA):\n" + "\n".join(lines) + "\n"))
     return 1
 

@@ -8,7 +8,7 @@ Names, addresses and coordinates look real but are illustrative.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from netmgr.models.enums import DeviceRole, Platform, Role, SiteKind
 
@@ -74,10 +74,18 @@ class DemoUplink:
     interface_name: str
     capacity_mbps: int
     monthly_price_idr: int
-    contract_start: date
-    contract_end: date
+    started_months_ago: int
+    """The contract began on the 1st of the month this many months before the current one."""
+    contract_months: int
     sla_percent: float
     notes: str = field(default="")
+
+    def contract(self, today: date) -> tuple[date, date]:
+        """The contract's first and last day, dated from ``today`` so the demo never runs out of contract."""
+        index = today.year * 12 + today.month - 1 - self.started_months_ago
+        start = date(index // 12, index % 12 + 1, 1)
+        after = index + self.contract_months
+        return start, date(after // 12, after % 12 + 1, 1) - timedelta(days=1)
 
 
 AGENCIES: tuple[DemoAgency, ...] = (
@@ -183,10 +191,12 @@ def _devices() -> tuple[DemoDevice, ...]:
 DEVICES: tuple[DemoDevice, ...] = _devices()
 
 UPLINKS: tuple[DemoUplink, ...] = (
+    # Telkom: a two-year contract well inside its term; Icon+: a yearly one ending in about three months, so
+    # the renewal reminder shows.
     DemoUplink("telkom-astinet-500", "Telkom Indonesia (Astinet)", "sfp-sfpplus1", 500, 27_500_000,
-               date(2025, 1, 1), date(2025, 12, 31), 99.5, "Astinet 500/500 Mbps, kontrak tahunan APBD 2025"),
+               13, 24, 99.5, "Astinet 500/500 Mbps, kontrak dua tahun"),
     DemoUplink("iconplus-200", "PLN Icon Plus", "sfp-sfpplus2", 200, 9_000_000,
-               date(2025, 3, 1), date(2026, 2, 28), 99.0, "Icon+ dedicated 200/200 Mbps, cadangan dan beban sore"),
+               9, 12, 99.0, "Icon+ dedicated 200/200 Mbps, cadangan dan beban sore"),
 )
 
 USERS: tuple[DemoUser, ...] = (

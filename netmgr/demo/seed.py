@@ -1,13 +1,15 @@
 """Seeds the demo regency into the database through the services (so rules and audit apply).
 
 Idempotent: rows that exist are kept as they are; only the ports of the simulated devices, which the
-demo picks afresh on every start, are brought up to date.
+demo picks afresh on every start, are brought up to date, and a demo contract that ended since the last run
+is renewed, so the demo never ages out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from pydantic import SecretStr
@@ -19,7 +21,7 @@ from netmgr.demo import finance as demo_finance
 from netmgr.models import Agency, Device, Site, Uplink, User
 from netmgr.models.enums import Role, SiteKind
 from netmgr.models.hotspot import Hotspot, Voucher, VoucherBatch, VoucherStatus
-from netmgr.schemas.inventory import AgencyCreate, DeviceCreate, DeviceUpdate, SiteCreate, UplinkCreate
+from netmgr.schemas.inventory import AgencyCreate, DeviceCreate, DeviceUpdate, SiteCreate, UplinkCreate, UplinkUpdate
 from netmgr.security.permissions import Actor
 from netmgr.services import agencies, devices, sites, uplinks, users
 
@@ -32,6 +34,7 @@ class SeedResult:
 
     created: dict[str, int] = field(default_factory=dict)
     ports_updated: int = 0
+    contracts_renewed: int = 0
 
     def add(self, kind: str) -> None:
         self.created[kind] = self.created.get(kind, 0) + 1
@@ -47,7 +50,7 @@ def community_for(device: catalog.DemoDevice) -> str:
 
 
 def seed_demo(session: Session, *, snmp_port: int = 161, ssh_ports: Mapping[str, int] | None = None,
-              usage_months: int | None = 2) -> SeedResult:
+              usage_months: int | None = 2, today: date | None = None) -> SeedResult:
     """Create the demo regency's agencies, sites, devices, uplinks and users where missing.
 
     Args:
@@ -55,13 +58,14 @@ def seed_demo(session: Session, *, snmp_port: int = 161, ssh_ports: Mapping[str,
         ssh_ports: device name → TCP port of its SSH simulator, for the devices that have one.
         usage_months: months of usage to backfill for the reports (see ``finance.seed_finance``); None
             skips the backfill, which is most of the seeding time.
+        today: the date the demo's contracts are dated from (default: today).
     """
     ssh_ports = ssh_ports or {}
     result = SeedResult()
     agency_ids = _seed_agencies(session, result)
     site_ids = _seed_sites(session, agency_ids, result)
     device_ids = _seed_devices(session, site_ids, snmp_port, ssh_ports, result)
-    _seed_uplinks(session, device_ids["core-diskominfo"], result)
+    _seed_uplinks(session, device_ids["core-diskominfo"], result, today or date.today())
     _seed_users(session, agency_ids, result)
     # plan, pagu and ~3 months of usage for the reports
     demo_finance.seed_finance(session, DEMO_ACTOR, usage_months=usage_months)
@@ -122,16 +126,23 @@ def _seed_devices(session: Session, site_ids: dict[str, int], snmp_port: int, ss
     return ids
 
 
-def _seed_uplinks(session: Session, core_id: int, result: SeedResult) -> None:
+def _seed_uplinks(session: Session, core_id: int, result: SeedResult, today: date) -> None:
+    """Create the demo's uplinks with contracts dated from ``today``; renew (through the uplinks service, which
+    keeps the old terms in the contract history) a demo contract that has ended since an earlier run."""
     for u in catalog.UPLINKS:
-        if session.scalar(select(Uplink.id).where(Uplink.name == u.name)) is not None:
-            continue
-        uplinks.create_uplink(session, DEMO_ACTOR, UplinkCreate(
-            name=u.name, isp_name=u.isp_name, device_id=core_id, interface_name=u.interface_name,
-            capacity_down_mbps=u.capacity_mbps, capacity_up_mbps=u.capacity_mbps,
-            monthly_price_idr=u.monthly_price_idr, tax_percent=11.0, contract_start=u.contract_start,
-            contract_end=u.contract_end, sla_availability_percent=u.sla_percent, notes=u.notes))
-        result.add("uplinks")
+        start, end = u.contract(today)
+        row = session.scalar(select(Uplink).where(Uplink.name == u.name))
+        if row is None:
+            uplinks.create_uplink(session, DEMO_ACTOR, UplinkCreate(
+                name=u.name, isp_name=u.isp_name, device_id=core_id, interface_name=u.interface_name,
+                capacity_down_mbps=u.capacity_mbps, capacity_up_mbps=u.capacity_mbps,
+                monthly_price_idr=u.monthly_price_idr, tax_percent=11.0, contract_start=start,
+                contract_end=end, sla_availability_percent=u.sla_percent, notes=u.notes))
+            result.add("uplinks")
+        elif row.contract_end is not None and row.contract_end < today:
+            uplinks.update_uplink(session, DEMO_ACTOR, row.id, UplinkUpdate(
+                contract_start=row.contract_end + timedelta(days=1), contract_end=end))
+            result.contracts_renewed += 1
 
 
 def _seed_users(session: Session, agency_ids: dict[str, int], result: SeedResult) -> None:

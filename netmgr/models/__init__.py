@@ -25,7 +25,7 @@ from netmgr.models.hotspot import (
     Voucher,
     VoucherBatch,
 )
-from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, device_tags
+from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, UplinkContractHistory, device_tags
 from netmgr.models.monitoring import DeviceEvent
 from netmgr.models.portal import GatewayKind, PortalConfig
 from netmgr.models.provisioning import (
@@ -90,6 +90,7 @@ __all__ = [
     "Site",
     "Tag",
     "Uplink",
+    "UplinkContractHistory",
     "User",
     "WebSession",
     "device_tags",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from netmgr.models.base import Base, TimestampMixin
+from netmgr.models.base import Base, TimestampMixin, utcnow
 from netmgr.models.enums import (
     BillingModel,
     DeviceRole,
@@ -174,3 +174,31 @@ class Uplink(TimestampMixin, Base):
 
     device: Mapped[Device | None] = relationship()
     interface: Mapped[Interface | None] = relationship()
+    contract_history: Mapped[list[UplinkContractHistory]] = relationship(
+        back_populates="uplink", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="UplinkContractHistory.id")
+
+
+class UplinkContractHistory(Base):
+    """Terms an uplink was billed at before they were replaced (renewal or new price), for the days they covered.
+
+    For example, Telkom Astinet from 1 Jan to 15 Jun 2025 at Rp 27.500.000 a month, kept when the contract was
+    renewed from 16 Jun at Rp 25.000.000. Rows are written by the uplinks service only; the current terms stay
+    on the uplink, the one place where terms are entered. A later row takes precedence over an earlier one, and
+    the uplink's current terms over every row, on days they share.
+    """
+
+    __tablename__ = "uplink_contract_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uplink_id: Mapped[int] = mapped_column(ForeignKey("uplinks.id", ondelete="CASCADE"), index=True)
+    contract_start: Mapped[date | None] = mapped_column()
+    contract_end: Mapped[date] = mapped_column()
+    monthly_price_idr: Mapped[int] = mapped_column(BigInteger)
+    tax_percent: Mapped[float] = mapped_column(Float)
+    billing_model: Mapped[BillingModel] = mapped_column(String(20))
+    committed_mbps: Mapped[int | None] = mapped_column(Integer)
+    price_per_gb_idr: Mapped[int | None] = mapped_column(BigInteger)
+    archived_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    uplink: Mapped[Uplink] = relationship(back_populates="contract_history")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -14,12 +15,30 @@ class Column:
     heading: str
     kind: Kind
     width: int = 14
+    derive: Callable[[dict[str, Any]], Any] | None = None
+    """Computes the cell from the whole row (instead of reading ``key``)."""
 
     def value(self, row: dict[str, Any]) -> Any:
-        value = row.get(self.key)
+        value = row.get(self.key) if self.derive is None else self.derive(row)
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
         return value
+
+
+def contract_note(row: dict[str, Any]) -> str | None:
+    """How much of the month a contract covers, Indonesian first: a month without one is not billed.
+
+    None for reports closed before contract coverage was recorded (report version 1).
+    """
+    status = row.get("contract_status")
+    if status is None:
+        return None
+    if status == "none":
+        return "tanpa kontrak, tidak ditagih (no contract, not billed)"
+    days = f"{row['contract_days']}/{row['days_in_month']}"
+    if status == "partial":
+        return f"{days} hari, prorata ({days} days, pro rata)"
+    return f"{days} hari ({days} days)"
 
 
 UPLINK_COLUMNS = (
@@ -35,6 +54,7 @@ UPLINK_COLUMNS = (
     Column("p95_utilisation_percent", "95th pct. % of capacity", "percent", 18),
     Column("cost_per_mbps_used_idr", "Cost per Mbps used", "idr", 16),
     Column("cost_per_gb_idr", "Cost per GB", "idr"),
+    Column("contract_status", "Kontrak / Contract", "text", 24, derive=contract_note),
 )
 
 AGENCY_COLUMNS = (

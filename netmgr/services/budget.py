@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +17,7 @@ from netmgr.models import DeviceEvent, Uplink
 from netmgr.models.finance import BudgetYear
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Actor, Permission
-from netmgr.services import audit, periods, reports
+from netmgr.services import audit, contracts, periods, reports
 from netmgr.settings import FinanceSettings, Settings
 
 # --- pagu ----------------------------------------------------------------------------------------
@@ -46,15 +45,16 @@ def set_budget(session: Session, actor: Actor, year: int, data: BudgetSet) -> Bu
     return row
 
 
-def _contract_covers(u: Uplink, month: date) -> bool:
-    end = reports.month_end(month)
-    return (u.contract_start is None or u.contract_start <= end) and (u.contract_end is None or u.contract_end >= month)
-
-
 def contract_month_cost(u: Uplink) -> int:
-    """A month of the contract's base price with PPN, in rupiah."""
-    before = u.monthly_price_idr
-    return before + reports.rupiah(Decimal(before) * Decimal(str(u.tax_percent)) / 100)
+    """A whole month of the current contract's base price with PPN, in rupiah."""
+    return sum(reports.prorated_cost(contracts.current_terms(u), None, 1, 1))
+
+
+def projected_month_cost(terms: list[contracts.ContractTerms], month: date) -> int:
+    """What an uplink's contracts will cost in ``month`` at their base price with PPN, prorated by days
+    like the monthly report (the same periods, the same rule)."""
+    costs = reports.uplink_cost(contracts.billing_periods(terms, month), None, month)
+    return sum(c.price_idr + c.tax_idr for c in costs)
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,11 @@ class BudgetStatus:
 def budget_status(session: Session, actor: Actor, year: int, settings: Settings, *,
                   today: date | None = None) -> BudgetStatus:
     """Spend so far this budget year (ended months, from their reports) and the projected year end
-    (the months still to come at the contracts' base price with PPN)."""
+    (the months still to come at the contracts' base price with PPN, only for the days contracts cover)."""
     actor.require(Permission.REPORTS_READ)
     today = today or date.today()
     budget = session.scalar(select(BudgetYear).where(BudgetYear.year == year))
-    uplinks = list(session.scalars(select(Uplink)))
+    terms = contracts.contracts_by_uplink(session, session.scalars(select(Uplink)))
     months: list[MonthSpend] = []
     for m in range(1, 13):
         month = date(year, m, 1)
@@ -98,7 +98,7 @@ def budget_status(session: Session, actor: Actor, year: int, settings: Settings,
             months.append(MonthSpend(month, int(whole.report["totals"]["cost_idr"]), whole.closed is not None,
                                      False))
         else:
-            cost = sum(contract_month_cost(u) for u in uplinks if _contract_covers(u, month))
+            cost = sum(projected_month_cost(t, month) for t in terms.values())
             months.append(MonthSpend(month, cost, False, True))
     spent = sum(s.cost_idr for s in months if not s.projected)
     return BudgetStatus(year=year, pagu_idr=budget.pagu_idr if budget else None, months=months, spent_idr=spent,
@@ -125,7 +125,9 @@ class ContractEntry:
     remind_from: date | None
     days_left: int | None
     due: bool
-    """True once ``remind_from`` has come and the contract has not ended long ago."""
+    """True once ``remind_from`` has come, and for as long as the contract has expired."""
+    expired: bool
+    """The contract ended before today and no renewal was entered: the uplink bills nothing from then on."""
 
 
 def contract_register(session: Session, actor: Actor, finance: FinanceSettings, *,
@@ -143,9 +145,12 @@ def contract_register(session: Session, actor: Actor, finance: FinanceSettings, 
             # Remind before the RKA is due, or before the contract ends if that comes first.
             remind = min(due_date, u.contract_end) - timedelta(days=finance.reminder_lead_days)
             days_left = (u.contract_end - today).days
-        is_due = remind is not None and today >= remind and days_left is not None and days_left >= -31
+        # An expired contract stays due until a renewal is entered: its uplink is not billed meanwhile, which
+        # is rarely what the regency wants (or the uplink should be removed).
+        expired = days_left is not None and days_left < 0
+        is_due = expired or (remind is not None and today >= remind)
         out.append(ContractEntry(u.id, u.name, u.isp_name, u.contract_start, u.contract_end,
-                                 contract_month_cost(u), renewal, due_date, remind, days_left, is_due))
+                                 contract_month_cost(u), renewal, due_date, remind, days_left, is_due, expired))
     return sorted(out, key=lambda c: (c.contract_end or date.max, c.name))
 
 

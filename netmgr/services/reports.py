@@ -10,6 +10,9 @@ samples of a meter (buckets with at least 30 s of trustworthy data; rate = octet
 are sorted, the top 5 % (rounded down) are discarded, and the highest remaining sample is the 95th
 percentile. It is taken per direction; a meter's figure is the greater of download and upload.
 GB are decimal (10⁹ bytes), download plus upload.
+
+An uplink costs money only for the days a contract covers (``contracts.billing_periods``): each period bills
+the month's whole charge under its terms × its days / the days in the month.
 """
 
 from __future__ import annotations
@@ -34,12 +37,16 @@ from netmgr.models.finance import PlanStatus, PlanVersion
 from netmgr.models.hotspot import Hotspot
 from netmgr.models.traffic import MeterKind, Traffic5m, TrafficMeter
 from netmgr.security.permissions import Actor, Permission
+from netmgr.services import contracts
+from netmgr.services.contracts import BillingPeriod, ContractTerms
 from netmgr.settings import FinanceSettings
 
 BUCKET_S = 300
 MIN_SAMPLE_COVERAGE_S = 30.0
 GB = 10**9
-REPORT_VERSION = 1
+REPORT_VERSION = 2
+"""2: uplink rows carry their contract coverage (``contract_days``, ``contract_status``, ``contract_periods``);
+months closed under version 1 keep their stored bytes without these fields."""
 
 
 # --- arithmetic ----------------------------------------------------------------------------------
@@ -148,16 +155,15 @@ class MeterUsage:
 
 @dataclass(frozen=True)
 class UplinkInput:
+    """An uplink's month: its current terms (for display) and the contract periods that bill the month's days."""
+
     id: int
     name: str
     isp_name: str
     capacity_mbps: int
-    monthly_price_idr: int
-    tax_percent: float
     billing_model: str
-    committed_mbps: int | None
-    price_per_gb_idr: int | None
     contract_end: date | None
+    periods: list[BillingPeriod]
     usage: MeterUsage | None
 
 
@@ -206,22 +212,53 @@ class MonthInputs:
 # --- computation ---------------------------------------------------------------------------------
 
 
-def uplink_cost(u: UplinkInput) -> tuple[int, int]:
-    """The month's charge before tax and the PPN on it, in rupiah.
+def month_charge(terms: ContractTerms, usage: MeterUsage | None) -> Decimal:
+    """A whole month's charge under ``terms`` before tax, in (unrounded) rupiah.
 
     flat: the monthly price. burstable_95th: the monthly price buys ``committed_mbps``; the 95th percentile
     above it is charged pro rata at the same price per Mbps. per_gb: the monthly price plus every GB at
-    ``price_per_gb_idr``.
+    ``price_per_gb_idr``. Without usage, the monthly price.
     """
-    base = Decimal(u.monthly_price_idr)
-    if u.billing_model == BillingModel.BURSTABLE_95TH and u.committed_mbps and u.usage is not None:
-        over = max(Decimal(0), Decimal(str(u.usage.p95_bps / 1e6)) - u.committed_mbps)
-        base += over * Decimal(u.monthly_price_idr) / u.committed_mbps
-    elif u.billing_model == BillingModel.PER_GB and u.price_per_gb_idr and u.usage is not None:
-        base += Decimal(str(u.usage.gb)) * u.price_per_gb_idr
-    before_tax = rupiah(base)
-    tax = rupiah(Decimal(before_tax) * Decimal(str(u.tax_percent)) / 100)
-    return before_tax, tax
+    base = Decimal(terms.monthly_price_idr)
+    if terms.billing_model == BillingModel.BURSTABLE_95TH and terms.committed_mbps and usage is not None:
+        over = max(Decimal(0), Decimal(str(usage.p95_bps / 1e6)) - terms.committed_mbps)
+        base += over * Decimal(terms.monthly_price_idr) / terms.committed_mbps
+    elif terms.billing_model == BillingModel.PER_GB and terms.price_per_gb_idr and usage is not None:
+        base += Decimal(str(usage.gb)) * terms.price_per_gb_idr
+    return base
+
+
+@dataclass(frozen=True)
+class PeriodCost:
+    """What one contract period of a month costs: the prorated charge before tax and the PPN on it."""
+
+    period: BillingPeriod
+    price_idr: int
+    tax_idr: int
+
+
+def prorated_cost(terms: ContractTerms, usage: MeterUsage | None, days: int, days_in_month: int) -> tuple[int, int]:
+    """Proration by days: the month's whole charge under ``terms`` (overage and GB included) × ``days`` /
+    ``days_in_month``, rounded to the rupiah, and the PPN on that."""
+    before_tax = rupiah(month_charge(terms, usage) * days / days_in_month)
+    return before_tax, rupiah(Decimal(before_tax) * Decimal(str(terms.tax_percent)) / 100)
+
+
+def period_cost(period: BillingPeriod, usage: MeterUsage | None, days_in_month: int) -> PeriodCost:
+    return PeriodCost(period, *prorated_cost(period.terms, usage, period.days, days_in_month))
+
+
+def uplink_cost(periods: Sequence[BillingPeriod], usage: MeterUsage | None, month: date) -> list[PeriodCost]:
+    """The cost of each contract period of ``month`` (none covered: an empty list, the uplink costs nothing)."""
+    days = contracts.days_in_month(month)
+    return [period_cost(p, usage, days) for p in periods]
+
+
+def contract_status(covered_days: int, days_in_month: int) -> str:
+    """``full``, ``partial`` or ``none``: how much of the month contracts cover (``none`` bills nothing)."""
+    if covered_days == 0:
+        return "none"
+    return "full" if covered_days >= days_in_month else "partial"
 
 
 def _weekly_cir(a: AllocationInput) -> float:
@@ -233,15 +270,19 @@ def compute_report(inputs: MonthInputs) -> dict[str, Any]:
     t = inputs.thresholds
     uplinks_out: list[dict[str, Any]] = []
     cost_by_uplink: dict[int, int] = {}
+    days_in_month = contracts.days_in_month(inputs.month)
     for u in inputs.uplinks:
-        before_tax, tax = uplink_cost(u)
+        costs = uplink_cost(u.periods, u.usage, inputs.month)
+        before_tax, tax = sum(c.price_idr for c in costs), sum(c.tax_idr for c in costs)
         cost = before_tax + tax
+        covered = sum(c.period.days for c in costs)
         cost_by_uplink[u.id] = cost
         usage = u.usage or MeterUsage()
         p95_mbps, avg_mbps = usage.p95_bps / 1e6, usage.avg_bps / 1e6
         uplinks_out.append({
             "id": u.id, "name": u.name, "isp_name": u.isp_name, "capacity_mbps": u.capacity_mbps,
-            "billing_model": u.billing_model, "price_idr": before_tax, "tax_percent": _r(u.tax_percent, 2),
+            "billing_model": u.billing_model, "price_idr": before_tax,
+            "tax_percent": _r(costs[-1].period.terms.tax_percent, 2) if costs else 0.0,
             "tax_idr": tax, "cost_idr": cost, "samples": usage.samples, "gb": _r(usage.gb),
             "avg_mbps": _r(avg_mbps), "p95_mbps": _r(p95_mbps), "max_mbps": _r(usage.max_bps / 1e6),
             "avg_utilisation_percent": _r(100 * avg_mbps / u.capacity_mbps if u.capacity_mbps else 0, 2),
@@ -249,6 +290,12 @@ def compute_report(inputs: MonthInputs) -> dict[str, Any]:
             "cost_per_mbps_used_idr": rupiah(cost / p95_mbps) if p95_mbps > 0 else None,
             "cost_per_gb_idr": rupiah(cost / usage.gb) if usage.gb > 0 else None,
             "contract_end": u.contract_end.isoformat() if u.contract_end else None,
+            "contract_days": covered, "days_in_month": days_in_month,
+            "contract_status": contract_status(covered, days_in_month),
+            "contract_periods": [{"start": c.period.first.isoformat(), "end": c.period.last.isoformat(),
+                                  "days": c.period.days, "monthly_price_idr": c.period.terms.monthly_price_idr,
+                                  "billing_model": c.period.terms.billing_model, "price_idr": c.price_idr,
+                                  "tax_idr": c.tax_idr} for c in costs],
         })
 
     agencies_out: list[dict[str, Any]] = []
@@ -320,7 +367,7 @@ def _recommendations(inputs: MonthInputs, uplinks: list[dict[str, Any]], agencie
                      t: FinanceSettings) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for u in uplinks:
-        if u["samples"] == 0 or not u["capacity_mbps"]:
+        if u["samples"] == 0 or not u["capacity_mbps"] or u["contract_status"] == "none":
             continue
         per_mbps = Decimal(u["cost_idr"]) / u["capacity_mbps"]
         if u["p95_utilisation_percent"] < t.downgrade_below_percent:
@@ -444,11 +491,12 @@ def load_month(session: Session, month: date, *, thresholds: FinanceSettings | N
     usage = _usage_by_meter(session, ids, first, last)
     prev = _octets_by_meter(session, [m for m in alloc_meter.values() if m is not None], prev_first, prev_last)
     agencies = {a.id: a for a in session.scalars(select(Agency))}
+    terms = contracts.contracts_by_uplink(session, uplink_rows)
 
     uplinks = [UplinkInput(
         id=u.id, name=u.name, isp_name=u.isp_name, capacity_mbps=u.capacity_down_mbps,
-        monthly_price_idr=u.monthly_price_idr, tax_percent=u.tax_percent, billing_model=str(u.billing_model),
-        committed_mbps=u.committed_mbps, price_per_gb_idr=u.price_per_gb_idr, contract_end=u.contract_end,
+        billing_model=str(u.billing_model), contract_end=u.contract_end,
+        periods=contracts.billing_periods(terms[u.id], month),
         usage=usage.get(uplink_meter[u.id] or -1)) for u in uplink_rows]
     plan_inputs = []
     for p in plans:

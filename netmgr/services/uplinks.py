@@ -9,7 +9,7 @@ from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Device, Interface, Uplink
 from netmgr.schemas.inventory import UplinkCreate, UplinkRead, UplinkUpdate
 from netmgr.security.permissions import Actor, Permission
-from netmgr.services import audit
+from netmgr.services import audit, contracts
 from netmgr.services.common import ListResult, ensure_unique, flush_or_conflict, paginate, snapshot
 
 
@@ -69,6 +69,7 @@ def update_uplink(session: Session, actor: Actor, uplink_id: int, data: UplinkUp
     actor.require(Permission.INVENTORY_WRITE)
     uplink = get_uplink(session, actor, uplink_id)
     before = snapshot(uplink)
+    terms_before = contracts.current_terms(uplink)
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes:
         ensure_unique(session, Uplink, "name", changes["name"], exclude_id=uplink.id, label="uplink")
@@ -79,9 +80,13 @@ def update_uplink(session: Session, actor: Actor, uplink_id: int, data: UplinkUp
     except ValueError as exc:
         raise ValidationFailed(str(exc)) from exc
     _link_interface(session, uplink)
+    archived = contracts.archive_replaced_terms(session, uplink, terms_before)
     flush_or_conflict(session, "uplink")
+    summary = f"changed uplink {uplink.name}"
+    if archived is not None:
+        summary += f"; kept the previous contract terms for the days until {archived.contract_end.isoformat()}"
     audit.record(session, actor, action="update", entity_type="uplink", entity_id=uplink.id,
-                 summary=f"changed uplink {uplink.name}", before=before, after=snapshot(uplink))
+                 summary=summary, before=before, after=snapshot(uplink))
     return uplink
 
 

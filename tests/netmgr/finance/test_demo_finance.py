@@ -1,14 +1,17 @@
-"""The demo seeds a plan, a pagu and usage, so last month's report exists on a fresh demo."""
+"""The demo seeds a plan, a pagu and usage, so last month's report exists on a fresh demo; its contracts are
+dated from the seeding day, so the demo never ages out."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netmgr.demo.finance import seed_finance
 from netmgr.demo.seed import DEMO_ACTOR, seed_demo
-from netmgr.services import periods, reports
+from netmgr.models import UplinkContractHistory
+from netmgr.services import budget, periods, reports
 from netmgr.settings import Settings
 
 
@@ -25,3 +28,25 @@ def test_fresh_demo_has_last_months_report_with_dukcapil_at_its_ceiling(session:
     assert rows["INSPEKTORAT"]["use_of_cir_percent"] < 20
     assert any(r["kind"] == "move_cir" for r in report["recommendations"])
     assert rows["DUKCAPIL"]["previous_gb"] is not None
+
+
+def test_demo_contracts_are_dated_from_the_seeding_day_and_an_aged_demo_renews_them(session: Session,
+                                                                                     settings: Settings) -> None:
+    seeded = seed_demo(session, snmp_port=16161, usage_months=None, today=date(2031, 1, 20))
+    session.commit()
+    assert seeded.created["uplinks"] == 2
+    december = periods.compute(session, date(2030, 12, 1), settings)
+    assert [u["contract_status"] for u in december["uplinks"]] == ["full", "full"]
+    assert december["totals"]["cost_idr"] == 30_525_000 + 9_990_000
+    # started again two and a half years later: both demo contracts have ended since, and are renewed
+    later = date(2033, 6, 2)
+    again = seed_demo(session, snmp_port=16161, usage_months=None, today=later)
+    session.commit()
+    assert (again.total_created, again.contracts_renewed) == (0, 2)
+    assert len(list(session.scalars(select(UplinkContractHistory)))) == 2
+    may = periods.compute(session, date(2033, 5, 1), settings)
+    assert [u["contract_status"] for u in may["uplinks"]] == ["full", "full"]
+    assert may["totals"]["cost_idr"] == 30_525_000 + 9_990_000
+    assert not [c for c in budget.due_reminders(session, DEMO_ACTOR, settings.finance, today=later) if c.expired]
+    # the same day once more: nothing to create, nothing to renew
+    assert seed_demo(session, snmp_port=16161, usage_months=None, today=later).contracts_renewed == 0
