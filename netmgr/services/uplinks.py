@@ -41,13 +41,17 @@ def get_uplink(session: Session, actor: Actor, uplink_id: int) -> Uplink:
     return uplink
 
 
+def _check_device(session: Session, device_id: int | None) -> None:
+    """Refuse a reference to a device that does not exist (checked before the row changes: no autoflush of it)."""
+    if device_id is not None and session.get(Device, device_id) is None:
+        raise ValidationFailed(f"device {device_id} does not exist", field="device_id")
+
+
 def _link_interface(session: Session, uplink: Uplink) -> None:
     """Point the uplink at the discovered interface row when it exists (else keep the name only)."""
     if uplink.device_id is None:
         uplink.interface_id = None
         return
-    if session.get(Device, uplink.device_id) is None:
-        raise ValidationFailed(f"device {uplink.device_id} does not exist", field="device_id")
     uplink.interface_id = session.scalar(
         select(Interface.id).where(Interface.device_id == uplink.device_id, Interface.name == uplink.interface_name)
     )
@@ -56,6 +60,7 @@ def _link_interface(session: Session, uplink: Uplink) -> None:
 def create_uplink(session: Session, actor: Actor, data: UplinkCreate) -> Uplink:
     actor.require(Permission.INVENTORY_WRITE)
     ensure_unique(session, Uplink, "name", data.name, label="uplink")
+    _check_device(session, data.device_id)
     uplink = Uplink(**data.model_dump())
     _link_interface(session, uplink)
     session.add(uplink)
@@ -73,6 +78,8 @@ def update_uplink(session: Session, actor: Actor, uplink_id: int, data: UplinkUp
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes:
         ensure_unique(session, Uplink, "name", changes["name"], exclude_id=uplink.id, label="uplink")
+    if "device_id" in changes:
+        _check_device(session, changes["device_id"])
     for key, value in changes.items():
         setattr(uplink, key, value)
     try:

@@ -82,6 +82,21 @@ def test_uplink_crud_round_trip_prices_include_ppn(client: TestClient, world: Wo
     assert client.get(f"{API}/uplinks/{uplink['id']}", headers=h).status_code == 404
 
 
+def test_naming_a_related_object_that_does_not_exist_is_a_422_that_names_the_field(
+        client: TestClient, world: World) -> None:
+    h = world.headers(Role.ADMIN)
+    body = {"name": "icon-plus-2", "isp_name": "Icon+", "capacity_down_mbps": 100, "capacity_up_mbps": 100,
+            "monthly_price_idr": 5_000_000, "device_id": world.own_device, "interface_name": "ether1"}
+    uplink = client.post(f"{API}/uplinks", json=body, headers=h).json()
+    missing = client.patch(f"{API}/uplinks/{uplink['id']}", json={"device_id": 987654}, headers=h)
+    assert missing.status_code == 422, missing.text
+    assert "987654" in str(missing.json()["detail"])
+    created = client.post(f"{API}/uplinks", json={**body, "name": "icon-plus-3", "device_id": 987654}, headers=h)
+    assert created.status_code == 422, created.text
+    site = client.patch(f"{API}/devices/{world.own_device}", json={"site_id": 987654}, headers=h)
+    assert site.status_code == 422, site.text
+
+
 def _add_devices(client: TestClient, world: World, n: int) -> None:
     h = world.headers(Role.OPERATOR)
     for i in range(n):
