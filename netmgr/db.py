@@ -124,3 +124,17 @@ def explain_database_error(exc: DBAPIError, settings: Settings) -> str:
         return (f"cannot reach the database {where} ({detail}): check NETMGR_DATABASE_URL and that the "
                 "database server is running")
     return f"the database {where} refused the command: {detail}"
+
+
+def is_out_of_range(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database refusing a number it cannot store or compare (an id, offset or count
+    beyond 2^63 on SQLite, beyond its column's type on PostgreSQL): the request's fault, never a server error."""
+    if isinstance(exc, OverflowError):
+        return "SQLite INTEGER" in str(exc) or "int too large" in str(exc)
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return getattr(exc.orig, "sqlstate", None) == "22003"  # numeric_value_out_of_range
+    return False
+
+
+OUT_OF_RANGE_MESSAGE = ("a number in the request is larger than netmgr stores (ids and paging values are at most "
+                        "2147483647): check the id or value you sent")

@@ -7,7 +7,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
+from netmgr.db import OUT_OF_RANGE_MESSAGE, is_out_of_range
 from netmgr.errors import ImportFailed, NetmgrError, TooManyAttempts, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, TooManyAttempts):
             headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DBAPIError)
+    async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
+        if not is_out_of_range(exc):
+            raise exc
+        return JSONResponse({"detail": OUT_OF_RANGE_MESSAGE, "error": "ValidationFailed"}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

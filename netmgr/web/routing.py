@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from netmgr.db import is_out_of_range
 from netmgr.errors import AuthenticationFailed, NotFound, PermissionDenied
 from netmgr.web.context import CsrfRejected, LoginRequired, PageContext, bare_context
 
@@ -65,5 +66,9 @@ class PageRoute(APIRoute):
                 return error_page(request, 403, "forbidden")
             except NotFound:
                 return error_page(request, 404, "not_found")
+            except Exception as exc:
+                if is_out_of_range(exc):  # an id no row can have: nothing to show, as for any unknown id
+                    return error_page(request, 404, "not_found")
+                raise
 
         return page_handler
