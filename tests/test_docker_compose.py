@@ -83,3 +83,13 @@ def test_the_image_installs_the_hashed_runtime_lock_and_nothing_unlocked() -> No
     assert any("--require-hashes" in line and "requirements/runtime.txt" in line for line in installs)
     for line in installs:
         assert "--no-deps" in line, f"an install that resolves versions outside the lock: {line.strip()}"
+
+
+def test_every_file_the_compose_file_mounts_exists() -> None:
+    missing = []
+    for name, service in _compose()["services"].items():
+        for volume in service.get("volumes") or []:
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
+            if source.startswith((".", "/")) and not (ROOT / source).exists():
+                missing.append(f"{name}: {source}")
+    assert missing == [], f"docker-compose.yml mounts what is not in the repository: {missing}"
