@@ -45,7 +45,7 @@ INSTALL_PACKAGES="${INSTALL_PACKAGES:-$default_real}"
 if [[ -d /run/systemd/system && -z "$ROOT" ]]; then default_start=1; else default_start=0; fi
 START="${START:-$default_start}"
 QUEUES=(default poll metrics provisioning reports portal)
-PACKAGES=(python3 python3-venv postgresql redis-server nginx openssl snmp fonts-dejavu-core
+PACKAGES=(python3 python3-venv postgresql redis-server influxdb nginx openssl snmp fonts-dejavu-core
           freeradius freeradius-rest freeradius-utils)
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -116,6 +116,9 @@ NETMGR_DATA_DIR=$DATA_DIR
 NETMGR_DATABASE_URL=$database_url
 NETMGR_CELERY__BROKER_URL=redis://127.0.0.1:6379/0
 NETMGR_CELERY__RESULT_BACKEND=redis://127.0.0.1:6379/1
+# Debian's InfluxDB 1.x on this machine; netmgr creates its database "netmgr" itself.
+NETMGR_INFLUX__URL=http://127.0.0.1:8086
+NETMGR_INFLUX__API=v1
 NETMGR_SECRET_KEY=$(openssl rand -hex 32)
 NETMGR_ENCRYPTION_KEYS=$("$NETMGR" secrets generate-key)
 NETMGR_PUBLIC_URL=https://$SERVER_NAME
@@ -193,7 +196,7 @@ done
 if [[ "$START" == 1 ]]; then
   step "starting netmgr, FreeRADIUS and nginx"
   systemctl daemon-reload
-  systemctl enable --now postgresql redis-server
+  systemctl enable --now postgresql redis-server influxdb
   systemctl enable netmgr.target freeradius nginx
   systemctl restart netmgr.target
   systemctl restart freeradius
