@@ -17,8 +17,9 @@
 #   NETMGR_USER     the system user the services run as (default netmgr)
 #   SERVER_NAME     the name users type (default: hostname -f); NETMGR_PUBLIC_URL is https://SERVER_NAME
 #   HTTP_PORT, HTTPS_PORT, API_PORT   80, 443, 8000
-#   NETMGR_DATABASE_URL   an existing database to use; unset: create role and database "netmgr" in the
-#                   local PostgreSQL
+#   NETMGR_DATABASE_URL   an existing database to use; unset: create role DB_USER and database DB_NAME
+#                   (both "netmgr") in the PostgreSQL at DB_HOST:DB_PORT (127.0.0.1:5432), as the postgres
+#                   user with psql (PSQL_ARGS: extra psql options, e.g. "-h 127.0.0.1 -p 5433")
 #   INSTALL_PACKAGES 1: apt-get install the Debian packages (default 1 when ROOT is empty)
 #   START           1: systemctl enable and (re)start everything (default 1 when systemd runs and ROOT is empty)
 set -euo pipefail
@@ -37,6 +38,11 @@ SERVER_NAME="${SERVER_NAME:-$(hostname -f 2>/dev/null || hostname)}"
 HTTP_PORT="${HTTP_PORT:-80}"
 HTTPS_PORT="${HTTPS_PORT:-443}"
 API_PORT="${API_PORT:-8000}"
+DB_NAME="${DB_NAME:-netmgr}"
+DB_USER="${DB_USER:-netmgr}"
+DB_HOST="${DB_HOST:-127.0.0.1}"
+DB_PORT="${DB_PORT:-5432}"
+PSQL_ARGS="${PSQL_ARGS:-}"
 RADIUS_DIR="$ETC_DIR/radius"
 BIN_DIR="${BIN_DIR:-$ROOT/usr/local/bin}"
 ENV_FILE="$ETC_DIR/netmgr.env"
@@ -103,7 +109,7 @@ step "settings and secrets in $ENV_FILE (readable only by $NETMGR_USER)"
 if [[ ! -f "$ENV_FILE" ]]; then
   if [[ -z "${NETMGR_DATABASE_URL:-}" ]]; then
     db_password="$(openssl rand -hex 24)"
-    database_url="postgresql+psycopg://netmgr:$db_password@127.0.0.1:5432/netmgr"
+    database_url="postgresql+psycopg://$DB_USER:$db_password@$DB_HOST:$DB_PORT/$DB_NAME"
   else
     database_url="$NETMGR_DATABASE_URL"
   fi
@@ -142,15 +148,20 @@ mv "$BIN_DIR/netmgr.new" "$BIN_DIR/netmgr"
 env_value() { grep -E "^$1=" "$ENV_FILE" | head -1 | cut -d= -f2-; }
 
 database_url="$(env_value NETMGR_DATABASE_URL)"
-if [[ "$database_url" == postgresql+psycopg://netmgr:*@127.0.0.1:5432/netmgr && -z "${NETMGR_DATABASE_URL:-}" ]]; then
-  step "PostgreSQL role and database netmgr"
-  db_password="${database_url#postgresql+psycopg://netmgr:}"
-  db_password="${db_password%@127.0.0.1:5432/netmgr}"
-  runuser -u postgres -- psql -v ON_ERROR_STOP=1 -q -d postgres <<SQL
-SELECT 'CREATE ROLE netmgr LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'netmgr')\gexec
-ALTER ROLE netmgr WITH LOGIN PASSWORD '$db_password';
-SELECT 'CREATE DATABASE netmgr OWNER netmgr ENCODING ''UTF8''' WHERE NOT EXISTS
-  (SELECT FROM pg_database WHERE datname = 'netmgr')\gexec
+url_head="postgresql+psycopg://$DB_USER:"
+url_tail="@$DB_HOST:$DB_PORT/$DB_NAME"
+if [[ -z "${NETMGR_DATABASE_URL:-}" && "$database_url" == "$url_head"*"$url_tail" ]]; then
+  step "PostgreSQL role $DB_USER and database $DB_NAME"
+  db_password="${database_url#"$url_head"}"
+  db_password="${db_password%"$url_tail"}"
+  psql_as_postgres=(psql)
+  if is_root; then psql_as_postgres=(runuser -u postgres -- psql); fi
+  # shellcheck disable=SC2086  # PSQL_ARGS is a list of options
+  "${psql_as_postgres[@]}" $PSQL_ARGS -v ON_ERROR_STOP=1 -q -d postgres <<SQL
+SELECT 'CREATE ROLE "$DB_USER" LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_USER')\gexec
+ALTER ROLE "$DB_USER" WITH LOGIN PASSWORD '$db_password';
+SELECT 'CREATE DATABASE "$DB_NAME" OWNER "$DB_USER" ENCODING ''UTF8''' WHERE NOT EXISTS
+  (SELECT FROM pg_database WHERE datname = '$DB_NAME')\gexec
 SQL
 fi
 

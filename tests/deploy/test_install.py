@@ -4,7 +4,8 @@ The install runs once per module (about 10 s) with the machine's real nginx, Fre
 root it creates the real ``netmgr`` system user and the services run as it, as on a server. The virtualenv is
 Debian's python3 with this checkout's packages (``.venv`` itself is built on a Python under /root, which the
 netmgr user cannot enter); installing the hashed lock from the package index would take minutes, so
-``INSTALL_VENV=0`` is the one install step not run here (the Docker image runs the same pip lines).
+``INSTALL_VENV=0`` is the one install step not run here (the Docker image runs the same pip lines). The
+install creates its PostgreSQL role and database (uniquely named, dropped afterwards) in the tests' server.
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from netmgr.jobs import QUEUES
 from netmgr.settings import Settings
-from tests.servers.postgres import postgres_admin_url, temporary_database
+from tests.servers.postgres import postgres_admin_url
 from tests.servers.process import Daemon, ServerUnavailable, free_port, need_binary, needed, tcp_open, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +81,24 @@ def _run_install(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           timeout=180, check=False)
 
 
+@contextmanager
+def _database_made_by_install(admin_url: str) -> Iterator[dict[str, str]]:
+    """What install.sh needs to create its own role and database in the test PostgreSQL (dropped afterwards)."""
+    admin = sa.engine.make_url(admin_url)
+    name = f"netmgr_install_{uuid.uuid4().hex[:10]}"
+    env = {"DB_NAME": name, "DB_USER": name, "DB_HOST": admin.host or "127.0.0.1", "DB_PORT": str(admin.port or 5432),
+           "PSQL_ARGS": f"-h {admin.host or '127.0.0.1'} -p {admin.port or 5432} -U {admin.username or 'postgres'}",
+           "PGPASSWORD": admin.password or ""}
+    try:
+        yield env
+    finally:
+        engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
+        engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def installed() -> Iterator[Installed]:
     for tool in ("systemd-analyze", "nginx", "/usr/sbin/freeradius", "openssl", "/usr/bin/python3"):
@@ -90,13 +112,12 @@ def installed() -> Iterator[Installed]:
     root.chmod(0o755)  # the netmgr user must reach its files (pytest's tmp_path is private to root)
     try:
         venv = _venv_for_service_user(root)
-        with postgres_admin_url() as admin, temporary_database(admin) as database_url:
+        with postgres_admin_url() as admin, _database_made_by_install(admin) as database_env:
             box = Installed(root=root, user=user, http_port=free_port(), https_port=free_port(),
                             api_port=free_port())
             env = {"ROOT": str(root), "INSTALL_VENV": "0", "VENV": str(venv), "NETMGR_USER": user,
                    "SERVER_NAME": "localhost", "HTTP_PORT": str(box.http_port),
-                   "HTTPS_PORT": str(box.https_port), "API_PORT": str(box.api_port),
-                   "NETMGR_DATABASE_URL": database_url}
+                   "HTTPS_PORT": str(box.https_port), "API_PORT": str(box.api_port), **database_env}
             first = _run_install(env)
             assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
             secrets_before = (box.etc / "netmgr.env").read_text()
