@@ -155,6 +155,18 @@ def test_the_target_starts_one_worker_per_queue_and_every_service_is_hardened(in
             assert re.search(rf"^{re.escape(line)}$", text, re.M), f"{unit} lacks {line}"
 
 
+def test_the_installed_files_name_only_the_chosen_paths_and_ports(installed: Installed) -> None:
+    files = [installed.netmgr, installed.etc / "nginx-proxy.conf", installed.root / "etc/nginx/sites-enabled/netmgr",
+             *(p for p in installed.units.glob("netmgr*") if p.is_file()),
+             installed.units / "freeradius.service.d" / "netmgr.conf"]
+    default_path = re.compile(r"(?:^|[\s=\"'])/(?:etc/netmgr|opt/netmgr|var/lib/netmgr)\b", re.M)
+    default_port = re.compile(r"listen (?:\[::\]:)?(?:80|443)\b|127\.0\.0\.1:8000|--port 8000")
+    for path in files:
+        text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#"))
+        assert not default_path.search(text), f"{path} names a default path, not the one chosen"
+        assert not default_port.search(text), f"{path} names a default port, not the one chosen"
+
+
 def test_secrets_are_in_an_env_file_only_netmgr_reads(installed: Installed) -> None:
     env_file = installed.etc / "netmgr.env"
     assert env_file.stat().st_mode & 0o777 == 0o600
