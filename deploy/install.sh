@@ -51,7 +51,7 @@ INSTALL_PACKAGES="${INSTALL_PACKAGES:-$default_real}"
 if [[ -d /run/systemd/system && -z "$ROOT" ]]; then default_start=1; else default_start=0; fi
 START="${START:-$default_start}"
 QUEUES=(default poll metrics provisioning reports portal)
-PACKAGES=(python3 python3-venv postgresql redis-server influxdb nginx openssl snmp fonts-dejavu-core
+PACKAGES=(python3 python3-venv postgresql redis-server influxdb nginx openssl curl snmp fonts-dejavu-core
           freeradius freeradius-rest freeradius-utils)
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -249,6 +249,15 @@ def test_the_api_unit_command_serves_a_login_over_https_through_nginx(installed:
             assert "secure" in login.headers["set-cookie"].lower()
             me = client.get("/api/v1/auth/me")
             assert me.status_code == 200 and me.json()["user"]["username"] == "admin"
+        # FreeRADIUS's start checks, as Debian's unit runs them (User=freerad): netmgr answers, the config reads.
+        dropin = installed.units / "freeradius.service.d" / "netmgr.conf"
+        checks = [line.removeprefix("ExecStartPre=").split() for line in dropin.read_text().splitlines()
+                  if line.startswith("ExecStartPre=/")]
+        assert [c[0] for c in checks] == ["/usr/bin/curl", "/usr/sbin/freeradius"]
+        as_freerad = ["runuser", "-u", "freerad", "--"] if os.geteuid() == 0 else []
+        for check in checks:
+            done = subprocess.run([*as_freerad, *check], capture_output=True, text=True, timeout=60, check=False)
+            assert done.returncode == 0, f"{check}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
         plain = f"http://localhost:{installed.http_port}"
         with httpx.Client(base_url=plain, timeout=20) as client:
             moved = client.get("/login")
