@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,18 +16,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from rich.console import Console
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from netmgr.demo import catalog, snmpdata
 from netmgr.demo.probe import free_port_on
+from netmgr.demo.runner import DemoOptions, DemoRunner
 from netmgr.demo.seed import seed_demo
 from netmgr.demo.supervisor import Supervisor, group_members
-from netmgr.models import Device, Uplink, User
+from netmgr.models import Agency, Device, Uplink, User
 from netmgr.services.devices import device_credentials
 from netmgr.services.uplinks import price_with_tax
+from netmgr.settings import Settings
+from netmgr.state import AppState
 from tests.servers.process import need_binary
 
+ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_COUNTS = {"agencies": 15, "sites": 19, "devices": 27, "uplinks": 2, "users": 4}
 QUEUE_NAME = "1.3.6.1.4.1.14988.1.1.2.1.1.2"
 QUEUE_BYTES_OUT = "1.3.6.1.4.1.14988.1.1.2.1.1.9"
@@ -158,6 +164,61 @@ def test_snmpsim_serves_every_device_on_its_address_with_moving_counters(
     finally:
         supervisor.stop_all(grace_s=10)
     assert not child.alive()
+
+
+# --- a failed start leaves nothing half-done ---------------------------------------------------
+
+# Run in a child process: seed the demo as `netmgr demo` does and SIGKILL ourselves in the middle of it, when the
+# first user row is about to be written (agencies, sites, devices and uplinks are written by then).
+KILL_WHILE_SEEDING = """
+import io, os, signal, sys
+from pathlib import Path
+from rich.console import Console
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from netmgr.demo.runner import DemoOptions, DemoRunner
+from tests.conftest import make_settings
+
+def die(conn, cursor, statement, *args):
+    if statement.lstrip().upper().startswith("INSERT INTO USERS"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+event.listen(Engine, "before_cursor_execute", die)
+runner = DemoRunner(make_settings(Path(sys.argv[1]), sys.argv[2]), DemoOptions(ssh=False),
+                    Console(file=io.StringIO()), env={})
+runner.prepare_database()
+"""
+
+
+def _runner(settings: Settings, **options: bool) -> DemoRunner:
+    return DemoRunner(settings, DemoOptions(**options), Console(file=io.StringIO()), env=dict(os.environ))
+
+
+def test_a_demo_killed_while_seeding_leaves_no_rows_and_simply_starts_again(settings: Settings) -> None:
+    child = subprocess.run([sys.executable, "-c", KILL_WHILE_SEEDING, str(settings.data_dir),
+                            settings.resolved_database_url], cwd=ROOT, capture_output=True, text=True, timeout=240,
+                           check=False)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+    state = AppState.build(settings)
+    try:
+        with state.session_factory() as session:
+            assert session.scalar(select(func.count()).select_from(Agency)) == 0  # one transaction, rolled back
+    finally:
+        state.engine.dispose()
+
+    first = _runner(settings, ssh=False)
+    assert first.prepare_database() == EXPECTED_COUNTS
+    assert "created 15 agencies" in _printed(first)
+    again = _runner(settings, ssh=False)
+    assert again.prepare_database() == EXPECTED_COUNTS
+    assert "created nothing new" in _printed(again)
+
+
+def _printed(runner: DemoRunner) -> str:
+    file = runner.console.file
+    assert isinstance(file, io.StringIO)
+    return file.getvalue()
 
 
 # --- the whole demo ---------------------------------------------------------------------------
