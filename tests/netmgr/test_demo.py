@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from netmiko import ConnectHandler
 from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from netmgr.services.devices import device_credentials
 from netmgr.services.uplinks import price_with_tax
 from netmgr.settings import Settings
 from netmgr.state import AppState
+from tests.conftest import make_settings
 from tests.servers.process import need_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,6 +221,34 @@ def _printed(runner: DemoRunner) -> str:
     file = runner.console.file
     assert isinstance(file, io.StringIO)
     return file.getvalue()
+
+
+# --- the SSH device simulators ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_demo_starts_its_ssh_simulators_from_the_package_outside_a_clone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed netmgr has no tests/ beside it: the demo starts the simulators from netmgr.demo.simulators."""
+    monkeypatch.chdir(tmp_path)
+    runner = _runner(make_settings(tmp_path / "demo"))
+    ssh_devices = [d for d in catalog.DEVICES if catalog.ssh_capable(d)]
+    chosen = [next(d for d in ssh_devices if d.platform.value == p) for p in ("mikrotik_routeros", "cisco_ios")]
+    port = free_port_on([d.address for d in chosen])
+    runner.run.ssh_ports = {d.name: port for d in chosen}
+    try:
+        runner.start_ssh_simulators()()
+        assert runner.run.notes == []
+        for device in chosen:
+            with ConnectHandler(device_type=device.platform.value, host=device.address, port=port,
+                                username=catalog.DEMO_SSH_USERNAME, password=catalog.DEMO_SSH_PASSWORD,
+                                ssh_config_file=None, allow_agent=False, use_keys=False, fast_cli=True,
+                                conn_timeout=10) as conn:
+                assert device.name in conn.find_prompt()
+    finally:
+        endings = runner.supervisor.stop_all(grace_s=10)
+    assert set(endings) == {f"ssh-{d.name}" for d in chosen}
+    assert set(endings.values()) <= {"exited with status 0", "killed by SIGTERM"}, endings
 
 
 # --- the whole demo ---------------------------------------------------------------------------
