@@ -193,7 +193,8 @@ runner.prepare_database()
 
 
 def _runner(settings: Settings, **options: bool) -> DemoRunner:
-    return DemoRunner(settings, DemoOptions(**options), Console(file=io.StringIO()), env=dict(os.environ))
+    return DemoRunner(settings, DemoOptions(**options), Console(file=io.StringIO(), width=200),
+                      env=dict(os.environ))
 
 
 def test_a_demo_killed_while_seeding_leaves_no_rows_and_simply_starts_again(settings: Settings) -> None:
@@ -249,6 +250,30 @@ def test_the_demo_starts_its_ssh_simulators_from_the_package_outside_a_clone(
         endings = runner.supervisor.stop_all(grace_s=10)
     assert set(endings) == {f"ssh-{d.name}" for d in chosen}
     assert set(endings.values()) <= {"exited with status 0", "killed by SIGTERM"}, endings
+
+
+def test_without_asyncssh_the_demo_says_in_one_line_how_to_get_it_and_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "asyncssh", None)  # as in an installed netmgr: asyncssh is a dev dependency
+    runner = _runner(make_settings(tmp_path / "demo"))
+    runner.run.ssh_ports = {"core-diskominfo": free_port_on(["127.0.0.1"])}
+    runner.start_ssh_simulators()()
+    assert runner.supervisor.children == []
+    [note] = runner.run.notes
+    assert "asyncssh" in note and "./dev setup" in note and "\n" not in note
+    assert note in _printed(runner)
+
+
+def test_without_snmpsim_the_demo_stops_in_one_line_before_touching_the_database(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))  # a Python with no snmpsim beside it
+    settings = make_settings(tmp_path / "demo")
+    runner = _runner(settings)
+    assert runner.main() == 1
+    [error] = [line for line in _printed(runner).splitlines() if line.startswith("error:")]
+    assert "snmpsim-command-responder is not installed" in error and "./dev setup" in error
+    assert runner.supervisor.children == []
+    assert not Path(settings.resolved_database_url.removeprefix("sqlite:///")).exists()
 
 
 # --- the whole demo ---------------------------------------------------------------------------
