@@ -183,7 +183,7 @@ def serve_sims(port: int, hosts: list[str]) -> int:
     """Child process: simulated RouterOS devices on ``hosts`` (one asyncio loop), until SIGTERM."""
     import signal
 
-    from tests.simulators.sshsim import SimulatorThread
+    from netmgr.demo.simulators.sshsim import SimulatorThread
 
     sims = SimulatorThread()
     for n, host in enumerate(hosts):

@@ -6,6 +6,7 @@ import ast
 import re
 import sys
 import tomllib
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -74,28 +75,69 @@ def test_every_dependency_pyproject_declares_is_locked_within_its_range() -> Non
             )
 
 
-def test_every_package_the_product_imports_is_a_runtime_dependency() -> None:
-    """An installed netmgr (the image, `pip install netmgr`) has only the runtime lock: the product's own code
-    must not import a development-only package."""
-    runtime = locked(ROOT / "requirements" / "runtime.txt")
-    ours = {"netmgr", "collectors", "provisioning", "captive_portal"}
-    distributions = metadata.packages_distributions()
-    missing: dict[str, set[str]] = {}
-    for package in ours:
-        for path in (ROOT / package).rglob("*.py"):
+OURS = ("netmgr", "collectors", "provisioning", "captive_portal")
+
+#: Product packages that may import a development-only distribution: each is run only as its own process by
+#: ``netmgr demo`` (``python -m …``), which checks first that the distribution is there and otherwise says in one
+#: line how to get it. Nothing else in the product may import them (next test), so an installed netmgr without
+#: the distribution works. Moving these distributions to a ``demo`` extra would empty this list.
+DEMO_ONLY: dict[str, frozenset[str]] = {
+    "netmgr.demo.simulators": frozenset({"asyncssh"}),  # the SSH device simulators
+}
+
+
+def product_imports() -> Iterator[tuple[Path, str]]:
+    """(file, absolute module name) of every import statement in the product's own code."""
+    for package in OURS:
+        for path in sorted((ROOT / package).rglob("*.py")):
             tree = ast.parse(path.read_text(), filename=str(path))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
-                    names = [alias.name for alias in node.names]
+                    yield from ((path, alias.name) for alias in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    names = [node.module]
-                else:
-                    continue
-                for name in names:
-                    top = name.split(".")[0]
-                    if top in ours or top in sys.stdlib_module_names:
-                        continue
-                    dists = {canonicalize_name(d) for d in distributions.get(top, [top])}
-                    if not dists & runtime.keys():
-                        missing.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+                    yield path, node.module
+                    yield from ((path, f"{node.module}.{alias.name}") for alias in node.names)
+                elif isinstance(node, ast.ImportFrom):
+                    raise AssertionError(f"{path.relative_to(ROOT)}: relative import; the product imports absolutely")
+
+
+def module_of(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def demo_only_package(path: Path) -> str | None:
+    module = module_of(path)
+    return next((p for p in DEMO_ONLY if module == p or module.startswith(p + ".")), None)
+
+
+def test_every_package_the_product_imports_is_a_runtime_dependency() -> None:
+    """An installed netmgr (the image, `pip install netmgr`) has only the runtime lock: the product's own code
+    must not import a development-only package, except the demo-only packages above, which may import only the
+    development-only distributions listed for them."""
+    runtime = locked(ROOT / "requirements" / "runtime.txt")
+    dev = locked(ROOT / "requirements" / "dev.txt")
+    distributions = metadata.packages_distributions()
+    missing: dict[str, set[str]] = {}
+    for path, name in product_imports():
+        top = name.split(".")[0]
+        if top in OURS or top in sys.stdlib_module_names:
+            continue
+        dists = {canonicalize_name(d) for d in distributions.get(top, [top])}
+        if dists & runtime.keys():
+            continue
+        allowed = DEMO_ONLY.get(demo_only_package(path) or "", frozenset())
+        if dists & allowed and dists & dev.keys():
+            continue
+        missing.setdefault(top, set()).add(str(path.relative_to(ROOT)))
     assert not missing, f"imported by the product but not in its runtime dependencies: {missing}"
+
+
+def test_nothing_in_the_product_imports_a_demo_only_package() -> None:
+    """What makes DEMO_ONLY safe: the demo starts those modules as processes, nobody imports them."""
+    importers = {
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, name in product_imports()
+        for package in DEMO_ONLY
+        if (name == package or name.startswith(package + ".")) and demo_only_package(path) != package
+    }
+    assert not importers, f"demo-only packages must be started as processes, not imported: {sorted(importers)}"

@@ -6,6 +6,7 @@ Data flow: settings → database (migrated, seeded) → snmpsim data → childre
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -32,8 +33,28 @@ from netmgr.demo.supervisor import ChildFailed, Supervisor, describe_exit
 from netmgr.settings import Environment, Settings
 from netmgr.state import AppState
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SSHSIM_FILE = REPO_ROOT / "tests" / "simulators" / "sshsim.py"
+SSHSIM_MODULE = "netmgr.demo.simulators.sshsim"
+"""The SSH device simulators, started as processes: nothing else in netmgr imports them (or asyncssh)."""
+SNMPSIM_BINARY = "snmpsim-command-responder"
+
+
+# snmpsim and asyncssh are development dependencies today, not runtime ones: ``./dev demo`` (``./dev setup``)
+# installs them; an installed netmgr without them says in one line what to do.
+
+
+def snmpsim_missing() -> str | None:
+    """Why the demo's SNMP agents cannot start, in one line; None if snmpsim is installed."""
+    if (Path(sys.executable).parent / SNMPSIM_BINARY).is_file():
+        return None
+    return (f"{SNMPSIM_BINARY} is not installed beside {sys.executable}: run ./dev setup "
+            "(or pip install snmpsim) and start the demo again")
+
+
+def ssh_simulators_missing() -> str | None:
+    """Why the demo's SSH device simulators cannot start, in one line; None if asyncssh is installed."""
+    if importlib.util.find_spec("asyncssh") is not None:
+        return None
+    return "SSH simulators not started: they need asyncssh; run ./dev setup (or pip install asyncssh), or use --no-ssh"
 
 
 @dataclass
@@ -90,7 +111,7 @@ class DemoRunner:
     def prepare_database(self) -> dict[str, int]:
         ssh_devices = [d for d in catalog.DEVICES if catalog.ssh_capable(d)]
         self.run.snmp_port = probe.free_port_on([d.address for d in catalog.DEVICES], socket.SOCK_DGRAM)
-        if self.options.ssh and SSHSIM_FILE.is_file():
+        if self.options.ssh and ssh_simulators_missing() is None:
             port = probe.free_port_on([d.address for d in ssh_devices])
             self.run.ssh_ports = {d.name: port for d in ssh_devices}
         state = AppState.build(self.settings)
@@ -119,7 +140,7 @@ class DemoRunner:
         cache = self.data_dir / "snmpsim" / "cache"
         shutil.rmtree(cache, ignore_errors=True)  # the index must match the freshly written recordings
         cache.mkdir(parents=True)
-        binary = Path(sys.executable).parent / "snmpsim-command-responder"
+        binary = Path(sys.executable).parent / SNMPSIM_BINARY
         argv = [str(binary), f"--data-dir={data.data_dir}", f"--cache-dir={cache}", "--logging-method=stdout"]
         argv += [f"--agent-udpv4-endpoint={d.address}:{self.run.snmp_port}" for d in catalog.DEVICES]
         child = self.supervisor.start("snmpsim", argv, env={"SNMPSIM_ALLOW_ROOT": "true"},
@@ -132,9 +153,10 @@ class DemoRunner:
     def start_ssh_simulators(self) -> Callable[[], None]:
         if not self.options.ssh:
             return lambda: None
-        if not SSHSIM_FILE.is_file():
-            self.run.notes.append("SSH simulators not started: tests/simulators/sshsim.py is not there yet")
-            self.console.print("[yellow]warning:[/] SSH simulators not started (tests/simulators/sshsim.py missing)")
+        missing = ssh_simulators_missing()
+        if missing is not None:
+            self.run.notes.append(missing)
+            self.console.print(f"[yellow]warning:[/] {missing}")
             return lambda: None
         state_dir = self.data_dir / "ssh"
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -143,11 +165,11 @@ class DemoRunner:
             port = self.run.ssh_ports.get(device.name)
             if port is None:
                 continue
-            argv = [sys.executable, "-m", "tests.simulators.sshsim", "--platform", device.platform.value,
+            argv = [sys.executable, "-m", SSHSIM_MODULE, "--platform", device.platform.value,
                     "--host", device.address, "--port", str(port), "--username", catalog.DEMO_SSH_USERNAME,
                     "--password", catalog.DEMO_SSH_PASSWORD, "--hostname", device.name,
                     "--state-file", str(state_dir / f"{device.name}.json")]
-            started.append((device, self.supervisor.start(f"ssh-{device.name}", argv, cwd=REPO_ROOT,
+            started.append((device, self.supervisor.start(f"ssh-{device.name}", argv,
                                                           what=f"SSH {device.address}:{port}")))
 
         def wait() -> None:
@@ -299,6 +321,9 @@ class DemoRunner:
         failed: str | None = None
         try:
             self.console.print(f"[bold]netmgr demo[/]: {catalog.REGENCY}, data in {self.data_dir}")
+            missing = snmpsim_missing()
+            if missing is not None:  # before seeding: nothing to undo
+                raise ChildFailed(missing)
             totals = self.prepare_database()
             self.console.print("seeded: " + ", ".join(f"{n} {k}" for k, n in totals.items()))
             # InfluxDB first (quick, and the others are told its URL); then start the rest together and

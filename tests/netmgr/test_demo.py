@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,18 +16,25 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from netmiko import ConnectHandler
+from rich.console import Console
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from netmgr.demo import catalog, snmpdata
 from netmgr.demo.probe import free_port_on
+from netmgr.demo.runner import DemoOptions, DemoRunner
 from netmgr.demo.seed import seed_demo
 from netmgr.demo.supervisor import Supervisor, group_members
-from netmgr.models import Device, Uplink, User
+from netmgr.models import Agency, Device, Uplink, User
 from netmgr.services.devices import device_credentials
 from netmgr.services.uplinks import price_with_tax
+from netmgr.settings import Settings
+from netmgr.state import AppState
+from tests.conftest import make_settings
 from tests.servers.process import need_binary
 
+ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_COUNTS = {"agencies": 15, "sites": 19, "devices": 27, "uplinks": 2, "users": 4}
 QUEUE_NAME = "1.3.6.1.4.1.14988.1.1.2.1.1.2"
 QUEUE_BYTES_OUT = "1.3.6.1.4.1.14988.1.1.2.1.1.9"
@@ -158,6 +166,114 @@ def test_snmpsim_serves_every_device_on_its_address_with_moving_counters(
     finally:
         supervisor.stop_all(grace_s=10)
     assert not child.alive()
+
+
+# --- a failed start leaves nothing half-done ---------------------------------------------------
+
+# Run in a child process: seed the demo as `netmgr demo` does and SIGKILL ourselves in the middle of it, when the
+# first user row is about to be written (agencies, sites, devices and uplinks are written by then).
+KILL_WHILE_SEEDING = """
+import io, os, signal, sys
+from pathlib import Path
+from rich.console import Console
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from netmgr.demo.runner import DemoOptions, DemoRunner
+from tests.conftest import make_settings
+
+def die(conn, cursor, statement, *args):
+    if statement.lstrip().upper().startswith("INSERT INTO USERS"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+event.listen(Engine, "before_cursor_execute", die)
+runner = DemoRunner(make_settings(Path(sys.argv[1]), sys.argv[2]), DemoOptions(ssh=False),
+                    Console(file=io.StringIO()), env={})
+runner.prepare_database()
+"""
+
+
+def _runner(settings: Settings, **options: bool) -> DemoRunner:
+    return DemoRunner(settings, DemoOptions(**options), Console(file=io.StringIO(), width=200),
+                      env=dict(os.environ))
+
+
+def test_a_demo_killed_while_seeding_leaves_no_rows_and_simply_starts_again(settings: Settings) -> None:
+    child = subprocess.run([sys.executable, "-c", KILL_WHILE_SEEDING, str(settings.data_dir),
+                            settings.resolved_database_url], cwd=ROOT, capture_output=True, text=True, timeout=240,
+                           check=False)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+    state = AppState.build(settings)
+    try:
+        with state.session_factory() as session:
+            assert session.scalar(select(func.count()).select_from(Agency)) == 0  # one transaction, rolled back
+    finally:
+        state.engine.dispose()
+
+    first = _runner(settings, ssh=False)
+    assert first.prepare_database() == EXPECTED_COUNTS
+    assert "created 15 agencies" in _printed(first)
+    again = _runner(settings, ssh=False)
+    assert again.prepare_database() == EXPECTED_COUNTS
+    assert "created nothing new" in _printed(again)
+
+
+def _printed(runner: DemoRunner) -> str:
+    file = runner.console.file
+    assert isinstance(file, io.StringIO)
+    return file.getvalue()
+
+
+# --- the SSH device simulators ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_demo_starts_its_ssh_simulators_from_the_package_outside_a_clone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed netmgr has no tests/ beside it: the demo starts the simulators from netmgr.demo.simulators."""
+    monkeypatch.chdir(tmp_path)
+    runner = _runner(make_settings(tmp_path / "demo"))
+    ssh_devices = [d for d in catalog.DEVICES if catalog.ssh_capable(d)]
+    chosen = [next(d for d in ssh_devices if d.platform.value == p) for p in ("mikrotik_routeros", "cisco_ios")]
+    port = free_port_on([d.address for d in chosen])
+    runner.run.ssh_ports = {d.name: port for d in chosen}
+    try:
+        runner.start_ssh_simulators()()
+        assert runner.run.notes == []
+        for device in chosen:
+            with ConnectHandler(device_type=device.platform.value, host=device.address, port=port,
+                                username=catalog.DEMO_SSH_USERNAME, password=catalog.DEMO_SSH_PASSWORD,
+                                ssh_config_file=None, allow_agent=False, use_keys=False, fast_cli=True,
+                                conn_timeout=10) as conn:
+                assert device.name in conn.find_prompt()
+    finally:
+        endings = runner.supervisor.stop_all(grace_s=10)
+    assert set(endings) == {f"ssh-{d.name}" for d in chosen}
+    assert set(endings.values()) <= {"exited with status 0", "killed by SIGTERM"}, endings
+
+
+def test_without_asyncssh_the_demo_says_in_one_line_how_to_get_it_and_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "asyncssh", None)  # as in an installed netmgr: asyncssh is a dev dependency
+    runner = _runner(make_settings(tmp_path / "demo"))
+    runner.run.ssh_ports = {"core-diskominfo": free_port_on(["127.0.0.1"])}
+    runner.start_ssh_simulators()()
+    assert runner.supervisor.children == []
+    [note] = runner.run.notes
+    assert "asyncssh" in note and "./dev setup" in note and "\n" not in note
+    assert note in _printed(runner)
+
+
+def test_without_snmpsim_the_demo_stops_in_one_line_before_touching_the_database(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))  # a Python with no snmpsim beside it
+    settings = make_settings(tmp_path / "demo")
+    runner = _runner(settings)
+    assert runner.main() == 1
+    [error] = [line for line in _printed(runner).splitlines() if line.startswith("error:")]
+    assert "snmpsim-command-responder is not installed" in error and "./dev setup" in error
+    assert runner.supervisor.children == []
+    assert not Path(settings.resolved_database_url.removeprefix("sqlite:///")).exists()
 
 
 # --- the whole demo ---------------------------------------------------------------------------

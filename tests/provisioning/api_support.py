@@ -17,13 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle, SimulatorThread
 from netmgr.models.enums import DeviceRole, Platform, Role
 from netmgr.services import users
 from netmgr.settings import Settings, get_settings
 from provisioning import tasks
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.simulators.sshsim import SimulatorHandle, SimulatorThread
 
 PASSWORD = "Sim-pass-1"
 API = "/api/v1/provisioning"

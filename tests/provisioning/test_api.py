@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from netmiko import ConnectHandler
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle
 from tests.provisioning.api_support import API, People, TaskRunner, wait_for_job
-from tests.simulators.sshsim import SimulatorHandle
 
 SNMP_VARS = {"contact": "NOC Diskominfo", "allowed_from": "10.0.0.0/8"}
 SNMP_JOB = {"purpose": "snmp", "targets": {"tags": ["taman"]}, "variables": SNMP_VARS, "concurrency": 2}

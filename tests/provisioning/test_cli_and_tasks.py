@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle, run_in_thread
 from netmgr.entrypoints.cli import app
 from netmgr.models.enums import Platform
 from netmgr.security.permissions import SYSTEM
@@ -17,7 +18,6 @@ from provisioning import tasks
 from provisioning.jobs import JobCreate, Targets, create_job
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.simulators.sshsim import SimulatorHandle, run_in_thread
 
 PASSWORD = "Sim-pass-1"
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from netmgr.demo import catalog
 from netmgr.demo.seed import community_for, seed_demo
+from netmgr.demo.simulators.sshsim import SimulatorHandle, SimulatorThread
 from netmgr.models import Device
 from netmgr.models.enums import Role
 from netmgr.models.provisioning import JobPolicy, JobStatus, ResultStatus
@@ -27,7 +28,6 @@ from provisioning.diff import quiet_diff
 from provisioning.drivers import default_drivers
 from provisioning.runner import JobOutcome
 from tests.servers.process import free_port
-from tests.simulators.sshsim import SimulatorHandle, SimulatorThread
 
 MAKER = Actor(user_id=None, username="operator", role=Role.OPERATOR)
 CHECKER = Actor(user_id=None, username="operator2", role=Role.OPERATOR)

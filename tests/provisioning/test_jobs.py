@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle, SimulatorThread
 from netmgr.errors import ValidationFailed
 from netmgr.models import AuditLog, ConfigBackup, ConfigText, Device, DeviceLock, ProvisionJob
 from netmgr.models.enums import DeviceRole, Platform
@@ -31,7 +32,6 @@ from provisioning.jobs import (
 )
 from provisioning.runner import ProvisionResult, execute_job
 from tests import factories
-from tests.simulators.sshsim import SimulatorHandle, SimulatorThread
 
 PASSWORD = "Sim-pass-1"
 HOTSPOT = {"ssid": "Sampit Free WiFi", "vlan_id": 20, "interface": "ether2", "gateway": "10.20.0.1/22",

@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 from netmiko import ConnectHandler
 from sqlalchemy.orm import Session
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle
 from netmgr.models import Device
 from netmgr.models.enums import Role
 from provisioning.pages import LOCALE_DIR, TEMPLATE_DIR
 from tests import factories
 from tests.netmgr.web.helpers import csrf_from, login
 from tests.provisioning.api_support import People, TaskRunner
-from tests.simulators.sshsim import SimulatorHandle
 
 PROVISIONING_DIR = Path(__file__).parents[2] / "provisioning"
 JOB_FORM = {"purpose": "snmp", "tags": "taman", "variables": "contact: NOC Diskominfo\nallowed_from: 10.0.0.0/8\n",

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle, run_in_thread
 from netmgr.errors import DeviceUnreachable
 from netmgr.models.provisioning import ResultStatus
 from provisioning.connections import DeviceTarget, NetmikoConnector
 from provisioning.drivers import CiscoIosDriver, LinuxDriver, MikrotikRouterosDriver
 from provisioning.runner import login_delays, may_cut_management, run_device
 from tests.provisioning.test_runner_simulators import HOTSPOT, PASSWORD, plan, running, target
-from tests.simulators.sshsim import SimulatorHandle, run_in_thread
 
 ROS = "mikrotik_routeros"
 

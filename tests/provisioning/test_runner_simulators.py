@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle, run_in_thread
 from netmgr.errors import DeviceUnreachable
 from netmgr.models.provisioning import ResultStatus
 from provisioning.connections import DeviceTarget, NetmikoConnector
@@ -15,7 +16,6 @@ from provisioning.drivers import CiscoIosDriver, MikrotikRouterosDriver
 from provisioning.render import find_template
 from provisioning.runner import Plan, run_device
 from provisioning.variables import validate_variables
-from tests.simulators.sshsim import SimulatorHandle, run_in_thread
 
 PASSWORD = "Sim-pass-1"
 HOTSPOT = {"ssid": "Sampit Free WiFi", "vlan_id": 20, "interface": "ether2", "gateway": "10.20.0.1/22",

@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from netmiko import ConnectHandler
 from sqlalchemy.orm import Session
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle
 from netmgr.models.enums import DeviceRole, Platform
 from tests import factories
 from tests.netmgr.web.helpers import login, signed_in_csrf
 from tests.provisioning.api_support import API, PASSWORD, People, TaskRunner, wait_for_job
-from tests.simulators.sshsim import SimulatorHandle
 
 COMMUNITY = "k0mun1tas-Rahasia"
 RADIUS = "R4dius-Sangat-Rahasia"

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle, run_in_thread
 from netmgr.models.provisioning import ResultStatus
 from provisioning.connections import DeviceTarget, NetmikoConnector
 from provisioning.diff import quiet_diff
@@ -22,7 +23,6 @@ from provisioning.render import (
 )
 from provisioning.runner import Plan, run_device
 from provisioning.variables import validate_variables
-from tests.simulators.sshsim import SimulatorHandle, run_in_thread
 
 PASSWORD = "Sim-pass-1"
 MISTYPED_VERB = "/ip address ad address=10.1.1.1/24 interface=ether1"

@@ -9,7 +9,7 @@ import pytest
 from netmiko import ConnectHandler
 from netmiko.base_connection import BaseConnection
 
-from tests.simulators.sshsim import SimulatorHandle, run_in_thread
+from netmgr.demo.simulators.sshsim import SimulatorHandle, run_in_thread
 
 PASSWORD = "Sim-pass-1"
 SECRET = "En-secret-1"

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle
 from tests.servers.process import wait_until
 from tests.simulators.conftest import SECRET, connect
-from tests.simulators.sshsim import SimulatorHandle
 
 PUSH = [
     "interface GigabitEthernet0/1",

@@ -40,7 +40,7 @@ def _push(port: int) -> str:
 @pytest.mark.slow
 def test_twenty_concurrent_sessions_against_one_simulator_process(tmp_path: Path) -> None:
     log = tmp_path / "sshsim.log"
-    daemon = Daemon([sys.executable, "-m", "tests.simulators.sshsim", "--platform", "mikrotik_routeros",
+    daemon = Daemon([sys.executable, "-m", "netmgr.demo.simulators.sshsim", "--platform", "mikrotik_routeros",
                      "--port", "0", "--count", str(DEVICES), "--password", PASSWORD, "--hostname", "ap",
                      "--state-file", str(tmp_path / "ap.json")], log=log, cwd=ROOT)
     try:

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle, run_in_thread
 from tests.servers.process import wait_until
 from tests.simulators.conftest import PASSWORD, connect
-from tests.simulators.sshsim import SimulatorHandle, run_in_thread
 
 PUSH = [
     "/ip address add address=10.20.0.1/24 interface=ether2 comment=dinkes",

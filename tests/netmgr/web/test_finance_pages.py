@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from netmgr.demo.simulators.sshsim import SimulatorHandle, SimulatorThread
 from netmgr.models import ClosedPeriod
 from netmgr.models.enums import Role
 from netmgr.models.finance import BandwidthRequest, PlanStatus, PlanVersion, RequestStatus
@@ -29,7 +30,6 @@ from tests import factories
 from tests.netmgr.finance.conftest import MONTH, World, standard_month, world  # noqa: F401 - fixture
 from tests.netmgr.web.helpers import login, signed_in_csrf
 from tests.provisioning.api_support import TaskRunner, runner, task_env  # noqa: F401 - fixtures
-from tests.simulators.sshsim import SimulatorHandle, SimulatorThread
 
 KEY = "2025-02"
 TELKOM_WITH_PPN = "Rp 30.525.000"  # 27.500.000 + 11 % PPN, Indonesian grouping

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.simulators.base import Device, Shell
+from netmgr.demo.simulators.base import Device, Shell
 
 log = logging.getLogger(__name__)
 
@@ -593,7 +593,8 @@ class IosShell(Shell):
             if exc.kind == "invalid" and len(tokens) == 1 and exc.column == tokens[0].start:
                 raise IosError("unknown") from exc
             raise
-        assert m.action is not None
+        if m.action is None:
+            raise RuntimeError(f"the command tree matched {command!r} without an action")
         out = self._run_exec(m)
         return apply_filter(out, pipe) if pipe else out
 

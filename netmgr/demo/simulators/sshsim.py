@@ -1,6 +1,6 @@
 """Run simulated network devices over SSH: one asyncio loop, one listening socket per device.
 
-    python -m tests.simulators.sshsim --platform mikrotik_routeros --port 2201 --username admin \\
+    python -m netmgr.demo.simulators.sshsim --platform mikrotik_routeros --port 2201 --username admin \\
         --password adminpw --hostname core-router [--state-file core.json] [--count 200]
 
 From tests: ``await start_simulator(...)`` inside a loop, or ``with run_in_thread(...) as device:`` /
@@ -25,15 +25,15 @@ from typing import Any, TypeVar
 
 import asyncssh
 
-from tests.simulators.base import Device, SshServer
+from netmgr.demo.simulators.base import Device, SshServer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: netmiko ``device_type`` → the class simulating it.
 PLATFORMS: dict[str, str] = {
-    "mikrotik_routeros": "tests.simulators.routeros:RouterOsDevice",
-    "cisco_ios": "tests.simulators.cisco_ios:CiscoIosDevice",
+    "mikrotik_routeros": "netmgr.demo.simulators.routeros:RouterOsDevice",
+    "cisco_ios": "netmgr.demo.simulators.cisco_ios:CiscoIosDevice",
 }
 
 
@@ -219,7 +219,7 @@ class Options:
 
 
 def parse_args(argv: Sequence[str] | None) -> Options:
-    parser = argparse.ArgumentParser(prog="python -m tests.simulators.sshsim", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m netmgr.demo.simulators.sshsim", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--platform", required=True, choices=sorted(PLATFORMS))
     parser.add_argument("--host", default="127.0.0.1")

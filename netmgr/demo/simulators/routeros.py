@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.simulators.base import Device, Shell
+from netmgr.demo.simulators.base import Device, Shell
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,8 @@ MENUS: tuple[Menu, ...] = (
        builtin=({"name": "public"},), sensitive=("authentication-password", "encryption-password"),
        required=("name",)),
     _m("system logging action", "list",
-       {"name": "", "target": "memory", "remote": "0.0.0.0", "remote-port": "514", "bsd-syslog": "no"},
+       {"name": "", "target": "memory", "remote": "0.0.0.0",  # noqa: S104 - RouterOS's default value, not a bind
+        "remote-port": "514", "bsd-syslog": "no"},
        columns=("name", "target", "remote"), builtin=(
            {"name": "memory", "target": "memory"}, {"name": "disk", "target": "disk"},
            {"name": "echo", "target": "echo"}, {"name": "remote", "target": "remote"}), required=("name",)),
@@ -174,7 +175,8 @@ MENUS: tuple[Menu, ...] = (
        columns=("dst-address", "gateway", "distance"), required=("gateway",), unique=None),
     _m("radius", "list",
        {"service": "", "address": "", "secret": "", "authentication-port": "1812", "accounting-port": "1813",
-        "timeout": "300ms", "src-address": "0.0.0.0", "called-id": "", "domain": ""},
+        "timeout": "300ms", "src-address": "0.0.0.0",  # noqa: S104 - RouterOS's default
+        "called-id": "", "domain": ""},
        columns=("service", "address", "authentication-port", "accounting-port"), required=("address",),
        unique=None, sensitive=("secret",)),
     _m("radius incoming", "single", {"accept": "no", "port": "3799"}),

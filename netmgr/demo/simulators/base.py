@@ -282,7 +282,8 @@ class TerminalSession(asyncssh.SSHServerSession[str]):
             echo.clear()
 
     def _run(self, line: str) -> None:
-        assert self.shell is not None
+        if self.shell is None:
+            raise RuntimeError("input before the shell started")
         shell = self.shell
         try:
             out = shell.handle_line(line)
@@ -305,7 +306,8 @@ class TerminalSession(asyncssh.SSHServerSession[str]):
         self.write(out + shell.prompt())
 
     def _page_key(self, ch: str) -> None:
-        assert self.shell is not None
+        if self.shell is None:
+            raise RuntimeError("input before the shell started")
         if ch == "\n" and self._after_cr:
             self._after_cr = False
             return
