@@ -131,4 +131,4 @@ def sla(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: 
     if actor.role == Role.AGENCY_VIEWER:
         return []
     return [e.__dict__ for e in budget.sla_report(session, actor, reports.parse_month(month),
-                                                  tz=settings.snmp.report_timezone)]
+                                                  tz=settings.timezone)]

@@ -126,7 +126,7 @@ def monthly_report_page(ctx: Page) -> Response:
     viewer = actor.role == Role.AGENCY_VIEWER
     today = date.today()
     ended = reports.month_end(month) < today
-    sla = [] if viewer else budget.sla_report(ctx.db, actor, month, tz=ctx.settings.snmp.report_timezone)
+    sla = [] if viewer else budget.sla_report(ctx.db, actor, month, tz=ctx.settings.timezone)
     reminders = [] if viewer else budget.due_reminders(ctx.db, actor, ctx.settings.finance, today=today)
     key = reports.month_key(month)
     return ctx.render(
