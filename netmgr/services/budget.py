@@ -88,7 +88,7 @@ def budget_status(session: Session, actor: Actor, year: int, settings: Settings,
     """Spend so far this budget year (ended months, from their reports) and the projected year end
     (the months still to come at the contracts' base price with PPN, only for the days contracts cover)."""
     actor.require(Permission.REPORTS_READ)
-    today = today or date.today()
+    today = today or localtime.local_today(settings.timezone)
     budget = session.scalar(select(BudgetYear).where(BudgetYear.year == year))
     terms = contracts.contracts_by_uplink(session, session.scalars(select(Uplink)))
     months: list[MonthSpend] = []
