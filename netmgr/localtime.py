@@ -93,3 +93,8 @@ def zone_label(tz: str, moment: datetime | None = None) -> str:
 def local_day_start(moment: datetime, tz: str) -> datetime:
     """Local midnight of ``moment``'s day in zone ``tz``, in UTC: when daily quotas and allowances reset."""
     return local_day_bounds(moment, tz)[0]
+
+
+def last_minute_utc(day: date, tz: str) -> datetime:
+    """23:59 local time on ``day`` in UTC: the end of a "use before" date a person picked (31 Jan → 15:59Z in WITA)."""
+    return day_start_utc(day + timedelta(days=1), tz) - timedelta(minutes=1)
