@@ -30,13 +30,14 @@ from captive_portal.policies import (
     Refusal,
     RefusalCode,
     Usage,
-    day_start,
     grant_for,
     message,
 )
 from captive_portal.sessions import AccountingOutcome, AccountingRecord, AcctStatus, Nas, NasCache, as_utc
+from netmgr import localtime
 from netmgr.db import secret_box
 from netmgr.errors import ValidationFailed
+from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore
 from netmgr.models import AccessGrant, HotspotPolicy, HotspotSession, SubscriberDevice, Voucher, VoucherBatch
 from netmgr.models.hotspot import LoginAttempt, LoginMethod, SessionStatus, VoucherStatus
@@ -153,7 +154,7 @@ class AaaConfig:
     """The settings the AAA decisions use (taken from ``Settings.radius`` and the default language)."""
 
     language: str = "id"
-    timezone: str = "Asia/Jakarta"
+    timezone: str = DEFAULT_TIMEZONE
     max_failures_per_mac: int = 10
     max_failures_per_ip: int = 30
     failure_window_s: int = 900
@@ -164,7 +165,7 @@ class AaaConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> AaaConfig:
         r = settings.radius
-        return cls(language=settings.default_language, timezone=r.timezone,
+        return cls(language=settings.default_language, timezone=settings.timezone,
                    max_failures_per_mac=r.max_failures_per_mac, max_failures_per_ip=r.max_failures_per_ip,
                    failure_window_s=r.failure_window_s, interim_interval_s=r.interim_interval_s,
                    coa_port=r.coa_port,
@@ -359,7 +360,7 @@ def _decide(session: Session, cfg: AaaConfig, req: RadiusRequest, now: datetime,
     usage = None
     if not isinstance(login, Refusal):
         usage = _usage_of(session, mac=req.mac, subscriber_id=login.subscriber_id, voucher_id=login.voucher_id,
-                          since=day_start(now, cfg.timezone))
+                          since=localtime.local_day_start(now, cfg.timezone))
         if login.voucher_id is not None and usage.other_devices >= login.limits.max_devices:
             login = Refusal(RefusalCode.TOO_MANY_DEVICES)
     if isinstance(login, Refusal) or usage is None:

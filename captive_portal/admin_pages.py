@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile
 from captive_portal import i18n, privacy, vouchers
 from captive_portal import portal as portal_service
 from captive_portal import sessions as hotspot_sessions
+from netmgr import localtime
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import HotspotSession
 from netmgr.models.hotspot import VoucherStatus
@@ -171,7 +172,7 @@ async def voucher_generate(request: Request, ctx: Page) -> Response:
     raw_date = str(form.get("valid_until") or "")
     try:
         if raw_date:
-            valid_until = datetime.combine(datetime.strptime(raw_date, "%Y-%m-%d").date(), time(23, 59), tzinfo=UTC)
+            valid_until = localtime.last_minute_utc(date.fromisoformat(raw_date), ctx.settings.timezone)
         batch = vouchers.create_batch(ctx.db, ctx.signed_in, name=str(form.get("name") or ""),
                                       policy_id=_int(form.get("policy_id")), count=_int(form.get("count")),
                                       hotspot_id=_int(form.get("hotspot_id")) or None, valid_until=valid_until)

@@ -25,14 +25,12 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from captive_portal.policies import day_start
+from netmgr import localtime
 from netmgr.models import Hotspot, PortalBudgetCounter
 from netmgr.models.alerts import AlertKind, SubjectType
 from netmgr.services import alerts
 from netmgr.settings import PortalSettings
 
-LOCAL_TIMEZONE = "Asia/Jakarta"
-"""The installation's SMS day starts at local midnight (WIB), like the daily allowances."""
 INSTALLATION_KEY = "*"
 
 
@@ -74,6 +72,9 @@ class Visit(Protocol):
     def gateway_hosts(self) -> Sequence[str]: ...
     @property
     def now(self) -> datetime: ...
+    @property
+    def timezone(self) -> str:
+        """The installation's zone (``Settings.timezone``): the SMS day starts at its midnight."""
 
 
 # --- windows and counters ----------------------------------------------------------------------------------
@@ -84,9 +85,8 @@ def _hour(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=1)
 
 
-def _day(now: datetime) -> tuple[datetime, datetime]:
-    start = day_start(now, LOCAL_TIMEZONE)
-    return start, day_start(start + timedelta(hours=36), LOCAL_TIMEZONE)
+def _day(now: datetime, tz: str) -> tuple[datetime, datetime]:
+    return localtime.local_day_bounds(now, tz)
 
 
 _COUNTERS = cast(Table, PortalBudgetCounter.__table__)
@@ -203,7 +203,8 @@ def _sms_budgets(visit: Visit) -> list[tuple[Budget, str, int, tuple[datetime, d
     if source is not None:
         budgets.append((Budget.SMS_SOURCE_HOUR, source, portal.sms_per_source_per_hour, _hour(now)))
     budgets.append((Budget.SMS_HOTSPOT_HOUR, str(visit.hotspot.id), portal.sms_per_hotspot_per_hour, _hour(now)))
-    budgets.append((Budget.SMS_INSTALLATION_DAY, INSTALLATION_KEY, portal.sms_per_installation_per_day, _day(now)))
+    budgets.append((Budget.SMS_INSTALLATION_DAY, INSTALLATION_KEY, portal.sms_per_installation_per_day,
+                    _day(now, visit.timezone)))
     return budgets
 
 

@@ -36,6 +36,7 @@ from captive_portal.sessions import (
     as_utc,
     usage_points,
 )
+from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore, Point
 from netmgr.models import HotspotSession
 from netmgr.models.hotspot import SessionStatus
@@ -126,7 +127,7 @@ class _Row:
 
 @dataclass(frozen=True)
 class AccountingSettings:
-    timezone: str = "Asia/Jakarta"
+    timezone: str = DEFAULT_TIMEZONE
     default_interim_s: int = 300
     default_coa_port: int = 3799
 

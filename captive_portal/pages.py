@@ -260,7 +260,8 @@ def _login_context(request: Request, p: portal_service.HotspotSnapshot, gw: Gate
                    accepted: bool) -> LoginContext:
     policy: PolicySnapshot | None = p.policy
     return LoginContext(hotspot=p, config=p, portal=_settings(request).portal, mac=gw.mac, ip=gw.ip,
-                        language=lang, now=_now(), accepted_terms=accepted, policy=policy,
+                        language=lang, now=_now(), timezone=_settings(request).timezone, accepted_terms=accepted,
+                        policy=policy,
                         source_ip=_client_ip(request), gateway_hosts=p.gateway_hosts)
 
 
@@ -620,7 +621,8 @@ def status_page(request: Request) -> Response:
         login: dict[str, Any] = raw_login if isinstance(raw_login, dict) else {}
         left = portal_service.remaining_for(session, hotspot=p, mac=gw.mac if gw else "",
                                             ip="" if gw else _client_ip(request), subscriber_id=login.get("sub"),
-                                            policy_id=login.get("policy"), now=_now())
+                                            policy_id=login.get("policy"), now=_now(),
+                                            timezone=_settings(request).timezone)
     if gw is None and not left.connected:
         return RedirectResponse(f"/portal/{slug}/", status_code=303, headers=NO_STORE)
     speed = ""

@@ -8,9 +8,8 @@ Nothing here touches the database or the network.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from netmgr.models.hotspot import HotspotPolicy
 
@@ -200,17 +199,6 @@ def exhausted(*, allowance_bytes: int | None, allowance_time_s: int | None, used
     if allowance_time_s is not None and used.time_s >= allowance_time_s:
         return RefusalCode.PERSON_TIME_USED
     return None
-
-
-def day_start(now: datetime, tz: str) -> datetime:
-    """Midnight of ``now``'s day in zone ``tz`` (daily quotas reset then), as an aware datetime in UTC.
-
-    UTC because it is compared with stored times in SQL: SQLite keeps them as naive UTC text, and a bound
-    ``00:00+07:00`` would be written as ``00:00``, seven hours late.
-    """
-    zone = ZoneInfo(tz)
-    local = now.astimezone(zone)
-    return datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(UTC)
 
 
 def seconds_until(when: datetime | None, now: datetime) -> int | None:

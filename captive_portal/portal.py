@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, defer
 
 from captive_portal import sessions as hotspot_sessions
 from captive_portal.gateways import GatewayRegistration, validation
-from captive_portal.login_methods.base import LOCAL_TIMEZONE, PolicySnapshot
-from captive_portal.policies import Allowance, PolicyLimits, day_start, grant_for
+from captive_portal.login_methods.base import PolicySnapshot
+from captive_portal.policies import Allowance, PolicyLimits, grant_for
+from netmgr import localtime
 from netmgr.db import secret_box
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Device, Hotspot, HotspotPolicy, HotspotSession, PortalConfig, Site, VoucherBatch
@@ -249,7 +250,7 @@ def online_by_ip(session: Session, ip: str) -> bool:
 
 
 def remaining_for(session: Session, *, hotspot: HotspotSnapshot, mac: str, ip: str, subscriber_id: int | None,
-                  policy_id: int | None, now: datetime) -> Remaining:
+                  policy_id: int | None, now: datetime, timezone: str) -> Remaining:
     """Time and data left: from the running session's allowance, else what a login would get now."""
     running = active_session(session, hotspot_id=hotspot.id, mac=mac, ip=ip)
     policy_ref = running.policy_id if running is not None and running.policy_id else policy_id
@@ -264,7 +265,7 @@ def remaining_for(session: Session, *, hotspot: HotspotSnapshot, mac: str, ip: s
         return Remaining(True, seconds, octets, *rates)
     if limits is None:
         return Remaining(False, None, None, None, None)
-    since = day_start(now, LOCAL_TIMEZONE)
+    since = localtime.local_day_start(now, timezone)
     outcome = grant_for(limits,
                         device_today=hotspot_sessions.device_usage_since(session, mac, since),
                         person_today=hotspot_sessions.person_usage_since(session, subscriber_id, since))

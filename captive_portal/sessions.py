@@ -29,11 +29,12 @@ from captive_portal.policies import (
     Refusal,
     RefusalCode,
     Usage,
-    day_start,
     exhausted,
     grant_for,
 )
+from netmgr import localtime
 from netmgr.db import secret_box
+from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore, Point
 from netmgr.models import (
     AccessGrant,
@@ -341,7 +342,7 @@ def _allowance_at_start(session: Session, row: HotspotSession, *, now: datetime,
     policy = session.get(HotspotPolicy, row.policy_id)
     if policy is None:
         return
-    since = day_start(now, timezone)
+    since = localtime.local_day_start(now, timezone)
     valid_for = None
     if row.voucher_id is not None:
         voucher = session.get(Voucher, row.voucher_id)
@@ -428,7 +429,7 @@ def usage_points(nas: Nas, *, row_id: int, acct_session_id: str, d_in: int, d_ou
 
 
 def apply_accounting(session: Session, nas: Nas, rec: AccountingRecord, *, store: MetricsStore | None,
-                     now: datetime, timezone: str = "Asia/Jakarta", default_interim_s: int = 300,
+                     now: datetime, timezone: str = DEFAULT_TIMEZONE, default_interim_s: int = 300,
                      default_coa_port: int = 3799) -> AccountingOutcome:
     """Bring the session named by ``rec`` up to date; close the NAS's sessions on Accounting-On/Off.
 
@@ -442,7 +443,7 @@ def apply_accounting(session: Session, nas: Nas, rec: AccountingRecord, *, store
 
 
 def apply_accounting_orm(session: Session, nas: Nas, rec: AccountingRecord, *, now: datetime,
-                         timezone: str = "Asia/Jakarta", default_interim_s: int = 300,
+                         timezone: str = DEFAULT_TIMEZONE, default_interim_s: int = 300,
                          default_coa_port: int = 3799) -> AccountingOutcome:
     """``apply_accounting`` through the ORM, the usage points left in ``outcome.points`` for the caller.
 
@@ -563,7 +564,7 @@ def enforce_quotas(session: Session, *, now: datetime, timezone: str, default_co
     The accounting path checks one session against what it was allowed at its start; this catches a person
     on several devices at once, and any session whose Disconnect-Request went unanswered.
     """
-    since = day_start(now, timezone)
+    since = localtime.local_day_start(now, timezone)
     rows = list(session.scalars(select(HotspotSession).where(HotspotSession.status == SessionStatus.ACTIVE)))
     if not rows:
         return []

@@ -41,7 +41,7 @@ def enforce_quotas() -> dict[str, Any]:
     radius = state.settings.radius
     try:
         with session_scope(state.session_factory) as session:
-            orders = sessions.enforce_quotas(session, now=datetime.now(UTC), timezone=radius.timezone,
+            orders = sessions.enforce_quotas(session, now=datetime.now(UTC), timezone=state.settings.timezone,
                                              default_coa_port=radius.coa_port)
         results = [coa.disconnect(order, timeout_s=radius.coa_timeout_s, retries=radius.coa_retries)
                    for order in orders]

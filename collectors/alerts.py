@@ -456,7 +456,7 @@ def evaluate_alerts(session_factory: sessionmaker[Session], *, store: MetricsSto
     """
     moment = aware(now or utcnow())
     result = EvaluationResult()
-    timezone = settings.notify.timezone
+    timezone = settings.timezone
     with session_factory() as session:
         conditions = {(str(c.kind), str(c.subject_type), c.subject_id): c
                       for c in session.scalars(select(AlertCondition))}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Group
@@ -23,6 +22,7 @@ from collectors.runtime import tune_gc_after_first_poll
 from collectors.scheduler import BatchResult, DevicePoll, poll_batch, pollable_device_ids, shard
 from collectors.snmp.client import MultiVersionClient, target_for_device
 from collectors.state import load_states
+from netmgr import localtime
 from netmgr.commands.context import CLI_ACTOR, console, db_session, fail, settings
 from netmgr.errors import NetmgrError
 from netmgr.metrics import MetricsStore, make_metrics_store
@@ -98,7 +98,7 @@ async def _cycle(state: AppState, store: MetricsStore, snmp: MultiVersionClient)
         ids = pollable_device_ids(session)
     started = time.perf_counter()
     batches = await asyncio.gather(*(poll_batch(batch, session_factory=state.session_factory, snmp=snmp, store=store,
-                                                settings=snmp_settings)
+                                                settings=snmp_settings, timezone=state.settings.timezone)
                                      for batch in shard(ids, snmp_settings.poll_batch_size)))
     polls: list[DevicePoll] = sorted((p for b in batches for p in b.polls), key=lambda p: p.name)
     return BatchResult(polls, sum(b.points for b in batches), time.perf_counter() - started)
@@ -111,7 +111,7 @@ def run_command(
     """Poll every SNMP device each interval in this one process (no Celery), with a live summary."""
     app_settings = settings()
     every = interval or app_settings.snmp.poll_interval_s
-    tz = ZoneInfo(app_settings.snmp.report_timezone)
+    tz = localtime.zone(app_settings.timezone)
     state = AppState.build(app_settings)
     store = make_metrics_store(app_settings)
 

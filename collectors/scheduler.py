@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,6 +35,7 @@ from collectors.poller import DeviceSample, poll_device, vendor_slug
 from collectors.snmp.client import has_snmp, target_for_device
 from collectors.snmp.types import SnmpClient, SnmpTarget
 from collectors.state import DeviceState, load_states, save_state
+from netmgr import localtime
 from netmgr.errors import NetmgrError
 from netmgr.metrics import MetricsStore
 from netmgr.models import Device, PollLease
@@ -141,7 +141,7 @@ async def _poll_one(target: SnmpTarget, ctx: DeviceContext, state: DeviceState, 
 
 
 async def poll_batch(device_ids: Sequence[int], *, session_factory: sessionmaker[Session], snmp: SnmpClient,
-                     store: MetricsStore, settings: SnmpSettings, holder: str | None = None,
+                     store: MetricsStore, settings: SnmpSettings, timezone: str, holder: str | None = None,
                      clock: Callable[[], datetime] = utcnow) -> BatchResult:
     """Poll these devices once: lease, poll concurrently under the deadline, store, release.
 
@@ -152,7 +152,7 @@ async def poll_batch(device_ids: Sequence[int], *, session_factory: sessionmaker
     started = time.perf_counter()
     holder = holder or lease_holder()
     deadline = settings.poll_deadline_s
-    tz = ZoneInfo(settings.report_timezone)
+    tz = localtime.zone(timezone)
     with session_factory() as session:
         leased = acquire_leases(session, device_ids, holder=holder, ttl_s=deadline + LEASE_MARGIN_S, now=clock())
     results: list[DevicePoll] = []

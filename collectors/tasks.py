@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from celery import shared_task
 from celery.signals import worker_process_init, worker_ready
@@ -21,6 +20,7 @@ from collectors.rollups import prune_5m, rollup_pending
 from collectors.runtime import tune_gc, tune_gc_after_first_poll
 from collectors.scheduler import BatchResult, poll_batch, pollable_device_ids, shard
 from collectors.snmp.client import MultiVersionClient
+from netmgr import localtime
 from netmgr.jobs import POLL_QUEUE
 from netmgr.metrics import MetricsStore, make_metrics_store
 from netmgr.settings import get_settings
@@ -100,7 +100,7 @@ def schedule_polls_task(self: Any) -> dict[str, int]:
 async def _poll(state: AppState, store: MetricsStore, device_ids: list[int]) -> BatchResult:
     async with MultiVersionClient(max_in_flight=state.settings.snmp.max_in_flight) as snmp:
         return await poll_batch(device_ids, session_factory=state.session_factory, snmp=snmp, store=store,
-                                settings=state.settings.snmp)
+                                settings=state.settings.snmp, timezone=state.settings.timezone)
 
 
 FIRST_FOLLOW_UP_S = 10
@@ -126,7 +126,7 @@ def rollup_traffic_task() -> dict[str, int]:
     """Recompute hourly and daily usage for the hours polls touched; prune expired 5-minute rows."""
     state, _ = _resources()
     snmp = state.settings.snmp
-    tz = ZoneInfo(snmp.report_timezone)
+    tz = localtime.zone(state.settings.timezone)
     with state.session_factory() as session:
         result = rollup_pending(session, tz=tz)
         pruned = prune_5m(session, today=datetime.now(tz).date(), keep_days=snmp.keep_5m_days,

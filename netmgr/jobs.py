@@ -137,7 +137,7 @@ def make_celery(settings: Settings) -> Celery:
         task_routes=(route_for,),
         task_create_missing_queues=False,
         result_expires=24 * 3600,
-        timezone="Asia/Jakarta",
+        timezone=settings.timezone,  # crontab entries (monthly statements) fire at local times
         enable_utc=True,
         beat_schedule=beat_schedule(settings),
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),

@@ -17,6 +17,7 @@ from celery import shared_task
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from netmgr import localtime
 from netmgr.models import Agency
 from netmgr.reports_export import to_pdf
 from netmgr.security.permissions import SYSTEM
@@ -118,7 +119,7 @@ def send_contract_reminders(session: Session, settings: Settings, send: Send, *,
 def monthly_statements(month: str | None = None, force: bool = False) -> dict[str, Any]:
     """Send last month's statements on ``finance.statement_day`` (or any day with ``force`` / a ``month``)."""
     settings = get_settings()
-    today = date.today()
+    today = localtime.local_today(settings.timezone)
     if month is None and not force and today.day != settings.finance.statement_day:
         return {"sent": 0, "skipped": "not the statement day"}
     state = AppState.build(settings)

@@ -7,6 +7,7 @@ No other module reads ``os.environ``.
 
 from __future__ import annotations
 
+import logging
 import os
 from enum import StrEnum
 from functools import lru_cache
@@ -14,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from netmgr.errors import ConfigError
+from netmgr.localtime import DEFAULT_TIMEZONE, zone
+
+logger = logging.getLogger(__name__)
 
 DEMO_SECRET_KEY = "demo-insecure-secret-key-change-me"  # noqa: S105 - marked demo-only, refused elsewhere
 DEMO_ENCRYPTION_KEY = "ZGVtby1pbnNlY3VyZS1lbmNyeXB0aW9uLWtleS0zMmI="  # noqa: S105 - demo-only, refused elsewhere
@@ -79,8 +83,6 @@ class SnmpSettings(BaseModel):
     """Devices per ``collectors.poll_batch`` task: the shards beat hands to the workers."""
     rollup_interval_s: int = 300
     """How often beat schedules ``collectors.rollup_traffic`` (hourly and daily usage in the database)."""
-    report_timezone: str = "Asia/Jakarta"
-    """Daily usage rollups cut days at midnight in this zone (WIB; WITA/WIT regencies set theirs)."""
     keep_5m_days: int = 3
     """5-minute usage rows of ordinary interfaces are kept this long (enough to recompute late days)."""
     keep_5m_billing_days: int = 400
@@ -101,8 +103,6 @@ class RadiusSettings(BaseModel):
     auth_port: int = 1812
     acct_port: int = 1813
     listen_address: str = "127.0.0.1"
-    timezone: str = "Asia/Jakarta"
-    """Daily quotas reset at midnight in this zone (WIB; Asia/Makassar for WITA, Asia/Jayapura for WIT)."""
     stale_after_intervals: float = 2.5
     """A session with no accounting for this many interim intervals is closed."""
     max_failures_per_mac: int = 10
@@ -131,7 +131,7 @@ class PortalSettings(BaseModel):
     sms_per_hotspot_per_hour: int = 30
     """OTP SMS one hotspot may send in a clock hour, whatever the devices claim to be (≈ Rp 300 each)."""
     sms_per_installation_per_day: int = 300
-    """OTP SMS all hotspots together may send in a local (WIB) day."""
+    """OTP SMS all hotspots together may send in a local day (``NETMGR_TIMEZONE``)."""
     sms_per_source_per_hour: int = 10
     """OTP SMS per source address (the HTTP client as netmgr sees it) in a clock hour; not applied to NAT addresses."""
     voucher_failures_per_hotspot_per_hour: int = 60
@@ -198,8 +198,6 @@ class NotifySettings(BaseModel):
     telegram_api_url: str = "https://api.telegram.org"
     """The Bot API base URL; point it at a relay where the site has no direct internet."""
     telegram_timeout_s: float = 10.0
-    timezone: str = "Asia/Jakarta"
-    """Times in messages are local: WIB (Asia/Jakarta), WITA (Asia/Makassar) or WIT (Asia/Jayapura)."""
 
 
 class AlertSettings(BaseModel):
@@ -264,6 +262,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     public_url: str = "http://127.0.0.1:8000"
     regency_name: str = ""  # shown in the admin UI's top bar, e.g. "Kabupaten Kotawaringin Timur"
+    timezone: str = DEFAULT_TIMEZONE
+    """The installation's one IANA zone: daily quotas, schedules, report months and every time shown to a person.
+
+    ``Asia/Jakarta`` (WIB), ``Asia/Makassar`` (WITA) or ``Asia/Jayapura`` (WIT). Times are stored in UTC.
+    """
 
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
@@ -287,6 +290,40 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _ConfigFileSource(settings_cls), file_secret_settings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)  # raises ValueError saying what to set
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _map_deprecated_timezones(cls, data: Any) -> Any:
+        """Read the three old per-section zones for one release: warn, and map them onto ``timezone``."""
+        if not isinstance(data, dict):
+            return data
+        found: dict[str, str] = {}
+        for section, key in _DEPRECATED_TIMEZONES:
+            values = data.get(section)
+            if isinstance(values, dict) and key in values:
+                values = dict(values)
+                found[f"NETMGR_{section.upper()}__{key.upper()}"] = str(values.pop(key))
+                data = {**data, section: values}
+        if not found:
+            return data
+        chosen = set(found.values())
+        explicit = next((v for k, v in data.items() if k.lower() == "timezone"), None)
+        if explicit is not None:
+            chosen.add(str(explicit))
+        if len(chosen) > 1:
+            raise ValueError(
+                f"conflicting time zones {sorted(chosen)} in {', '.join(sorted(found))}: these settings are "
+                "replaced by the one NETMGR_TIMEZONE; remove them and set NETMGR_TIMEZONE only"
+            )
+        logger.warning("%s are deprecated and will be removed; set NETMGR_TIMEZONE=%s instead",
+                       ", ".join(sorted(found)), next(iter(chosen)))
+        return {**data, "timezone": next(iter(chosen))} if explicit is None else data
 
     @model_validator(mode="after")
     def _refuse_demo_secrets(self) -> Settings:
@@ -346,6 +383,10 @@ class Settings(BaseSettings):
 
     def fernet_keys(self) -> list[str]:
         return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
+
+
+_DEPRECATED_TIMEZONES = (("snmp", "report_timezone"), ("radius", "timezone"), ("notify", "timezone"))
+"""The per-section zones ``timezone`` replaced; read (with a warning) for one release."""
 
 
 class _ConfigFileSource(PydanticBaseSettingsSource):

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from netmgr.api.deps import CurrentActor, Limit, Offset, SessionDep, get_state, require
+from netmgr.api.deps import CurrentActor, Limit, Offset, SessionDep, SettingsDep, get_state, require
 from netmgr.db import send_after_commit
 from netmgr.errors import NotFound
 from netmgr.jobs import make_celery
@@ -408,7 +408,7 @@ def get_config_backup(backup_id: int, session: SessionDep, actor: ConfigReader) 
 
 
 @router.get("/backups/{backup_id}/diff", response_model=BackupDiff)
-def diff_config_backups(backup_id: int, session: SessionDep, actor: ConfigReader,
+def diff_config_backups(backup_id: int, session: SessionDep, actor: ConfigReader, settings: SettingsDep,
                         against: Annotated[int | None, Query(description="the other backup (default: the one "
                                                                              "before this)")] = None) -> BackupDiff:
     row = backups.get_backup(session, actor, backup_id)
@@ -417,13 +417,14 @@ def diff_config_backups(backup_id: int, session: SessionDep, actor: ConfigReader
     if other is None:
         return BackupDiff(older_id=row.id, newer_id=row.id, diff="")
     older, newer = sorted((row, other), key=lambda b: (b.taken_at, b.id))
-    return BackupDiff(older_id=older.id, newer_id=newer.id, diff=backups.diff_backups(session, older, newer))
+    return BackupDiff(older_id=older.id, newer_id=newer.id, diff=backups.diff_backups(session, older, newer,
+                                                                                     tz=settings.timezone))
 
 
 @router.get("/drift", response_model=list[DriftRead])
-def list_drift(session: SessionDep, actor: ConfigReader) -> list[DriftRead]:
+def list_drift(session: SessionDep, actor: ConfigReader, settings: SettingsDep) -> list[DriftRead]:
     """Devices whose running config no longer matches what netmgr last pushed."""
     return [DriftRead(device_id=d.device_id, device_name=d.device_name, pushed_backup_id=d.pushed.id,
                       pushed_at=d.pushed.taken_at, latest_backup_id=d.latest.id, latest_at=d.latest.taken_at,
-                      diff=backups.diff_backups(session, d.pushed, d.latest))
+                      diff=backups.diff_backups(session, d.pushed, d.latest, tz=settings.timezone))
             for d in backups.find_drift(session, actor)]

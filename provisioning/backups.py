@@ -16,6 +16,7 @@ from typing import cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from netmgr import localtime
 from netmgr.db import dialect_insert
 from netmgr.errors import NotFound
 from netmgr.models import ConfigBackup, ConfigText, Device
@@ -139,18 +140,23 @@ def backup_text(session: Session, backup: ConfigBackup) -> str:
     return content.text
 
 
-def diff_backups(session: Session, older: ConfigBackup, newer: ConfigBackup) -> str:
+def _header(backup: ConfigBackup, tz: str) -> str:
+    """``backup 7 (2026-02-01 00:00 WITA)``: when it was taken, in the installation's zone like the rest of the page."""
+    return f"backup {backup.id} ({localtime.to_local(backup.taken_at, tz):%Y-%m-%d %H:%M} {localtime.zone_label(tz)})"
+
+
+def diff_backups(session: Session, older: ConfigBackup, newer: ConfigBackup, *, tz: str) -> str:
+    """A unified diff of two backups whose headers give local times in zone ``tz`` (``Settings.timezone``)."""
     return text_diff(backup_text(session, older), backup_text(session, newer),
-                     a_name=f"backup {older.id} ({older.taken_at:%Y-%m-%d %H:%M})",
-                     b_name=f"backup {newer.id} ({newer.taken_at:%Y-%m-%d %H:%M})")
+                     a_name=_header(older, tz), b_name=_header(newer, tz))
 
 
-def device_diff(session: Session, actor: Actor, device_id: int) -> str:
+def device_diff(session: Session, actor: Actor, device_id: int, *, tz: str) -> str:
     """What changed between the device's two newest backups (empty if they match or there is only one)."""
     history = backup_history(session, actor, device_id, limit=2)
     if len(history) < 2:
         return ""
-    return diff_backups(session, history[1], history[0])
+    return diff_backups(session, history[1], history[0], tz=tz)
 
 
 @dataclass(frozen=True)

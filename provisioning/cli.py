@@ -153,7 +153,7 @@ def diff(device: str = typer.Argument(..., help="device name")) -> None:
     try:
         with db_session() as session:
             row = get_device_by_name(session, CLI_ACTOR, device)
-            text = backups.device_diff(session, CLI_ACTOR, row.id)
+            text = backups.device_diff(session, CLI_ACTOR, row.id, tz=settings().timezone)
             history = backups.backup_history(session, CLI_ACTOR, row.id, limit=2)
     except NetmgrError as exc:
         raise fail(exc) from exc

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from netmgr.db import TaskSender, secret_box
 from netmgr.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Site, Tag, Uplink
 from netmgr.models.enums import Role
 from netmgr.models.provisioning import FINISHED_JOB_STATUSES, JobPolicy, JobStatus, ResultStatus
@@ -446,6 +447,7 @@ def inventory_context(session: Session, device: Device, settings: Settings | Non
         "inventory": {
             "device_name": device.name, "site_name": site.name, "snmp_community": creds.snmp_community,
             "radius_secret": creds.radius_secret, "portal_url": settings.portal.base_url if settings else None,
+            "timezone": settings.timezone if settings else DEFAULT_TIMEZONE,
         },
     }
 

@@ -477,7 +477,7 @@ def backup_view(backup_id: int, ctx: Page) -> Response:
     diff = ""
     if other is not None and other.device_id == row.device_id and other.id != row.id:
         older, newer = sorted((row, other), key=lambda b: (b.taken_at, b.id))
-        diff = backups.diff_backups(ctx.db, older, newer)
+        diff = backups.diff_backups(ctx.db, older, newer, tz=ctx.settings.timezone)
     device = get_device(ctx.db, ctx.signed_in, row.device_id)
     return _render(ctx, "provisioning/backup.html", title=_t(ctx, "Backup %(id)s", id=row.id), tab="backups",
                    row=row, other=other, device=device, text=backups.backup_text(ctx.db, row), diff=diff)
@@ -486,6 +486,7 @@ def backup_view(backup_id: int, ctx: Page) -> Response:
 @router.get("/provisioning/drift")
 def drift_list(ctx: Page) -> Response:
     drift = backups.find_drift(ctx.db, ctx.signed_in)
-    diffs = {d.device_id: backups.diff_backups(ctx.db, d.pushed, d.latest) for d in drift}
+    diffs = {d.device_id: backups.diff_backups(ctx.db, d.pushed, d.latest, tz=ctx.settings.timezone)
+             for d in drift}
     return _render(ctx, "provisioning/drift.html", title=_t(ctx, "Drift"), tab="drift", drift=drift, diffs=diffs)
 

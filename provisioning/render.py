@@ -18,6 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from netmgr import localtime
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import ConfigTemplate, ConfigTemplateVersion
 from netmgr.registry import Registry
@@ -114,6 +115,25 @@ def rate(mbps: float) -> str:
     return f"{int(mbps)}M" if float(mbps).is_integer() else f"{round(mbps * 1000)}k"
 
 
+def zone_label(tz: object) -> object:
+    """``Asia/Makassar`` → ``WITA``: the zone's Indonesian name for device clocks (``clock timezone WITA 8 0``).
+
+    A preview's placeholder passes through unchanged.
+    """
+    return localtime.zone_label(tz) if isinstance(tz, str) else tz
+
+
+def utc_hours(tz: object) -> object:
+    """``Asia/Makassar`` → ``8``: the zone's whole-hour offset from UTC today (Indonesia has no summer time)."""
+    if not isinstance(tz, str):
+        return tz
+    offset = localtime.local_now(tz).utcoffset()
+    return int(offset.total_seconds() // 3600) if offset is not None else 0
+
+
+_FILTERS = {"q": quote_value, "rate": rate, "zone_label": zone_label, "utc_hours": utc_hours}
+
+
 def _line_of(name: str, tb: TracebackType | None) -> int | None:
     line = None
     while tb is not None:
@@ -138,7 +158,7 @@ def _compiled(name: str, body: str) -> Template:
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - device configs, not HTML
     )
-    env.filters.update(q=quote_value, rate=rate)
+    env.filters.update(_FILTERS)
     return env.get_template(name)
 
 
@@ -212,7 +232,7 @@ def _sample_render(template: TemplateSource) -> str | None:
     """The template rendered with placeholders (loops over unknown lists render nothing); None if it cannot."""
     env = SandboxedEnvironment(undefined=_Placeholder, trim_blocks=True, lstrip_blocks=True,
                                autoescape=False)  # noqa: S701 - device configs, not HTML
-    env.filters.update(q=quote_value, rate=rate)
+    env.filters.update(_FILTERS)
     try:
         text = env.from_string(template.body).render()
     except Exception:  # a placeholder cannot stand in everywhere; preview and job time check the real render

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from netmgr import localtime
 from netmgr.errors import ValidationFailed
 from netmgr.security.secrets import SecretBox
 from provisioning.secrets import placeholder
@@ -35,8 +36,16 @@ class BasicsVariables(PurposeVariables):
     ntp_servers: list[str] = Field(default_factory=lambda: ["0.id.pool.ntp.org", "1.id.pool.ntp.org"], min_length=1)
     dns_servers: list[str] = Field(default_factory=lambda: ["1.1.1.1", "8.8.8.8"], min_length=1)
     syslog_host: str | None = None
-    timezone: str = "Asia/Jakarta"
-    from_inventory: ClassVar[dict[str, str]] = {"hostname": "device_name"}
+    timezone: str | None = None
+    """The device clock's IANA zone; empty means the installation's (``NETMGR_TIMEZONE``)."""
+    from_inventory: ClassVar[dict[str, str]] = {"hostname": "device_name", "timezone": "timezone"}
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            localtime.zone(value)
+        return value
 
 
 class SnmpVariables(PurposeVariables):

@@ -24,15 +24,13 @@ from sqlalchemy.orm import Session
 from captive_portal import aaa, budgets
 from captive_portal import sessions as hotspot_sessions
 from captive_portal.gateways import Credentials
-from captive_portal.policies import PolicyLimits, Refusal, RefusalCode, Usage, day_start, grant_for
+from captive_portal.policies import PolicyLimits, Refusal, RefusalCode, Usage, grant_for
+from netmgr import localtime
 from netmgr.db import secret_box
 from netmgr.errors import NetmgrError
 from netmgr.models import AccessGrant, ConsentRecord, HotspotPolicy, HotspotSession, Subscriber, SubscriberDevice
 from netmgr.models.hotspot import LoginMethod
 from netmgr.settings import PortalSettings
-
-LOCAL_TIMEZONE = "Asia/Jakarta"
-"""Daily allowances reset at local midnight (WIB)."""
 
 
 class RefusalReason(StrEnum):
@@ -135,6 +133,8 @@ class LoginContext:
     ip: str
     language: str
     now: datetime
+    timezone: str
+    """The installation's zone (``Settings.timezone``): daily allowances reset at its midnight."""
     accepted_terms: bool = True
     policy: PolicySnapshot | None = None
     source_ip: str = ""
@@ -279,7 +279,7 @@ def check_quotas(session: Session, ctx: LoginContext, limits: PolicyLimits, subs
 
     Only the quotas the policy has are summed: a policy without daily limits costs no query.
     """
-    since = day_start(ctx.now, LOCAL_TIMEZONE)
+    since = localtime.local_day_start(ctx.now, ctx.timezone)
     device_today = person_today = Usage()
     connection = session.connection()
     if ctx.mac and (limits.device_daily_time_s is not None or limits.device_daily_bytes is not None):
@@ -326,7 +326,7 @@ _USED_GRANTS = select(func.count()).select_from(AccessGrant).where(
 def used_grants_today(session: Session, ctx: LoginContext, method: LoginMethod, *, identity: str) -> int:
     """Grants of ``method`` this device used at this hotspot today; ``identity`` is the subscriber every such
     grant was issued to (``device:<MAC>`` for click-through)."""
-    since = day_start(ctx.now, LOCAL_TIMEZONE)
+    since = localtime.local_day_start(ctx.now, ctx.timezone)
     count = session.connection().execute(_USED_GRANTS, {
         "identity": identity, "mac": ctx.mac, "method": method.value, "hotspot_id": ctx.hotspot.id,
         "since": since}).scalar()

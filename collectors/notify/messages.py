@@ -8,18 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from collectors.notify import Message
+from netmgr import localtime
 from netmgr.models.alerts import AlertKind
-
-ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
 def clock(moment: datetime, timezone: str) -> str:
     """``14:05 WIB``: the local time of ``moment`` with the Indonesian zone name."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{local:%H:%M} {ZONE_NAMES.get(timezone, local.tzname() or timezone)}"
+    return f"{localtime.to_local(moment, timezone):%H:%M} {localtime.zone_label(timezone, moment)}"
 
 
 def duration(delta: timedelta) -> str:

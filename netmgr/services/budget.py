@@ -8,11 +8,12 @@ uplink's router → minutes down per month against the promised availability.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from netmgr import localtime
 from netmgr.models import DeviceEvent, Uplink
 from netmgr.models.finance import BudgetYear
 from netmgr.schemas.finance import BudgetSet
@@ -87,7 +88,7 @@ def budget_status(session: Session, actor: Actor, year: int, settings: Settings,
     """Spend so far this budget year (ended months, from their reports) and the projected year end
     (the months still to come at the contracts' base price with PPN, only for the days contracts cover)."""
     actor.require(Permission.REPORTS_READ)
-    today = today or date.today()
+    today = today or localtime.local_today(settings.timezone)
     budget = session.scalar(select(BudgetYear).where(BudgetYear.year == year))
     terms = contracts.contracts_by_uplink(session, session.scalars(select(Uplink)))
     months: list[MonthSpend] = []
@@ -202,18 +203,14 @@ def minutes_down(session: Session, device_id: int, start: datetime, end: datetim
     return total / 60, measured
 
 
-def sla_report(session: Session, actor: Actor, month: date, *, tz: str = "Asia/Jakarta",
+def sla_report(session: Session, actor: Actor, month: date, *, tz: str,
                now: datetime | None = None) -> list[SlaEntry]:
     """Per uplink: minutes its router was down in ``month`` against the contract's promised availability.
 
     An uplink is as available as the router it is delivered on (netmgr sees the router, not the ISP's line).
     """
-    from zoneinfo import ZoneInfo
-
     actor.require(Permission.REPORTS_READ)
-    zone = ZoneInfo(tz)
-    start = datetime.combine(month, time.min, tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(reports.month_end(month) + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    start, end = localtime.month_bounds_utc(month, tz)
     end = min(end, now or datetime.now(UTC))
     minutes = max(0, int((end - start).total_seconds() // 60))
     out = []

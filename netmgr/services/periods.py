@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from netmgr import localtime
 from netmgr.errors import Conflict, ValidationFailed
 from netmgr.models.finance import ClosedPeriod
 from netmgr.security.permissions import Actor, Permission
@@ -39,7 +40,7 @@ def list_closed(session: Session, actor: Actor) -> list[ClosedPeriod]:
 
 def compute(session: Session, month: date, settings: Settings) -> dict[str, Any]:
     """Recompute an open month from the rollups (no permission check: callers scope the result)."""
-    inputs = reports.load_month(session, month, thresholds=settings.finance, tz=settings.snmp.report_timezone)
+    inputs = reports.load_month(session, month, thresholds=settings.finance, tz=settings.timezone)
     return reports.compute_report(inputs)
 
 
@@ -83,7 +84,7 @@ def close_month(session: Session, actor: Actor, month: date, settings: Settings,
     """
     actor.require(Permission.FINANCE_MANAGE)
     month = month.replace(day=1)
-    if reports.month_end(month) >= (today or date.today()):
+    if reports.month_end(month) >= (today or localtime.local_today(settings.timezone)):
         raise ValidationFailed(f"{reports.month_key(month)} has not ended yet; close it after its last day",
                                field="month")
     if get_closed(session, month) is not None:

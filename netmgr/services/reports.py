@@ -22,14 +22,14 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from netmgr import localtime
 from netmgr.errors import ValidationFailed
 from netmgr.models import Agency, HotspotSession, Uplink
 from netmgr.models.enums import BillingModel, Role
@@ -448,16 +448,16 @@ def _octets_by_meter(session: Session, meter_ids: Sequence[int], first: date, la
     return {int(m): int(total or 0) for m, total in rows}
 
 
-def version_in_force(session: Session, plan_id: int, month: date) -> PlanVersion | None:
-    """The plan version that was active at the end of ``month`` (the latest activated by then), else the active one."""
-    end = datetime.combine(month_end(month) + timedelta(days=1), time.min, tzinfo=UTC)
+def version_in_force(session: Session, plan_id: int, month: date, tz: str) -> PlanVersion | None:
+    """The plan version active at the end of local ``month`` (the latest activated by then), else the active one."""
+    end = localtime.month_bounds_utc(month, tz)[1]
     candidates = list(session.scalars(select(PlanVersion).where(
         PlanVersion.plan_id == plan_id, PlanVersion.status.in_([PlanStatus.ACTIVE, PlanStatus.SUPERSEDED]))))
     dated = []
     for v in candidates:
         if v.activated_at is None:
             continue
-        at = v.activated_at if v.activated_at.tzinfo else v.activated_at.replace(tzinfo=UTC)
+        at = localtime.as_utc(v.activated_at)
         if at < end:
             dated.append((at, v.number, v))
     if dated:
@@ -470,8 +470,8 @@ def _meters(session: Session) -> dict[tuple[int, str, str], int]:
 
 
 def load_month(session: Session, month: date, *, thresholds: FinanceSettings | None = None,
-               tz: str = "Asia/Jakarta") -> MonthInputs:
-    """Everything ``compute_report`` needs for ``month``, read from the database."""
+               tz: str) -> MonthInputs:
+    """Everything ``compute_report`` needs for local ``month`` (in zone ``tz``), read from the database."""
     from netmgr.models.finance import BandwidthPlan
 
     first, last = month, month_end(month)
@@ -481,7 +481,7 @@ def load_month(session: Session, month: date, *, thresholds: FinanceSettings | N
     uplink_meter = {u.id: meters.get((u.device_id or 0, MeterKind.INTERFACE.value, u.interface_name))
                     for u in uplink_rows}
     plans = list(session.scalars(select(BandwidthPlan).order_by(BandwidthPlan.name)))
-    versions = {p.id: version_in_force(session, p.id, month) for p in plans}
+    versions = {p.id: version_in_force(session, p.id, month, tz) for p in plans}
     alloc_meter: dict[tuple[int, str], int | None] = {}
     for p in plans:
         v = versions[p.id]
@@ -515,12 +515,11 @@ def load_month(session: Session, month: date, *, thresholds: FinanceSettings | N
         plan_inputs.append(PlanInput(id=p.id, name=p.name, version=v.number, capacity_mbps=v.capacity_down_mbps,
                                      uplink_ids=[u.id for u in p.uplinks], allocations=allocs))
     return MonthInputs(month=month, uplinks=uplinks, plans=plan_inputs,
-                       hotspots=_hotspots(session, month, ZoneInfo(tz)), thresholds=thresholds or FinanceSettings())
+                       hotspots=_hotspots(session, month, tz), thresholds=thresholds or FinanceSettings())
 
 
-def _hotspots(session: Session, month: date, tz: ZoneInfo) -> list[HotspotInput]:
-    start = datetime.combine(month, time.min, tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(month_end(month) + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+def _hotspots(session: Session, month: date, tz: str) -> list[HotspotInput]:
+    start, end = localtime.month_bounds_utc(month, tz)
     names = {h.id: h.name for h in session.scalars(select(Hotspot))}
     sessions: dict[int, int] = Counter()
     macs: dict[int, set[str]] = defaultdict(set)
@@ -537,8 +536,7 @@ def _hotspots(session: Session, month: date, tz: ZoneInfo) -> list[HotspotInput]
         if mac:
             macs[hotspot_id].add(mac)
         octets[hotspot_id] += int(i) + int(o)
-        moment = started if started.tzinfo else started.replace(tzinfo=UTC)
-        hours[hotspot_id][moment.astimezone(tz).hour] += 1
+        hours[hotspot_id][localtime.to_local(started, tz).hour] += 1
     return [HotspotInput(id=h, name=names.get(h, str(h)), sessions=sessions[h], unique_devices=len(macs[h]),
                          octets=octets[h], starts_by_hour=dict(hours[h])) for h in sorted(sessions)]
 

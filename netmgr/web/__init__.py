@@ -28,7 +28,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     monitoring.ensure_nav()
     report_pages.ensure_nav()
     plan_pages.ensure_nav()
-    app.state.netmgr_web_env = make_environment()
+    app.state.netmgr_web_env = make_environment(settings.timezone)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="web-static")
     for module in (login, overview, agencies, sites, devices, uplinks, imports, audit, users, monitoring):
         app.include_router(module.router)

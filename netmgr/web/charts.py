@@ -10,7 +10,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+
+from netmgr import localtime
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 28
@@ -102,12 +103,11 @@ def line_chart(series: Sequence[Series], *, start: datetime, end: datetime, gap:
             line.segments.append(f"{float(x) - 1:.1f},{y} {float(x) + 1:.1f},{y}")
         lines.append(line)
     y_ticks = [(y_of(top_value * i / 4), format_bps(top_value * i / 4)) for i in range(5)]
-    zone = ZoneInfo(timezone)
     label = "%d/%m" if end - start > timedelta(days=2) else "%H:%M"
     x_ticks = []
     for i in range(7):
         moment = start + (end - start) * i / 6
-        x_ticks.append((x_of(moment), moment.astimezone(zone).strftime(label)))
+        x_ticks.append((x_of(moment), localtime.to_local(moment, timezone).strftime(label)))
     return LineChart(width, height, (left, top, right, bottom), lines, y_ticks, x_ticks,
                      empty=not any(line.segments for line in lines))
 

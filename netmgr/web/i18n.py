@@ -6,19 +6,19 @@ then ``settings.default_language`` (Indonesian).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from babel import dates, numbers
 from babel.support import NullTranslations, Translations
 
+from netmgr import localtime
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("id", "en")
 LANGUAGE_NAMES = {"id": "ID", "en": "EN"}
 LANG_COOKIE = "netmgr_lang"
-# Sampit and most regencies using netmgr are on WIB; shown times are local wall-clock times.
-DISPLAY_TIMEZONE = "Asia/Jakarta"
 
 
 def normalise(lang: str | None) -> str | None:
@@ -59,21 +59,19 @@ def format_rupiah(value: float | int | None, lang: str) -> str:
     return "Rp " + numbers.format_decimal(round(value), format="#,##0", locale=lang)
 
 
-def _local(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # the database stores UTC
-    return value
-
-
-def format_date(value: date | datetime | None, lang: str) -> str:
+def format_date(value: date | datetime | None, lang: str, tz: str) -> str:
+    """A date, or the local date (zone ``tz``) of a stored UTC time: ``1 Mar 2026``."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        value = _local(value).astimezone(dates.get_timezone(DISPLAY_TIMEZONE)).date()
+        value = localtime.to_local(value, tz).date()
     return dates.format_date(value, "medium", locale=lang)
 
 
-def format_datetime(value: datetime | None, lang: str) -> str:
+def format_datetime(value: datetime | None, lang: str, tz: str) -> str:
+    """A stored UTC time as local wall-clock time in zone ``tz`` with its label: ``1 Mar 2026, 14.05.00 WITA``."""
     if value is None:
         return "—"
-    return dates.format_datetime(_local(value), "medium", tzinfo=dates.get_timezone(DISPLAY_TIMEZONE), locale=lang)
+    local = localtime.to_local(value, tz)
+    shown = dates.format_datetime(local, "medium", tzinfo=local.tzinfo, locale=lang)
+    return f"{shown} {localtime.zone_label(tz, value)}"

@@ -17,6 +17,7 @@ from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from netmgr import localtime
 from netmgr.web import i18n, labels
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -51,12 +52,12 @@ def gettext(message: str) -> str:
 
 @pass_context
 def _f_date(ctx: Context, value: date | datetime | None) -> str:
-    return i18n.format_date(value, ctx["lang"])
+    return i18n.format_date(value, ctx["lang"], ctx["timezone"])
 
 
 @pass_context
 def _f_datetime(ctx: Context, value: datetime | None) -> str:
-    return i18n.format_datetime(value, ctx["lang"])
+    return i18n.format_datetime(value, ctx["lang"], ctx["timezone"])
 
 
 @pass_context
@@ -69,7 +70,8 @@ def _f_rupiah(ctx: Context, value: float | int | None) -> str:
     return i18n.format_rupiah(value, ctx["lang"])
 
 
-def make_environment() -> Environment:
+def make_environment(timezone: str) -> Environment:
+    """The admin UI's environment; ``timezone`` (``Settings.timezone``) is the zone every shown time is in."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -81,6 +83,8 @@ def make_environment() -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(date=_f_date, datetime=_f_datetime, number=_f_number, rupiah=_f_rupiah)
     env.globals.update(
+        timezone=timezone,
+        zone_label=localtime.zone_label(timezone),
         tr=gettext,  # for msgids held in variables (labels); literal texts use _("...")
         role_labels=labels.ROLES,
         status_labels=labels.DEVICE_STATUS,

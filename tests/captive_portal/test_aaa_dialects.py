@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +13,6 @@ from captive_portal.policies import (
     Refusal,
     RefusalCode,
     Usage,
-    day_start,
     exhausted,
     grant_for,
     join_gigawords,
@@ -129,8 +126,3 @@ def test_gigawords_split_and_join_round_trip(octets: int) -> None:
 
     assert 0 <= low < 2**32
     assert join_gigawords(gigawords, low) == octets
-
-
-def test_day_start_is_jakarta_midnight_expressed_in_utc() -> None:
-    start = day_start(datetime(2026, 11, 22, 17, 40, tzinfo=UTC), "Asia/Jakarta")  # 00:40 WIB on the 23rd
-    assert start == datetime(2026, 11, 22, 17, 0, tzinfo=UTC) and start.utcoffset() == timedelta(0)

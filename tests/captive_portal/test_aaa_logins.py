@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,9 @@ from captive_portal.sessions import as_utc
 from netmgr.models import AccessGrant, Alert, HotspotSession, SubscriberDevice, Voucher
 from netmgr.models.alerts import AlertKind
 from netmgr.models.hotspot import LoginAttempt, LoginMethod, SessionStatus, Subscriber, VoucherStatus
+from netmgr.settings import Settings
 from tests.captive_portal.hotspot_data import Seeded, add_voucher, client_at, seed_hotspot
+from tests.zones import ZONES, local
 
 CFG = aaa.AaaConfig()
 MAC = "46:12:1F:20:79:D7"
@@ -149,16 +152,24 @@ def test_person_over_the_daily_time_is_refused_and_a_device_near_it_gets_only_th
     assert partial.accept and partial.attributes["reply:Session-Timeout"] == 300
 
 
-def test_a_session_started_just_after_midnight_in_jakarta_counts_towards_today(session: Session) -> None:
+@pytest.mark.parametrize("tz", ZONES)
+def test_a_persons_daily_time_resets_at_local_midnight_of_the_installations_zone(session: Session, tz: str) -> None:
+    cfg = aaa.AaaConfig.from_settings(Settings(timezone=tz))
     seeded = seed_hotspot(session)  # a person may use 3600 s a day
     voucher = add_voucher(session, seeded.batch, "EARLY001")
     voucher.subscriber_id = _subscriber(session, "voucher:EARLY001")
     session.commit()
-    now = datetime(2026, 11, 22, 17, 40, tzinfo=UTC)  # 00:40 WIB on 23 November
     _session_row(session, seeded, mac=OTHER_MAC, subscriber_id=voucher.subscriber_id, time_s=3600,
-                 now=now - timedelta(minutes=30))  # started 00:10 WIB: today, though still the 22nd in UTC
+                 now=local(tz, 2026, 1, 31, 23, 50))  # yesterday's hour, local time
 
-    assert aaa.authorize(session, CFG, _req(session, "EARLY001"), now=now).refusal == RefusalCode.PERSON_TIME_USED
+    assert aaa.authorize(session, cfg, _req(session, "EARLY001"), now=local(tz, 2026, 1, 31, 23, 59)).refusal \
+        == RefusalCode.PERSON_TIME_USED
+    fresh = aaa.authorize(session, cfg, _req(session, "EARLY001"), now=local(tz, 2026, 2, 1, 0, 0))
+    assert fresh.accept and fresh.attributes["reply:Session-Timeout"] == 3600
+    _session_row(session, seeded, mac="AA:BB:CC:00:00:03", subscriber_id=voucher.subscriber_id, time_s=3600,
+                 now=local(tz, 2026, 2, 1, 0, 1))  # today's hour, though still 31 January in UTC
+    assert aaa.authorize(session, cfg, _req(session, "EARLY001"), now=local(tz, 2026, 2, 1, 0, 30)).refusal \
+        == RefusalCode.PERSON_TIME_USED
 
 
 def test_grant_post_auth_records_the_first_use_only_once(session: Session) -> None:

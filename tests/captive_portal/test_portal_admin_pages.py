@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,9 +13,11 @@ from sqlalchemy.orm import Session
 from netmgr.models import AuditLog, ConsentRecord, HotspotSession, PortalConfig, Voucher, VoucherBatch
 from netmgr.models.enums import Role
 from netmgr.models.hotspot import SessionStatus
+from netmgr.settings import Settings
 from tests import factories
 from tests.captive_portal import portal_support as ps
 from tests.netmgr.web.helpers import login, signed_in_csrf
+from tests.zones import ZONES, local
 
 
 def _admin(client: TestClient, session: Session, role: Role = Role.OPERATOR) -> str:
@@ -74,6 +77,20 @@ def test_voucher_batch_generate_print_and_revoke(client: TestClient, session: Se
     assert session.scalar(select(func.count()).select_from(Voucher).where(Voucher.status == "revoked")) == 10
     no_csrf = client.post(f"/portal-admin/vouchers/{batch.id}/revoke", data={})
     assert no_csrf.status_code == 403
+
+
+@pytest.mark.parametrize("tz", ZONES)
+def test_a_voucher_batchs_use_before_date_ends_at_local_midnight(client: TestClient, session: Session,
+                                                                 settings: Settings, tz: str) -> None:
+    settings.timezone = tz
+    h = ps.hotspot(session)
+    csrf = _admin(client, session)
+    r = client.post("/portal-admin/vouchers", data={"csrf_token": csrf, "name": "Akhir bulan", "count": "1",
+                                                    "policy_id": str(h.default_policy_id), "valid_until": "2026-01-31"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    batch = session.scalar(select(VoucherBatch))
+    assert batch is not None and batch.valid_until == local(tz, 2026, 1, 31, 23, 59)
 
 
 def test_live_sessions_and_usage_pages_list_what_is_online(client: TestClient, session: Session) -> None:

@@ -23,6 +23,7 @@ from netmgr.models.hotspot import VoucherStatus
 from netmgr.security.permissions import SYSTEM
 from netmgr.settings import PortalSettings, Settings
 from tests.captive_portal import portal_support as ps
+from tests.zones import ZONES, local
 
 
 def _csrf(html: str) -> str:
@@ -227,6 +228,7 @@ class _Visit:
     source_ip: str
     gateway_hosts: tuple[str, ...]
     now: datetime
+    timezone: str = "Asia/Jakarta"
 
 
 def test_concurrent_requests_never_send_more_than_the_budget(database_url: str, session: Session,
@@ -264,3 +266,20 @@ def test_source_key_is_the_address_netmgr_sees_unless_it_is_a_nat(source: str, h
                                                                    nat: list[str], key: str | None) -> None:
     visit = _Visit(_Hotspot(1, "Taman Kota"), PortalSettings(nat_networks=nat), source, hosts, ps.now())
     assert budgets.source_key(visit) == key
+
+
+@pytest.mark.parametrize("tz", ZONES)
+def test_the_installations_sms_day_starts_at_local_midnight(session: Session, tz: str) -> None:
+    h = ps.hotspot(session)
+    portal = PortalSettings(sms_per_installation_per_day=1, sms_per_hotspot_per_hour=1000,
+                            sms_per_source_per_hour=1000)
+
+    def spend(at: datetime) -> bool:
+        allowed = budgets.spend_sms(session, _Visit(_Hotspot(h.id, h.name), portal, "198.51.100.8", (), at, tz)) is None
+        session.commit()
+        return allowed
+
+    assert spend(local(tz, 2026, 1, 31, 23, 58))
+    assert not spend(local(tz, 2026, 1, 31, 23, 59))
+    assert spend(local(tz, 2026, 2, 1, 0, 0))  # a new local day, though still 31 January in UTC
+    assert not spend(local(tz, 2026, 2, 1, 0, 1))

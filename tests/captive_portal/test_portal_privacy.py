@@ -25,7 +25,7 @@ def _ctx(session: Session, hotspot_id: int, mac: str) -> LoginContext:
     config = session.scalar(select(PortalConfig).where(PortalConfig.hotspot_id == hotspot_id))
     assert hotspot is not None and config is not None
     return LoginContext(hotspot=hotspot, config=config, portal=PortalSettings(), mac=mac, ip="10.5.50.9",
-                        language="id", now=ps.now())
+                        language="id", now=ps.now(), timezone="Asia/Jakarta")
 
 
 def test_erasing_by_phone_removes_that_person_and_keeps_others(session: Session) -> None:

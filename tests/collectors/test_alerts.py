@@ -126,9 +126,13 @@ def _evaluate(factory: sessionmaker[Session], bot: BotApi, rules: Settings, seco
                            now=T0 + timedelta(seconds=seconds))
 
 
-def test_device_down_opens_after_the_hold_down_and_notifies_in_indonesian(
-        session_factory: sessionmaker[Session], session: Session, bot: BotApi, tmp_path: Path) -> None:
-    rules = _settings(tmp_path)
+@pytest.mark.parametrize(("tz", "down", "up"), [("Asia/Jakarta", "14:05 WIB", "14:10 WIB"),
+                                               ("Asia/Makassar", "15:05 WITA", "15:10 WITA"),
+                                               ("Asia/Jayapura", "16:05 WIT", "16:10 WIT")])
+def test_device_down_opens_after_the_hold_down_and_notifies_in_indonesian_local_time(
+        session_factory: sessionmaker[Session], session: Session, bot: BotApi, tmp_path: Path,
+        tz: str, down: str, up: str) -> None:
+    rules = _settings(tmp_path).model_copy(update={"timezone": tz})
     site = factories.site(session, name="Taman Kota Sampit", kind=SiteKind.PUBLIC_HOTSPOT)
     ap = factories.device(session, site_id=site.id, name="ap-taman-kota-01")
     factories.device(session, site_id=site.id, name="ap-taman-kota-02")
@@ -138,7 +142,7 @@ def test_device_down_opens_after_the_hold_down_and_notifies_in_indonesian(
     assert _evaluate(session_factory, bot, rules, 30).opened == []
     opened = _evaluate(session_factory, bot, rules, 120).opened
     assert [c.kind for c in opened] == [AlertKind.DEVICE_DOWN]
-    expected = "🔴 PERANGKAT MATI: ap-taman-kota-01 (Taman Kota Sampit) tidak merespons sejak 14:05 WIB"
+    expected = f"🔴 PERANGKAT MATI: ap-taman-kota-01 (Taman Kota Sampit) tidak merespons sejak {down}"
     assert bot.texts() == [expected]
 
     _set(session, ap, True, T0 + timedelta(seconds=200))
@@ -146,7 +150,7 @@ def test_device_down_opens_after_the_hold_down_and_notifies_in_indonesian(
     resolved = _evaluate(session_factory, bot, rules, 330).resolved
     assert [c.kind for c in resolved] == [AlertKind.DEVICE_DOWN]
     assert bot.texts()[-1] == ("🟢 PERANGKAT PULIH: ap-taman-kota-01 (Taman Kota Sampit) kembali merespons "
-                               "pukul 14:10 WIB (mati 5 menit)")
+                               f"pukul {up} (mati 5 menit)")
     with session_factory() as s:
         alert = s.scalars(select(Alert)).one()
         assert alert.state == AlertState.RESOLVED and alert.message == expected

@@ -95,7 +95,7 @@ def run_batch(ids: list[int], factory: sessionmaker[Session], store: object) -> 
     async def work() -> BatchResult:
         async with MultiVersionClient() as snmp:
             return await poll_batch(ids, session_factory=factory, snmp=snmp, store=store,  # type: ignore[arg-type]
-                                    settings=SNMP)
+                                    settings=SNMP, timezone="Asia/Jakarta")
 
     return asyncio.run(work())
 

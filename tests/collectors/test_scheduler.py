@@ -51,7 +51,7 @@ def run_batch(ids: list[int], factory: sessionmaker[Session], settings: SnmpSett
     async def work() -> BatchResult:
         async with MultiVersionClient() as snmp:
             return await poll_batch(ids, session_factory=factory, snmp=snmp, store=DisabledMetricsStore(),
-                                    settings=settings, holder=holder)
+                                    settings=settings, timezone="Asia/Jakarta", holder=holder)
 
     return asyncio.run(work())
 

@@ -115,3 +115,9 @@ def _no_inherited_broker(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("NETMGR_CELERY__"):
             monkeypatch.delenv(key)
+
+
+@pytest.mark.parametrize("tz", ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"])
+def test_celery_keeps_its_schedule_in_the_installations_zone(tmp_path: Path, tz: str) -> None:
+    app = make_celery(make_settings(tmp_path, timezone=tz))
+    assert app.conf.timezone == tz and app.conf.enable_utc is True

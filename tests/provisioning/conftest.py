@@ -29,6 +29,7 @@ def linux_target(server: SshServer, *, name: str = "gw-taman-kota", password: st
         username=server.username, password=server.password if password is None else password,
         context=context or {
             "device": {"name": name}, "site": {"name": "Taman Kota Sampit"},
-            "inventory": {"device_name": name, "site_name": "Taman Kota Sampit", "snmp_community": "k0mun1tas"},
+            "inventory": {"device_name": name, "site_name": "Taman Kota Sampit", "snmp_community": "k0mun1tas",
+                          "timezone": "Asia/Jakarta"},
         },
     )

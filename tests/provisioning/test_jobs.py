@@ -159,7 +159,7 @@ def test_drift_shows_devices_changed_behind_netmgrs_back(
     session.commit()
     drift = backups.find_drift(session, SYSTEM)
     assert [(d.device_name, d.latest.id) for d in drift] == [("ap-taman-1", changed.id)]
-    assert "+/ip dns set servers=9.9.9.9" in backups.device_diff(session, SYSTEM, aps[0])
+    assert "+/ip dns set servers=9.9.9.9" in backups.device_diff(session, SYSTEM, aps[0], tz="Asia/Jakarta")
     assert unchanged.sha256 != changed.sha256
     # the two identical pre/post-push texts are stored once
     assert session.scalar(select(ConfigText).where(ConfigText.sha256 == unchanged.sha256)) is not None
@@ -177,7 +177,7 @@ def test_backups_and_drift_mask_the_inventory_secrets_wherever_the_config_repeat
                         connect=NetmikoConnector(), source=BackupSource.SCHEDULED)
     session.commit()
     assert [d.device_name for d in backups.find_drift(session, SYSTEM)] == ["ap-taman-1"]
-    diff = backups.device_diff(session, SYSTEM, aps[0])
+    diff = backups.device_diff(session, SYSTEM, aps[0], tz="Asia/Jakarta")
     assert 'comment="ssh ********"' in diff and PASSWORD not in diff
     texts = " ".join(session.scalars(select(ConfigText.text)))
     assert PASSWORD not in texts and "rad-s3cret-xyz" not in texts

@@ -21,7 +21,8 @@ PASSWORD = "Sim-pass-1"
 HOTSPOT = {"ssid": "Sampit Free WiFi", "vlan_id": 20, "interface": "ether2", "gateway": "10.20.0.1/22",
            "radius_server": "10.0.0.2", "radius_secret": "rad-s3cret-xyz"}
 INVENTORY = {"device_name": "ap-taman-01", "site_name": "Taman Kota Sampit", "snmp_community": "k0mun1tas-rahasia",
-             "radius_secret": "rad-s3cret-xyz", "portal_url": "http://127.0.0.1:8000/portal"}
+             "radius_secret": "rad-s3cret-xyz", "portal_url": "http://127.0.0.1:8000/portal",
+             "timezone": "Asia/Jakarta"}
 
 
 @pytest.fixture

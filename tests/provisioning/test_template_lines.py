@@ -44,7 +44,8 @@ def ios() -> Iterator[SimulatorHandle]:
 def _target(handle: SimulatorHandle, platform: str) -> DeviceTarget:
     return DeviceTarget(device_id=1, name="ap-taman-01", platform=platform, host=handle.host, port=handle.port,
                         username="admin", password=PASSWORD, enable_secret=PASSWORD,
-                        context={"device": {"name": "ap-taman-01"}, "inventory": {"device_name": "ap-taman-01"}})
+                        context={"device": {"name": "ap-taman-01"}, "inventory": {"device_name": "ap-taman-01",
+                                                                                    "timezone": "Asia/Jakarta"}})
 
 
 def _plan(body: str) -> Plan:
@@ -92,7 +93,8 @@ def test_routeros_line_the_device_rejects_fails_the_push_and_rolls_back(routeros
 def test_routeros_command_outside_any_menu_is_refused_at_job_time_with_its_line() -> None:
     body = "/ip dns set servers=1.1.1.1\nadd address=10.1.1.1/24 interface=ether1\n"
     target = DeviceTarget(device_id=1, name="ap-taman-01", platform="mikrotik_routeros", host="127.0.0.1", port=1,
-                          username="admin", password=PASSWORD, context={"inventory": {"device_name": "x"}})
+                          username="admin", password=PASSWORD,
+                          context={"inventory": {"device_name": "x", "timezone": "Asia/Jakarta"}})
 
     def no_connection(*args: object) -> object:
         raise AssertionError("a refused template must not reach the device")

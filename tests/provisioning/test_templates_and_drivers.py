@@ -12,7 +12,7 @@ from provisioning.render import TemplateRenderError, TemplateSource, find_templa
 from provisioning.variables import PURPOSES, complete, dump_for_storage, load_from_storage, validate_variables
 
 INVENTORY = {"device_name": "core-diskominfo", "site_name": "Diskominfo", "snmp_community": "k0mun1tas",
-             "radius_secret": "rad-s3cret", "portal_url": "http://netmgr.example/portal"}
+             "radius_secret": "rad-s3cret", "portal_url": "http://netmgr.example/portal", "timezone": "Asia/Jakarta"}
 EXAMPLES = {
     "basics": {"syslog_host": "10.0.0.5"},
     "snmp": {},
@@ -43,6 +43,21 @@ def test_shipped_templates_render_with_inventory_defaults(platform: str, purpose
         assert "k0mun1tas" in text
     if purpose == "basics" and platform != "linux":
         assert "10.0.0.5" in text
+
+
+@pytest.mark.parametrize(("tz", "ios_clock"), [("Asia/Jakarta", "clock timezone WIB 7 0"),
+                                               ("Asia/Makassar", "clock timezone WITA 8 0"),
+                                               ("Asia/Jayapura", "clock timezone WIT 9 0")])
+def test_device_clocks_follow_the_installations_zone_unless_a_job_names_one(tz: str, ios_clock: str) -> None:
+    device = {"device": {"name": "core-diskominfo"}, "site": {"name": "Diskominfo"}}
+    context = {**device, **complete(validate_variables("basics", {}), {**INVENTORY, "timezone": tz})}
+    assert ios_clock in render(find_template(None, platform="cisco_ios", purpose="basics"), context).splitlines()
+    assert f"### file timezone\n{tz}\n" in render(find_template(None, platform="linux", purpose="basics"), context)
+    chosen = {**device, **complete(validate_variables("basics", {"timezone": "Asia/Jayapura"}),
+                                   {**INVENTORY, "timezone": tz})}
+    assert "clock timezone WIT 9 0" in render(find_template(None, platform="cisco_ios", purpose="basics"), chosen)
+    with pytest.raises(ValidationFailed, match="is not an IANA time zone"):
+        validate_variables("basics", {"timezone": "WITA"})
 
 
 def test_routeros_queue_template_uses_pcq_and_rates() -> None:

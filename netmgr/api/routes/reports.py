@@ -5,13 +5,13 @@ Request → ``netmgr.services.periods`` / ``budget`` → JSON or a file. Agency 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from netmgr import localtime
 from netmgr.api.deps import CurrentActor, SessionDep, SettingsDep, require
 from netmgr.errors import NotFound
 from netmgr.models.enums import Role
@@ -42,7 +42,8 @@ class ClosedRead(BaseModel):
 
 
 def _report(session: Any, actor: Actor, month: str | None, settings: Any) -> periods.MonthReport:
-    return periods.monthly_report(session, actor, reports.parse_month(month), settings)
+    today = localtime.local_today(settings.timezone)
+    return periods.monthly_report(session, actor, reports.parse_month(month, today=today), settings)
 
 
 @router.get("/monthly")
@@ -106,7 +107,7 @@ def budget_status(session: SessionDep, actor: CurrentActor, settings: SettingsDe
     """Spend against the year's pagu and the projected year end (not for agency viewers: it is regency-wide)."""
     if actor.role == Role.AGENCY_VIEWER:
         return {"year": year, "pagu_idr": None, "months": [], "spent_idr": None, "projected_idr": None}
-    s = budget.budget_status(session, actor, year or date.today().year, settings)
+    s = budget.budget_status(session, actor, year or localtime.local_today(settings.timezone).year, settings)
     return {"year": s.year, "pagu_idr": s.pagu_idr, "spent_idr": s.spent_idr, "projected_idr": s.projected_idr,
             "remaining_idr": s.remaining_idr, "over_budget": s.over_budget,
             "months": [{"month": reports.month_key(m.month), "cost_idr": m.cost_idr, "closed": m.closed,
@@ -130,5 +131,6 @@ def contracts(session: SessionDep, actor: CurrentActor, settings: SettingsDep) -
 def sla(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None) -> list[dict[str, Any]]:
     if actor.role == Role.AGENCY_VIEWER:
         return []
-    return [e.__dict__ for e in budget.sla_report(session, actor, reports.parse_month(month),
-                                                  tz=settings.snmp.report_timezone)]
+    month_start = reports.parse_month(month, today=localtime.local_today(settings.timezone))
+    return [e.__dict__ for e in budget.sla_report(session, actor, month_start,
+                                                  tz=settings.timezone)]

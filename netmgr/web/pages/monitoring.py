@@ -129,7 +129,7 @@ def device_traffic_page(device_id: int, ctx: Page) -> Response:
     store = get_metrics_store(ctx.request)
     traffic = monitoring.device_traffic(ctx.db, ctx.signed_in, store, device_id, range_key=range_key,
                                         interface=query(ctx, "interface"))
-    charts = _charts(traffic, ctx.settings.notify.timezone, ctx._("in"), ctx._("out"))
+    charts = _charts(traffic, ctx.settings.timezone, ctx._("in"), ctx._("out"))
     fragment = ctx.request.headers.get("HX-Request") == "true"
     return ctx.render("monitoring/traffic_fragment.html" if fragment else "monitoring/traffic.html",
                       title=ctx._("Traffic: %(name)s", name=traffic.device), traffic=traffic, charts=charts,

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
+from netmgr import localtime
 from netmgr.errors import Conflict, PermissionDenied, ValidationFailed
 from netmgr.models.enums import Role
 from netmgr.reports_export import to_csv, to_pdf, to_xlsx
@@ -110,11 +111,12 @@ def _agency_chart(ctx: PageContext, report: dict[str, Any]) -> BarChart:
 
 
 def _month_or_default(ctx: PageContext, raw: str | None) -> tuple[date, str | None]:
+    today = localtime.local_today(ctx.settings.timezone)
     try:
-        return reports.parse_month(raw), None
+        return reports.parse_month(raw, today=today), None
     except ValidationFailed:
-        return reports.parse_month(None), ctx._("%(value)s is not a month like 2025-05; showing last month.",
-                                                value=raw or "")
+        message = ctx._("%(value)s is not a month like 2025-05; showing last month.", value=raw or "")
+        return reports.parse_month(None, today=today), message
 
 
 @router.get("/reports")
@@ -124,9 +126,9 @@ def monthly_report_page(ctx: Page) -> Response:
     result = periods.monthly_report(ctx.db, actor, month, ctx.settings)
     report = result.report
     viewer = actor.role == Role.AGENCY_VIEWER
-    today = date.today()
+    today = localtime.local_today(ctx.settings.timezone)
     ended = reports.month_end(month) < today
-    sla = [] if viewer else budget.sla_report(ctx.db, actor, month, tz=ctx.settings.snmp.report_timezone)
+    sla = [] if viewer else budget.sla_report(ctx.db, actor, month, tz=ctx.settings.timezone)
     reminders = [] if viewer else budget.due_reminders(ctx.db, actor, ctx.settings.finance, today=today)
     key = reports.month_key(month)
     return ctx.render(
@@ -213,7 +215,7 @@ def _budget_page(ctx: PageContext, year: int, *, pagu_error: str | None = None, 
 @router.get("/reports/budget")
 def budget_page(ctx: Page) -> Response:
     _regency_wide(ctx)
-    year = int_or_none(query(ctx, "year")) or date.today().year
+    year = int_or_none(query(ctx, "year")) or localtime.local_today(ctx.settings.timezone).year
     return _budget_page(ctx, max(2000, min(2100, year)))
 
 
@@ -221,7 +223,7 @@ def budget_page(ctx: Page) -> Response:
 def set_budget(ctx: Page, form: FormDep) -> Response:
     actor = ctx.signed_in
     actor.require(Permission.FINANCE_MANAGE)
-    year = int_or_none(str(form.get("year") or "")) or date.today().year
+    year = int_or_none(str(form.get("year") or "")) or localtime.local_today(ctx.settings.timezone).year
     raw = str(form.get("pagu_idr") or "").replace(".", "").replace(",", "").replace("Rp", "").strip()
     pagu = int_or_none(raw)
     if pagu is None or pagu < 0:

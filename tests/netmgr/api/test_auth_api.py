@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -33,6 +35,14 @@ def test_login_sets_a_session_cookie_and_returns_the_user_and_csrf_token(client:
     me = client.get(f"{API}/auth/me").json()
     assert me["user"]["id"] == world.user_ids[Role.OPERATOR] and me["csrf_token"] == body["csrf_token"]
     assert me["user"]["last_login_at"] is not None
+
+
+def test_api_timestamps_are_iso_8601_with_their_offset_on_every_database(client: TestClient, world: World) -> None:
+    _login(client, world.usernames[Role.OPERATOR])
+    user = client.get(f"{API}/auth/me").json()["user"]
+    for key in ("last_login_at", "created_at"):
+        moment = datetime.fromisoformat(user[key])
+        assert moment.utcoffset() == timedelta(0), f"{key}={user[key]!r} has no UTC offset"
 
 
 def test_wrong_password_is_401_and_the_attempt_is_audited(client: TestClient, world: World,

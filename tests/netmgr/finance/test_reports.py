@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from netmgr.models import HotspotSession
 from netmgr.models.enums import Role
+from netmgr.models.hotspot import SessionStatus
+from netmgr.schemas.finance import AllocationIn, VersionCreate
 from netmgr.security.permissions import SYSTEM, Actor
-from netmgr.services import periods, reports
+from netmgr.services import periods, plans, reports
 from netmgr.settings import Settings
+from tests.captive_portal import portal_support as ps
 from tests.netmgr.finance.conftest import MONTH, STANDARD_RATES, World, samples, standard_month
+from tests.zones import ZONES, local
 
 
 def independent_p95(values: list[float]) -> float:
@@ -135,3 +141,28 @@ def test_agency_viewer_sees_a_shared_recommendation_only_as_it_concerns_their_of
     assert mine["subject"] == "INSPEKTORAT" and mine["to"] == []
     others = {a["code"] for a in full["agencies"]} - {"INSPEKTORAT"}
     assert not any(code in mine["message"] for code in others), mine["message"]
+
+
+@pytest.mark.parametrize("tz", ZONES)
+def test_a_report_month_runs_from_local_midnight_to_local_midnight(session: Session, world: World,
+                                                                   settings: Settings, tz: str) -> None:
+    local_settings = settings.model_copy(update={"timezone": tz})
+    h = ps.hotspot(session)
+    assert h.gateway_device_id is not None
+    for n, started in enumerate([local(tz, 2026, 1, 31, 23, 59), local(tz, 2026, 2, 1, 0, 0)]):
+        session.add(HotspotSession(hotspot_id=h.id, nas_device_id=h.gateway_device_id, acct_session_id=f"edge-{n}",
+                                   mac=f"02:00:00:00:00:0{n}", status=SessionStatus.CLOSED, started_at=started,
+                                   last_update_at=started, session_time_s=60))
+    version = plans.create_version(session, SYSTEM, world.plan, VersionCreate(note="Februari", allocations=[
+        AllocationIn(name="DUKCAPIL", agency_id=world.agency_busy, target="10.20.8.0/24", cir_mbps=25, mir_mbps=30)]))
+    plans.activate_without_push(session, SYSTEM, version.id)
+    version.activated_at = local(tz, 2026, 2, 1, 0, 0)  # 31 January 16:00 UTC in WITA
+    session.commit()
+
+    january = periods.compute(session, date(2026, 1, 1), local_settings)
+    february = periods.compute(session, date(2026, 2, 1), local_settings)
+
+    assert [(x["id"], x["sessions"]) for x in january["hotspots"]] == [(h.id, 1)]  # 23:59 on the 31st
+    assert [(x["id"], x["sessions"]) for x in february["hotspots"]] == [(h.id, 1)]  # 00:00 on the 1st
+    assert [p["version"] for p in january["plans"]] == [1]
+    assert [p["version"] for p in february["plans"]] == [version.number]

@@ -53,9 +53,18 @@ def test_rupiah_numbers_and_dates_follow_the_locale() -> None:
     assert i18n.format_rupiah(27_500_000, "id") == "Rp 27.500.000"
     assert i18n.format_rupiah(27_500_000, "en") == "Rp 27,500,000"
     assert i18n.format_number(1234.5, "id") == "1.234,5"
-    assert i18n.format_date(date(2026, 3, 1), "id") == "1 Mar 2026"
+    assert i18n.format_date(date(2026, 3, 1), "id", "Asia/Jakarta") == "1 Mar 2026"
     # 20:05 UTC is already the next day in WIB (UTC+7)
-    assert i18n.format_date(datetime(2026, 3, 1, 20, 5, tzinfo=UTC), "id") == "2 Mar 2026"
+    assert i18n.format_date(datetime(2026, 3, 1, 20, 5, tzinfo=UTC), "id", "Asia/Jakarta") == "2 Mar 2026"
+
+
+@pytest.mark.parametrize(("tz", "day", "shown"), [("Asia/Jakarta", "31 Jan 2026", "23.00.00 WIB"),
+                                                  ("Asia/Makassar", "1 Feb 2026", "00.00.00 WITA"),
+                                                  ("Asia/Jayapura", "1 Feb 2026", "01.00.00 WIT")])
+def test_shown_times_are_in_the_installations_zone_with_its_label(tz: str, day: str, shown: str) -> None:
+    moment = datetime(2026, 1, 31, 16, 0)  # naive: as SQLite returns a stored UTC time
+    assert i18n.format_date(moment, "id", tz) == day
+    assert i18n.format_datetime(moment, "id", tz) == f"{day} {shown}"
 
 
 @pytest.mark.parametrize(("query", "cookie", "user", "expected"), [
