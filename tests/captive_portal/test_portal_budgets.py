@@ -231,10 +231,9 @@ class _Visit:
     timezone: str = "Asia/Jakarta"
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite runs one request at a time
 def test_concurrent_requests_never_send_more_than_the_budget(database_url: str, session: Session,
                                                             session_factory: sessionmaker[Session]) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite runs one portal request at a time")
     h = ps.hotspot(session)
     visit = _Visit(_Hotspot(h.id, h.name), PortalSettings(sms_per_hotspot_per_hour=5, sms_per_source_per_hour=1000),
                    "198.51.100.7", (), ps.now())
