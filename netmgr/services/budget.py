@@ -18,7 +18,7 @@ from netmgr.models import DeviceEvent, Uplink
 from netmgr.models.finance import BudgetYear
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Actor, Permission
-from netmgr.services import audit, contracts, periods, reports
+from netmgr.services import audit, contracts, periods, reports, uplinks
 from netmgr.settings import FinanceSettings, Settings
 
 # --- pagu ----------------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def set_budget(session: Session, actor: Actor, year: int, data: BudgetSet) -> Bu
 
 def contract_month_cost(u: Uplink) -> int:
     """A whole month of the current contract's base price with PPN, in rupiah."""
-    return sum(reports.prorated_cost(contracts.current_terms(u), None, 1, 1))
+    return uplinks.price_with_tax(u)
 
 
 def projected_month_cost(terms: list[contracts.ContractTerms], month: date) -> int:

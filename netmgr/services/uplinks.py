@@ -9,13 +9,13 @@ from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Device, Interface, Uplink
 from netmgr.schemas.inventory import UplinkCreate, UplinkRead, UplinkUpdate
 from netmgr.security.permissions import Actor, Permission
-from netmgr.services import audit, contracts
+from netmgr.services import audit, contracts, reports
 from netmgr.services.common import ListResult, ensure_unique, flush_or_conflict, paginate, snapshot
 
 
 def price_with_tax(uplink: Uplink) -> int:
-    """Monthly price including PPN, rounded to the rupiah."""
-    return round(uplink.monthly_price_idr * (1 + uplink.tax_percent / 100))
+    """A whole month of the current contract's base price with PPN, rounded as the monthly report rounds it."""
+    return sum(reports.prorated_cost(contracts.current_terms(uplink), None, 1, 1))
 
 
 def to_read(uplink: Uplink) -> UplinkRead:

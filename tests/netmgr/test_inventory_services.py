@@ -11,7 +11,7 @@ from netmgr.models import AuditLog, Device
 from netmgr.models.enums import Role
 from netmgr.schemas.inventory import DeviceUpdate, SiteUpdate
 from netmgr.security.permissions import Actor
-from netmgr.services import devices, sites
+from netmgr.services import contracts, devices, reports, sites, uplinks
 from tests import factories
 
 
@@ -70,3 +70,13 @@ def test_every_change_is_audited_with_secrets_masked(session: Session) -> None:
     assert "s3cret" not in dumped and "gAAAAA" not in dumped
     assert entry.after["ssh_password"] == "********"
     assert session.get(Device, d.id) is not None
+
+
+@pytest.mark.parametrize(("price", "tax", "with_tax"),
+                         [(550, 11.0, 611), (15, 10.0, 17), (10_000_000, 11.0, 11_100_000)])
+def test_an_uplinks_price_with_ppn_is_rounded_as_the_monthly_report_rounds_it(session: Session, price: int,
+                                                                              tax: float, with_tax: int) -> None:
+    """PPN is rounded to the rupiah halves up, on the page, in the API and in the report alike."""
+    uplink = factories.uplink(session, monthly_price_idr=price, tax_percent=tax)
+    month = reports.prorated_cost(contracts.current_terms(uplink), None, 1, 1)
+    assert uplinks.price_with_tax(uplink) == sum(month) == with_tax
