@@ -118,7 +118,8 @@ class DemoRunner:
         try:
             migrate.upgrade(state.engine)
             with session_scope(state.session_factory) as session:
-                result = seed.seed_demo(session, snmp_port=self.run.snmp_port, ssh_ports=self.run.ssh_ports)
+                result = seed.seed_demo(session, snmp_port=self.run.snmp_port, ssh_ports=self.run.ssh_ports,
+                                        timezone=self.settings.timezone)
                 from captive_portal.portal import seed_demo_hotspot  # citizens' portal + printable vouchers
 
                 hotspot = seed_demo_hotspot(session, seed.DEMO_ACTOR)
