@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from datetime import date
@@ -267,3 +270,17 @@ def test_a_backup_without_keys_says_so_in_its_manifest(seeded: Settings, tmp_pat
         source.dispose()
     assert not made.with_keys
     assert archive.read_manifest(tmp_path / "backup.tar.gz")["with_keys"] is False
+
+
+def test_the_backup_command_warns_that_an_archive_with_keys_is_a_secret(tmp_path: Path) -> None:
+    netmgr = str(Path(sys.executable).parent / "netmgr")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETMGR_")}
+    env |= {"NETMGR_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200"}
+    subprocess.run([netmgr, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    done = subprocess.run([netmgr, "backup", "--with-keys", "keys.tar.gz"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "warning:" in done.stderr and "encryption keys" in done.stderr
+    assert "mode 0600" in done.stdout
+    assert (tmp_path / "keys.tar.gz").stat().st_mode & 0o777 == 0o600
+    assert archive.read_manifest(tmp_path / "keys.tar.gz")["with_keys"] is True
