@@ -72,17 +72,12 @@ def prepare_gateway(session: Session, hotspot: Hotspot, *, keep: str = "") -> De
 
 
 def write_demo_config(session: Session, root: Path, settings: Settings, *, aaa_token: str, api_url: str,
-                      auth_port: int, acct_port: int) -> RadiusConfigPaths:
-    """FreeRADIUS's config for the demo, made by the same generator as ``netmgr radius config``."""
+                      auth_port: int, acct_port: int) -> Path:
+    """FreeRADIUS's config for the demo, made by the same generator as ``netmgr radius config``; its raddb."""
     from captive_portal.radius_config import inventory_clients, write_config
 
     radius = settings.radius.model_copy(update={"aaa_token": SecretStr(aaa_token)})
     config = write_config(root, clients=inventory_clients(session), settings=settings.model_copy(
         update={"radius": radius}), auth_port=auth_port, acct_port=acct_port, listen_address="127.0.0.1",
         api_url=api_url, max_servers=4)
-    return RadiusConfigPaths(raddb=config.raddb)
-
-
-@dataclass(frozen=True)
-class RadiusConfigPaths:
-    raddb: Path
+    return config.raddb

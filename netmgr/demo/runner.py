@@ -288,11 +288,11 @@ class DemoRunner:
         state = AppState.build(self.settings)
         try:
             with session_scope(state.session_factory) as session:
-                config = radius.write_demo_config(session, root, self.settings, aaa_token=self.aaa_token,
-                                                  api_url=self.run.url, auth_port=auth_port, acct_port=acct_port)
+                raddb = radius.write_demo_config(session, root, self.settings, aaa_token=self.aaa_token,
+                                                 api_url=self.run.url, auth_port=auth_port, acct_port=acct_port)
         finally:
             state.engine.dispose()
-        child = self.supervisor.start("freeradius", [binary, "-f", "-l", "stdout", "-d", str(config.raddb)],
+        child = self.supervisor.start("freeradius", [binary, "-f", "-l", "stdout", "-d", str(raddb)],
                                       what=f"FreeRADIUS udp/{auth_port} (auth), udp/{acct_port} (acct)")
         try:
             self.supervisor.wait_ready(child, partial(probe.udp_bound, "127.0.0.1", acct_port), timeout=30)
