@@ -174,6 +174,15 @@ class LimitSettings(BaseModel):
     step, plus the multipart framing."""
 
 
+class PrometheusSettings(BaseModel):
+    """netmgr's own figures at ``/metrics`` (see docs/operations.md)."""
+
+    token: SecretStr = SecretStr("")
+    """Bearer token a scraper sends; empty means only clients on this machine (loopback) may read /metrics."""
+    multiproc_dir: Path | None = None
+    """Where each API and worker process writes its counters; None means ``<data_dir>/prometheus``."""
+
+
 class DemoSettings(BaseModel):
     """``netmgr demo``: an optional folder of SNMP recordings that take the place of the ones the package ships."""
 
@@ -279,6 +288,7 @@ class Settings(BaseSettings):
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
     login: LoginSettings = Field(default_factory=LoginSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
 
     @classmethod
     def settings_customise_sources(
