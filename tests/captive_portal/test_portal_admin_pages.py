@@ -100,7 +100,8 @@ def test_live_sessions_and_usage_pages_list_what_is_online(client: TestClient, s
                                output_octets=2_500_000_000))
     session.commit()
     _admin(client, session)
-    assert ps.CLIENT_MAC in client.get("/portal-admin/sessions").text
+    sessions = client.get("/portal-admin/sessions").text
+    assert "46:12:1F:••:••:D7" in sessions and ps.CLIENT_MAC not in sessions  # masked on screen
     usage = client.get("/portal-admin/usage").text
     assert re.search(r"<td>" + re.escape(h.name) + r'</td><td class="num">1</td><td class="num">1</td>', usage)
 
