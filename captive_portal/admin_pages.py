@@ -98,6 +98,27 @@ def hotspot_list(ctx: Page) -> Response:
     return _render(ctx, "admin/hotspots.html", title=_t(ctx, "Hotspots"), items=items, policies=policies)
 
 
+# Registered before /portal-admin/hotspots/{hotspot_id}, which would otherwise take "new" for an id.
+@router.get("/portal-admin/hotspots/new")
+def hotspot_new(ctx: Page) -> Response:
+    ctx.signed_in.require(Permission.PORTAL_MANAGE)
+    return _hotspot_form_page(ctx, values={"terms_version": "1", "login_methods": ["click_through", "voucher"],
+                                           "primary_color": portal_service.DEFAULT_PRIMARY})
+
+
+@router.post("/portal-admin/hotspots/new", dependencies=[CsrfChecked])
+async def hotspot_create(request: Request, ctx: Page) -> Response:
+    payload = _hotspot_payload(await request.form())
+    try:
+        hotspot = management.create_hotspot(ctx.db, ctx.signed_in, HotspotCreate.model_validate(payload))
+    except (PydanticValidationError, ValidationFailed, Conflict) as exc:
+        ctx.db.rollback()
+        flat = payload | payload["branding"]
+        return _hotspot_form_page(ctx, values=flat, error=_error_text(ctx, exc), status_code=422)
+    ctx.flash(_t(ctx, "Hotspot %(name)s created.", name=hotspot.name))
+    return ctx.redirect(f"/portal-admin/hotspots/{hotspot.id}")
+
+
 def _hotspot_page(ctx: PageContext, hotspot_id: int, *, error: str = "", status_code: int = 200) -> Response:
     item = portal_service.get_hotspot(ctx.db, ctx.signed_in, hotspot_id)
     api_url = f"{ctx.settings.portal.base_url.rstrip('/')}/api/captive/{item.hotspot.slug}"
@@ -392,26 +413,6 @@ def _hotspot_payload(form: Any) -> dict[str, Any]:
         "terms_version": str(form.get("terms_version") or ""), "terms_text": str(form.get("terms_text") or ""),
         "coa_port": _optional_int(form.get("coa_port")),
     }
-
-
-@router.get("/portal-admin/hotspots/new")
-def hotspot_new(ctx: Page) -> Response:
-    ctx.signed_in.require(Permission.PORTAL_MANAGE)
-    return _hotspot_form_page(ctx, values={"terms_version": "1", "login_methods": ["click_through", "voucher"],
-                                           "primary_color": portal_service.DEFAULT_PRIMARY})
-
-
-@router.post("/portal-admin/hotspots/new", dependencies=[CsrfChecked])
-async def hotspot_create(request: Request, ctx: Page) -> Response:
-    payload = _hotspot_payload(await request.form())
-    try:
-        hotspot = management.create_hotspot(ctx.db, ctx.signed_in, HotspotCreate.model_validate(payload))
-    except (PydanticValidationError, ValidationFailed, Conflict) as exc:
-        ctx.db.rollback()
-        flat = payload | payload["branding"]
-        return _hotspot_form_page(ctx, values=flat, error=_error_text(ctx, exc), status_code=422)
-    ctx.flash(_t(ctx, "Hotspot %(name)s created.", name=hotspot.name))
-    return ctx.redirect(f"/portal-admin/hotspots/{hotspot.id}")
 
 
 @router.get("/portal-admin/hotspots/{hotspot_id}/edit")
