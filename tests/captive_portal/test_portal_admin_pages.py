@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from netmgr.models import AuditLog, ConsentRecord, HotspotSession, PortalConfig, Voucher, VoucherBatch
+from netmgr.models import AuditLog, ConsentRecord, HotspotPolicy, HotspotSession, PortalConfig, Voucher, VoucherBatch
 from netmgr.models.enums import Role
 from netmgr.models.hotspot import SessionStatus
 from netmgr.settings import Settings
@@ -116,3 +116,53 @@ def test_citizen_data_can_be_exported_and_erased_from_the_admin(client: TestClie
     erased = client.post("/portal-admin/people/erase", data={"csrf_token": csrf, "mac": ps.CLIENT_MAC})
     assert 'id="erased"' in erased.text
     assert session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
+
+
+def test_a_new_hotspot_form_names_the_wrong_field_in_indonesian(client: TestClient, session: Session) -> None:
+    h = ps.hotspot(session)
+    csrf = _admin(client, session)
+    form = {"csrf_token": csrf, "name": "Alun-alun", "slug": "Alun Alun", "site_id": str(h.site_id),
+            "gateway_device_id": str(h.gateway_device_id), "nas_dialect": "mikrotik", "login_methods": ["voucher"],
+            "terms_version": "1"}
+    bad = client.post("/portal-admin/hotspots/new", data=form)
+    assert bad.status_code == 422 and "Periksa “Alamat portal”" in bad.text
+    taken = client.post("/portal-admin/hotspots/new", data=form | {"name": h.name, "slug": "alun-alun"})
+    assert taken.status_code == 422 and "Sudah dipakai" in taken.text
+    ok = client.post("/portal-admin/hotspots/new", data=form | {"slug": "alun-alun"}, follow_redirects=False)
+    assert ok.status_code == 303
+    assert "Hotspot Alun-alun dibuat." in client.get(ok.headers["location"]).text
+
+
+def test_revoking_batches_asks_first_and_switching_off_closes_the_portal(client: TestClient,
+                                                                        session: Session) -> None:
+    h = ps.hotspot(session)
+    csrf = _admin(client, session)
+    for name in ("A", "B"):
+        client.post("/portal-admin/vouchers", data={"csrf_token": csrf, "name": name, "count": "3",
+                                                    "policy_id": str(h.default_policy_id), "price_idr": "2500"})
+    ids = [str(b.id) for b in session.scalars(select(VoucherBatch))]
+    asked = client.post("/portal-admin/vouchers/revoke", data={"csrf_token": csrf, "batch_id": ids})
+    assert asked.status_code == 200 and 'id="confirm"' in asked.text
+    assert session.scalar(select(func.count()).select_from(Voucher).where(Voucher.status == "revoked")) == 0
+    done = client.post("/portal-admin/vouchers/revoke", data={"csrf_token": csrf, "batch_id": ids, "confirmed": "1"})
+    assert "6 kode voucher dibatalkan." in done.text
+    report = client.get(f"/portal-admin/vouchers/{ids[0]}")
+    assert re.search(r'id="revenue">0<', report.text) and "2.500" in report.text
+
+    off = client.post(f"/portal-admin/hotspots/{h.id}/enabled", data={"csrf_token": csrf, "enabled": "0"})
+    assert "Hotspot dinonaktifkan: 0 sesi diputus" in off.text
+    assert client.get(f"/portal/{h.slug}/").status_code == 404
+
+
+def test_policy_form_takes_minutes_megabytes_and_opening_hours(client: TestClient, session: Session) -> None:
+    csrf = _admin(client, session)
+    form = {"csrf_token": csrf, "name": "Malam", "session_minutes": "90", "person_daily_mb": "500",
+            "rate_down_mbps": "2.5", "max_devices": "2", "opening_start": "22:00", "opening_end": ""}
+    half = client.post("/portal-admin/policies/new", data=form)
+    assert half.status_code == 422 and "Tutup pukul" in half.text
+    ok = client.post("/portal-admin/policies/new", data=form | {"opening_end": "06:00"}, follow_redirects=False)
+    assert ok.status_code == 303
+    policy = session.scalar(select(HotspotPolicy).where(HotspotPolicy.name == "Malam"))
+    assert policy is not None
+    assert (policy.session_timeout_s, policy.person_daily_bytes, policy.rate_down_kbps, policy.opening_start,
+            policy.opening_end) == (5400, 500_000_000, 2500, "22:00", "06:00")
