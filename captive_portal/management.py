@@ -267,6 +267,32 @@ def is_open(policy: HotspotPolicy, *, now: datetime, timezone: str) -> bool:
     return local >= start or local < end
 
 
+def close_for_opening_hours(session: Session, *, now: datetime, timezone: str,
+                            default_coa_port: int) -> list[hotspot_sessions.DisconnectOrder]:
+    """Disconnect orders for the sessions online under a policy whose hotspot hours are over (closing time).
+
+    Runs with the periodic quota check (``captive_portal.enforce_quotas``); an order is repeated only after the
+    retry interval, as for quotas.
+    """
+    policies = [p for p in session.scalars(select(HotspotPolicy).where(HotspotPolicy.opening_start.is_not(None)))
+                if not is_open(p, now=now, timezone=timezone)]
+    if not policies:
+        return []
+    rows = session.scalars(select(HotspotSession).where(
+        HotspotSession.status == SessionStatus.ACTIVE, HotspotSession.policy_id.in_([p.id for p in policies])))
+    orders: list[hotspot_sessions.DisconnectOrder] = []
+    for row in rows:
+        if not hotspot_sessions.due_for_disconnect(row, now):
+            continue
+        hotspot = session.get(Hotspot, row.hotspot_id) if row.hotspot_id is not None else None
+        order = hotspot_sessions.disconnect_order(session, row, reason="closed_hours", now=now,
+                                                  coa_port=_coa_port(hotspot, default_coa_port))
+        if order is not None:
+            orders.append(order)
+    session.flush()
+    return orders
+
+
 def get_policy(session: Session, actor: Actor, policy_id: int) -> HotspotPolicy:
     actor.require(Permission.PORTAL_MANAGE)
     policy = session.get(HotspotPolicy, policy_id)

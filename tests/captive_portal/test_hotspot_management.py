@@ -73,3 +73,24 @@ def test_closing_the_hotspot_now_disconnects_everyone_under_the_policy(session: 
     assert [(o.acct_session_id, o.reason) for o in change.orders] == [("S1", "closed_hours")]
     row = session.scalar(select(HotspotSession).where(HotspotSession.acct_session_id == "S1"))
     assert row is not None and row.disconnect_result == "pending"
+
+
+def test_at_closing_time_the_periodic_check_disconnects_sessions_under_the_policy(session: Session) -> None:
+    seeded = seed_hotspot(session)
+    _online(session, seeded, 1, subscriber_id=None, minutes_ago=5)
+    other = seed_hotspot(session, nas_address="127.0.0.2")  # no opening hours: never closed
+    _online(session, other, 2, subscriber_id=None, minutes_ago=5)
+    policy = session.get_one(HotspotPolicy, seeded.policy.id)
+    policy.opening_start, policy.opening_end = "06:00", "22:00"
+    session.commit()
+    open_at = datetime(2026, 6, 1, 14, 0, tzinfo=UTC)  # 21:00 WIB
+    closed_at = datetime(2026, 6, 1, 15, 1, tzinfo=UTC)  # 22:01 WIB
+
+    assert management.close_for_opening_hours(session, now=open_at, timezone="Asia/Jakarta",
+                                              default_coa_port=3799) == []
+    orders = management.close_for_opening_hours(session, now=closed_at, timezone="Asia/Jakarta",
+                                                default_coa_port=3799)
+    assert [(o.acct_session_id, o.reason) for o in orders] == [("S1", "closed_hours")]
+    again = management.close_for_opening_hours(session, now=closed_at + timedelta(seconds=5),
+                                               timezone="Asia/Jakarta", default_coa_port=3799)
+    assert again == []  # asked once; repeated only after the retry interval
