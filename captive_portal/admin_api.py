@@ -21,7 +21,6 @@ from captive_portal.schemas import (
     BatchRead,
     BatchReportRead,
     BatchRevoke,
-    BrandingData,
     DisconnectRead,
     HotspotCreate,
     HotspotRead,
@@ -61,7 +60,7 @@ def _send_later(background: BackgroundTasks, state: AppState, orders: Sequence[D
 def _hotspot(h: Hotspot, online: dict[int, int]) -> HotspotRead:
     return HotspotRead(id=h.id, name=h.name, slug=h.slug, site_id=h.site_id, gateway_device_id=h.gateway_device_id,
                        nas_dialect=h.nas_dialect, ssid=h.ssid, login_methods=list(h.login_methods or []),
-                       default_policy_id=h.default_policy_id, branding=BrandingData.model_validate(h.branding or {}),
+                       default_policy_id=h.default_policy_id, branding=dict(h.branding or {}),
                        terms_version=h.terms_version, terms_text=h.terms_text, coa_port=h.coa_port,
                        enabled=h.enabled, online=online.get(h.id, 0))
 

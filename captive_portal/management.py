@@ -186,6 +186,9 @@ def update_hotspot(session: Session, actor: Actor, hotspot_id: int, data: Hotspo
     hotspot = get_hotspot(session, actor, hotspot_id)
     before = snapshot(hotspot)
     sent = data.model_dump(exclude_unset=True, exclude={"branding"})
+    for name, value in sent.items():
+        if value is None and name not in ("default_policy_id", "coa_port"):
+            raise ValidationFailed(f"{name} cannot be empty", field=name)
     values = {k: before[k] for k in ("name", "slug", "site_id", "gateway_device_id", "login_methods",
                                      "default_policy_id", "terms_version")} | sent
     if ("terms_text" in sent and sent["terms_text"] != hotspot.terms_text

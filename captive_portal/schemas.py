@@ -7,6 +7,7 @@ Shapes only: types and ranges. The rules (unique names, a gateway at the site, `
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,7 +71,8 @@ class HotspotRead(BaseModel):
     ssid: str
     login_methods: list[str]
     default_policy_id: int | None
-    branding: BrandingData
+    branding: dict[str, Any]
+    """As stored: ``title``, ``primary_color``, ``operator``, ``welcome`` per language, …"""
     terms_version: str
     terms_text: str
     coa_port: int | None
@@ -120,11 +122,27 @@ class PolicyUpdate(BaseModel):
     opening_end: str | None = None
 
 
-class PolicyRead(PolicyFields):
+class PolicyRead(BaseModel):
+    """A policy as stored (no input ranges: rows made before a range was tightened must still be readable)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     name: str
+    description: str
+    rate_down_kbps: int | None
+    rate_up_kbps: int | None
+    session_timeout_s: int | None
+    idle_timeout_s: int | None
+    interim_interval_s: int
+    device_daily_time_s: int | None
+    device_daily_bytes: int | None
+    person_daily_time_s: int | None
+    person_daily_bytes: int | None
+    max_devices: int
+    voucher_lifetime_s: int | None
+    opening_start: str | None
+    opening_end: str | None
 
 
 class PolicyChangeRead(BaseModel):

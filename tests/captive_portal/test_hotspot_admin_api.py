@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from netmgr.models import Device, HotspotSession, Voucher
+from netmgr.models import Device, HotspotPolicy, HotspotSession, Voucher
 from netmgr.models.enums import DeviceRole, Role, SiteKind
 from netmgr.models.hotspot import SessionStatus, VoucherStatus
 from netmgr.services import users
@@ -73,6 +73,11 @@ def test_validation_names_the_field(client: TestClient, session: Session) -> Non
         r = client.post("/api/v1/hotspots", json=base | change, headers=headers)
         assert r.status_code == 422, (change, r.text)
         assert field in r.text, (change, r.text)
+    created = client.post("/api/v1/hotspots", json=base, headers=headers)
+    assert created.status_code == 201, created.text
+    for field in ("name", "login_methods", "enabled", "nas_dialect"):
+        null = client.patch(f"/api/v1/hotspots/{created.json()['id']}", json={field: None}, headers=headers)
+        assert null.status_code == 422 and field in null.text, (field, null.text)
     bad_hours = client.post("/api/v1/hotspot-policies", json={"name": "P", "opening_start": "25:00",
                                                               "opening_end": "22:00"}, headers=headers)
     assert bad_hours.status_code == 422 and "opening_start" in bad_hours.text
@@ -156,3 +161,11 @@ def test_a_hotspot_with_usable_vouchers_cannot_be_deleted_but_can_be_disabled(cl
     assert client.get(f"/portal/{h.slug}/").status_code == 404
     policy_in_use = client.delete(f"/api/v1/hotspot-policies/{h.default_policy_id}", headers=headers)
     assert policy_in_use.status_code == 409
+
+
+def test_policies_made_before_the_api_ranges_are_still_listed(client: TestClient, session: Session) -> None:
+    headers = _headers(session)
+    session.add(HotspotPolicy(name="Lama", session_timeout_s=30, device_daily_bytes=1000))  # below today's ranges
+    session.commit()
+    listed = client.get("/api/v1/hotspot-policies", headers=headers)
+    assert listed.status_code == 200 and listed.json()["items"][0]["session_timeout_s"] == 30
