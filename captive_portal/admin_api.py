@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query, status
 from fastapi.responses import Response
 
-from captive_portal import management, vouchers
+from captive_portal import coa, management, vouchers
 from captive_portal.api import send_disconnect
 from captive_portal.schemas import (
     BatchCreate,
@@ -146,12 +146,17 @@ def get_policy(policy_id: int, session: SessionDep, actor: PortalManager) -> Pol
 @router.patch("/hotspot-policies/{policy_id}", response_model=PolicyChangeRead, responses=CONFLICT)
 def update_policy(policy_id: int, data: PolicyUpdate, session: SessionDep, actor: PortalManager, state: StateDep,
                   background: BackgroundTasks) -> PolicyChangeRead:
-    """Sessions already over a new limit are sent a Disconnect-Request; the answer says how many."""
+    """Sessions already over a new limit are sent a Disconnect-Request, the others a CoA-Request when the rates
+    changed; the answer says how many of each."""
     change = management.update_policy(session, actor, policy_id, data, now=_now(), timezone=state.settings.timezone,
                                       default_coa_port=state.settings.radius.coa_port)
     _send_later(background, state, change.orders)
+    radius = state.settings.radius
+    for rate in change.rate_changes:
+        background.add_task(coa.change_rates, rate.order, rate.attributes, timeout_s=radius.coa_timeout_s,
+                            retries=radius.coa_retries)
     return PolicyChangeRead(policy=_policy(change.policy), affected_sessions=change.affected,
-                            not_reachable=change.not_reachable)
+                            not_reachable=change.not_reachable, rates_changed=len(change.rate_changes))
 
 
 @router.delete("/hotspot-policies/{policy_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)

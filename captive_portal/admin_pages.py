@@ -20,7 +20,7 @@ from jinja2.runtime import Context
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
-from captive_portal import i18n, management, privacy, vouchers
+from captive_portal import coa, i18n, management, privacy, vouchers
 from captive_portal import portal as portal_service
 from captive_portal import sessions as hotspot_sessions
 from captive_portal.schemas import BatchCreate, HotspotCreate, HotspotUpdate, PolicyCreate, PolicyUpdate
@@ -558,11 +558,17 @@ async def policy_update(policy_id: int, request: Request, ctx: Page, background:
         return _policy_form_page(ctx, policy=policy, values=dict(form), error=_error_text(ctx, exc),
                                  status_code=422)
     _send_disconnects(request, background, change.orders)
+    radius = ctx.settings.radius
+    for rate in change.rate_changes:
+        background.add_task(coa.change_rates, rate.order, rate.attributes, timeout_s=radius.coa_timeout_s,
+                            retries=radius.coa_retries)
     message = _t(ctx, "Policy saved. %(n)s session(s) online were over the new limits and are being disconnected.",
                  n=change.affected)
     if change.not_reachable:
         message += " " + _t(ctx, "%(n)s of them cannot be reached: their gateway has no RADIUS secret.",
                             n=change.not_reachable)
+    if change.rate_changes:
+        message += " " + _t(ctx, "%(n)s other session(s) get the new speed now.", n=len(change.rate_changes))
     ctx.flash(message)
     return ctx.redirect(f"/portal-admin/policies/{policy_id}")
 

@@ -14,7 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from captive_portal import i18n, management, vouchers
+from captive_portal import coa, i18n, management, vouchers
 from captive_portal.schemas import BatchCreate, HotspotCreate, HotspotUpdate, PolicyCreate, PolicyUpdate
 from captive_portal.sessions import DisconnectOrder
 from netmgr import localtime
@@ -202,10 +202,13 @@ def policy_set_command(
         with db_session() as session:
             change = management.update_policy(session, CLI_ACTOR, policy_id, data, now=datetime.now(UTC),
                                               timezone=cfg.timezone, default_coa_port=cfg.radius.coa_port)
-            orders, affected = change.orders, change.affected
+            orders, affected, rates = change.orders, change.affected, change.rate_changes
     except (NetmgrError, ValueError) as exc:
         raise fail(_field_error(exc)) from exc
     _send(orders)
+    for rate in rates:
+        coa.change_rates(rate.order, rate.attributes, timeout_s=cfg.radius.coa_timeout_s,
+                         retries=cfg.radius.coa_retries)
     console.print(_("Policy saved. %(n)s session(s) online were over the new limits and are being disconnected.",
                     n=affected))
 

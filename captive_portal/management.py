@@ -10,7 +10,7 @@ What happens to sessions and vouchers:
 - deleting a hotspot is refused while devices are online or while it has vouchers that can still be used
   (revoke the batches or disable the hotspot instead); past sessions stay in the reports without a hotspot;
 - a policy change applies to new logins; sessions already over a new limit are disconnected, the others get
-  the new limits as their allowance (rates change at the next login);
+  the new limits as their allowance and, when the rates changed, a CoA-Request with the new rates;
 - revoking a batch refuses its codes from then on; a citizen online with one keeps the running session.
 """
 
@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from captive_portal import dialects, vouchers
 from captive_portal import portal as portal_service
 from captive_portal import sessions as hotspot_sessions
-from captive_portal import vouchers
 from captive_portal.policies import Allowance, PolicyLimits, Usage, exhausted, grant_for
 from captive_portal.schemas import (
     BatchCreate,
@@ -38,6 +38,7 @@ from captive_portal.schemas import (
     PolicyUpdate,
 )
 from netmgr import localtime
+from netmgr.db import secret_box
 from netmgr.errors import Conflict, NotFound, ValidationFailed
 from netmgr.models import Device, Hotspot, HotspotPolicy, HotspotSession, Site, Voucher, VoucherBatch
 from netmgr.models.enums import DeviceRole
@@ -344,13 +345,23 @@ def create_policy(session: Session, actor: Actor, data: PolicyCreate) -> Hotspot
     return policy
 
 
+@dataclass(frozen=True)
+class RateChange:
+    """A CoA-Request to send: one running session and its policy's new rates in its gateway's dialect."""
+
+    order: hotspot_sessions.DisconnectOrder
+    attributes: dict[str, int | str]
+
+
 @dataclass
 class PolicyChange:
-    """A saved policy, the sessions over its new limits (to disconnect) and those that cannot be reached."""
+    """A saved policy, the sessions over its new limits (to disconnect), those whose rates change (CoA) and
+    those that cannot be reached (no RADIUS secret)."""
 
     policy: HotspotPolicy
     orders: list[hotspot_sessions.DisconnectOrder] = field(default_factory=list)
     not_reachable: int = 0
+    rate_changes: list[RateChange] = field(default_factory=list)
 
     @property
     def affected(self) -> int:
@@ -384,6 +395,27 @@ def _over_new_limits(session: Session, row: HotspotSession, policy: HotspotPolic
         return reason.value
     row.allowance_bytes, row.allowance_time_s = grant.data_bytes, grant.session_timeout_s
     return None
+
+
+_TIMERS = frozenset({"Session-Timeout", "Idle-Timeout", "Acct-Interim-Interval"})
+
+
+def _rate_change(session: Session, row: HotspotSession, policy: HotspotPolicy, hotspot: Hotspot | None, *,
+                 coa_port: int) -> RateChange | None:
+    """A CoA order with ``policy``'s rates for ``row``; None without rates, a hotspot or a RADIUS secret."""
+    if hotspot is None or (policy.rate_down_kbps is None and policy.rate_up_kbps is None):
+        return None
+    device = session.get(Device, row.nas_device_id)
+    if device is None or device.radius_secret_encrypted is None:
+        return None
+    rates = dialects.render(hotspot.nas_dialect, Allowance(
+        session_timeout_s=None, idle_timeout_s=None, interim_interval_s=policy.interim_interval_s,
+        rate_down_kbps=policy.rate_down_kbps, rate_up_kbps=policy.rate_up_kbps, data_bytes=None))
+    order = hotspot_sessions.DisconnectOrder(
+        session_id=row.id, nas_address=device.mgmt_address, coa_port=coa_port,
+        secret=secret_box(session).decrypt(device.radius_secret_encrypted), acct_session_id=row.acct_session_id,
+        username=row.username, mac=row.mac, ip=row.ip, reason="rate_change")
+    return RateChange(order, {k: v for k, v in rates.items() if k not in _TIMERS})
 
 
 def _too_many_devices(rows: Sequence[HotspotSession], max_devices: int) -> set[int]:
@@ -424,15 +456,20 @@ def update_policy(session: Session, actor: Actor, policy_id: int, data: PolicyUp
     rows = list(session.scalars(select(HotspotSession).where(
         HotspotSession.status == SessionStatus.ACTIVE, HotspotSession.policy_id == policy.id)))
     extra = _too_many_devices(rows, policy.max_devices)
+    rates_changed = (before["rate_down_kbps"], before["rate_up_kbps"]) != (policy.rate_down_kbps, policy.rate_up_kbps)
     hotspots: dict[int, Hotspot | None] = {}
     for row in rows:
         reason = "too_many_devices" if row.id in extra else _over_new_limits(session, row, policy, now=now,
                                                                                timezone=timezone)
-        if reason is None:
-            continue
         if row.hotspot_id is not None and row.hotspot_id not in hotspots:
             hotspots[row.hotspot_id] = session.get(Hotspot, row.hotspot_id)
         hotspot = hotspots.get(row.hotspot_id) if row.hotspot_id is not None else None
+        if reason is None:
+            if rates_changed:
+                rate = _rate_change(session, row, policy, hotspot, coa_port=_coa_port(hotspot, default_coa_port))
+                if rate is not None:
+                    change.rate_changes.append(rate)
+            continue
         order = hotspot_sessions.disconnect_order(session, row, reason=reason, now=now,
                                                   coa_port=_coa_port(hotspot, default_coa_port))
         if order is None:

@@ -153,6 +153,8 @@ class PolicyChangeRead(BaseModel):
     """Sessions over the new limits, sent a Disconnect-Request."""
     not_reachable: int
     """Of those, sessions whose gateway has no RADIUS secret, so they run until their old limits."""
+    rates_changed: int = 0
+    """Sessions within the new limits sent a CoA-Request with the new rates."""
 
 
 class BatchCreate(BaseModel):

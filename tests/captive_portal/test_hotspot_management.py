@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from captive_portal import management
+from captive_portal import coa, management
 from captive_portal.schemas import PolicyUpdate
 from netmgr.models import HotspotPolicy, HotspotSession, Subscriber
-from netmgr.models.hotspot import LoginMethod, SessionStatus
+from netmgr.models.hotspot import LoginMethod, NasDialect, SessionStatus
 from netmgr.security.permissions import SYSTEM
-from tests.captive_portal.hotspot_data import Seeded, seed_hotspot
+from tests.captive_portal.hotspot_data import NAS_SECRET, Seeded, seed_hotspot
+from tests.servers.freeradius import fake_nas
 from tests.zones import ZONES
 
 
@@ -94,3 +95,31 @@ def test_at_closing_time_the_periodic_check_disconnects_sessions_under_the_polic
     again = management.close_for_opening_hours(session, now=closed_at + timedelta(seconds=5),
                                                timezone="Asia/Jakarta", default_coa_port=3799)
     assert again == []  # asked once; repeated only after the retry interval
+
+
+@pytest.mark.parametrize(("dialect", "expected"), [
+    (NasDialect.MIKROTIK, {"Mikrotik-Rate-Limit": ["1000k/2000k"]}),
+    (NasDialect.COOVACHILLI, {"WISPr-Bandwidth-Max-Down": [2_000_000], "WISPr-Bandwidth-Max-Up": [1_000_000]}),
+])
+def test_slower_rates_reach_sessions_online_as_a_coa_request(session: Session, dialect: NasDialect,
+                                                            expected: dict[str, list[object]]) -> None:
+    """The CoA-Request goes to a pyrad NAS over UDP, as a gateway would receive it."""
+    with fake_nas(NAS_SECRET) as nas:
+        seeded = seed_hotspot(session, dialect=dialect, coa_port=nas.port)
+        _online(session, seeded, 1, subscriber_id=None, minutes_ago=5)
+        session.commit()
+
+        change = management.update_policy(session, SYSTEM, seeded.policy.id,
+                                          PolicyUpdate(rate_down_kbps=2000, rate_up_kbps=1000),
+                                          now=datetime.now(UTC), timezone="Asia/Jakarta", default_coa_port=3799)
+        assert change.orders == [] and len(change.rate_changes) == 1
+        rate = change.rate_changes[0]
+        result = coa.change_rates(rate.order, rate.attributes, timeout_s=2, retries=1)
+
+        assert result.acked
+        received = nas.wait_for(1)
+        assert [r["kind"] for r in received] == ["coa"]
+        attributes = received[0]["attributes"]
+        assert attributes["Acct-Session-Id"] == ["S1"]
+        assert {k: attributes[k] for k in expected} == expected
+        assert "Session-Timeout" not in attributes
