@@ -10,7 +10,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from netmgr.models import AuditLog, ConsentRecord, HotspotPolicy, HotspotSession, PortalConfig, Voucher, VoucherBatch
+from netmgr.models import (
+    AuditLog,
+    ConsentRecord,
+    Hotspot,
+    HotspotPolicy,
+    HotspotSession,
+    PortalConfig,
+    Voucher,
+    VoucherBatch,
+)
 from netmgr.models.enums import Role
 from netmgr.models.hotspot import SessionStatus
 from netmgr.settings import Settings
@@ -166,3 +175,30 @@ def test_policy_form_takes_minutes_megabytes_and_opening_hours(client: TestClien
     assert policy is not None
     assert (policy.session_timeout_s, policy.person_daily_bytes, policy.rate_down_kbps, policy.opening_start,
             policy.opening_end) == (5400, 500_000_000, 2500, "22:00", "06:00")
+
+
+def test_a_batch_is_extended_and_a_hotspot_deleted_after_confirming(client: TestClient, session: Session) -> None:
+    h = ps.hotspot(session)
+    hotspot_id = h.id
+    csrf = _admin(client, session)
+    client.post("/portal-admin/vouchers", data={"csrf_token": csrf, "name": "Lebaran", "count": "2",
+                                                "policy_id": str(h.default_policy_id), "hotspot_id": str(h.id),
+                                                "valid_until": "2099-01-31"})
+    batch = session.scalar(select(VoucherBatch))
+    assert batch is not None
+    earlier = client.post(f"/portal-admin/vouchers/{batch.id}/extend", data={"csrf_token": csrf,
+                                                                            "valid_until": "2099-01-01"})
+    assert "Periksa “Pakai sebelum”" in earlier.text
+    later = client.post(f"/portal-admin/vouchers/{batch.id}/extend", data={"csrf_token": csrf,
+                                                                          "valid_until": "2099-03-31"})
+    assert "Batas pakai dipindah ke 2099-03-31." in later.text
+    refused = client.post(f"/portal-admin/hotspots/{h.id}/delete", data={"csrf_token": csrf})
+    assert "Sudah dipakai" in refused.text and session.get(Hotspot, hotspot_id) is not None
+    client.post("/portal-admin/vouchers/revoke", data={"csrf_token": csrf, "batch_id": [str(batch.id)],
+                                                       "confirmed": "1"})
+    asked = client.get(f"/portal-admin/hotspots/{h.id}/delete")
+    assert 'id="confirm"' in asked.text and h.name in asked.text
+    deleted = client.post(f"/portal-admin/hotspots/{h.id}/delete", data={"csrf_token": csrf})
+    assert "Hotspot dihapus." in deleted.text
+    session.expire_all()
+    assert session.get(Hotspot, hotspot_id) is None
