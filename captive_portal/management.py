@@ -197,10 +197,12 @@ def update_hotspot(session: Session, actor: Actor, hotspot_id: int, data: Hotspo
         raise ValidationFailed("the terms text changed: give it a new version so citizens consent again",
                                field="terms_version")
     _validate_hotspot(session, values, exclude_id=hotspot.id)
-    for key, value in (values | sent).items():
+    for key, value in values.items():  # ``values`` holds what was sent, checked and trimmed
         setattr(hotspot, key, value)
     if data.branding is not None:
-        hotspot.branding = _branding(data.branding)
+        # Only the branding fields sent change: a form without the welcome text keeps it.
+        branding = {k: v for k, v in (hotspot.branding or {}).items() if k not in data.branding.model_fields_set}
+        hotspot.branding = branding | _branding(data.branding)
     change = HotspotChange(hotspot)
     if before["enabled"] and not hotspot.enabled:
         for row in hotspot_sessions.open_sessions(session, hotspot_id=hotspot.id):

@@ -56,6 +56,13 @@ def test_an_operator_creates_a_hotspot_and_a_duplicate_is_409(client: TestClient
     assert client.get("/portal/taman-kota-sampit/").status_code == 200  # the portal serves it at once
     again = client.post("/api/v1/hotspots", json=body | {"slug": "lain"}, headers=headers)
     assert again.status_code == 409 and "Taman Kota Sampit" in again.text
+    hotspot_id = created.json()["id"]
+    renamed = client.patch(f"/api/v1/hotspots/{hotspot_id}", json={"name": "  Taman Kota  ",
+                                                                   "branding": {"operator": "Diskominfo"}},
+                           headers=headers)
+    assert renamed.json()["name"] == "Taman Kota"
+    assert renamed.json()["branding"] == {"title": "Sampit Free WiFi", "primary_color": "#0b6e4f",
+                                          "operator": "Diskominfo"}  # the fields not sent are kept
     page = client.get("/api/v1/hotspots?limit=1", headers=headers).json()
     assert (page["total"], page["limit"], page["items"][0]["slug"]) == (1, 1, "taman-kota-sampit")
 
