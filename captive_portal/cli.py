@@ -72,4 +72,7 @@ def test_command(
 
 
 def register(app: typer.Typer) -> None:
+    from captive_portal.hotspot_cli import hotspot_app
+
     app.add_typer(radius_app, name="radius")
+    app.add_typer(hotspot_app, name="hotspot")

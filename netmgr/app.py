@@ -45,6 +45,7 @@ CAPABILITY_ROUTERS = [
     "captive_portal.api:router",
     "captive_portal.pages:router",
     "captive_portal.admin_pages:router",
+    "captive_portal.admin_api:router",
     "provisioning.api:router",
     "provisioning.pages:router",
 ]
