@@ -1,0 +1,123 @@
+"""OTP codes to real phones: the portal → Kannel (bearerbox + smsbox) → fakesmsc, and what a citizen sees when
+the gateway fails (the other ways in, in their language) and what the operator sees (a counted alert)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from netmgr.models import OtpChallenge, PortalBudgetCounter
+from netmgr.models.alerts import Alert, AlertKind, AlertState
+from netmgr.security.secrets import SecretBox
+from netmgr.settings import Environment, PortalSettings, Settings, SmsSettings
+from tests.captive_portal import portal_support as ps
+from tests.captive_portal.test_portal_pages import _arrive, _error
+from tests.conftest import TEST_ENCRYPTION_KEY, make_settings
+from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, USERNAME, Kannel
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, kannel: Kannel) -> Settings:
+    """The app sends OTP codes through the test Kannel, with its password stored encrypted."""
+    sms = SmsSettings(kannel_url=kannel.sendsms_url, kannel_username=USERNAME, timeout_s=3.0,
+                      secret_encrypted=SecretBox([TEST_ENCRYPTION_KEY]).encrypt(PASSWORD))
+    return make_settings(tmp_path / "data", database_url, portal=PortalSettings(sms_sender="kannel"), sms=sms)
+
+
+def _phone() -> tuple[str, str]:
+    """A fresh number as typed (``0812…``) and as the SMSC sees it (``62812…``): the fake SMSC's log is shared."""
+    digits = f"{secrets.randbelow(10**8):08d}"
+    return f"0812{digits}", f"62812{digits}"
+
+
+def test_otp_requested_in_the_portal_arrives_at_the_smsc_in_indonesian(client: TestClient, session: Session,
+                                                                      kannel: Kannel) -> None:
+    h = ps.hotspot(session)
+    typed, msisdn = _phone()
+    csrf = _arrive(client, h.slug)
+    r = client.post(f"/portal/{h.slug}/otp", data={"csrf_token": csrf, "phone": typed, "accept": "yes"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{h.slug}/otp/verify"
+    [(sender, receiver, text)] = kannel.received(msisdn)
+    assert (sender, receiver) == (GLOBAL_SENDER, msisdn)
+    match = re.fullmatch(rf"{re.escape(h.name)}: kode WiFi Anda (\d{{6}})\. Berlaku 5 menit\. "
+                         r"Jangan berikan ke orang lain\.", text)
+    assert match, text
+    r = client.post(f"/portal/{h.slug}/otp/verify", data={"csrf_token": csrf, "code": match.group(1)},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("http://10.5.50.1/login?")
+
+
+def test_dead_gateway_offers_the_other_methods_and_alerts_until_it_works_again(
+        client: TestClient, session: Session, kannel: Kannel) -> None:
+    h = ps.hotspot(session)
+    typed, msisdn = _phone()
+    csrf = _arrive(client, h.slug)
+    kannel.stop_smsc()
+    try:
+        r = client.post(f"/portal/{h.slug}/otp", data={"csrf_token": csrf, "phone": typed, "accept": "yes"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "60"
+        assert _error(r.text) == ("SMS belum dapat dikirim saat ini. Silakan pakai cara login lain di bawah, atau "
+                                  "coba lagi beberapa menit lagi.")
+        assert 'id="other-methods"' in r.text and f'href="/portal/{h.slug}/voucher"' in r.text
+        assert 'id="use-phone"' not in r.text
+        # Nothing of the failed request stays: no challenge, no SMS counted against the budgets.
+        session.expire_all()
+        assert session.scalar(select(func.count()).select_from(OtpChallenge)) == 0
+        assert session.scalar(select(func.count()).select_from(PortalBudgetCounter)) == 0
+        client.post(f"/portal/{h.slug}/otp", data={"csrf_token": csrf, "phone": typed, "accept": "yes"})
+        alert = session.scalar(select(Alert).where(Alert.kind == AlertKind.SMS_GATEWAY))
+        assert alert is not None and alert.state == AlertState.OPEN and alert.value == 2
+        assert alert.message.startswith("🔴 GATEWAY SMS GAGAL: kannel tidak dapat dipakai (2 kali dalam jam ini)")
+        assert PASSWORD not in alert.message
+    finally:
+        kannel.start_smsc()
+    r = client.post(f"/portal/{h.slug}/otp", data={"csrf_token": csrf, "phone": typed, "accept": "yes"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert kannel.received(msisdn)
+    session.expire_all()
+    alert = session.scalar(select(Alert).where(Alert.kind == AlertKind.SMS_GATEWAY))
+    assert alert is not None and alert.state == AlertState.RESOLVED
+
+
+def test_english_page_explains_the_failure_in_english(client: TestClient, session: Session,
+                                                      kannel: Kannel) -> None:
+    h = ps.hotspot(session)
+    typed, _ = _phone()
+    csrf = _arrive(client, h.slug, lang="en")
+    kannel.stop_smsc()
+    try:
+        r = client.post(f"/portal/{h.slug}/otp", data={"csrf_token": csrf, "phone": typed, "accept": "yes"})
+    finally:
+        kannel.start_smsc()
+    assert r.status_code == 503
+    assert _error(r.text).startswith("We could not send the SMS right now.")
+    assert "I have a voucher" in r.text
+
+
+def test_console_sender_in_production_sends_nothing_and_offers_the_other_methods(tmp_path: Path,
+                                                                                 database_url: str) -> None:
+    from netmgr.app import create_app
+    from netmgr.state import AppState
+
+    production = make_settings(tmp_path / "prod", database_url, portal=PortalSettings(sms_sender="console"))
+    production = production.model_copy(update={"environment": Environment.PRODUCTION})
+    state = AppState.build(production)
+    try:
+        with state.session_factory() as session:
+            h = ps.hotspot(session)
+            slug = h.slug
+        with TestClient(create_app(production, state=state)) as client:
+            csrf = _arrive(client, slug)
+            typed, _ = _phone()
+            r = client.post(f"/portal/{slug}/otp", data={"csrf_token": csrf, "phone": typed, "accept": "yes"})
+        assert r.status_code == 503 and 'id="other-methods"' in r.text
+    finally:
+        state.engine.dispose()
