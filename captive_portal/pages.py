@@ -35,7 +35,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from captive_portal import i18n
+from captive_portal import i18n, sms
 from captive_portal import portal as portal_service
 from captive_portal.gateways import Completion, GatewayContext, default_adapters
 from captive_portal.login_methods import (
@@ -49,7 +49,7 @@ from captive_portal.login_methods import (
     verify_otp,
 )
 from captive_portal.login_methods.base import PolicySnapshot, mark_grant_used
-from captive_portal.login_methods.otp import SmsSender, sms_senders
+from captive_portal.login_methods.otp import SmsSender
 from netmgr.db import session_scope
 from netmgr.errors import NotFound, SmsError, SmsRejected, ValidationFailed
 from netmgr.services import sms_gateways
@@ -153,10 +153,7 @@ def sms_sender(request: Request) -> SmsSender:
     (tests may put a sender of their own in ``app.state.captive_portal_sms``)."""
     sender: SmsSender | None = getattr(request.app.state, "captive_portal_sms", None)
     if sender is None:
-        settings = _settings(request)
-        name = settings.portal.sms_sender
-        sender = GuardedSender(sms_senders().get(name)(settings), name=name,
-                               failures_before_pause=settings.sms.failures_before_pause, pause_s=settings.sms.pause_s)
+        sender = sms.build_sender(_settings(request))
         request.app.state.captive_portal_sms = sender
     return sender
 
