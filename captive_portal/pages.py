@@ -153,7 +153,7 @@ def sms_sender(request: Request) -> SmsSender:
     (tests may put a sender of their own in ``app.state.captive_portal_sms``)."""
     sender: SmsSender | None = getattr(request.app.state, "captive_portal_sms", None)
     if sender is None:
-        sender = sms.build_sender(_settings(request))
+        sender = sms.portal_sender(_settings(request))
         request.app.state.captive_portal_sms = sender
     return sender
 

@@ -4,7 +4,6 @@ the gateway fails (the other ways in, in their language) and what the operator s
 from __future__ import annotations
 
 import re
-import secrets
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from netmgr.settings import Environment, PortalSettings, Settings, SmsSettings
 from tests.captive_portal import portal_support as ps
 from tests.captive_portal.test_portal_pages import _arrive, _error
 from tests.conftest import TEST_ENCRYPTION_KEY, make_settings
-from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, USERNAME, Kannel
+from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, USERNAME, Kannel, fresh_phone
 
 
 @pytest.fixture
@@ -30,16 +29,10 @@ def settings(tmp_path: Path, database_url: str, kannel: Kannel) -> Settings:
     return make_settings(tmp_path / "data", database_url, portal=PortalSettings(sms_sender="kannel"), sms=sms)
 
 
-def _phone() -> tuple[str, str]:
-    """A fresh number as typed (``0812…``) and as the SMSC sees it (``62812…``): the fake SMSC's log is shared."""
-    digits = f"{secrets.randbelow(10**8):08d}"
-    return f"0812{digits}", f"62812{digits}"
-
-
 def test_otp_requested_in_the_portal_arrives_at_the_smsc_in_indonesian(client: TestClient, session: Session,
                                                                       kannel: Kannel) -> None:
     h = ps.hotspot(session)
-    typed, msisdn = _phone()
+    typed, msisdn = fresh_phone()
     csrf = _arrive(client, h.slug)
     r = client.post(f"/portal/{h.slug}/otp", data={"csrf_token": csrf, "phone": typed, "accept": "yes"},
                     follow_redirects=False)
@@ -57,7 +50,7 @@ def test_otp_requested_in_the_portal_arrives_at_the_smsc_in_indonesian(client: T
 def test_dead_gateway_offers_the_other_methods_and_alerts_until_it_works_again(
         client: TestClient, session: Session, kannel: Kannel) -> None:
     h = ps.hotspot(session)
-    typed, msisdn = _phone()
+    typed, msisdn = fresh_phone()
     csrf = _arrive(client, h.slug)
     kannel.stop_smsc()
     try:
@@ -90,7 +83,7 @@ def test_dead_gateway_offers_the_other_methods_and_alerts_until_it_works_again(
 def test_english_page_explains_the_failure_in_english(client: TestClient, session: Session,
                                                       kannel: Kannel) -> None:
     h = ps.hotspot(session)
-    typed, _ = _phone()
+    typed, _ = fresh_phone()
     csrf = _arrive(client, h.slug, lang="en")
     kannel.stop_smsc()
     try:
@@ -116,7 +109,7 @@ def test_console_sender_in_production_sends_nothing_and_offers_the_other_methods
             slug = h.slug
         with TestClient(create_app(production, state=state)) as client:
             csrf = _arrive(client, slug)
-            typed, _ = _phone()
+            typed, _ = fresh_phone()
             r = client.post(f"/portal/{slug}/otp", data={"csrf_token": csrf, "phone": typed, "accept": "yes"})
         assert r.status_code == 503 and 'id="other-methods"' in r.text
     finally:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.servers.kannel import PASSWORD, USERNAME, Kannel
+from tests.servers.kannel import PASSWORD, USERNAME, Kannel, fresh_phone
 
 NETMGR = str(Path(sys.executable).parent / "netmgr")
 
@@ -27,10 +27,11 @@ def test_encrypted_password_from_the_cli_lets_sms_test_reach_the_smsc(tmp_path: 
     assert PASSWORD not in encrypted.stdout + encrypted.stderr
     env = {"NETMGR_PORTAL__SMS_SENDER": "kannel", "NETMGR_SMS__KANNEL_URL": kannel.sendsms_url,
            "NETMGR_SMS__KANNEL_USERNAME": USERNAME, "NETMGR_SMS__SECRET_ENCRYPTED": token}
-    sent = _run(tmp_path, "sms", "test", "0812-7000-0001", **env)
+    typed, msisdn = fresh_phone()
+    sent = _run(tmp_path, "sms", "test", typed, **env)
     assert sent.returncode == 0, sent.stderr
-    assert "+62 812 •••• 0001" in sent.stdout
-    [(_, _, text)] = kannel.received("6281270000001")
+    assert f"+62 812 •••• {typed[-4:]}" in sent.stdout
+    [(_, _, text)] = kannel.received(msisdn)
     assert text.startswith("netmgr: SMS uji melalui gateway kannel.")
 
 

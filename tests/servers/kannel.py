@@ -7,6 +7,7 @@ reads them back as (sender, receiver, text). Start order matters: bearerbox firs
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import time
 import urllib.request
@@ -22,6 +23,13 @@ USERNAME = "netmgr"
 PASSWORD = "kannel-Pw-77"  # noqa: S105 - a test credential
 GLOBAL_SENDER = "12345"
 _GOT = re.compile(r"Got message \d+: <(\S+) (\S+) text (.*)>\s*$")
+
+
+def fresh_phone() -> tuple[str, str]:
+    """A fresh number as typed (``0812…``) and as the SMSC sees it (``62812…``): the fake SMSC's log is shared by
+    the tests of a session, so each test looks for its own number."""
+    digits = f"{secrets.randbelow(10**8):08d}"
+    return f"0812{digits}", f"62812{digits}"
 
 
 @dataclass
