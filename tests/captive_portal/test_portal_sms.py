@@ -114,3 +114,27 @@ def test_console_sender_in_production_sends_nothing_and_offers_the_other_methods
         assert r.status_code == 503 and 'id="other-methods"' in r.text
     finally:
         state.engine.dispose()
+
+
+@pytest.mark.parametrize("sms_sender,secret", [("kannel", "not-a-fernet-token"), ("nexmo", "")])
+def test_unusable_gateway_settings_give_the_citizen_the_other_methods_not_an_error(
+        tmp_path: Path, database_url: str, sms_sender: str, secret: str) -> None:
+    from netmgr.app import create_app
+    from netmgr.state import AppState
+
+    broken = make_settings(tmp_path / "broken", database_url, portal=PortalSettings(sms_sender=sms_sender),
+                           sms=SmsSettings(secret_encrypted=secret))
+    state = AppState.build(broken)
+    try:
+        with state.session_factory() as session:
+            slug = ps.hotspot(session).slug
+        with TestClient(create_app(broken, state=state)) as client:
+            csrf = _arrive(client, slug)
+            r = client.post(f"/portal/{slug}/otp", data={"csrf_token": csrf, "phone": fresh_phone()[0],
+                                                         "accept": "yes"})
+        assert r.status_code == 503 and 'id="other-methods"' in r.text
+        with state.session_factory() as session:
+            alert = session.scalar(select(Alert).where(Alert.kind == AlertKind.SMS_GATEWAY))
+            assert alert is not None and "settings cannot be used" in alert.message
+    finally:
+        state.engine.dispose()
