@@ -1,8 +1,8 @@
 """Stops trying a failing gateway for a while, so nobody waits for a timeout that is sure to come.
 
-send → the gateway, unless ``failures_before_pause`` sends in a row failed less than ``pause_s`` ago: then
-``SmsGatewayUnavailable`` at once. Counts failures (per process) and tells the caller when the gateway
-works again, so it can resolve its alert.
+send → the gateway, unless the gateway was unavailable for ``failures_before_pause`` sends in a row less than
+``pause_s`` ago: then ``SmsGatewayUnavailable`` at once. Counts failures (per process) and tells the caller
+when the gateway works again, so it can resolve its alert.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from netmgr.errors import SmsError, SmsGatewayUnavailable
+from netmgr.errors import SmsError, SmsGatewayUnavailable, SmsRejected
 from netmgr.sms import SmsSender
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,12 @@ class GuardedSender:
         except SmsError as exc:
             with self._lock:
                 self.failures_total += 1
-                self._in_a_row += 1
-                if self._in_a_row >= self.failures_before_pause:
-                    self._paused_until = self._clock() + self.pause_s
+                # A refused number says the gateway works: it never pauses the gateway, or anyone could stop
+                # OTP logins for everybody by typing numbers the gateway refuses.
+                if not isinstance(exc, SmsRejected):
+                    self._in_a_row += 1
+                    if self._in_a_row >= self.failures_before_pause:
+                        self._paused_until = self._clock() + self.pause_s
             log.warning("SMS through %s failed: %s", self.name, exc.message)
             raise
         with self._lock:
