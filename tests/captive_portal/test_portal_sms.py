@@ -4,6 +4,7 @@ the gateway fails (the other ways in, in their language) and what the operator s
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from netmgr.settings import Environment, PortalSettings, Settings, SmsSettings
 from tests.captive_portal import portal_support as ps
 from tests.captive_portal.test_portal_pages import _arrive, _error
 from tests.conftest import TEST_ENCRYPTION_KEY, make_settings
-from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, USERNAME, Kannel, fresh_phone
+from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, USERNAME, Kannel, fresh_phone, hung_gateway
 
 
 @pytest.fixture
@@ -138,3 +139,31 @@ def test_unusable_gateway_settings_give_the_citizen_the_other_methods_not_an_err
             assert alert is not None and "settings cannot be used" in alert.message
     finally:
         state.engine.dispose()
+
+
+def test_hung_gateway_never_hangs_the_portal_and_is_paused_after_failures_in_a_row(tmp_path: Path,
+                                                                                   database_url: str) -> None:
+    from netmgr.app import create_app
+    from netmgr.state import AppState
+
+    with hung_gateway() as port:
+        hung = make_settings(tmp_path / "hung", database_url, portal=PortalSettings(sms_sender="kannel"),
+                             sms=SmsSettings(kannel_url=f"http://127.0.0.1:{port}/cgi-bin/sendsms", timeout_s=0.5,
+                                             failures_before_pause=2, pause_s=60))
+        state = AppState.build(hung)
+        try:
+            with state.session_factory() as session:
+                slug = ps.hotspot(session).slug
+            with TestClient(create_app(hung, state=state)) as client:
+                csrf = _arrive(client, slug)
+                took = []
+                for _ in range(3):
+                    started = time.monotonic()
+                    r = client.post(f"/portal/{slug}/otp", data={"csrf_token": csrf, "phone": fresh_phone()[0],
+                                                                 "accept": "yes"})
+                    took.append(time.monotonic() - started)
+                    assert r.status_code == 503 and 'id="other-methods"' in r.text
+        finally:
+            state.engine.dispose()
+    assert all(0.4 < t < 2 for t in took[:2]), took  # bounded by the timeout
+    assert took[2] < 0.3, took  # paused: no wait at all

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+import socket
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -145,3 +147,30 @@ def kannel_server(base: Path) -> Iterator[Kannel]:
             if daemon is not None:
                 daemon.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def hung_gateway() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers (a gateway that hangs); yields the port."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        for s in held:
+            s.close()
+        server.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -11,7 +9,7 @@ import pytest
 
 from netmgr.errors import SmsGatewayUnavailable
 from netmgr.sms.kannel import KannelSender
-from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, USERNAME, Kannel
+from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, USERNAME, Kannel, hung_gateway
 from tests.servers.process import free_port
 
 
@@ -58,27 +56,8 @@ def test_nothing_listening_fails_at_once() -> None:
 
 @pytest.fixture
 def silent_port() -> Iterator[int]:
-    """A port that accepts connections and never answers (a hung gateway)."""
-    server = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield int(server.getsockname()[1])
-    stop.set()
-    thread.join()
-    for s in held:
-        s.close()
-    server.close()
+    with hung_gateway() as port:
+        yield port
 
 
 def test_hung_gateway_times_out_within_the_bound(silent_port: int) -> None:
