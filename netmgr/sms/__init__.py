@@ -8,6 +8,7 @@ Every sender has bounded timeouts and raises only ``SmsGatewayUnavailable`` or `
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -55,3 +56,15 @@ def gateway_secret(settings: Settings) -> str:
 def is_gsm_text(text: str) -> bool:
     """Whether plain 7-bit coding carries the text (printable ASCII and newlines); else it goes as UCS-2."""
     return all(ch in "\n\r" or " " <= ch <= "~" for ch in text)
+
+
+_LONG_DIGITS = re.compile(r"\d{6,}")
+
+
+def redact_answer(answer: str, *, secret: str = "", limit: int = 200) -> str:
+    """A gateway's answer fit for an error message, a log line or an alert: at most ``limit`` characters, the
+    credential masked, and every run of six or more digits masked, since a gateway may echo the number or the
+    text (which holds the code)."""
+    if secret:
+        answer = answer.replace(secret, "********")
+    return _LONG_DIGITS.sub("******", answer)[:limit]

@@ -17,7 +17,7 @@ import httpx
 
 from netmgr.errors import SmsGatewayUnavailable, SmsRejected
 from netmgr.settings import Settings
-from netmgr.sms import gateway_host, gateway_secret, phone_fields
+from netmgr.sms import gateway_host, gateway_secret, phone_fields, redact_answer
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +87,6 @@ class HttpGatewaySender:
                    secret=gateway_secret(settings), success_status=sms.http_success_status,
                    success_contains=sms.http_success_contains, timeout_s=sms.timeout_s)
 
-    def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "********") if self._secret else text
-
     def send(self, phone: str, text: str) -> None:
         where = gateway_host(self.url)
         values = {**phone_fields(phone), "text": text, "secret": self._secret}
@@ -105,9 +102,9 @@ class HttpGatewaySender:
                                         gateway=NAME) from exc
         except httpx.HTTPError as exc:
             raise SmsGatewayUnavailable(
-                f"the SMS gateway at {where} cannot be reached ({self._redact(type(exc).__name__)}): "
+                f"the SMS gateway at {where} cannot be reached ({type(exc).__name__}): "
                 "check sms.http_url and that the service is up", gateway=NAME) from exc
-        answer = self._redact(response.text[:200])
+        answer = redact_answer(response.text, secret=self._secret)
         status = response.status_code
         if status in self.success_status and (not self.success_contains or self.success_contains in response.text):
             return

@@ -10,7 +10,7 @@ import httpx
 
 from netmgr.errors import SmsGatewayUnavailable, SmsRejected
 from netmgr.settings import Settings
-from netmgr.sms import gateway_host, gateway_secret, is_gsm_text, phone_fields
+from netmgr.sms import gateway_host, gateway_secret, is_gsm_text, phone_fields, redact_answer
 
 NAME = "kannel"
 
@@ -63,9 +63,7 @@ class KannelSender:
         except httpx.HTTPError as exc:
             raise SmsGatewayUnavailable(f"Kannel at {where} cannot be reached ({type(exc).__name__}): check "
                                         "sms.kannel_url and that smsbox is running", gateway=NAME) from exc
-        answer = response.text.strip()[:200]
-        if self._password:
-            answer = answer.replace(self._password, "********")
+        answer = redact_answer(response.text.strip(), secret=self._password)
         if response.status_code in (200, 202) and answer.startswith("0:"):
             return
         if answer.startswith("3:"):

@@ -52,7 +52,7 @@ def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 answer: dict[str, Any] = {"status": False, "reason": "invalid token"}
                 status = 401
             elif "0000" in body.decode() + self.path:
-                answer, status = {"status": False, "reason": "target invalid"}, 200
+                answer, status = {"status": False, "reason": "target invalid", "echo": body.decode()}, 200
             else:
                 answer, status = {"status": True, "id": len(gw.requests)}, gw.status
             data = json.dumps(answer).encode()
@@ -114,9 +114,10 @@ def test_form_body_is_form_escaped(gateway: Gateway) -> None:
     assert parse_qs(request["body"]) == {"target": ["+6281234567890"], "message": ["kode 1+1=2 & lain"]}
 
 
-def test_refused_number_by_the_success_rule_is_rejected(gateway: Gateway) -> None:
-    with pytest.raises(SmsRejected, match="target invalid"):
-        _json_sender(gateway).send("+6281200000000", "halo")
+def test_refused_number_by_the_success_rule_is_rejected_without_echoing_number_or_code(gateway: Gateway) -> None:
+    with pytest.raises(SmsRejected, match="target invalid") as caught:
+        _json_sender(gateway).send("+6281200000000", "kode 123456")
+    assert "81200000000" not in caught.value.message and "123456" not in caught.value.message
 
 
 def test_wrong_token_is_unavailable_and_never_shows_the_token(gateway: Gateway) -> None:
