@@ -35,7 +35,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from captive_portal import i18n, sms
+from captive_portal import budgets, i18n, sms
 from captive_portal import portal as portal_service
 from captive_portal.gateways import Completion, GatewayContext, default_adapters
 from captive_portal.login_methods import (
@@ -563,28 +563,35 @@ async def send_otp(request: Request) -> Response:
     def form_vars() -> dict[str, Any]:
         return {"title": i18n.gettext(_("Log in with your phone"), v.lang), "phone": phone}
 
+    gw = _gateway(data)
     try:
-        response = await _login(request, v, _gateway(data), step, "portal/otp_request.html", form_vars, waits=True)
+        response = await _login(request, v, gw, step, "portal/otp_request.html", form_vars, waits=True)
     except SmsError as exc:
         # The request's transaction (challenge, budget counters) is rolled back; the failure is counted apart.
-        await run_in_threadpool(_record_sms, request, exc)
         rejected = isinstance(exc, SmsRejected)
+        # A number the gateway refuses counts as a failed login of the source address, which bounds how often
+        # one client can make netmgr ask the gateway; an unavailable gateway is not the citizen's failure.
+        visit = _login_context(request, v.p, gw, v.lang, True) if rejected and gw is not None else None
+        await run_in_threadpool(_record_sms, request, exc, visit)
         return _render(request, v.lang, "portal/otp_request.html", status_code=422 if rejected else 503,
                        headers=None if rejected else {"Retry-After": "60"}, **_page_vars(v.p, v.lang), **form_vars(),
                        error=i18n.gettext(SMS_NUMBER_REFUSED if rejected else SMS_NOT_SENT, v.lang),
                        offer_others=True, methods=list(v.p.login_methods))
     if isinstance(sender, GuardedSender) and sender.take_recovery():
-        await run_in_threadpool(_record_sms, request, None)
+        await run_in_threadpool(_record_sms, request, None, None)
     return response
 
 
-def _record_sms(request: Request, error: SmsError | None) -> None:
-    """Count a failed send on the SMS gateway alert, or resolve it after a send went through (own transaction)."""
+def _record_sms(request: Request, error: SmsError | None, refused: LoginContext | None) -> None:
+    """Count a failed send on the SMS gateway alert (and a refused number against the citizen's source address),
+    or resolve the alert after a send went through; in a transaction of its own."""
     with _db(request) as session:
         if error is None:
             sms_gateways.record_recovery(session, gateway=_settings(request).portal.sms_sender, now=_now())
-        else:
-            sms_gateways.record_failure(session, error=error, now=_now())
+            return
+        sms_gateways.record_failure(session, error=error, now=_now())
+        if refused is not None:
+            budgets.count_failure(session, refused, voucher=False)
 
 
 async def otp_verify_page(request: Request) -> Response:

@@ -19,7 +19,7 @@ from netmgr.settings import Environment, PortalSettings, Settings, SmsSettings
 from tests.captive_portal import portal_support as ps
 from tests.captive_portal.test_portal_pages import _arrive, _error
 from tests.conftest import TEST_ENCRYPTION_KEY, make_settings
-from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, USERNAME, Kannel, fresh_phone, hung_gateway
+from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, REFUSED_PREFIX, USERNAME, Kannel, fresh_phone, hung_gateway
 
 
 @pytest.fixture
@@ -79,6 +79,24 @@ def test_dead_gateway_offers_the_other_methods_and_alerts_until_it_works_again(
     session.expire_all()
     alert = session.scalar(select(Alert).where(Alert.kind == AlertKind.SMS_GATEWAY))
     assert alert is not None and alert.state == AlertState.RESOLVED
+
+
+def test_number_the_gateway_refuses_is_explained_and_counts_against_the_source(client: TestClient, session: Session,
+                                                                               kannel: Kannel) -> None:
+    h = ps.hotspot(session)
+    csrf = _arrive(client, h.slug)
+    refused = "0" + REFUSED_PREFIX[2:] + "12345678"
+    r = client.post(f"/portal/{h.slug}/otp", data={"csrf_token": csrf, "phone": refused, "accept": "yes"})
+    assert r.status_code == 422 and "retry-after" not in r.headers
+    assert _error(r.text) == ("Layanan SMS tidak menerima nomor ini. Periksa nomornya, atau pakai cara login lain di "
+                              "bawah.")
+    assert 'id="other-methods"' in r.text
+    session.expire_all()
+    counters = {c.budget: c.spent for c in session.scalars(select(PortalBudgetCounter))}
+    assert counters == {"failures_source_hour": 1}
+    alert = session.scalar(select(Alert).where(Alert.kind == AlertKind.SMS_GATEWAY))
+    assert alert is not None and "kannel menolak nomor atau pesan (1 kali dalam jam ini)" in alert.message
+    assert "12345678" not in alert.message
 
 
 def test_english_page_explains_the_failure_in_english(client: TestClient, session: Session,

@@ -24,6 +24,8 @@ FAKESMSC = "/usr/lib/kannel/test/fakesmsc"
 USERNAME = "netmgr"
 PASSWORD = "kannel-Pw-77"  # noqa: S105 - a test credential
 GLOBAL_SENDER = "12345"
+REFUSED_PREFIX = "62899"
+"""Numbers Kannel refuses (its sendsms-user's ``black-list-regex``), as an operator's SMSC refuses some."""
 _GOT = re.compile(r"Got message \d+: <(\S+) (\S+) text (.*)>\s*$")
 
 
@@ -116,6 +118,7 @@ group = sendsms-user
 username = {USERNAME}
 password = {PASSWORD}
 user-allow-ip = "127.0.0.1"
+black-list-regex = "^{REFUSED_PREFIX}"
 """
 
 

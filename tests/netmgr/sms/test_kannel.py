@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from netmgr.errors import SmsGatewayUnavailable
+from netmgr.errors import SmsGatewayUnavailable, SmsRejected
 from netmgr.sms.kannel import KannelSender
 from tests.servers.kannel import GLOBAL_SENDER, PASSWORD, USERNAME, Kannel, hung_gateway
 from tests.servers.process import free_port
@@ -35,6 +35,12 @@ def test_wrong_password_fails_without_showing_it(kannel: Kannel) -> None:
         _sender(kannel, password="salah-Pw-99").send("+6281200000003", "halo")
     assert "Authorization failed" in caught.value.message
     assert "salah-Pw-99" not in str(caught.value)
+
+
+def test_number_kannel_refuses_is_a_rejected_number(kannel: Kannel) -> None:
+    with pytest.raises(SmsRejected, match="refused the number"):
+        _sender(kannel).send("+6289912345678", "halo")
+    assert kannel.received("6289912345678", wait_s=0.3) == []
 
 
 def test_smsc_down_is_a_failure_not_a_queued_success(kannel: Kannel) -> None:
