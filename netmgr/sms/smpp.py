@@ -22,7 +22,7 @@ NAME = "smpp"
 HEADER = struct.Struct(">IIII")
 MAX_PDU = 64 * 1024
 INTERFACE_VERSION = 0x34
-TON_INTERNATIONAL, TON_ALPHANUMERIC, NPI_ISDN = 1, 5, 1
+TON_UNKNOWN, TON_INTERNATIONAL, TON_ALPHANUMERIC, NPI_ISDN = 0, 1, 5, 1
 CODING_DEFAULT, CODING_UCS2 = 0x00, 0x08
 TAG_MESSAGE_PAYLOAD = 0x0424
 MAX_SHORT_MESSAGE = 254
@@ -155,7 +155,8 @@ def encode_text(text: str) -> tuple[int, bytes]:
 
 
 def submit_sm_body(msg: SubmitSm) -> bytes:
-    source_ton = TON_INTERNATIONAL if msg.source.isdigit() else TON_ALPHANUMERIC
+    # No sender: TON/NPI unknown, the SMSC fills in the account's default.
+    source_ton = TON_INTERNATIONAL if msg.source.isdigit() else TON_ALPHANUMERIC if msg.source else TON_UNKNOWN
     head = (cstring("", limit=6) + bytes([source_ton, NPI_ISDN if source_ton == TON_INTERNATIONAL else 0])
             + cstring(msg.source, limit=21) + bytes([TON_INTERNATIONAL, NPI_ISDN]) + cstring(msg.destination, limit=21)
             + bytes([0, 0, 0]) + cstring("", limit=17) + cstring("", limit=17) + bytes([0, 0, msg.data_coding, 0]))

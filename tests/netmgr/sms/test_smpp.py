@@ -106,6 +106,10 @@ def test_submit_sm_pdu_matches_the_specification() -> None:
                                         payload=b"kode 123456"))
     assert body == (b"\0" + b"\x05\x00" + b"DISKOMINFO\0" + b"\x01\x01" + b"6281234567890\0" + b"\x00\x00\x00"
                     + b"\0" + b"\0" + b"\x00\x00\x00\x00" + b"\x0b" + b"kode 123456")
+    digits = smpp.submit_sm_body(SubmitSm(source="62811", destination="62812", data_coding=0, payload=b"x"))
+    assert digits.startswith(b"\0" + b"\x01\x01" + b"62811\0")
+    none = smpp.submit_sm_body(SubmitSm(source="", destination="62812", data_coding=0, payload=b"x"))
+    assert none.startswith(b"\0" + b"\x00\x00" + b"\0" + b"\x01\x01")
 
 
 def test_message_is_submitted_after_a_bind_and_followed_by_an_unbind(smsc: Smsc) -> None:
