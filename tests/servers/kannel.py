@@ -12,6 +12,7 @@ import shutil
 import socket
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +27,14 @@ PASSWORD = "kannel-Pw-77"  # noqa: S105 - a test credential
 GLOBAL_SENDER = "12345"
 REFUSED_PREFIX = "62899"
 """Numbers Kannel refuses (its sendsms-user's ``black-list-regex``), as an operator's SMSC refuses some."""
-_GOT = re.compile(r"Got message \d+: <(\S+) (\S+) text (.*)>\s*$")
+_GOT = re.compile(r"Got message \d+: <(\S+) (\S+) (text|ucs-2) (.*)>\s*$")
+
+
+def _text(kind: str, raw: str) -> str:
+    """fakesmsc's ``text`` is the text itself; ``ucs-2`` is UTF-16BE, URL-encoded with ``+`` for a 0x20 byte."""
+    if kind == "text":
+        return raw
+    return urllib.parse.unquote_to_bytes(raw.replace("+", "%20")).decode("utf-16-be")
 
 
 def fresh_phone() -> tuple[str, str]:
@@ -83,7 +91,7 @@ class Kannel:
                 for line in smsc.log.read_text(errors="replace").splitlines():
                     match = _GOT.search(line)
                     if match and (receiver is None or match.group(2) == receiver):
-                        found.append((match.group(1), match.group(2), match.group(3)))
+                        found.append((match.group(1), match.group(2), _text(match.group(3), match.group(4))))
             if found or time.monotonic() >= deadline:
                 return found
             time.sleep(0.05)

@@ -25,6 +25,12 @@ def test_message_reaches_the_smsc_with_the_number_and_text(kannel: Kannel) -> No
         (GLOBAL_SENDER, "6281200000001", "Taman Kota: kode WiFi Anda 123456. Berlaku 5 menit.")]
 
 
+def test_text_beyond_ascii_arrives_intact_as_ucs2(kannel: Kannel) -> None:
+    _sender(kannel).send("+6281200000007", "Taman Kota ☀ Sampit: kode 123456 — jangan dibagikan")
+    assert kannel.received("6281200000007") == [
+        (GLOBAL_SENDER, "6281200000007", "Taman Kota ☀ Sampit: kode 123456 — jangan dibagikan")]
+
+
 def test_sender_id_is_used_as_from(kannel: Kannel) -> None:
     _sender(kannel, sender_id="DISKOMINFO").send("+6281200000002", "halo")
     assert kannel.received("6281200000002") == [("DISKOMINFO", "6281200000002", "halo")]
