@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from captive_portal.login_methods.otp import mask_phone, normalise_phone, sms_senders
 from netmgr.errors import NetmgrError, SmsGatewayUnavailable
-from netmgr.models.alerts import ACTIVE_STATES, Alert, AlertKind
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
 from netmgr.settings import Settings
@@ -79,12 +77,6 @@ def describe(settings: Settings) -> GatewaySummary:
     return GatewaySummary(sender=name, where=where, account=account, sender_id=sms.sender_id,
                           credential_set=bool(sms.secret_encrypted.get_secret_value().strip()),
                           timeout_s=sms.timeout_s, development_only=name == "console")
-
-
-def active_alert(session: Session) -> Alert | None:
-    """The open or acknowledged ``sms_gateway`` alert, if the gateway has been failing."""
-    return session.scalar(select(Alert).where(Alert.kind == AlertKind.SMS_GATEWAY, Alert.state.in_(ACTIVE_STATES))
-                          .order_by(Alert.id.desc()).limit(1))
 
 
 def send_test(settings: Settings, raw_phone: str, *, session: Session | None = None,

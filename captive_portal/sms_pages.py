@@ -1,7 +1,8 @@
 """The SMS gateway page of the hotspot admin: which gateway sends the OTP codes, whether its credential is set
 (never the credential), whether it is failing, and a test SMS to the operator's own phone.
 
-Browser → handler → ``captive_portal.sms`` (describe, active_alert, send_test) → ``admin/sms.html``.
+Browser → handler → ``captive_portal.sms`` (describe, send_test) and ``netmgr.services.sms_gateways``
+(active_alert) → ``admin/sms.html``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from captive_portal import sms
 from captive_portal.admin_pages import _render, _t
 from captive_portal.login_methods import LoginRefused
 from netmgr.errors import NetmgrError
+from netmgr.services import sms_gateways
 from netmgr.web.context import CsrfChecked, FormDep, Page, PageContext
 from netmgr.web.pages import page_router
 
@@ -21,8 +23,8 @@ router = page_router()
 def _page(ctx: PageContext, *, result: str = "", error: str = "", phone: str = "",
           status_code: int = 200) -> Response:
     return _render(ctx, "admin/sms.html", status_code=status_code, title=_t(ctx, "SMS gateway"),
-                   gateway=sms.describe(ctx.settings), alert=sms.active_alert(ctx.db), result=result, error=error,
-                   phone=phone)
+                   gateway=sms.describe(ctx.settings), alert=sms_gateways.active_alert(ctx.db), result=result,
+                   error=error, phone=phone)
 
 
 @router.get("/portal-admin/sms")

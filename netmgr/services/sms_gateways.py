@@ -38,3 +38,10 @@ def record_recovery(session: Session, *, gateway: str, now: datetime) -> int:
         row.state = AlertState.RESOLVED
         row.resolved_at = now
     return len(rows)
+
+
+def active_alert(session: Session) -> Alert | None:
+    """The open or acknowledged SMS gateway alert, if the gateway has been failing."""
+    return session.scalar(select(Alert).where(
+        Alert.kind == AlertKind.SMS_GATEWAY, Alert.subject_type == SubjectType.INSTALLATION, Alert.subject_id == 0,
+        Alert.state.in_(ACTIVE_STATES)).order_by(Alert.id.desc()).limit(1))

@@ -76,3 +76,17 @@ def test_finance_may_not_send_test_sms(client: TestClient, session: Session, kan
     r = client.post("/portal-admin/sms/test", data={"csrf_token": csrf, "phone": typed})
     assert r.status_code == 403
     assert kannel.received(msisdn, wait_s=0.5) == []
+
+
+def test_page_shows_that_the_gateway_is_failing(client: TestClient, session: Session) -> None:
+    from datetime import UTC, datetime
+
+    from netmgr.errors import SmsGatewayUnavailable
+    from netmgr.services import sms_gateways
+
+    sms_gateways.record_failure(session, error=SmsGatewayUnavailable("Kannel at 127.0.0.1:1 did not answer",
+                                                                      gateway="kannel"), now=datetime.now(UTC))
+    session.commit()
+    _admin(client, session)
+    page = client.get("/portal-admin/sms")
+    assert 'id="sms-alert">Gateway sedang gagal: 🔴 GATEWAY SMS GAGAL: kannel tidak dapat dipakai (1 kali' in page.text
