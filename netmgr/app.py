@@ -46,6 +46,7 @@ CAPABILITY_ROUTERS = [
     "captive_portal.pages:router",
     "captive_portal.admin_pages:router",
     "captive_portal.admin_api:router",
+    "captive_portal.sms_pages:router",
     "provisioning.api:router",
     "provisioning.pages:router",
 ]
