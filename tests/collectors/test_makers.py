@@ -19,7 +19,10 @@ from tests.servers.snmp import Agent
 
 RECORDINGS = sorted(p.stem for p in MAKERS_DIR.glob("*.snmprec"))
 
-# recording → (vendor, platform, model, OS version, serial)
+# recording → (vendor, platform, model, OS version, serial). Where LibreNMS's expected results exist they agree
+# (panos, sophos-xg, fiberhome), except on purpose: arubaos-cx's model is the product number and model from
+# sysDescr ("JL635A 8325"; LibreNMS: "Aruba 8325 1-slot Chassis" from ENTITY-MIB), and no model carries the
+# vendor's name; versions drop a leading "v" (FortiOS "v6.0.4,build0231,…", airFiber "v4.0.3").
 IDENTITY = {
     "fortigate": ("fortinet", "fortinet", "FGT_1500D", "6.0.4", "FG1K5D3I10000000"),
     "pfsense": ("pfsense", "generic", "", "2.3.2-RELEASE", ""),
