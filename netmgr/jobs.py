@@ -53,6 +53,8 @@ class PeriodicTask:
 
 
 PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
+    # Tasks a broker refused while it was down wait in the outbox (netmgr.db.send_after_commit); send them.
+    PeriodicTask("flush-task-outbox", "netmgr.flush_task_outbox", "netmgr.tasks", lambda s: 60.0),
     # Nightly config backups of every device with a provisioning driver (one backup_device task each).
     PeriodicTask("backup-device-configs", "provisioning.backup_all", "provisioning.tasks", lambda s: 86400.0),
     # Interfaces of devices added since the last run (cheap when there are none), and of every device daily.
