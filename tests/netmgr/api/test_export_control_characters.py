@@ -18,7 +18,7 @@ def test_report_xlsx_of_an_agency_named_with_control_characters_drops_them(
         client: TestClient, session: Session, world: World) -> None:
     agency = session.get(Agency, world.own_agency)
     assert agency is not None
-    agency.name = "Dinas\x12 Pendidikan\x00\x1b"
+    agency.name = "Dinas\x12 Pendidikan\x1b\x0b"  # (PostgreSQL text cannot hold NUL at all)
     session.commit()
     _plan(session, world)
     response = client.get("/api/v1/reports/monthly.xlsx", params={"month": "2025-02"},

@@ -39,8 +39,14 @@ def settings(tmp_path: Path, database_url: str, broker_port: int) -> Settings:
 
 
 @pytest.fixture
-def celery_sender(settings: Settings) -> Iterator[object]:
+def celery_sender(settings: Settings, client: TestClient) -> Iterator[object]:
+    """The real Celery sender of ``settings``, also the app's task dispatch; it gives up on a refusing Redis
+    after about a second instead of Celery's default twenty (the result backend's reconnect policy)."""
     app = make_celery(settings)
+    app.conf.result_backend_transport_options = {"retry_policy": {"max_retries": 1, "interval_start": 0,
+                                                                  "interval_step": 0.2, "interval_max": 0.2}}
+    app.conf.broker_connection_max_retries = 1
+    client.app.state.task_dispatch = app.send_task  # type: ignore[attr-defined]
     yield app.send_task
     app.close()
 
