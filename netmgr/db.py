@@ -199,5 +199,14 @@ def is_out_of_range(exc: BaseException) -> bool:
     return False
 
 
+def is_nul_in_text(exc: BaseException) -> bool:
+    """Whether ``exc`` is PostgreSQL refusing a NUL character (``\\u0000``) in text, which it cannot store: the
+    request's fault (a JSON string or query value holding it), never a server error."""
+    return isinstance(exc, DBAPIError) and "cannot contain NUL" in str(exc.orig)
+
+
+NUL_IN_TEXT_MESSAGE = ("a text in the request holds a NUL character (\\u0000), which the database cannot store: "
+                       "remove it and send the request again")
+
 OUT_OF_RANGE_MESSAGE = ("a number in the request is larger than netmgr stores (ids and paging values are at most "
                         "2147483647): check the id or value you sent")

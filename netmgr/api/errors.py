@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
-from netmgr.db import OUT_OF_RANGE_MESSAGE, is_out_of_range
+from netmgr.db import NUL_IN_TEXT_MESSAGE, OUT_OF_RANGE_MESSAGE, is_nul_in_text, is_out_of_range
 from netmgr.errors import ImportFailed, NetmgrError, TooManyAttempts, ValidationFailed
 from netmgr.schemas.common import ErrorRead
 
@@ -105,6 +105,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OverflowError)
     @app.exception_handler(DBAPIError)
     async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
+        if is_nul_in_text(exc):
+            return JSONResponse({"detail": NUL_IN_TEXT_MESSAGE, "error": "ValidationFailed"}, status_code=422)
         if not is_out_of_range(exc):
             raise exc
         return JSONResponse({"detail": OUT_OF_RANGE_MESSAGE, "error": "ValidationFailed"}, status_code=422)
