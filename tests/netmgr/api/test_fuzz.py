@@ -133,3 +133,16 @@ def test_fuzzing_the_api_as_an_agency_viewer_finds_no_server_error_and_no_schema
                     modes=(GenerationMode.POSITIVE,))
     assert findings.cases > 150
     assert not findings.failures, findings.report()
+
+
+def test_every_operation_documents_the_one_error_body_netmgr_sends(fuzz_client: TestClient, world: World) -> None:
+    spec = fuzz_client.get("/api/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status in ("401", "403", "404", "422"):
+                body = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert body == {"$ref": "#/components/schemas/ErrorRead"}, (method, path, status)
+    invalid = fuzz_client.get("/api/v1/devices", params={"limit": "many"}, headers=world.headers(Role.ADMIN))
+    assert invalid.status_code == 422
+    assert isinstance(invalid.json()["detail"], str) and invalid.json()["errors"][0]["field"] == "limit"
