@@ -121,6 +121,17 @@ def _queue(name: str) -> Queue:
     return Queue(name, exchange, routing_key=name)  # type: ignore[no-untyped-call]
 
 
+def send_once(app: Celery) -> Callable[..., object]:
+    """A ``send(name, kwargs={...})`` for tasks sent on a person's behalf (a job, a backup): one publish attempt,
+    no result kept. A refusing broker fails it at once instead of holding the request for Celery's reconnect
+    retries (about 20 s); ``netmgr.db.send_after_commit`` keeps the task in the outbox and sends it again."""
+
+    def send(name: str, *, kwargs: dict[str, Any]) -> object:
+        return app.send_task(name, kwargs=kwargs, ignore_result=True, retry=False)
+
+    return send
+
+
 def make_celery(settings: Settings) -> Celery:
     """A configured Celery app for ``settings``; connects to nothing until used."""
     app = Celery("netmgr", broker=settings.resolved_broker_url, backend=settings.resolved_result_backend,

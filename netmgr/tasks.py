@@ -11,6 +11,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from netmgr.db import flush_outbox
+from netmgr.jobs import send_once
 from netmgr.settings import get_settings
 from netmgr.state import AppState
 
@@ -26,7 +27,7 @@ def flush_task_outbox(self: Task[Any, Any]) -> dict[str, int]:
     """Send the outbox's waiting tasks (beat sends this every minute; it arrives once the broker is back)."""
     state = AppState.build(get_settings())
     try:
-        result = flush_outbox(state.engine, self.app.send_task)
+        result = flush_outbox(state.engine, send_once(self.app))
     finally:
         state.engine.dispose()
     return {"sent": result.sent, "waiting": result.waiting}
