@@ -53,6 +53,8 @@ class PeriodicTask:
 
 
 PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
+    # Tasks a broker refused while it was down wait in the outbox (netmgr.db.send_after_commit); send them.
+    PeriodicTask("flush-task-outbox", "netmgr.flush_task_outbox", "netmgr.tasks", lambda s: 60.0),
     # Nightly config backups of every device with a provisioning driver (one backup_device task each).
     PeriodicTask("backup-device-configs", "provisioning.backup_all", "provisioning.tasks", lambda s: 86400.0),
     # Interfaces of devices added since the last run (cheap when there are none), and of every device daily.
@@ -117,6 +119,17 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
 def _queue(name: str) -> Queue:
     exchange = Exchange(name, type="direct")  # type: ignore[no-untyped-call]  # kombu is untyped
     return Queue(name, exchange, routing_key=name)  # type: ignore[no-untyped-call]
+
+
+def send_once(app: Celery) -> Callable[..., object]:
+    """A ``send(name, kwargs={...})`` for tasks sent on a person's behalf (a job, a backup): one publish attempt,
+    no result kept. A refusing broker fails it at once instead of holding the request for Celery's reconnect
+    retries (about 20 s); ``netmgr.db.send_after_commit`` keeps the task in the outbox and sends it again."""
+
+    def send(name: str, *, kwargs: dict[str, Any]) -> object:
+        return app.send_task(name, kwargs=kwargs, ignore_result=True, retry=False)
+
+    return send
 
 
 def make_celery(settings: Settings) -> Celery:

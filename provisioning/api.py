@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from netmgr.api.deps import CurrentActor, Limit, Offset, SessionDep, SettingsDep, get_state, require
 from netmgr.db import send_after_commit
 from netmgr.errors import NotFound
-from netmgr.jobs import make_celery
+from netmgr.jobs import make_celery, send_once
 from netmgr.models import ConfigBackup, ConfigTemplate, ProvisionJob
 from netmgr.models.provisioning import BackupSource, JobStatus
 from netmgr.schemas.common import Page
@@ -46,7 +46,7 @@ def get_dispatch(request: Request) -> Dispatch:
     if dispatch is None:
         settings = get_state(request).settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # the embedded broker's file lives there
-        dispatch = make_celery(settings).send_task
+        dispatch = send_once(make_celery(settings))
         request.app.state.task_dispatch = dispatch
     return dispatch
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from netmgr.api.deps import CurrentActor, SessionDep, get_state, require
 from netmgr.db import send_after_commit
-from netmgr.jobs import make_celery
+from netmgr.jobs import make_celery, send_once
 from netmgr.models.finance import BandwidthPlan, PlanVersion, RequestStatus
 from netmgr.schemas.finance import (
     AllocationRead,
@@ -39,7 +39,7 @@ Requester = Annotated[Actor, require(Permission.BANDWIDTH_REQUEST)]
 def get_dispatch(request: Request) -> Dispatch:
     dispatch: Dispatch | None = getattr(request.app.state, "task_dispatch", None)
     if dispatch is None:
-        dispatch = make_celery(get_state(request).settings).send_task
+        dispatch = send_once(make_celery(get_state(request).settings))
         request.app.state.task_dispatch = dispatch
     return dispatch
 
