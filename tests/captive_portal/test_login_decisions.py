@@ -4,6 +4,7 @@ answer, write the same attempt rows and count the same failures for the same inp
 from __future__ import annotations
 
 import ast
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -360,3 +361,14 @@ def test_only_the_decisions_compare_voucher_states() -> None:
                     and c.attr in ("USED", "REVOKED") for c in node.comparators):
                 places.append(where)
     assert set(places) == {"captive_portal/decisions.py"}
+
+
+def test_the_old_radius_limits_say_which_setting_replaced_them(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="netmgr.settings")
+
+    settings = Settings(radius={"max_failures_per_mac": 3, "failure_window_s": 60})  # type: ignore[arg-type]
+
+    assert settings.portal.max_failed_attempts == 5  # not read: one limit for both lanes
+    assert "NETMGR_RADIUS__MAX_FAILURES_PER_MAC is no longer read" in caplog.text
+    assert "set NETMGR_PORTAL__MAX_FAILED_ATTEMPTS instead" in caplog.text
+    assert "set NETMGR_PORTAL__LOCKOUT_S instead" in caplog.text
