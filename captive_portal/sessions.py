@@ -214,14 +214,6 @@ def person_usage_since(session: Session, subscriber_id: int | None, since: datet
     return _usage(session, *where)
 
 
-def active_devices_of_voucher(session: Session, voucher_id: int, *, other_than_mac: str) -> int:
-    return session.scalar(
-        select(func.count(func.distinct(HotspotSession.mac))).where(
-            HotspotSession.voucher_id == voucher_id, HotspotSession.status == SessionStatus.ACTIVE,
-            HotspotSession.mac != other_than_mac)
-    ) or 0
-
-
 # --- accounting --------------------------------------------------------------------------------------------
 
 
