@@ -32,7 +32,7 @@ from netmgr.db import secret_box
 from netmgr.errors import ValidationFailed
 from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore
-from netmgr.models import AccessGrant, HotspotPolicy, SubscriberDevice, Voucher, VoucherBatch
+from netmgr.models import AccessGrant, SubscriberDevice
 from netmgr.models.hotspot import LoginMethod
 from netmgr.settings import Settings
 
@@ -175,12 +175,8 @@ class Decision:
                    refusal=refusal.reason)
 
 
-_V = cast(Table, Voucher.__table__)
-_B = cast(Table, VoucherBatch.__table__)
-_P = cast(Table, HotspotPolicy.__table__)
 _G = cast(Table, AccessGrant.__table__)
 _DEV = cast(Table, SubscriberDevice.__table__)
-_P_CODE = bindparam("code", type_=_V.c.code.type)
 _P_USERNAME = bindparam("username", type_=_G.c.username.type)
 
 

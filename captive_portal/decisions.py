@@ -88,6 +88,12 @@ THROTTLES = frozenset({RefusalReason.TOO_MANY_ATTEMPTS, RefusalReason.VOUCHERS_P
 """Refusals by a limit rather than by the credential (HTTP 429 on the portal; never recorded as attempts)."""
 
 
+def public_name(reason: RefusalReason) -> str:
+    """The reason as it may leave netmgr (error texts, logs of the request): ``code_not_usable`` for every
+    ``CODE_REASONS`` member, so only the attempt row tells an unknown code from a used one."""
+    return "code_not_usable" if reason in CODE_REASONS else reason.value
+
+
 def _msgid(reason: RefusalReason) -> str:
     """The English msgid of ``reason``'s message; ``%(minutes)s`` is filled in by ``message``."""
     match reason:

@@ -39,7 +39,7 @@ class LoginRefused(NetmgrError):
     http_status = 403
 
     def __init__(self, reason: RefusalReason, *, retry_after_s: int | None = None) -> None:
-        super().__init__(f"login refused: {reason.value}")
+        super().__init__(f"login refused: {decisions.public_name(reason)}")
         self.reason = reason
         self.retry_after_s = retry_after_s
         if reason in THROTTLES:

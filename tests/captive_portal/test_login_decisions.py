@@ -372,3 +372,9 @@ def test_the_old_radius_limits_say_which_setting_replaced_them(caplog: pytest.Lo
     assert "NETMGR_RADIUS__MAX_FAILURES_PER_MAC is no longer read" in caplog.text
     assert "set NETMGR_PORTAL__MAX_FAILED_ATTEMPTS instead" in caplog.text
     assert "set NETMGR_PORTAL__LOCKOUT_S instead" in caplog.text
+
+
+def test_a_refused_codes_exception_names_no_precise_reason() -> None:
+    errors = {(str(LoginRefused(reason)), LoginRefused(reason).http_status) for reason in decisions.CODE_REASONS}
+
+    assert errors == {("login refused: code_not_usable", 403)}
