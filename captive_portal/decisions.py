@@ -529,10 +529,16 @@ def _usage_statement(by_mac: bool, by_person: bool, by_voucher: bool) -> Select[
     return select(*cols).where(or_(*parts))
 
 
-def usage_today(session: Session, *, mac: str, subscriber_id: int | None, voucher_id: int | None, now: datetime,
-                timezone: str) -> UsageToday:
-    """Today's (installation's local day) device and person usage and the voucher's other active devices."""
-    shape = (bool(mac), subscriber_id is not None, voucher_id is not None)
+def usage_today(session: Session, limits: PolicyLimits, *, mac: str, subscriber_id: int | None,
+                voucher_id: int | None, now: datetime, timezone: str) -> UsageToday:
+    """Today's (installation's local day) device and person usage and the voucher's other active devices.
+
+    Only the sums ``limits`` has quotas for are made (the others read 0): a policy without daily limits costs
+    no query at all on a free login, and one query at most on any login.
+    """
+    by_device = limits.device_daily_time_s is not None or limits.device_daily_bytes is not None
+    by_person = limits.person_daily_time_s is not None or limits.person_daily_bytes is not None
+    shape = (bool(mac) and by_device, subscriber_id is not None and by_person, voucher_id is not None)
     if not any(shape):
         return UsageToday(Usage(), Usage(), 0)
     params = {"mac": mac, "since": localtime.local_day_start(now, timezone), "subscriber_id": subscriber_id,
@@ -546,7 +552,8 @@ def allowance_today(session: Session, limits: PolicyLimits, *, mac: str, subscri
                     timezone: str, valid_for_s: int | None = None) -> Allowance | Refusal:
     """What a login under ``limits`` gets now after today's usage, or why it gets nothing (a free login's quota
     check; vouchers and grants get it inside ``check_login``)."""
-    usage = usage_today(session, mac=mac, subscriber_id=subscriber_id, voucher_id=None, now=now, timezone=timezone)
+    usage = usage_today(session, limits, mac=mac, subscriber_id=subscriber_id, voucher_id=None, now=now,
+                        timezone=timezone)
     return grant_for(limits, device_today=usage.device, person_today=usage.person, valid_for_s=valid_for_s)
 
 
@@ -592,8 +599,8 @@ def _check_credential(session: Session, attempt: Attempt, *, timezone: str, vouc
         refused = voucher_refusal(session, voucher, hotspot_id=attempt.hotspot_id, now=attempt.now)
         if refused is not None or voucher.limits is None or voucher.policy_id is None:
             return Refusal(refused or RefusalReason.UNKNOWN_USER)
-        usage = usage_today(session, mac=attempt.mac, subscriber_id=voucher.subscriber_id, voucher_id=voucher.id,
-                            now=attempt.now, timezone=timezone)
+        usage = usage_today(session, voucher.limits, mac=attempt.mac, subscriber_id=voucher.subscriber_id,
+                            voucher_id=voucher.id, now=attempt.now, timezone=timezone)
         if usage.other_devices >= voucher.limits.max_devices:
             return Refusal(RefusalReason.TOO_MANY_DEVICES)
         verdict = grant_for(voucher.limits, device_today=usage.device, person_today=usage.person,
@@ -606,8 +613,8 @@ def _check_credential(session: Session, attempt: Attempt, *, timezone: str, vouc
         refused = grant_refusal(grant, hotspot_id=attempt.hotspot_id, mac=attempt.mac, now=attempt.now)
         if refused is not None or grant.limits is None or grant.policy_id is None:
             return Refusal(refused or RefusalReason.UNKNOWN_USER)
-        usage = usage_today(session, mac=attempt.mac, subscriber_id=grant.subscriber_id, voucher_id=None,
-                            now=attempt.now, timezone=timezone)
+        usage = usage_today(session, grant.limits, mac=attempt.mac, subscriber_id=grant.subscriber_id,
+                            voucher_id=None, now=attempt.now, timezone=timezone)
         verdict = grant_for(grant.limits, device_today=usage.device, person_today=usage.person)
         if isinstance(verdict, Refusal):
             return verdict
