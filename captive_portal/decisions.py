@@ -275,8 +275,10 @@ def _failures_statement(by_mac: bool, by_ip: bool) -> Select[Any]:
     matches = [_LA.c.mac == mac] if by_mac else []
     matches += [_LA.c.ip == ip] if by_ip else []
     since = bindparam("since", type_=_LA.c.at.type)
+    # The reasons as fixed parameters, not an expanding IN list: that is rendered again at every execution.
+    guesses = [literal(value, type_=_LA.c.reason.type) for value in _GUESS_VALUES]
     return select(count_mac, count_ip).where(or_(*matches), _LA.c.at >= since, _LA.c.success.is_(False),
-                                             _LA.c.reason.in_(_GUESS_VALUES))
+                                             _LA.c.reason.in_(guesses))
 
 
 def count_failures(session: Session, *, mac: str, ip: str, since: datetime) -> tuple[int, int]:
