@@ -33,9 +33,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from captive_portal import aaa, coa, sessions
+from captive_portal.decisions import RefusalReason
+from captive_portal.decisions import message as refusal_message
 from captive_portal.fastpath import AaaWorker, AccountingSettings
-from captive_portal.policies import RefusalCode
-from captive_portal.policies import message as refusal_message
 from netmgr import selfmetrics
 from netmgr.db import session_scope
 from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied, ValidationFailed
@@ -165,7 +165,7 @@ def _answer(decision: aaa.Decision) -> Reply:
 
 def _bad_request(runtime: AaaRuntime, exc: ValidationFailed) -> Reply:
     log.info("malformed Access-Request refused: %s", exc.message)
-    return Reply(401, {"reply:Reply-Message": refusal_message(RefusalCode.BAD_REQUEST, runtime.config.language)})
+    return Reply(401, {"reply:Reply-Message": refusal_message(RefusalReason.BAD_REQUEST, runtime.config.language)})
 
 
 def _now() -> datetime:

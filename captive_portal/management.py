@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from captive_portal import dialects, vouchers
 from captive_portal import portal as portal_service
 from captive_portal import sessions as hotspot_sessions
-from captive_portal.policies import Allowance, PolicyLimits, Usage, exhausted, grant_for
+from captive_portal.decisions import exhausted, grant_for
+from captive_portal.policies import Allowance, PolicyLimits, Usage
 from captive_portal.schemas import (
     BatchCreate,
     HotspotCreate,
@@ -388,7 +389,7 @@ def _over_new_limits(session: Session, row: HotspotSession, policy: HotspotPolic
                                                                        exclude_id=row.id),
                       valid_for_s=valid_for)
     if not isinstance(grant, Allowance):
-        return grant.code.value
+        return grant.reason.value
     # Accounting lags by up to an interim interval: the wall clock since the start counts too.
     elapsed = max(row.session_time_s, int((now - hotspot_sessions.as_utc(row.started_at)).total_seconds()))
     reason = exhausted(allowance_bytes=grant.data_bytes, allowance_time_s=grant.session_timeout_s,

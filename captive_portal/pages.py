@@ -35,7 +35,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from captive_portal import budgets, i18n, sms
+from captive_portal import budgets, decisions, i18n, sms
 from captive_portal import portal as portal_service
 from captive_portal.gateways import Completion, GatewayContext, default_adapters
 from captive_portal.login_methods import (
@@ -73,35 +73,6 @@ NO_STORE = {"Cache-Control": "no-store"}
 def _(message: str) -> str:
     """Marks a msgid for extraction; translated when rendered."""
     return message
-
-
-REFUSAL_MESSAGES: dict[RefusalReason, str] = {
-    RefusalReason.VOUCHER_INVALID: _("This voucher code cannot be used. Check that you typed it as printed: a code "
-                                     "that is used up, expired or cancelled does not work again."),
-    RefusalReason.VOUCHER_UNKNOWN: _("Unknown voucher code"),
-    RefusalReason.VOUCHER_USED: _("This voucher code has already been used"),
-    RefusalReason.VOUCHER_EXPIRED: _("This voucher code has expired"),
-    RefusalReason.VOUCHER_REVOKED: _("This voucher code has been cancelled"),
-    RefusalReason.VOUCHER_WRONG_HOTSPOT: _("This voucher code is for another hotspot"),
-    RefusalReason.TOO_MANY_DEVICES: _("This voucher is already in use on another device"),
-    RefusalReason.TOO_MANY_ATTEMPTS: _("Too many attempts, try again in %(minutes)s minutes"),
-    RefusalReason.FREE_SESSION_USED: _("You have used today's free session on this device. Come back tomorrow "
-                                       "or use a voucher."),
-    RefusalReason.QUOTA_USED: _("Today's time or data allowance is used up."),
-    RefusalReason.PHONE_INVALID: _("This is not an Indonesian mobile number. Example: 0812 3456 7890"),
-    RefusalReason.OTP_WRONG: _("The code is wrong. Check the SMS and try again."),
-    RefusalReason.OTP_EXPIRED: _("The code has expired. Ask for a new one."),
-    RefusalReason.OTP_TOO_MANY_SMS: _("Too many codes were sent to this number. Try again in an hour."),
-    RefusalReason.SMS_UNAVAILABLE: _("Logging in by SMS is not available here right now. Please use another way "
-                                     "to log in below."),
-    RefusalReason.VOUCHERS_PAUSED: _("Voucher login is paused here after too many wrong codes. Try again in "
-                                     "%(minutes)s minutes or use another way to log in below."),
-    RefusalReason.CONSENT_MISSING: _("Please tick the box to accept the terms first."),
-    RefusalReason.METHOD_DISABLED: _("This way of logging in is not available here."),
-    RefusalReason.NO_GATEWAY: _("We cannot see your Wi-Fi connection. Disconnect from the Wi-Fi, connect again "
-                                "and wait for this page."),
-    RefusalReason.HOTSPOT_CLOSED: _("This hotspot is closed right now."),
-}
 
 
 SMS_NOT_SENT = _("We could not send the SMS right now. Please use another way to log in below, or try again in a "
@@ -255,10 +226,7 @@ def _html_response(request: Request, html: str, *, status_code: int = 200,
 
 
 def _refusal_text(lang: str, exc: LoginRefused) -> str:
-    message = i18n.gettext(REFUSAL_MESSAGES[exc.reason], lang)
-    if "%(minutes)s" in message:
-        message = message % {"minutes": max(1, (exc.retry_after_s or 300) // 60)}
-    return message
+    return decisions.message(exc.reason, lang, retry_after_s=exc.retry_after_s)
 
 
 def _page_vars(p: portal_service.HotspotSnapshot, lang: str) -> dict[str, Any]:
@@ -354,7 +322,7 @@ async def welcome(request: Request) -> Response:
             log.info("hotspot %s: bad gateway redirect (%s) from %s", slug, exc.message, _client_ip(request))
             return _render(request, lang, "portal/message.html", status_code=400, **_page_vars(p, lang),
                            title=p.branding.title, heading=i18n.gettext(_("Something went wrong"), lang),
-                           message=i18n.gettext(REFUSAL_MESSAGES[RefusalReason.NO_GATEWAY], lang))
+                           message=decisions.message(RefusalReason.NO_GATEWAY, lang))
         data = {"slug": slug, "gw": parsed.to_dict()}
         _save_state(request, data)
         target = f"/portal/{slug}/" + (f"?lang={lang}" if request.query_params.get("lang") else "")
@@ -591,7 +559,7 @@ def _record_sms(request: Request, error: SmsError | None, refused: LoginContext 
             return
         sms_gateways.record_failure(session, error=error, now=_now())
         if refused is not None:
-            budgets.count_failure(session, refused, voucher=False)
+            budgets.count_source_failure(session, refused)
 
 
 async def otp_verify_page(request: Request) -> Response:

@@ -105,9 +105,6 @@ class RadiusSettings(BaseModel):
     listen_address: str = "127.0.0.1"
     stale_after_intervals: float = 2.5
     """A session with no accounting for this many interim intervals is closed."""
-    max_failures_per_mac: int = 10
-    max_failures_per_ip: int = 30
-    failure_window_s: int = 900
     coa_timeout_s: float = 2.0
     coa_retries: int = 2
     login_attempt_retention_days: int = 7
@@ -125,7 +122,11 @@ class PortalSettings(BaseModel):
     otp_ttl_s: int = 300
     otp_max_per_phone_per_hour: int = 3
     max_failed_attempts: int = 5
-    """Wrong voucher codes or OTPs per device (MAC) and per IP in ``lockout_s`` before a pause."""
+    """Failed logins (wrong voucher codes, OTPs or passwords) per device (MAC) in ``lockout_s`` before that
+    device pauses for ``lockout_s``: on the portal and through the gateway's RADIUS together
+    (``captive_portal.decisions``)."""
+    max_failed_attempts_per_ip: int = 20
+    """The same per IP address the gateway reports: looser, as a device that changes its MAC keeps its IP."""
     lockout_s: int = 300
     grant_ttl_s: int = 300
     """How long the one-time RADIUS credentials handed to the gateway stay valid."""
@@ -354,6 +355,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
+    def _warn_replaced_radius_limits(cls, data: Any) -> Any:
+        """RADIUS had failed-login limits of its own; say which setting replaced each, instead of ignoring it."""
+        if isinstance(data, dict) and isinstance(data.get("radius"), dict):
+            for key in sorted(set(data["radius"]) & set(_REPLACED_RADIUS_LIMITS)):
+                logger.warning("NETMGR_RADIUS__%s is no longer read: one limit holds for the portal and RADIUS, "
+                               "set %s instead", key.upper(), _REPLACED_RADIUS_LIMITS[key])
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _map_deprecated_timezones(cls, data: Any) -> Any:
         """Read the three old per-section zones for one release: warn, and map them onto ``timezone``."""
         if not isinstance(data, dict):
@@ -442,6 +453,11 @@ class Settings(BaseSettings):
 
 _DEPRECATED_TIMEZONES = (("snmp", "report_timezone"), ("radius", "timezone"), ("notify", "timezone"))
 """The per-section zones ``timezone`` replaced; read (with a warning) for one release."""
+
+_REPLACED_RADIUS_LIMITS = {"max_failures_per_mac": "NETMGR_PORTAL__MAX_FAILED_ATTEMPTS",
+                           "max_failures_per_ip": "NETMGR_PORTAL__MAX_FAILED_ATTEMPTS_PER_IP",
+                           "failure_window_s": "NETMGR_PORTAL__LOCKOUT_S"}
+"""RADIUS's own failed-login limits, replaced by the portal's, which now hold for both lanes."""
 
 
 class _ConfigFileSource(PydanticBaseSettingsSource):
