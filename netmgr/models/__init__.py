@@ -26,7 +26,7 @@ from netmgr.models.hotspot import (
     VoucherBatch,
 )
 from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, UplinkContractHistory, device_tags
-from netmgr.models.monitoring import DeviceEvent
+from netmgr.models.monitoring import DeviceEvent, PingHourly
 from netmgr.models.portal import GatewayKind, PortalConfig
 from netmgr.models.provisioning import (
     ConfigBackup,
@@ -84,6 +84,7 @@ __all__ = [
     "DeviceLock",
     "Device",
     "DeviceEvent",
+    "PingHourly",
     "Interface",
     "ProvisionJob",
     "ProvisionResultRecord",

@@ -283,6 +283,88 @@ def device_traffic(session: Session, actor: Actor, store: MetricsStore, device_i
     return result
 
 
+# ---------------------------------------------------------------------------------------------- ping history
+
+
+@dataclass(frozen=True)
+class PingPoint:
+    """One bucket of ping rounds: mean and worst RTT of answered rounds, mean loss and share of rounds answered."""
+
+    time: datetime
+    rtt_avg_ms: float | None
+    rtt_max_ms: float | None
+    loss_percent: float | None
+    availability_percent: float | None
+
+
+@dataclass
+class PingHistory:
+    """Ping buckets of one device or uplink over a range (from InfluxDB); ``error`` when InfluxDB failed."""
+
+    subject_type: str
+    subject_id: int
+    name: str
+    range: TrafficRange
+    start: datetime
+    end: datetime
+    points: list[PingPoint] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def availability_percent(self) -> float | None:
+        """Share of the range's rounds that were answered (buckets weigh alike: rounds are evenly spaced)."""
+        values = [p.availability_percent for p in self.points if p.availability_percent is not None]
+        return round(sum(values) / len(values), 3) if values else None
+
+
+_PING_TAGS = {"device": "device", "uplink": "uplink"}
+"""Ping points carry the target's name in a tag named after its kind (docs/metrics.md)."""
+
+
+def ping_history(session: Session, actor: Actor, store: MetricsStore, subject_type: str, subject_id: int, *,
+                 range_key: str = "24h", now: datetime | None = None) -> PingHistory:
+    """RTT, loss and availability of a device's or uplink's ping rounds over the last 6 h, 24 h or 7 d.
+
+    Raises:
+        ValidationFailed: unknown range or kind.
+        NotFound: no such device or uplink (or not visible to ``actor``).
+    An unreachable InfluxDB does not raise: the result carries the error and no points.
+    """
+    if range_key not in TRAFFIC_RANGES:
+        raise ValidationFailed(f"unknown range {range_key!r}; use one of {', '.join(TRAFFIC_RANGES)}",
+                               field="range")
+    if subject_type == "device":
+        name = devices.get_device(session, actor, subject_id).name
+    elif subject_type == "uplink":
+        actor.require(Permission.REPORTS_READ)
+        name = uplinks.get_uplink(session, actor, subject_id).name
+    else:
+        raise ValidationFailed(f"unknown ping target kind {subject_type!r}; use device or uplink", field="kind")
+    chosen = TRAFFIC_RANGES[range_key]
+    end = _aware(now or utcnow())
+    start = end - chosen.span
+    result = PingHistory(subject_type, subject_id, name, chosen, start, end)
+    influxql = ("SELECT mean(rtt_avg_ms) AS rtt_avg_ms, max(rtt_max_ms) AS rtt_max_ms, "  # noqa: S608 - tag from a map
+                "mean(loss_percent) AS loss_percent, mean(\"up\") AS up FROM ping "
+                f"WHERE \"kind\" = $kind AND \"{_PING_TAGS[subject_type]}\" = $name "
+                f"AND time > {_ns(start)} AND time <= {_ns(end)} GROUP BY time({chosen.bucket}) fill(none)")
+    try:
+        rows = store.query(influxql, {"kind": subject_type, "name": name})
+    except MetricsQueryError as exc:
+        result.error = exc.message
+        return result
+
+    def number(row: dict[str, object], key: str, scale: float = 1.0) -> float | None:
+        value = row.get(key)
+        return None if value is None else float(value) * scale  # type: ignore[arg-type]
+
+    result.points = sorted((PingPoint(datetime.fromtimestamp(int(row["time"]) / 1e9, UTC),
+                                      number(row, "rtt_avg_ms"), number(row, "rtt_max_ms"),
+                                      number(row, "loss_percent"), number(row, "up", 100.0))
+                            for row in rows), key=lambda p: p.time)
+    return result
+
+
 # ---------------------------------------------------------------------------------------------- uplink SLA
 
 
