@@ -20,10 +20,10 @@ from netmgr.metrics import MetricsStore
 from netmgr.models import Agency, Device, DeviceEvent, Site
 from netmgr.models.alerts import ACTIVE_STATES, Alert, AlertKind, AlertState
 from netmgr.models.base import utcnow
-from netmgr.models.enums import DeviceStatus
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit, devices, uplinks
 from netmgr.services.common import ListResult, paginate
+from netmgr.services.reachability import Reachability, combine
 
 
 def _aware(moment: datetime) -> datetime:
@@ -137,7 +137,10 @@ class SiteHealth(StrEnum):
 
 @dataclass
 class SiteState:
-    """One site on the status map: where it is, its devices by status, and its active alerts."""
+    """One site on the status map: where it is, its devices by reachability, and its active alerts.
+
+    A device that answers ping but not SNMP counts as ``up`` (it is there) and is also counted in ``snmp_silent``.
+    """
 
     site_id: int
     name: str
@@ -148,6 +151,7 @@ class SiteState:
     up: int = 0
     down: int = 0
     unknown: int = 0
+    snmp_silent: int = 0
     alerts: int = 0
 
     @property
@@ -173,12 +177,18 @@ def site_states(session: Session, actor: Actor, *, health: SiteHealth | None = N
     if scope is not None:
         stmt = stmt.where(Site.agency_id == scope)
     states = {row[0]: SiteState(row[0], row[1], str(row[2]), row[3], row[4], row[5]) for row in session.execute(stmt)}
-    counts = select(Device.site_id, Device.status, func.count(Device.id)).group_by(Device.site_id, Device.status)
-    for site_id, status, n in session.execute(counts):
+    counts = (select(Device.site_id, Device.status, Device.ping_status, func.count(Device.id))
+              .group_by(Device.site_id, Device.status, Device.ping_status))
+    buckets = {Reachability.UP: "up", Reachability.SNMP_SILENT: "up", Reachability.UNREACHABLE: "down",
+               Reachability.UNKNOWN: "unknown"}
+    for site_id, status, ping_status, n in session.execute(counts):
         row = states.get(site_id)
         if row is not None:
-            key = str(status) if str(status) in {s.value for s in DeviceStatus} else DeviceStatus.UNKNOWN.value
+            reach = combine(str(status), str(ping_status))
+            key = buckets[reach]
             setattr(row, key, getattr(row, key) + int(n))
+            if reach == Reachability.SNMP_SILENT:
+                row.snmp_silent += int(n)
     alerts = (select(Alert.site_id, func.count(Alert.id)).where(Alert.state.in_(ACTIVE_STATES))
               .group_by(Alert.site_id))
     if scope is not None:

@@ -24,7 +24,8 @@ from netmgr.metrics import DisabledMetricsStore
 from netmgr.models import Device
 from netmgr.models.alerts import AlertKind
 from netmgr.models.enums import DeviceStatus, Role
-from netmgr.services import devices
+from netmgr.security.permissions import SYSTEM
+from netmgr.services import devices, monitoring
 from netmgr.services.reachability import Reachability, combine, device_reachability
 from netmgr.settings import PingSettings, SnmpSettings
 from tests import factories
@@ -117,3 +118,16 @@ def test_wrong_community_is_snmp_silent_and_a_dead_address_is_unreachable_in_ale
     assert "reach-snmp_silent" in listing and "reach-unreachable" in listing
     read = devices.to_read(silent_row)  # what the API returns
     assert (read.reachability, read.status, read.ping_status) == ("snmp_silent", "down", "up")
+
+
+def test_a_site_whose_device_answers_ping_but_not_snmp_is_not_down_on_the_status_map(session: Session) -> None:
+    silent_site = factories.site(session, name="Kantor Camat")
+    dead_site = factories.site(session, name="Puskesmas Baamang")
+    silent = factories.device(session, site_id=silent_site.id, name="rb-camat")
+    dead = factories.device(session, site_id=dead_site.id, name="rb-puskesmas")
+    silent.status, silent.ping_status = DeviceStatus.DOWN, DeviceStatus.UP
+    dead.status, dead.ping_status = DeviceStatus.DOWN, DeviceStatus.DOWN
+    session.commit()
+    states = {s.name: s for s in monitoring.site_states(session, SYSTEM)}
+    assert (states["Kantor Camat"].health, states["Kantor Camat"].snmp_silent) == ("up", 1)
+    assert (states["Puskesmas Baamang"].health, states["Puskesmas Baamang"].down) == ("down", 1)
