@@ -115,6 +115,9 @@ def test_wrong_community_is_snmp_silent_and_a_dead_address_is_unreachable_in_ale
     dead_page = client.get(f"/devices/{dead.id}").text
     assert 'class="badge down reach-unreachable"' in dead_page and "tidak terjangkau" in dead_page
     listing = client.get("/devices").text
+    overview = client.get("/").text  # the "devices down" list tells the silent one apart
+    down_list = overview[overview.index('id="devices-down"'):]
+    assert down_list.count("reach-snmp_silent") == 1 and down_list.count("reach-unreachable") == 1
     assert "reach-snmp_silent" in listing and "reach-unreachable" in listing
     read = devices.to_read(silent_row)  # what the API returns
     assert (read.reachability, read.status, read.ping_status) == ("snmp_silent", "down", "up")
