@@ -21,7 +21,7 @@ from netmgr.models import Agency, Device, DeviceEvent, Site
 from netmgr.models.alerts import ACTIVE_STATES, Alert, AlertKind, AlertState
 from netmgr.models.base import utcnow
 from netmgr.security.permissions import Actor, Permission
-from netmgr.services import audit, devices, uplinks
+from netmgr.services import audit, budget, devices, uplinks
 from netmgr.services.common import ListResult, paginate
 from netmgr.services.reachability import Reachability, combine
 
@@ -391,6 +391,8 @@ class UplinkAvailability:
     minutes_up: float
     minutes_down: float
     minutes_unknown: float
+    source: str = "router"
+    """``ping`` (the uplink's far end, hourly rollups) or ``router`` (its router's up/down events)."""
 
     @property
     def percent(self) -> float | None:
@@ -415,12 +417,22 @@ def availability_minutes(events: list[tuple[datetime, str]], start: datetime, en
 
 def uplink_availability(session: Session, actor: Actor, uplink_id: int, *, start: datetime,
                         end: datetime) -> UplinkAvailability:
-    """Up/down minutes of the router carrying the uplink, from its device events (the SLA evidence)."""
+    """Up/down minutes of the uplink (the SLA evidence), measured as the SLA report measures them.
+
+    With a probe address and ping rounds in the period: from the hourly ping rollups of the hours that start in
+    [start, end) (each round counts one ping interval). Otherwise from the router carrying the uplink.
+    """
     actor.require(Permission.REPORTS_READ)
     uplink = uplinks.get_uplink(session, actor, uplink_id)
     start, end = _aware(start), _aware(end)
     if end <= start:
         raise ValidationFailed("the period must end after it starts", field="end")
+    if uplink.probe_address:
+        ping = budget.ping_month(session, "uplink", uplink.id, start, end)
+        if ping.rounds:
+            up, down = ping.up_s / 60, ping.down_s / 60
+            unknown = max(0.0, (end - start).total_seconds() / 60 - up - down)
+            return UplinkAvailability(uplink.id, start, end, round(up, 3), round(down, 3), round(unknown, 3), "ping")
     device_id = uplink.device_id or (uplink.interface.device_id if uplink.interface is not None else None)
     if device_id is None:
         return UplinkAvailability(uplink.id, start, end, 0.0, 0.0, (end - start).total_seconds() / 60)

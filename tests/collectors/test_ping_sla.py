@@ -18,7 +18,7 @@ from netmgr.metrics import DisabledMetricsStore
 from netmgr.models import Uplink
 from netmgr.models.enums import Role
 from netmgr.security.permissions import SYSTEM
-from netmgr.services import budget
+from netmgr.services import budget, monitoring
 from netmgr.settings import PingSettings
 from tests import factories
 from tests.netmgr.web.helpers import login
@@ -90,6 +90,14 @@ def test_sla_report_uses_ping_outage_latency_and_loss_with_restitution(
     assert i.avg_latency_ms is not None and i.avg_latency_ms >= 30 and i.latency_breached
     # The far end drops every fourth request; a reply delayed past the timeout on a loaded machine adds a little.
     assert i.avg_loss_percent is not None and 25.0 <= i.avg_loss_percent <= 30.0 and i.loss_breached
+
+    # The availability API measures the same way: 20 hourly rounds, 10 of them down.
+    window = monitoring.uplink_availability(session, SYSTEM, telkom.id, start=START, end=START + timedelta(days=1))
+    assert (window.source, window.minutes_up, window.minutes_down, window.minutes_unknown) == (
+        "ping", 600.0, 600.0, 240.0)
+    assert window.percent == 50.0
+    router = monitoring.uplink_availability(session, SYSTEM, unprobed.id, start=START, end=START + timedelta(days=1))
+    assert router.source == "router" and router.percent is None
 
     b = entries[unprobed.id]
     assert (b.source, b.measured, b.restitution_idr) == ("none", False, None)
