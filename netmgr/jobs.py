@@ -64,6 +64,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
                  {"only_new": False}),
     PeriodicTask("check-availability", "collectors.check_availability", "collectors.tasks",
                  lambda s: float(s.celery.availability_interval_s)),
+    PeriodicTask("ping-targets", "collectors.ping_targets", "collectors.tasks", lambda s: float(s.ping.interval_s)),
     PeriodicTask("evaluate-alerts", "collectors.evaluate_alerts", "collectors.tasks",
                  lambda s: float(s.alerts.evaluate_interval_s)),
     PeriodicTask("schedule-polls", "collectors.schedule_polls", "collectors.tasks",

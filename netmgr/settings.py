@@ -89,6 +89,23 @@ class SnmpSettings(BaseModel):
     """5-minute rows of uplink interfaces and queues (monthly 95th percentile billing) are kept this long."""
 
 
+class PingSettings(BaseModel):
+    """ICMP availability with fping (``collectors.ping_targets``), on its own schedule, separate from SNMP."""
+
+    enabled: bool = True
+    fping_path: str = "/usr/bin/fping"
+    interval_s: int = 60
+    """How often beat schedules a ping round; each round counts this long as up or down (outage minutes)."""
+    count: int = Field(default=3, ge=1, le=20)
+    """Echo requests per target and round (``fping -C``); loss is measured over them."""
+    period_ms: int = Field(default=500, ge=10)
+    """Time between two requests to one target (``fping -p``)."""
+    timeout_ms: int = Field(default=500, ge=50)
+    """How long to wait for each reply (``fping -t``)."""
+    gap_ms: int = Field(default=1, ge=1)
+    """Time between any two requests sent (``fping -i``): 2,000 targets x 3 requests take 6 s at 1 ms."""
+
+
 class RadiusSettings(BaseModel):
     """RADIUS AAA for the hotspots: FreeRADIUS (rest module) in front, netmgr's /api/v1/aaa behind it."""
 
@@ -325,6 +342,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     snmp: SnmpSettings = Field(default_factory=SnmpSettings)
+    ping: PingSettings = Field(default_factory=PingSettings)
     radius: RadiusSettings = Field(default_factory=RadiusSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)

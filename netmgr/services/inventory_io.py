@@ -133,13 +133,15 @@ SPECS: dict[ImportKind, _Spec] = {
         columns=(
             "name", "isp_name", "device", "interface_name", "capacity_down_mbps", "capacity_up_mbps",
             "monthly_price_idr", "tax_percent", "billing_model", "committed_mbps", "price_per_gb_idr",
-            "contract_start", "contract_end", "sla_availability_percent", "notes",
+            "contract_start", "contract_end", "sla_availability_percent", "sla_max_latency_ms",
+            "sla_max_loss_percent", "sla_restitution_cap_percent", "probe_address", "notes",
         ),
         required=frozenset({"name", "isp_name", "capacity_down_mbps", "capacity_up_mbps", "monthly_price_idr"}),
         unique=("name",),
         numeric=frozenset({
             "capacity_down_mbps", "capacity_up_mbps", "monthly_price_idr", "tax_percent", "committed_mbps",
-            "price_per_gb_idr", "sla_availability_percent",
+            "price_per_gb_idr", "sla_availability_percent", "sla_max_latency_ms", "sla_max_loss_percent",
+            "sla_restitution_cap_percent",
         }),
         references={"device": "device_id"},
     ),

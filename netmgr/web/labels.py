@@ -16,6 +16,9 @@ DEVICE_ROLES = {
     "hotspot_gateway": _("Hotspot gateway"),
 }
 DEVICE_STATUS = {"up": _("up"), "down": _("down"), "unknown": _("unknown")}
+REACHABILITY = {"up": _("up"), "snmp_silent": _("SNMP not answering (check community, v3 credentials or ACL)"),
+                "unreachable": _("unreachable"), "unknown": _("unknown")}
+REACHABILITY_CSS = {"up": "up", "snmp_silent": "partial", "unreachable": "down", "unknown": "unknown"}
 BILLING_MODELS = {"flat": _("Flat monthly"), "burstable_95th": _("Burstable (95th percentile)"),
                   "per_gb": _("Per GB")}
 ROLES = {"admin": _("Administrator"), "operator": _("Operator"), "finance": _("Finance"),
