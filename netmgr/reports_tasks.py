@@ -73,7 +73,7 @@ def send_monthly_statements(session: Session, settings: Settings, month: date, s
         message = _message(settings, [agency.contact_email], f"Laporan bandwidth {key} — {agency.name}",
                            f"Terlampir laporan pemakaian internet {agency.name} bulan {key}.\n"
                            f"Pemakaian: {row['gb']:.1f} GB, persentil ke-95: {row['p95_mbps']:.1f} Mbps.\n")
-        message.add_attachment(to_pdf(statement, title="Laporan bandwidth", regency=settings.regency_name),
+        message.add_attachment(to_pdf(statement, regency=settings.regency_name, lang=settings.default_language),
                                maintype="application", subtype="pdf", filename=f"laporan-{row['code']}-{key}.pdf")
         send(message)
         sent += 1
@@ -81,8 +81,8 @@ def send_monthly_statements(session: Session, settings: Settings, month: date, s
         message = _message(settings, settings.finance.statement_recipients, f"Laporan bandwidth {key}",
                            f"Terlampir laporan bandwidth seluruh SOPD bulan {key}.\n"
                            f"Total biaya: Rp {whole['totals']['cost_idr']:,}\n".replace(",", "."))
-        message.add_attachment(to_pdf(whole, regency=settings.regency_name), maintype="application",
-                               subtype="pdf", filename=f"laporan-bandwidth-{key}.pdf")
+        message.add_attachment(to_pdf(whole, regency=settings.regency_name, lang=settings.default_language),
+                               maintype="application", subtype="pdf", filename=f"laporan-bandwidth-{key}.pdf")
         send(message)
         sent += 1
     return sent
