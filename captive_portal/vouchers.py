@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from captive_portal import i18n
 from captive_portal.login_methods.voucher import ALPHABET
+from netmgr import formats, localtime
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import HotspotPolicy, Voucher, VoucherBatch
 from netmgr.models.hotspot import Hotspot, VoucherStatus
@@ -130,10 +131,10 @@ def _duration(seconds: int, lang: str) -> str:
     return " ".join(parts) or ("< 1 min" if lang == "en" else "< 1 menit")
 
 
-def _bytes(octets: int) -> str:
+def _bytes(octets: int, lang: str) -> str:
     if octets >= 10**9:
-        return f"{octets / 10**9:g} GB"
-    return f"{octets / 10**6:g} MB"
+        return f"{formats.number(round(octets / 10**9, 2), lang)} GB"
+    return f"{formats.number(round(octets / 10**6, 1), lang)} MB"
 
 
 def describe_policy(policy: HotspotPolicy, lang: str = "id") -> str:
@@ -144,9 +145,9 @@ def describe_policy(policy: HotspotPolicy, lang: str = "id") -> str:
         parts.append(_duration(time_limit, lang))
     data = policy.person_daily_bytes or policy.device_daily_bytes
     if data:
-        parts.append(_bytes(data))
+        parts.append(_bytes(data, lang))
     if policy.rate_down_kbps:
-        parts.append(f"{policy.rate_down_kbps / 1000:g} Mbps")
+        parts.append(f"{formats.number(policy.rate_down_kbps / 1000, lang)} Mbps")
     if policy.max_devices > 1:
         parts.append(f"{policy.max_devices} {'devices' if lang == 'en' else 'perangkat'}")
     return " · ".join(parts)
@@ -309,18 +310,24 @@ def hotspot_login_url(portal_base_url: str, hotspot_slug: str | None) -> str:
 
 
 def batch_sheet(session: Session, actor: Actor, batch_id: int, *, lang: str = "id",
-                include_used: bool = False, portal_base_url: str = "") -> tuple[VoucherBatch, bytes]:
+                include_used: bool = False, portal_base_url: str = "",
+                tz: str = localtime.DEFAULT_TIMEZONE) -> tuple[VoucherBatch, bytes]:
     """The printable PDF of a batch (only codes still usable unless ``include_used``).
 
     With ``portal_base_url`` (``settings.portal.base_url``) every card carries a QR code that opens the
-    hotspot's voucher login with its code filled in.
+    hotspot's voucher login with its code filled in. A "use before" date is the local date in zone ``tz``
+    (``settings.timezone``), written out in ``lang``: "berlaku sampai 31 Desember 2026".
     """
     batch = get_batch(session, actor, batch_id)
     codes = [v.code for v in batch.vouchers
              if include_used or v.status in (VoucherStatus.UNUSED, VoucherStatus.ACTIVE)]
     hotspot = batch.hotspot
     login_url = hotspot_login_url(portal_base_url, hotspot.slug if hotspot else None) if portal_base_url else ""
+    policy_text = describe_policy(batch.policy, lang)
+    if batch.valid_until is not None:
+        last_day = localtime.to_local(batch.valid_until, tz).date()
+        policy_text += " · " + i18n.gettext(_("use before %(date)s"), lang) % {
+            "date": formats.long_date(last_day, lang)}
     sheet = CardSheet(hotspot_name=hotspot.name if hotspot else batch.name, ssid=hotspot.ssid if hotspot else "",
-                      policy_text=describe_policy(batch.policy, lang), portal_hint=batch.name if hotspot else "",
-                      login_url=login_url)
+                      policy_text=policy_text, portal_hint=batch.name if hotspot else "", login_url=login_url)
     return batch, batch_pdf(codes, sheet, lang=lang)

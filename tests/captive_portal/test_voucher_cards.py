@@ -92,3 +92,24 @@ def test_a_batch_name_longer_than_the_database_holds_is_refused(session: Session
     h = ps.hotspot(session)
     with pytest.raises(ValidationFailed, match="100"):
         vouchers.create_batch(session, SYSTEM, name="x" * 101, policy_id=h.default_policy_id or 0, count=1)
+
+
+@pytest.mark.parametrize("tz", ["Asia/Makassar", "Asia/Jayapura"])
+def test_a_card_says_what_it_grants_and_its_last_day_in_indonesian(session: Session, tz: str) -> None:
+    from datetime import date
+
+    from netmgr import localtime
+
+    pol = ps.policy(session, voucher_lifetime_s=5400, person_daily_bytes=1_500_000_000)
+    h = ps.hotspot(session, policy_row=pol)
+    until = localtime.last_minute_utc(date(2026, 12, 31), tz)
+    batch = vouchers.create_batch(session, SYSTEM, name="Tahun baru", policy_id=pol.id, count=1, hotspot_id=h.id,
+                                  valid_until=until)
+    session.commit()
+    _, pdf = vouchers.batch_sheet(session, SYSTEM, batch.id, tz=tz)
+    (boxes,) = text_boxes(pdf)
+    text = " ".join(b.text for b in boxes)
+    assert "1 jam 30 menit · 1,5 GB · 5 Mbps · berlaku sampai 31 Desember 2026" in " ".join(text.split())
+    _, english = vouchers.batch_sheet(session, SYSTEM, batch.id, tz=tz, lang="en")
+    (boxes,) = text_boxes(english)
+    assert "1.5 GB · 5 Mbps · use before December 31, 2026" in " ".join(" ".join(b.text for b in boxes).split())
