@@ -36,6 +36,7 @@ from captive_portal.sessions import (
     as_utc,
     usage_points,
 )
+from netmgr import selfmetrics
 from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore, Point
 from netmgr.models import HotspotSession
@@ -340,6 +341,7 @@ class AaaWorker:
         self.stats.batches += 1
         self.stats.jobs += len(jobs)
         self.stats.largest_batch = max(self.stats.largest_batch, len(jobs))
+        selfmetrics.record_aaa_batch(len(jobs))
         try:
             self._in_transaction(jobs)
         except Exception:

@@ -35,7 +35,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from captive_portal import i18n
+from captive_portal import budgets, i18n, sms
 from captive_portal import portal as portal_service
 from captive_portal.gateways import Completion, GatewayContext, default_adapters
 from captive_portal.login_methods import (
@@ -49,11 +49,13 @@ from captive_portal.login_methods import (
     verify_otp,
 )
 from captive_portal.login_methods.base import PolicySnapshot, mark_grant_used
-from captive_portal.login_methods.otp import SmsSender, sms_senders
+from captive_portal.login_methods.otp import SmsSender
 from captive_portal.login_methods.voucher import ALPHABET, normalise_code
 from netmgr.db import session_scope
-from netmgr.errors import NotFound, ValidationFailed
+from netmgr.errors import NotFound, SmsError, SmsRejected, ValidationFailed
+from netmgr.services import sms_gateways
 from netmgr.settings import Settings
+from netmgr.sms.guard import GuardedSender
 from netmgr.state import AppState
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,12 @@ REFUSAL_MESSAGES: dict[RefusalReason, str] = {
 }
 
 
+SMS_NOT_SENT = _("We could not send the SMS right now. Please use another way to log in below, or try again in a "
+                 "few minutes.")
+SMS_NUMBER_REFUSED = _("The SMS service did not accept this number. Check the number, or use another way to log in "
+                       "below.")
+
+
 OFFER_OTHER_METHODS = frozenset({RefusalReason.SMS_UNAVAILABLE, RefusalReason.VOUCHERS_PAUSED})
 """Refusals of a whole method at a hotspot (a budget is spent): the page lists the other ways in."""
 
@@ -142,10 +150,11 @@ def _hotspot(request: Request, slug: str) -> portal_service.HotspotSnapshot:
 
 
 def sms_sender(request: Request) -> SmsSender:
-    """The app's SMS sender (built once from ``portal.sms_sender``; tests read the console sender's outbox)."""
+    """The app's SMS sender, built once from ``portal.sms_sender`` and ``sms`` and paused after failures in a row
+    (tests may put a sender of their own in ``app.state.captive_portal_sms``)."""
     sender: SmsSender | None = getattr(request.app.state, "captive_portal_sms", None)
     if sender is None:
-        sender = sms_senders().get(_settings(request).portal.sms_sender)()
+        sender = sms.portal_sender(_settings(request))
         request.app.state.captive_portal_sms = sender
     return sender
 
@@ -424,12 +433,13 @@ def _csrf_failed(request: Request, p: portal_service.HotspotSnapshot, lang: str)
 _T = TypeVar("_T")
 
 
-async def _login_step(request: Request, step: Callable[[Session], _T]) -> _T | LoginRefused:
+async def _login_step(request: Request, step: Callable[[Session], _T], *, waits: bool = False) -> _T | LoginRefused:
     """Run one login method's database work in one transaction, off the event loop.
 
     A refusal is returned, not raised, after its transaction is committed: failed attempts stay on record
-    for the brute-force limits. On SQLite the step runs on the event loop itself: it is a few hundred
-    microseconds of in-process work, and the hop to a thread would cost about as much again.
+    for the brute-force limits; any other error rolls the transaction back. On SQLite the step runs on the
+    event loop itself: it is a few hundred microseconds of in-process work, and the hop to a thread would cost
+    about as much again; a step that ``waits`` for the network (sending an SMS) always runs in a thread.
     """
     def run() -> _T | LoginRefused:
         with _db(request) as session:
@@ -439,7 +449,7 @@ async def _login_step(request: Request, step: Callable[[Session], _T]) -> _T | L
                 session.commit()
                 return exc
 
-    if _state(request).engine.dialect.name == "sqlite":
+    if _state(request).engine.dialect.name == "sqlite" and not waits:
         return run()
     return await run_in_threadpool(run)
 
@@ -476,7 +486,7 @@ async def _posted(request: Request) -> tuple[_Visit, dict[str, str]] | Response:
 
 async def _login(request: Request, v: _Visit, gw: GatewayContext | None,
                   step: Callable[[Session, GatewayContext], Response], template: str,
-                  refused: Callable[[], dict[str, Any]]) -> Response:
+                  refused: Callable[[], dict[str, Any]], *, waits: bool = False) -> Response:
     """Run a login method's ``step`` for the device the gateway sent; a refusal re-renders ``template`` with
     the reason and ``refused()``'s variables."""
     def run(session: Session) -> Response:
@@ -484,7 +494,7 @@ async def _login(request: Request, v: _Visit, gw: GatewayContext | None,
             raise LoginRefused(RefusalReason.NO_GATEWAY)
         return step(session, gw)
 
-    outcome = await _login_step(request, run)
+    outcome = await _login_step(request, run, waits=waits)
     if isinstance(outcome, LoginRefused):
         return _refused_page(request, v.p, v.lang, template, outcome, **refused())
     return outcome
@@ -566,8 +576,38 @@ async def send_otp(request: Request) -> Response:
         _save_state(request, data)
         return RedirectResponse(f"/portal/{v.slug}/otp/verify", status_code=303, headers=NO_STORE)
 
-    return await _login(request, v, _gateway(data), step, "portal/otp_request.html",
-                        lambda: {"title": i18n.gettext(_("Log in with your phone"), v.lang), "phone": phone})
+    def form_vars() -> dict[str, Any]:
+        return {"title": i18n.gettext(_("Log in with your phone"), v.lang), "phone": phone}
+
+    gw = _gateway(data)
+    try:
+        response = await _login(request, v, gw, step, "portal/otp_request.html", form_vars, waits=True)
+    except SmsError as exc:
+        # The request's transaction (challenge, budget counters) is rolled back; the failure is counted apart.
+        rejected = isinstance(exc, SmsRejected)
+        # A number the gateway refuses counts as a failed login of the source address, which bounds how often
+        # one client can make netmgr ask the gateway; an unavailable gateway is not the citizen's failure.
+        visit = _login_context(request, v.p, gw, v.lang, True) if rejected and gw is not None else None
+        await run_in_threadpool(_record_sms, request, exc, visit)
+        return _render(request, v.lang, "portal/otp_request.html", status_code=422 if rejected else 503,
+                       headers=None if rejected else {"Retry-After": "60"}, **_page_vars(v.p, v.lang), **form_vars(),
+                       error=i18n.gettext(SMS_NUMBER_REFUSED if rejected else SMS_NOT_SENT, v.lang),
+                       offer_others=True, methods=list(v.p.login_methods))
+    if isinstance(sender, GuardedSender) and sender.take_recovery():
+        await run_in_threadpool(_record_sms, request, None, None)
+    return response
+
+
+def _record_sms(request: Request, error: SmsError | None, refused: LoginContext | None) -> None:
+    """Count a failed send on the SMS gateway alert (and a refused number against the citizen's source address),
+    or resolve the alert after a send went through; in a transaction of its own."""
+    with _db(request) as session:
+        if error is None:
+            sms_gateways.record_recovery(session, gateway=_settings(request).portal.sms_sender, now=_now())
+            return
+        sms_gateways.record_failure(session, error=error, now=_now())
+        if refused is not None:
+            budgets.count_failure(session, refused, voucher=False)
 
 
 async def otp_verify_page(request: Request) -> Response:

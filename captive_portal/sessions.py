@@ -489,7 +489,8 @@ def apply_accounting_orm(session: Session, nas: Nas, rec: AccountingRecord, *, n
     return outcome
 
 
-def _due_for_disconnect(row: HotspotSession, now: datetime) -> bool:
+def due_for_disconnect(row: HotspotSession, now: datetime) -> bool:
+    """Whether a Disconnect-Request may be sent (none yet, or the last one is older than the retry interval)."""
     if row.disconnect_requested_at is None:
         return True
     return now - as_utc(row.disconnect_requested_at) >= timedelta(seconds=DISCONNECT_RETRY_S)
@@ -499,7 +500,7 @@ def _disconnect_if_exhausted(session: Session, nas: Nas, row: HotspotSession, *,
                              default_coa_port: int) -> DisconnectOrder | None:
     reason = exhausted(allowance_bytes=row.allowance_bytes, allowance_time_s=row.allowance_time_s,
                        used=Usage(row.session_time_s, row.total_octets))
-    if reason is None or not _due_for_disconnect(row, now):
+    if reason is None or not due_for_disconnect(row, now):
         return None
     return disconnect_order(session, row, reason=reason.value, now=now, nas_address=nas.address,
                             coa_port=nas.coa_port or default_coa_port)
@@ -584,7 +585,7 @@ def enforce_quotas(session: Session, *, now: datetime, timezone: str, default_co
             person = per_person.get(row.subscriber_id, Usage()) if row.subscriber_id is not None else Usage()
             verdict = grant_for(limits, device_today=per_mac[row.mac], person_today=person)
             reason = verdict.code if isinstance(verdict, Refusal) else None
-        if reason is None or not _due_for_disconnect(row, now):
+        if reason is None or not due_for_disconnect(row, now):
             continue
         hotspot = session.get(Hotspot, row.hotspot_id) if row.hotspot_id is not None else None
         order = disconnect_order(session, row, reason=str(reason), now=now,

@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
-from netmgr import __version__
+from netmgr import __version__, selfmetrics
 from netmgr.api.docs import install_docs
 from netmgr.api.errors import install_error_handlers
+from netmgr.api.metrics import router as metrics_router
 from netmgr.middleware import BodySizeLimit, SecurityHeaders
 from netmgr.services import health
 from netmgr.settings import Settings
@@ -44,6 +45,8 @@ CAPABILITY_ROUTERS = [
     "captive_portal.api:router",
     "captive_portal.pages:router",
     "captive_portal.admin_pages:router",
+    "captive_portal.admin_api:router",
+    "captive_portal.sms_pages:router",
     "provisioning.api:router",
     "provisioning.pages:router",
 ]
@@ -112,6 +115,7 @@ def _api_router() -> APIRouter:
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     """The netmgr web application for ``settings`` (state may be injected by tests)."""
     state = state or AppState.build(settings)
+    selfmetrics.configure(settings)  # before any request records a figure
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -138,6 +142,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app, openapi_url="/api/openapi.json")
     app.include_router(_api_router())
+    app.include_router(metrics_router)
     for capability_router in _capabilities(CAPABILITY_ROUTERS):
         app.include_router(capability_router)
     for middleware in _capabilities(CAPABILITY_MIDDLEWARE):

@@ -24,6 +24,7 @@ from tests.netmgr.web.helpers import login
 PAGES = ["/", "/agencies", "/sites", "/devices", "/uplinks", "/import", "/devices/new", "/sites/new",
          "/agencies/new", "/uplinks/new", "/audit", "/users", "/users/new", "/monitoring", "/alerts", "/plans",
          "/requests", "/reports", "/reports/budget", "/portal-admin", "/portal-admin/vouchers",
+         "/portal-admin/hotspots/new", "/portal-admin/policies/new",
          "/portal-admin/sessions", "/portal-admin/usage", "/portal-admin/people", "/provisioning",
          "/provisioning/templates", "/provisioning/templates/new", "/provisioning/backups", "/provisioning/drift",
          "/provisioning/jobs/new"]
