@@ -50,6 +50,7 @@ from captive_portal.login_methods import (
 )
 from captive_portal.login_methods.base import PolicySnapshot, mark_grant_used
 from captive_portal.login_methods.otp import SmsSender
+from captive_portal.login_methods.voucher import ALPHABET, normalise_code
 from netmgr.db import session_scope
 from netmgr.errors import NotFound, SmsError, SmsRejected, ValidationFailed
 from netmgr.services import sms_gateways
@@ -291,7 +292,10 @@ def portal_index(request: Request) -> Response:
     with _db(request) as session:
         hotspots = portal_service.open_hotspots(session)
         if len(hotspots) == 1:
-            return RedirectResponse(f"/portal/{hotspots[0].slug}/", status_code=302, headers=NO_STORE)
+            # A card of a batch valid on every hotspot opens the portal's start page with its code.
+            code = display_prefill(request.query_params.get("code", ""))
+            target = f"/portal/{hotspots[0].slug}/" + (f"voucher?code={code}" if code else "")
+            return RedirectResponse(target, status_code=302, headers=NO_STORE)
         lang = _language(request, None)
         brand = portal_service.Branding(title="Wi-Fi", primary=portal_service.DEFAULT_PRIMARY, on_primary="#ffffff",
                                         background="#ffffff", text="#1a1a1a", has_logo=False, welcome={}, operator="")
@@ -483,8 +487,20 @@ async def voucher_page(request: Request) -> Response:
     v = _visit(request)
     if isinstance(v, Response):
         return v
+    # A printed card's QR code opens this page with ?code=: the code is only filled into the form (cleaned to
+    # the voucher alphabet); nothing is tried until the citizen presses Connect, so every guess still goes
+    # through submit_voucher and its budgets.
+    code = display_prefill(request.query_params.get("code", ""))
     return _render(request, v.lang, "portal/voucher.html", **_page_vars(v.p, v.lang),
-                   title=i18n.gettext(_("Enter your voucher"), v.lang), code="")
+                   title=i18n.gettext(_("Enter your voucher"), v.lang), code=code)
+
+
+def display_prefill(raw: str) -> str:
+    """A code from the URL as the form shows it (``k7m2qx9p`` → ``K7M2-QX9P``); empty if it is not one."""
+    code = normalise_code(raw[:64])
+    if not 6 <= len(code) <= 16 or any(ch not in ALPHABET for ch in code):
+        return ""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 async def submit_voucher(request: Request) -> Response:

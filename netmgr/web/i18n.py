@@ -7,15 +7,13 @@ then ``settings.default_language`` (Indonesian).
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 
-from babel import dates, numbers
-from babel.support import NullTranslations, Translations
+from babel import dates
+from babel.support import NullTranslations
 
-from netmgr import localtime
+from netmgr import formats, localtime
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALE_DIR = formats.LOCALE_DIR
 LANGUAGES = ("id", "en")
 LANGUAGE_NAMES = {"id": "ID", "en": "EN"}
 LANG_COOKIE = "netmgr_lang"
@@ -37,26 +35,18 @@ def choose_language(*, query: str | None, cookie: str | None, user_language: str
     return LANGUAGES[0]
 
 
-@lru_cache(maxsize=len(LANGUAGES))
 def translations(lang: str) -> NullTranslations:
     """The compiled catalog for ``lang`` (English msgids fall through unchanged)."""
-    return Translations.load(str(LOCALE_DIR), [lang], domain="messages")
+    return formats.translations(lang)
 
 
 def format_number(value: float | int | None, lang: str, *, decimals: int | None = None) -> str:
-    if value is None:
-        return "—"
-    if decimals is None:
-        return numbers.format_decimal(value, locale=lang)
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return numbers.format_decimal(value, format=pattern, locale=lang)
+    return formats.number(value, lang, decimals=decimals)
 
 
 def format_rupiah(value: float | int | None, lang: str) -> str:
     """Whole rupiah with the locale's grouping: ``Rp 27.500.000`` in Indonesian."""
-    if value is None:
-        return "—"
-    return "Rp " + numbers.format_decimal(round(value), format="#,##0", locale=lang)
+    return formats.rupiah(value, lang)
 
 
 def format_date(value: date | datetime | None, lang: str, tz: str) -> str:

@@ -301,3 +301,36 @@ def test_retention_purges_old_consent_records(client: TestClient, session: Sessi
     session.commit()
     assert counts["consent_records"] == 1 and counts["subscribers"] == 1
     assert session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
+
+
+def test_a_cards_qr_link_fills_in_the_code_and_still_needs_connect(client: TestClient, session: Session) -> None:
+    pol = ps.policy(session, voucher_lifetime_s=7200)
+    h = ps.hotspot(session, policy_row=pol)
+    code = _batch(session, h.id, pol.id, count=1)[0]
+    csrf = _arrive(client, h.slug, ps.mikrotik_query(chap=False))
+    page = client.get(f"/portal/{h.slug}/voucher?code={code.lower()}")
+    assert page.status_code == 200
+    assert f'value="{vouchers.display_code(code)}"' in page.text
+    # Opening the link tries nothing: the voucher is still unused until the citizen presses Connect.
+    session.expire_all()
+    assert session.scalar(select(Voucher.status).where(Voucher.code == code)) == VoucherStatus.UNUSED
+    r = client.post(f"/portal/{h.slug}/voucher", data={"csrf_token": csrf, "code": vouchers.display_code(code),
+                                                       "accept": "yes"}, follow_redirects=False)
+    assert r.status_code == 303 and _query(r.headers["location"])["username"] == code
+
+
+@pytest.mark.parametrize("junk", ['"><script>alert(1)</script>', "0OIL1xyz", "K" * 40, ""])
+def test_a_link_with_something_else_than_a_code_leaves_the_field_empty(client: TestClient, session: Session,
+                                                                      junk: str) -> None:
+    h = ps.hotspot(session)
+    session.commit()
+    page = client.get(f"/portal/{h.slug}/voucher", params={"code": junk})
+    assert page.status_code == 200 and 'name="code" value=""' in page.text and "<script>alert" not in page.text
+
+
+def test_a_card_valid_on_every_hotspot_opens_the_only_hotspots_voucher_page(client: TestClient,
+                                                                           session: Session) -> None:
+    h = ps.hotspot(session)
+    session.commit()
+    r = client.get("/portal/?code=k7m2-qx9p", follow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"] == f"/portal/{h.slug}/voucher?code=K7M2-QX9P"

@@ -5,7 +5,7 @@ Request → ``netmgr.services.periods`` / ``budget`` → JSON or a file. Agency 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 FinanceManager = Annotated[Actor, require(Permission.FINANCE_MANAGE)]
 Month = Annotated[str | None, Query(description="YYYY-MM; the previous month when left out",
                                     pattern=r"^\d{4}-\d{2}$")]
+Lang = Annotated[Literal["id", "en"], Query(description="Language of the file: id (Bahasa Indonesia) or en")]
 
 
 class CloseMonth(BaseModel):
@@ -64,22 +65,26 @@ def _file(content: bytes, media: str, name: str) -> Response:
 
 
 @router.get("/monthly.csv", response_class=Response)
-def monthly_csv(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None) -> Response:
+def monthly_csv(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None,
+                   lang: Lang = "id") -> Response:
     result = _report(session, actor, month, settings)
-    return _file(to_csv(result.report), "text/csv; charset=utf-8", f"laporan-bandwidth-{result.report['month']}.csv")
+    return _file(to_csv(result.report, lang=lang), "text/csv; charset=utf-8",
+                 f"laporan-bandwidth-{result.report['month']}.csv")
 
 
 @router.get("/monthly.xlsx", response_class=Response)
-def monthly_xlsx(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None) -> Response:
+def monthly_xlsx(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None,
+                    lang: Lang = "id") -> Response:
     result = _report(session, actor, month, settings)
-    return _file(to_xlsx(result.report), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return _file(to_xlsx(result.report, lang=lang), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  f"laporan-bandwidth-{result.report['month']}.xlsx")
 
 
 @router.get("/monthly.pdf", response_class=Response)
-def monthly_pdf(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None) -> Response:
+def monthly_pdf(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None,
+                   lang: Lang = "id") -> Response:
     result = _report(session, actor, month, settings)
-    return _file(to_pdf(result.report, regency=settings.regency_name), "application/pdf",
+    return _file(to_pdf(result.report, regency=settings.regency_name, lang=lang), "application/pdf",
                  f"laporan-bandwidth-{result.report['month']}.pdf")
 
 

@@ -54,7 +54,7 @@ def test_only_ended_months_close_and_only_finance_or_admin_closes(session: Sessi
 def test_xlsx_cells_are_numbers_with_the_rupiah_format(session: Session, world: World, settings: Settings) -> None:
     standard_month(session, world)
     report = periods.compute(session, MONTH, settings)
-    wb = load_workbook(io.BytesIO(to_xlsx(report)))
+    wb = load_workbook(io.BytesIO(to_xlsx(report, lang="en")))
     ws = wb["Agencies"]
     headers = [c.value for c in ws[1]]
     assert ws.freeze_panes == "A2"
@@ -62,10 +62,13 @@ def test_xlsx_cells_are_numbers_with_the_rupiah_format(session: Session, world: 
     cell = ws.cell(row=2, column=col)
     assert isinstance(cell.value, int) and cell.number_format == '"Rp"#,##0'
     assert ws.cell(row=2, column=headers.index("GB") + 1).data_type == "n"
-    assert sum(ws.cell(row=r, column=col).value for r in range(2, ws.max_row + 1)) == report["totals"]["cost_idr"]
+    # the last row is the totals row: the agencies' shares, and their sum
+    assert ws.cell(row=ws.max_row, column=1).value == "Total"
+    assert sum(ws.cell(row=r, column=col).value for r in range(2, ws.max_row)) == report["totals"]["cost_idr"]
+    assert ws.cell(row=ws.max_row, column=col).value == report["totals"]["cost_idr"]
     assert ws.column_dimensions["B"].width >= 40
     uplinks = wb["Uplinks"]
-    assert [c.value for c in uplinks["A"]][1:] == ["iconplus-200", "telkom-astinet-500"]
+    assert [c.value for c in uplinks["A"]][1:] == ["iconplus-200", "telkom-astinet-500", "Total"]
 
 
 def test_csv_has_every_agency_and_plain_numbers(session: Session, world: World, settings: Settings) -> None:
