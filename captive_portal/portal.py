@@ -266,7 +266,14 @@ def captive_state(session: Session, *, hotspot_id: int, client_ip: str) -> Capti
     (``Framed-IP-Address``). A MAC from the gateway's redirect is not used: the browser carries it and can
     change it, and it would let one device read another's remaining time and data.
     """
-    running = active_session(session, hotspot_id=hotspot_id, ip=client_ip) if client_ip else None
+    if not client_ip:
+        return CaptiveState(captive=True)
+    # No ORDER BY: so the planner takes the (ip, status, hotspot_id) index rather than walking the hotspot's
+    # history by start time; an address has one open session, rarely a stale second one.
+    rows = session.scalars(select(HotspotSession).where(
+        HotspotSession.ip == client_ip, HotspotSession.status == SessionStatus.ACTIVE,
+        HotspotSession.hotspot_id == hotspot_id)).all()
+    running = max(rows, key=lambda row: (row.started_at, row.id), default=None)
     if running is None:
         return CaptiveState(captive=True)
     seconds = None if running.allowance_time_s is None else max(0, running.allowance_time_s

@@ -326,3 +326,31 @@ def test_retention_purges_old_consent_records(client: TestClient, session: Sessi
     session.commit()
     assert counts["consent_records"] == 1 and counts["subscribers"] == 1
     assert session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
+
+
+def test_captive_api_and_probes_find_the_client_through_an_index(session: Session) -> None:
+    """Phones ask the API and the probes often; the session table keeps months of history per hotspot."""
+    from captive_portal import portal as portal_service
+
+    h = ps.hotspot(session)
+    if session.get_bind().dialect.name != "sqlite":
+        assert portal_service.captive_state(session, hotspot_id=h.id, client_ip="10.5.50.9").captive
+        return
+    from sqlalchemy import event
+
+    plans: list[str] = []
+
+    def explain(conn: object, cursor: object, statement: str, parameters: object, context: object,
+                executemany: bool) -> None:
+        if "FROM hotspot_sessions" in statement and statement.lstrip().upper().startswith("SELECT"):
+            rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            plans.append(" ".join(str(r[-1]) for r in rows))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        portal_service.captive_state(session, hotspot_id=h.id, client_ip="10.5.50.9")
+        portal_service.online_by_ip(session, "10.5.50.9")
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+    assert len(plans) == 2 and all("ix_hotspot_sessions_ip_status" in plan for plan in plans), plans
