@@ -103,10 +103,19 @@ def _check_colour(value: str, field_name: str) -> None:
         raise ValidationFailed(f"{field_name.replace('_', ' ')} must look like #0b5394", field=field_name)
 
 
+def _check_venue_url(value: str) -> None:
+    """Phones open the RFC 8908 ``venue-info-url`` themselves and accept only https."""
+    text = value.strip()
+    if text and (not text.startswith("https://") or any(c.isspace() or c in "<>\"" for c in text)):
+        raise ValidationFailed("branding venue info url must be an https:// address, e.g. "
+                               "https://kotimkab.go.id/taman-kota", field="branding.venue_info_url")
+
+
 def _branding(data: Any) -> dict[str, Any]:
     raw = data.model_dump()
     for name in ("primary_color", "background_color", "text_color"):
         _check_colour(raw[name], f"branding.{name}")
+    _check_venue_url(raw["venue_info_url"])
     welcome = {k: v.strip()[:500] for k, v in raw["welcome"].items() if k in ("id", "en") and v.strip()}
     branding: dict[str, Any] = {k: v.strip() for k, v in raw.items() if k != "welcome" and v and v.strip()}
     if welcome:

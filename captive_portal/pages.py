@@ -69,6 +69,7 @@ CAPTIVE_JSON = "application/captive+json"
 ADAPTERS = default_adapters()
 GATEWAY_PARAMS = ("fas", "mac", "link-login-only", "link-login")
 NO_STORE = {"Cache-Control": "no-store"}
+CAPTIVE_NO_STORE = {"Cache-Control": "private, no-store"}
 
 
 def _(message: str) -> str:
@@ -698,26 +699,29 @@ def logo(request: Request) -> Response:
 
 
 def captive_api(request: Request) -> Response:
-    """RFC 8908 Captive Portal API; its URL is what DHCP option 114 (RFC 8910) hands the client."""
+    """RFC 8908 Captive Portal API; its URL is what DHCP option 114 (RFC 8910) hands the client.
+
+    The client is identified by the address netmgr sees (see ``portal.captive_state``), so the answer is
+    private to it and never cached (RFC 8908 §5).
+    """
     slug = request.path_params["slug"]
     try:
         p = _hotspot(request, slug)
     except NotFound:
-        return Response(status_code=404)
-    data = _portal_state(request, slug)
-    gw = _gateway(data)
+        return Response(status_code=404, headers=CAPTIVE_NO_STORE)
     with _db(request) as session:
-        running = portal_service.active_session(session, hotspot_id=p.id, mac=gw.mac if gw else "",
-                                                ip="" if gw else _client_ip(request))
-        body: dict[str, Any] = {"captive": running is None,
-                                "user-portal-url": f"{_settings(request).portal.base_url.rstrip('/')}/{slug}/"}
-        if running is not None:
-            if running.allowance_time_s is not None:
-                body["seconds-remaining"] = max(0, running.allowance_time_s - running.session_time_s)
-            if running.allowance_bytes is not None:
-                body["bytes-remaining"] = max(0, running.allowance_bytes - running.total_octets)
-            body["can-extend-session"] = False
-    return Response(json.dumps(body), media_type=CAPTIVE_JSON, headers={"Cache-Control": "private, no-store"})
+        state = portal_service.captive_state(session, hotspot_id=p.id, client_ip=_client_ip(request))
+    body: dict[str, Any] = {"captive": state.captive,
+                            "user-portal-url": f"{_settings(request).portal.base_url.rstrip('/')}/{slug}/"}
+    if p.branding.venue_info_url:
+        body["venue-info-url"] = p.branding.venue_info_url
+    if not state.captive:
+        if state.seconds_remaining is not None:
+            body["seconds-remaining"] = state.seconds_remaining
+        if state.bytes_remaining is not None:
+            body["bytes-remaining"] = state.bytes_remaining
+        body["can-extend-session"] = state.can_extend_session
+    return Response(json.dumps(body), media_type=CAPTIVE_JSON, headers=CAPTIVE_NO_STORE)
 
 
 PROBE_SUCCESS: dict[str, tuple[int, str, str]] = {
