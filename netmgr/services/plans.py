@@ -41,8 +41,8 @@ class Dispatch(Protocol):
 
 
 class JobRequester(Protocol):
-    """Provisioning's public ``request_job`` (``provisioning.jobs:request_job``), found by the app at start-up
-    (``netmgr.app.CAPABILITY_SERVICES``) and injected, so the core asks for a job without importing provisioning.
+    """Provisioning's public ``request_job`` (``provisioning.jobs:request_job``), declared in provisioning's manifest
+    (``services``), kept by the app at start-up and injected, so the core asks for a job without importing provisioning.
 
     It validates ``variables`` for ``purpose``, records the job for ``devices`` (names), sends a dry run through
     ``dispatch`` and leaves a real change pending for a second person's approval. Raises ValidationFailed.

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.metrics import DisabledMetricsStore
 from netmgr.models import HotspotSession
 from netmgr.models.hotspot import SessionStatus

@@ -53,7 +53,7 @@ DispatchDep = Annotated[Dispatch, Depends(get_deferred_dispatch)]
 
 
 def get_job_requester(request: Request) -> plans.JobRequester | None:
-    """Provisioning's ``request_job`` when the capability is installed (see ``netmgr.app.CAPABILITY_SERVICES``)."""
+    """Provisioning's ``request_job`` when the capability is installed (its manifest's ``services``)."""
     services: dict[str, Any] = getattr(request.app.state, "capability_services", {})
     requester: plans.JobRequester | None = services.get("request_provision_job")
     return requester
