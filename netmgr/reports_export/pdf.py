@@ -1,23 +1,19 @@
-"""PDF export with reportlab for a budget meeting: headline figures, matplotlib charts (Agg), tables.
+"""PDF export with reportlab for a budget meeting: headline figures, matplotlib charts, tables.
 
-Charts are drawn off-screen (Agg backend, no display needed) to PNG and placed in the document.
+Charts are drawn off-screen to PNG with matplotlib's ``Figure`` (no pyplot, no global backend, no display) and
+placed in the document. matplotlib is imported when the first chart is drawn, not with every API process.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen before pyplot is imported
-from reportlab.lib import colors  # noqa: E402
-from reportlab.lib.pagesizes import A4, landscape  # noqa: E402
-from reportlab.lib.styles import getSampleStyleSheet  # noqa: E402
-from reportlab.lib.units import cm  # noqa: E402
-from reportlab.platypus import (  # noqa: E402
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import (
     Image,
     PageBreak,
     Paragraph,
@@ -27,7 +23,11 @@ from reportlab.platypus import (  # noqa: E402
     TableStyle,
 )
 
-from netmgr.reports_export.columns import AGENCY_COLUMNS, HOTSPOT_COLUMNS, UPLINK_COLUMNS, Column  # noqa: E402
+from netmgr.reports_export.columns import AGENCY_COLUMNS, HOTSPOT_COLUMNS, UPLINK_COLUMNS, Column
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def idr(value: Any) -> str:
@@ -68,10 +68,16 @@ def _table(columns: tuple[Column, ...], rows: list[dict[str, Any]], width: float
     return table
 
 
-def _png(fig: Any) -> io.BytesIO:
+def _figure(width_in: float, height_in: float) -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure  # seconds and tens of MB: only when a PDF is drawn
+
+    fig = Figure(figsize=(width_in, height_in))
+    return fig, fig.subplots()
+
+
+def _png(fig: Figure) -> io.BytesIO:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     buf.seek(0)
     return buf
 
@@ -79,7 +85,7 @@ def _png(fig: Any) -> io.BytesIO:
 def cost_share_chart(report: dict[str, Any]) -> io.BytesIO:
     """Bars per agency: its cost share by allocation beside its share by use, in millions of rupiah."""
     rows = report["agencies"]
-    fig, ax = plt.subplots(figsize=(10, 3.6))
+    fig, ax = _figure(10, 3.6)
     x = range(len(rows))
     ax.bar([i - 0.2 for i in x], [r["cost_by_allocation_idr"] / 1e6 for r in rows], width=0.4,
            label="by allocation (CIR)", color="#1f4e79")
@@ -96,7 +102,7 @@ def cost_share_chart(report: dict[str, Any]) -> io.BytesIO:
 def utilisation_chart(report: dict[str, Any]) -> io.BytesIO:
     """Per agency: the 95th percentile as a share of its guaranteed rate (CIR) and of its ceiling (MIR)."""
     rows = report["agencies"]
-    fig, ax = plt.subplots(figsize=(10, 3.2))
+    fig, ax = _figure(10, 3.2)
     x = range(len(rows))
     ax.bar(list(x), [min(r["use_of_mir_percent"], 120) for r in rows], color=[
         "#c0392b" if r["use_of_mir_percent"] >= 95 else "#7f8c8d" if r["use_of_cir_percent"] < 20 else "#27ae60"
