@@ -15,13 +15,14 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import yaml
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from fastapi.responses import Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from netmgr import i18n
 from netmgr.db import send_after_commit
 from netmgr.errors import Conflict, NetmgrError, NotFound, PermissionDenied, ValidationFailed
 from netmgr.models.enums import DeviceRole, Role
@@ -84,14 +85,9 @@ ensure_nav()
 # --- rendering: this package's templates and catalog over the admin shell ------------------------------
 
 _overlays: WeakKeyDictionary[Environment, Environment] = WeakKeyDictionary()
-_catalogs: dict[str, NullTranslations] = {}
-
-
 def catalog(lang: str) -> NullTranslations:
     """Provisioning's own catalog for ``lang`` (English msgids fall through unchanged)."""
-    if lang not in _catalogs:
-        _catalogs[lang] = Translations.load(str(LOCALE_DIR), [lang], domain="messages")
-    return _catalogs[lang]
+    return i18n.catalog(LOCALE_DIR, lang)
 
 
 @pass_context

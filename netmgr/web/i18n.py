@@ -7,26 +7,19 @@ then ``settings.default_language`` (Indonesian).
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
 
 from babel import dates, numbers
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 
 from netmgr import localtime
+from netmgr.i18n import LANGUAGES, catalog, normalise
+
+__all__ = ["LANGUAGES", "normalise"]
 
 LOCALE_DIR = Path(__file__).parent / "locale"
-LANGUAGES = ("id", "en")
 LANGUAGE_NAMES = {"id": "ID", "en": "EN"}
 LANG_COOKIE = "netmgr_lang"
-
-
-def normalise(lang: str | None) -> str | None:
-    """``lang`` if it is a supported language code (``"EN"`` → ``"en"``), else None."""
-    if not lang:
-        return None
-    code = lang.strip().lower().replace("_", "-").split("-")[0]
-    return code if code in LANGUAGES else None
 
 
 def choose_language(*, query: str | None, cookie: str | None, user_language: str | None, default: str) -> str:
@@ -37,10 +30,9 @@ def choose_language(*, query: str | None, cookie: str | None, user_language: str
     return LANGUAGES[0]
 
 
-@lru_cache(maxsize=len(LANGUAGES))
 def translations(lang: str) -> NullTranslations:
-    """The compiled catalog for ``lang`` (English msgids fall through unchanged)."""
-    return Translations.load(str(LOCALE_DIR), [lang], domain="messages")
+    """The admin UI's compiled catalog for ``lang`` (English msgids fall through unchanged)."""
+    return catalog(LOCALE_DIR, lang)
 
 
 def format_number(value: float | int | None, lang: str, *, decimals: int | None = None) -> str:
