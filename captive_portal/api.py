@@ -21,6 +21,7 @@ import json
 import logging
 import secrets
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,9 +34,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from captive_portal import aaa, coa, sessions
+from captive_portal.decisions import RefusalReason
+from captive_portal.decisions import message as refusal_message
 from captive_portal.fastpath import AaaWorker, AccountingSettings
-from captive_portal.policies import RefusalCode
-from captive_portal.policies import message as refusal_message
+from netmgr import selfmetrics
 from netmgr.db import session_scope
 from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied, ValidationFailed
 from netmgr.metrics import MetricsStore, make_metrics_store
@@ -164,7 +166,7 @@ def _answer(decision: aaa.Decision) -> Reply:
 
 def _bad_request(runtime: AaaRuntime, exc: ValidationFailed) -> Reply:
     log.info("malformed Access-Request refused: %s", exc.message)
-    return Reply(401, {"reply:Reply-Message": refusal_message(RefusalCode.BAD_REQUEST, runtime.config.language)})
+    return Reply(401, {"reply:Reply-Message": refusal_message(RefusalReason.BAD_REQUEST, runtime.config.language)})
 
 
 def _now() -> datetime:
@@ -288,12 +290,14 @@ class AaaFastLane:
         if handler is None:
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         try:
             runtime = _runtime(scope["app"])
             runtime.gate.check(scope)
             body = _parse_body(await _read_body(receive))
             query = parse_qs(scope["query_string"].decode("latin-1")) if scope["query_string"] else {}
             reply = await handler(runtime, body, query)
+            selfmetrics.record_aaa_request(scope["path"][len(PREFIX):], time.perf_counter() - started)
         except NetmgrError as exc:
             headers = [(b"www-authenticate", b"Basic")] if exc.http_status == 401 else None
             await _send(send, exc.http_status, {"detail": exc.message, "error": type(exc).__name__}, headers)

@@ -1,4 +1,5 @@
-"""``netmgr radius config`` writes the FreeRADIUS configuration; ``netmgr radius test`` sends one Access-Request."""
+"""``netmgr radius config`` writes the FreeRADIUS configuration; ``netmgr radius test`` sends one Access-Request;
+``netmgr sms test`` sends a test SMS through the portal's gateway."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import typer
 from pyrad import packet
 from pyrad.client import Client, Timeout
 
+from captive_portal import sms
 from captive_portal.coa import radius_dictionary
+from captive_portal.login_methods import LoginRefused
 from captive_portal.radius_config import RadiusClient, inventory_clients, write_config
 from netmgr.commands.context import console, db_session, fail, settings
 from netmgr.errors import NetmgrError
 
+sms_app = typer.Typer(help="The SMS gateway that sends the portal's OTP codes.", no_args_is_help=True)
 radius_app = typer.Typer(help="RADIUS AAA for the hotspots (FreeRADIUS in front of netmgr).", no_args_is_help=True)
 
 
@@ -71,5 +75,22 @@ def test_command(
         raise typer.Exit(1)
 
 
+@sms_app.command("test")
+def sms_test_command(phone: str = typer.Argument(..., help="an Indonesian mobile number, e.g. 0812-3456-7890")) -> None:
+    """Send a test SMS (in Indonesian) through NETMGR_PORTAL__SMS_SENDER and say whether the gateway took it."""
+    cfg = settings()
+    try:
+        shown = sms.send_test(cfg, phone)
+    except LoginRefused:
+        raise fail("not an Indonesian mobile number; example: 0812-3456-7890") from None
+    except NetmgrError as exc:
+        raise fail(exc) from exc
+    console.print(f"the {cfg.portal.sms_sender} gateway took the test SMS to {shown}; check that it arrives")
+
+
 def register(app: typer.Typer) -> None:
+    from captive_portal.hotspot_cli import hotspot_app
+
     app.add_typer(radius_app, name="radius")
+    app.add_typer(hotspot_app, name="hotspot")
+    app.add_typer(sms_app, name="sms")

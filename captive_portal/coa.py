@@ -135,3 +135,38 @@ def disconnect(order: DisconnectOrder, *, timeout_s: float = 2.0, retries: int =
     error_cause = int(cause[0]) if cause else None
     return DisconnectResult(order.session_id, acked=False, error_cause=error_cause,
                             detail=f"error-cause {error_cause}" if error_cause is not None else "nak")
+
+
+def change_rates(order: DisconnectOrder, attributes: dict[str, int | str], *, timeout_s: float = 2.0,
+                 retries: int = 2) -> DisconnectResult:
+    """Send a CoA-Request giving one running session new attributes (its policy's new rates). Never raises.
+
+    ``attributes`` are FreeRADIUS dictionary names as ``captive_portal.dialects`` renders them, e.g.
+    ``{"Mikrotik-Rate-Limit": "1000k/2000k"}``; ``acked`` is True for a CoA-ACK.
+    """
+    client = Client(server=order.nas_address, coaport=order.coa_port, secret=order.secret.encode(),
+                    dict=radius_dictionary(), retries=max(1, retries), timeout=timeout_s)
+    request = client.CreateCoAPacket(code=packet.CoARequest)
+    request["Acct-Session-Id"] = order.acct_session_id
+    if order.username:
+        request["User-Name"] = order.username
+    if order.mac:
+        request["Calling-Station-Id"] = order.mac
+    for name, value in attributes.items():
+        request[name] = value
+    request.add_message_authenticator()
+    try:
+        reply = client.SendPacket(request)
+    except Timeout:
+        log.warning("CoA-Request for %s to %s:%d: no answer", order.acct_session_id, order.nas_address,
+                    order.coa_port)
+        return DisconnectResult(order.session_id, acked=False, detail="timeout")
+    except (OSError, socket.gaierror) as exc:
+        log.warning("CoA-Request for %s to %s failed: %s", order.acct_session_id, order.nas_address, exc)
+        return DisconnectResult(order.session_id, acked=False, detail=str(exc)[:100])
+    if reply.code == packet.CoAACK:
+        return DisconnectResult(order.session_id, acked=True)
+    cause = reply.get("Error-Cause")
+    error_cause = int(cause[0]) if cause else None
+    return DisconnectResult(order.session_id, acked=False, error_cause=error_cause,
+                            detail=f"error-cause {error_cause}" if error_cause is not None else "nak")

@@ -23,7 +23,8 @@ from typing import Any, Generic, TypeVar, cast
 from sqlalchemy import Integer, Table, bindparam, case, func, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from captive_portal.policies import Usage, exhausted
+from captive_portal.decisions import exhausted
+from captive_portal.policies import Usage
 from captive_portal.sessions import (
     DISCONNECT_RETRY_S,
     AccountingOutcome,
@@ -36,6 +37,7 @@ from captive_portal.sessions import (
     as_utc,
     usage_points,
 )
+from netmgr import selfmetrics
 from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore, Point
 from netmgr.models import HotspotSession
@@ -340,6 +342,7 @@ class AaaWorker:
         self.stats.batches += 1
         self.stats.jobs += len(jobs)
         self.stats.largest_batch = max(self.stats.largest_batch, len(jobs))
+        selfmetrics.record_aaa_batch(len(jobs))
         try:
             self._in_transaction(jobs)
         except Exception:

@@ -20,10 +20,10 @@ from netmgr.security.permissions import Actor
 
 
 def web() -> WebParts:
-    from captive_portal import admin_pages, api, pages
+    from captive_portal import admin_api, admin_pages, api, pages, sms_pages
 
     return WebParts(
-        routers=(api.router, pages.router, admin_pages.router),
+        routers=(api.router, pages.router, admin_pages.router, admin_api.router, sms_pages.router),
         asgi_mounts=(
             # FreeRADIUS's rest calls: raw ASGI, outside even the body cap and headers (the lane applies its own).
             AsgiMount((api.PREFIX,), api.AaaFastLane, bare=True),
@@ -54,7 +54,7 @@ def seed_demo(session: Session, actor: Actor) -> DemoSeeded:
     if hotspot is None:
         return DemoSeeded()
     portal_path, voucher = portal_entry(session, hotspot)
-    return DemoSeeded(portal_path=portal_path, sample_voucher=voucher)
+    return DemoSeeded(portal_path=portal_path, sample_voucher=voucher, hotspot_id=hotspot.id)
 
 
 MANIFEST = Manifest(

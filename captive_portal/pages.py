@@ -35,7 +35,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from captive_portal import i18n
+from captive_portal import budgets, decisions, i18n, sms
 from captive_portal import portal as portal_service
 from captive_portal.gateways import Completion, GatewayContext, default_adapters
 from captive_portal.login_methods import (
@@ -49,10 +49,12 @@ from captive_portal.login_methods import (
     verify_otp,
 )
 from captive_portal.login_methods.base import PolicySnapshot, mark_grant_used
-from captive_portal.login_methods.otp import SmsSender, sms_senders
+from captive_portal.login_methods.otp import SmsSender
 from netmgr.db import session_scope
-from netmgr.errors import NotFound, ValidationFailed
+from netmgr.errors import NotFound, SmsError, SmsRejected, ValidationFailed
+from netmgr.services import sms_gateways
 from netmgr.settings import Settings
+from netmgr.sms.guard import GuardedSender
 from netmgr.state import AppState
 
 log = logging.getLogger(__name__)
@@ -73,33 +75,10 @@ def _(message: str) -> str:
     return message
 
 
-REFUSAL_MESSAGES: dict[RefusalReason, str] = {
-    RefusalReason.VOUCHER_INVALID: _("This voucher code cannot be used. Check that you typed it as printed: a code "
-                                     "that is used up, expired or cancelled does not work again."),
-    RefusalReason.VOUCHER_UNKNOWN: _("Unknown voucher code"),
-    RefusalReason.VOUCHER_USED: _("This voucher code has already been used"),
-    RefusalReason.VOUCHER_EXPIRED: _("This voucher code has expired"),
-    RefusalReason.VOUCHER_REVOKED: _("This voucher code has been cancelled"),
-    RefusalReason.VOUCHER_WRONG_HOTSPOT: _("This voucher code is for another hotspot"),
-    RefusalReason.TOO_MANY_DEVICES: _("This voucher is already in use on another device"),
-    RefusalReason.TOO_MANY_ATTEMPTS: _("Too many attempts, try again in %(minutes)s minutes"),
-    RefusalReason.FREE_SESSION_USED: _("You have used today's free session on this device. Come back tomorrow "
-                                       "or use a voucher."),
-    RefusalReason.QUOTA_USED: _("Today's time or data allowance is used up."),
-    RefusalReason.PHONE_INVALID: _("This is not an Indonesian mobile number. Example: 0812 3456 7890"),
-    RefusalReason.OTP_WRONG: _("The code is wrong. Check the SMS and try again."),
-    RefusalReason.OTP_EXPIRED: _("The code has expired. Ask for a new one."),
-    RefusalReason.OTP_TOO_MANY_SMS: _("Too many codes were sent to this number. Try again in an hour."),
-    RefusalReason.SMS_UNAVAILABLE: _("Logging in by SMS is not available here right now. Please use another way "
-                                     "to log in below."),
-    RefusalReason.VOUCHERS_PAUSED: _("Voucher login is paused here after too many wrong codes. Try again in "
-                                     "%(minutes)s minutes or use another way to log in below."),
-    RefusalReason.CONSENT_MISSING: _("Please tick the box to accept the terms first."),
-    RefusalReason.METHOD_DISABLED: _("This way of logging in is not available here."),
-    RefusalReason.NO_GATEWAY: _("We cannot see your Wi-Fi connection. Disconnect from the Wi-Fi, connect again "
-                                "and wait for this page."),
-    RefusalReason.HOTSPOT_CLOSED: _("This hotspot is closed right now."),
-}
+SMS_NOT_SENT = _("We could not send the SMS right now. Please use another way to log in below, or try again in a "
+                 "few minutes.")
+SMS_NUMBER_REFUSED = _("The SMS service did not accept this number. Check the number, or use another way to log in "
+                       "below.")
 
 
 OFFER_OTHER_METHODS = frozenset({RefusalReason.SMS_UNAVAILABLE, RefusalReason.VOUCHERS_PAUSED})
@@ -141,10 +120,11 @@ def _hotspot(request: Request, slug: str) -> portal_service.HotspotSnapshot:
 
 
 def sms_sender(request: Request) -> SmsSender:
-    """The app's SMS sender (built once from ``portal.sms_sender``; tests read the console sender's outbox)."""
+    """The app's SMS sender, built once from ``portal.sms_sender`` and ``sms`` and paused after failures in a row
+    (tests may put a sender of their own in ``app.state.captive_portal_sms``)."""
     sender: SmsSender | None = getattr(request.app.state, "captive_portal_sms", None)
     if sender is None:
-        sender = sms_senders().get(_settings(request).portal.sms_sender)()
+        sender = sms.portal_sender(_settings(request))
         request.app.state.captive_portal_sms = sender
     return sender
 
@@ -246,10 +226,7 @@ def _html_response(request: Request, html: str, *, status_code: int = 200,
 
 
 def _refusal_text(lang: str, exc: LoginRefused) -> str:
-    message = i18n.gettext(REFUSAL_MESSAGES[exc.reason], lang)
-    if "%(minutes)s" in message:
-        message = message % {"minutes": max(1, (exc.retry_after_s or 300) // 60)}
-    return message
+    return decisions.message(exc.reason, lang, retry_after_s=exc.retry_after_s)
 
 
 def _page_vars(p: portal_service.HotspotSnapshot, lang: str) -> dict[str, Any]:
@@ -345,7 +322,7 @@ async def welcome(request: Request) -> Response:
             log.info("hotspot %s: bad gateway redirect (%s) from %s", slug, exc.message, _client_ip(request))
             return _render(request, lang, "portal/message.html", status_code=400, **_page_vars(p, lang),
                            title=p.branding.title, heading=i18n.gettext(_("Something went wrong"), lang),
-                           message=i18n.gettext(REFUSAL_MESSAGES[RefusalReason.NO_GATEWAY], lang))
+                           message=decisions.message(RefusalReason.NO_GATEWAY, lang))
         data = {"slug": slug, "gw": parsed.to_dict()}
         _save_state(request, data)
         target = f"/portal/{slug}/" + (f"?lang={lang}" if request.query_params.get("lang") else "")
@@ -420,12 +397,13 @@ def _csrf_failed(request: Request, p: portal_service.HotspotSnapshot, lang: str)
 _T = TypeVar("_T")
 
 
-async def _login_step(request: Request, step: Callable[[Session], _T]) -> _T | LoginRefused:
+async def _login_step(request: Request, step: Callable[[Session], _T], *, waits: bool = False) -> _T | LoginRefused:
     """Run one login method's database work in one transaction, off the event loop.
 
     A refusal is returned, not raised, after its transaction is committed: failed attempts stay on record
-    for the brute-force limits. On SQLite the step runs on the event loop itself: it is a few hundred
-    microseconds of in-process work, and the hop to a thread would cost about as much again.
+    for the brute-force limits; any other error rolls the transaction back. On SQLite the step runs on the
+    event loop itself: it is a few hundred microseconds of in-process work, and the hop to a thread would cost
+    about as much again; a step that ``waits`` for the network (sending an SMS) always runs in a thread.
     """
     def run() -> _T | LoginRefused:
         with _db(request) as session:
@@ -435,7 +413,7 @@ async def _login_step(request: Request, step: Callable[[Session], _T]) -> _T | L
                 session.commit()
                 return exc
 
-    if _state(request).engine.dialect.name == "sqlite":
+    if _state(request).engine.dialect.name == "sqlite" and not waits:
         return run()
     return await run_in_threadpool(run)
 
@@ -472,7 +450,7 @@ async def _posted(request: Request) -> tuple[_Visit, dict[str, str]] | Response:
 
 async def _login(request: Request, v: _Visit, gw: GatewayContext | None,
                   step: Callable[[Session, GatewayContext], Response], template: str,
-                  refused: Callable[[], dict[str, Any]]) -> Response:
+                  refused: Callable[[], dict[str, Any]], *, waits: bool = False) -> Response:
     """Run a login method's ``step`` for the device the gateway sent; a refusal re-renders ``template`` with
     the reason and ``refused()``'s variables."""
     def run(session: Session) -> Response:
@@ -480,7 +458,7 @@ async def _login(request: Request, v: _Visit, gw: GatewayContext | None,
             raise LoginRefused(RefusalReason.NO_GATEWAY)
         return step(session, gw)
 
-    outcome = await _login_step(request, run)
+    outcome = await _login_step(request, run, waits=waits)
     if isinstance(outcome, LoginRefused):
         return _refused_page(request, v.p, v.lang, template, outcome, **refused())
     return outcome
@@ -550,8 +528,38 @@ async def send_otp(request: Request) -> Response:
         _save_state(request, data)
         return RedirectResponse(f"/portal/{v.slug}/otp/verify", status_code=303, headers=NO_STORE)
 
-    return await _login(request, v, _gateway(data), step, "portal/otp_request.html",
-                        lambda: {"title": i18n.gettext(_("Log in with your phone"), v.lang), "phone": phone})
+    def form_vars() -> dict[str, Any]:
+        return {"title": i18n.gettext(_("Log in with your phone"), v.lang), "phone": phone}
+
+    gw = _gateway(data)
+    try:
+        response = await _login(request, v, gw, step, "portal/otp_request.html", form_vars, waits=True)
+    except SmsError as exc:
+        # The request's transaction (challenge, budget counters) is rolled back; the failure is counted apart.
+        rejected = isinstance(exc, SmsRejected)
+        # A number the gateway refuses counts as a failed login of the source address, which bounds how often
+        # one client can make netmgr ask the gateway; an unavailable gateway is not the citizen's failure.
+        visit = _login_context(request, v.p, gw, v.lang, True) if rejected and gw is not None else None
+        await run_in_threadpool(_record_sms, request, exc, visit)
+        return _render(request, v.lang, "portal/otp_request.html", status_code=422 if rejected else 503,
+                       headers=None if rejected else {"Retry-After": "60"}, **_page_vars(v.p, v.lang), **form_vars(),
+                       error=i18n.gettext(SMS_NUMBER_REFUSED if rejected else SMS_NOT_SENT, v.lang),
+                       offer_others=True, methods=list(v.p.login_methods))
+    if isinstance(sender, GuardedSender) and sender.take_recovery():
+        await run_in_threadpool(_record_sms, request, None, None)
+    return response
+
+
+def _record_sms(request: Request, error: SmsError | None, refused: LoginContext | None) -> None:
+    """Count a failed send on the SMS gateway alert (and a refused number against the citizen's source address),
+    or resolve the alert after a send went through; in a transaction of its own."""
+    with _db(request) as session:
+        if error is None:
+            sms_gateways.record_recovery(session, gateway=_settings(request).portal.sms_sender, now=_now())
+            return
+        sms_gateways.record_failure(session, error=error, now=_now())
+        if refused is not None:
+            budgets.count_source_failure(session, refused)
 
 
 async def otp_verify_page(request: Request) -> Response:

@@ -15,10 +15,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, defer
 
 from captive_portal import sessions as hotspot_sessions
+from captive_portal.decisions import allowance_today
 from captive_portal.gateways import GatewayRegistration, validation
 from captive_portal.login_methods.base import PolicySnapshot
-from captive_portal.policies import Allowance, PolicyLimits, grant_for
-from netmgr import localtime
+from captive_portal.policies import Allowance, PolicyLimits
 from netmgr.db import secret_box
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Device, Hotspot, HotspotPolicy, HotspotSession, PortalConfig, Site, VoucherBatch
@@ -265,10 +265,7 @@ def remaining_for(session: Session, *, hotspot: HotspotSnapshot, mac: str, ip: s
         return Remaining(True, seconds, octets, *rates)
     if limits is None:
         return Remaining(False, None, None, None, None)
-    since = localtime.local_day_start(now, timezone)
-    outcome = grant_for(limits,
-                        device_today=hotspot_sessions.device_usage_since(session, mac, since),
-                        person_today=hotspot_sessions.person_usage_since(session, subscriber_id, since))
+    outcome = allowance_today(session, limits, mac=mac, subscriber_id=subscriber_id, now=now, timezone=timezone)
     if isinstance(outcome, Allowance):
         return Remaining(False, outcome.session_timeout_s, outcome.data_bytes, *rates)
     return Remaining(False, 0, 0, *rates)

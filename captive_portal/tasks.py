@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import shared_task
 
-from captive_portal import coa, sessions
+from captive_portal import coa, management, sessions
 from netmgr.db import session_scope
 from netmgr.settings import get_settings
 from netmgr.state import AppState
@@ -36,13 +36,17 @@ def close_stale_sessions() -> dict[str, Any]:
 
 @shared_task(name="captive_portal.enforce_quotas")  # type: ignore[untyped-decorator]
 def enforce_quotas() -> dict[str, Any]:
-    """Disconnect open sessions whose person or device has used up today's quota; returns per-session results."""
+    """Disconnect open sessions whose person or device has used up today's quota, or whose hotspot hours are over;
+    returns per-session results."""
     state = _state()
     radius = state.settings.radius
     try:
         with session_scope(state.session_factory) as session:
-            orders = sessions.enforce_quotas(session, now=datetime.now(UTC), timezone=state.settings.timezone,
+            now = datetime.now(UTC)
+            orders = sessions.enforce_quotas(session, now=now, timezone=state.settings.timezone,
                                              default_coa_port=radius.coa_port)
+            orders += management.close_for_opening_hours(session, now=now, timezone=state.settings.timezone,
+                                                         default_coa_port=radius.coa_port)
         results = [coa.disconnect(order, timeout_s=radius.coa_timeout_s, retries=radius.coa_retries)
                    for order in orders]
         with session_scope(state.session_factory) as session:

@@ -20,7 +20,7 @@ from collectors.rollups import prune_5m, rollup_pending
 from collectors.runtime import tune_gc, tune_gc_after_first_poll
 from collectors.scheduler import BatchResult, poll_batch, pollable_device_ids, shard
 from collectors.snmp.client import MultiVersionClient
-from netmgr import localtime
+from netmgr import localtime, selfmetrics
 from netmgr.jobs import POLL_QUEUE
 from netmgr.metrics import MetricsStore, make_metrics_store
 from netmgr.settings import get_settings
@@ -103,6 +103,8 @@ async def _poll(state: AppState, store: MetricsStore, device_ids: list[int]) -> 
                                 settings=state.settings.snmp, timezone=state.settings.timezone)
 
 
+POLL_OUTCOMES = ("ok", "failed", "timeout", "busy", "skipped")
+
 FIRST_FOLLOW_UP_S = 10
 """Devices polled for the first time are polled again this soon, so their rates (two samples) show at once."""
 
@@ -112,13 +114,14 @@ def poll_batch_task(self: Any, device_ids: list[int]) -> dict[str, Any]:
     """Poll these devices once (leased, each under the poll deadline) and store points, usage and state."""
     state, store = _resources()
     result = asyncio.run(_poll(state, store, [int(i) for i in device_ids]))
+    selfmetrics.record_poll_batch(result.duration_s, {s: result.count(s) for s in POLL_OUTCOMES})
     tune_gc_after_first_poll()
     first = [p.device_id for p in result.polls if p.first]
     if first:
         self.app.send_task("collectors.poll_batch", args=[first], countdown=FIRST_FOLLOW_UP_S,
                            expires=float(state.settings.snmp.poll_interval_s))
     return {"devices": len(result.polls), "points": result.points, "seconds": round(result.duration_s, 3),
-            **{status: result.count(status) for status in ("ok", "failed", "timeout", "busy", "skipped")}}
+            **{status: result.count(status) for status in POLL_OUTCOMES}}
 
 
 @shared_task(name="collectors.rollup_traffic", ignore_result=False)  # type: ignore[untyped-decorator]

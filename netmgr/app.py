@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
-from netmgr import __version__, web
+from netmgr import __version__, selfmetrics, web
 from netmgr.api.docs import install_docs
 from netmgr.api.errors import install_error_handlers
+from netmgr.api.metrics import router as metrics_router
 from netmgr.api.routes import (
     agencies,
     audit,
@@ -61,6 +62,7 @@ def build_app(settings: Settings, state: AppState | None = None, *,
     """The netmgr web application for ``settings`` with the routers, lanes and services of ``capabilities``
     (the entry points pass the installed manifests; tests may inject ``state``)."""
     state = state or AppState.build(settings)
+    selfmetrics.configure(settings)  # before any request records a figure
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -87,6 +89,7 @@ def build_app(settings: Settings, state: AppState | None = None, *,
     install_error_handlers(app)
     install_docs(app, openapi_url="/api/openapi.json")
     app.include_router(_api_router())
+    app.include_router(metrics_router)
     parts = [manifest.web() for manifest in capabilities if manifest.web is not None]
     for part in parts:
         for router in part.routers:

@@ -46,6 +46,8 @@ class DemoSeeded:
 
     portal_path: str = ""
     sample_voucher: str = ""
+    hotspot_id: int | None = None
+    """The demo hotspot, whose gateway the demo's RADIUS client stands in for."""
 
 
 DemoSeeder = Callable[["Session", "Actor"], DemoSeeded]

@@ -17,6 +17,9 @@
     ├── MetricsWriteError        InfluxDB did not take a write
     ├── MetricsQueryError        InfluxDB could not answer a query (unreachable, or bad InfluxQL)
     ├── RadiusError              RADIUS exchange failed
+    ├── SmsError                 a text message was not handed to the SMS/WhatsApp gateway
+    │   ├── SmsGatewayUnavailable  the gateway is down, timed out, refused our login or queued it (SMSC down)
+    │   └── SmsRejected            the gateway answered but refused this number or message
     └── ArchiveError             a backup cannot be made or restored (damaged, wrong keys, database not empty)
 """
 
@@ -124,6 +127,24 @@ class MetricsQueryError(NetmgrError):
 
 class RadiusError(NetmgrError):
     http_status = 502
+
+
+class SmsError(NetmgrError):
+    """A text message did not reach the gateway; ``gateway`` names which (``kannel``, ``smpp``, ``http``)."""
+
+    http_status = 503
+
+    def __init__(self, message: str, *, gateway: str) -> None:
+        super().__init__(message)
+        self.gateway = gateway
+
+
+class SmsGatewayUnavailable(SmsError):
+    pass
+
+
+class SmsRejected(SmsError):
+    http_status = 422
 
 
 class ArchiveError(NetmgrError):

@@ -93,6 +93,17 @@ def _queue(name: str) -> Queue:
     return Queue(name, exchange, routing_key=name)  # type: ignore[no-untyped-call]
 
 
+def send_once(app: Celery) -> Callable[..., object]:
+    """A ``send(name, kwargs={...})`` for tasks sent on a person's behalf (a job, a backup): one publish attempt,
+    no result kept. A refusing broker fails it at once instead of holding the request for Celery's reconnect
+    retries (about 20 s); ``netmgr.db.send_after_commit`` keeps the task in the outbox and sends it again."""
+
+    def send(name: str, *, kwargs: dict[str, Any]) -> object:
+        return app.send_task(name, kwargs=kwargs, ignore_result=True, retry=False)
+
+    return send
+
+
 def make_celery(settings: Settings, capabilities: Sequence[Manifest] = ()) -> Celery:
     """A configured Celery app for ``settings`` running the tasks of ``capabilities`` (the entry points pass the
     installed manifests; a sender needs none); connects to nothing until used.

@@ -21,6 +21,8 @@ MANIFEST = Manifest(
     name="netmgr",
     task_modules=task_modules,
     periodic_tasks=(
+        # Tasks a broker refused while it was down wait in the outbox (netmgr.db.send_after_commit); send them.
+        PeriodicTask("flush-task-outbox", "netmgr.flush_task_outbox", lambda s: 60.0),
         # Daily; the task itself sends only on ``finance.statement_day``.
         PeriodicTask("monthly-statements", "reports.monthly_statements", lambda s: 86400.0),
         PeriodicTask("contract-reminders", "reports.contract_reminders", lambda s: 7 * 86400.0),

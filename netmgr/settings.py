@@ -105,9 +105,6 @@ class RadiusSettings(BaseModel):
     listen_address: str = "127.0.0.1"
     stale_after_intervals: float = 2.5
     """A session with no accounting for this many interim intervals is closed."""
-    max_failures_per_mac: int = 10
-    max_failures_per_ip: int = 30
-    failure_window_s: int = 900
     coa_timeout_s: float = 2.0
     coa_retries: int = 2
     login_attempt_retention_days: int = 7
@@ -120,11 +117,16 @@ class PortalSettings(BaseModel):
     retention_days: int = 90
     """UU PDP: consent records, subscribers and sessions older than this are purged."""
     sms_sender: str = "console"
-    """Which ``SmsSender`` delivers OTP codes; ``console`` logs them (development only)."""
+    """Which ``SmsSender`` delivers OTP codes: ``kannel``, ``smpp`` or ``http`` (configured in ``sms``);
+    ``console`` logs that a message was due (development only: in production it sends nothing and refuses)."""
     otp_ttl_s: int = 300
     otp_max_per_phone_per_hour: int = 3
     max_failed_attempts: int = 5
-    """Wrong voucher codes or OTPs per device (MAC) and per IP in ``lockout_s`` before a pause."""
+    """Failed logins (wrong voucher codes, OTPs or passwords) per device (MAC) in ``lockout_s`` before that
+    device pauses for ``lockout_s``: on the portal and through the gateway's RADIUS together
+    (``captive_portal.decisions``)."""
+    max_failed_attempts_per_ip: int = 20
+    """The same per IP address the gateway reports: looser, as a device that changes its MAC keeps its IP."""
     lockout_s: int = 300
     grant_ttl_s: int = 300
     """How long the one-time RADIUS credentials handed to the gateway stay valid."""
@@ -141,6 +143,49 @@ class PortalSettings(BaseModel):
     nat_networks: list[str] = Field(default_factory=list)
     """Addresses or CIDR networks that are gateways NATing many citizens (e.g. ``["203.0.113.7/32"]``); the
     per-source limits skip them. A hotspot's own gateway hosts are skipped anyway."""
+
+
+class SmsSettings(BaseModel):
+    """The SMS or WhatsApp gateway texts leave through (``netmgr.sms``); ``portal.sms_sender`` picks one.
+
+    The gateway's one credential (Kannel password, SMPP password, or the HTTP gateway's token) is stored
+    encrypted: ``secret_encrypted`` holds a token made by ``netmgr secrets encrypt`` with
+    ``NETMGR_ENCRYPTION_KEYS`` and is decrypted only to send a message. It is never logged or shown.
+    """
+
+    timeout_s: float = 5.0
+    """Longest wait for each step of one send (connect, answer); a citizen never waits much longer."""
+    sender_id: str = ""
+    """The sender the phone shows (Kannel ``from``, SMPP ``source_addr``), e.g. ``DISKOMINFO``; empty: the
+    gateway's default."""
+    secret_encrypted: SecretStr = SecretStr("")
+    """The gateway's password or token, encrypted (``netmgr secrets encrypt``)."""
+    failures_before_pause: int = 3
+    """Failed sends in a row after which netmgr stops trying the gateway for ``pause_s`` (citizens are sent
+    to the other login methods at once instead of waiting for a timeout each)."""
+    pause_s: int = 60
+    kannel_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
+    """Kannel smsbox's ``sendsms`` URL."""
+    kannel_username: str = ""
+    """A ``sendsms-user`` of kannel.conf; its password is ``secret_encrypted``."""
+    kannel_smsc: str = ""
+    """Route through this ``smsc-id`` of kannel.conf; empty: Kannel chooses."""
+    smpp_host: str = "127.0.0.1"
+    smpp_port: int = 2775
+    smpp_system_id: str = ""
+    """The SMSC account's login (``system_id``); its password is ``secret_encrypted``."""
+    smpp_system_type: str = ""
+    http_url: str = ""
+    """The HTTP gateway's URL; may hold ``{phone}``, ``{msisdn}``, ``{local}``, ``{text}`` and ``{secret}``."""
+    http_method: str = "POST"
+    http_headers: dict[str, str] = Field(default_factory=dict)
+    """Request headers, e.g. ``{"Authorization": "{secret}"}``; the Content-Type decides how the body escapes."""
+    http_body: str = ""
+    """The request body template, e.g. ``{"target": "{msisdn}", "message": "{text}"}``."""
+    http_success_status: list[int] = Field(default_factory=lambda: [200, 201, 202])
+    """HTTP statuses that mean the gateway took the message."""
+    http_success_contains: str = ""
+    """Text the answer must also contain to count as taken, e.g. ``"status":true``; empty: not checked."""
 
 
 class LoginSettings(BaseModel):
@@ -172,6 +217,15 @@ class LimitSettings(BaseModel):
     max_upload_bytes: int = 8 * 1024 * 1024
     """Bodies of the upload routes (inventory import): a 5 MB file, base64-carried by the import page's second
     step, plus the multipart framing."""
+
+
+class PrometheusSettings(BaseModel):
+    """netmgr's own figures at ``/metrics`` (see docs/operations.md)."""
+
+    token: SecretStr = SecretStr("")
+    """Bearer token a scraper sends; empty means only clients on this machine (loopback) may read /metrics."""
+    multiproc_dir: Path | None = None
+    """Where each API and worker process writes its counters; None means ``<data_dir>/prometheus``."""
 
 
 class DemoSettings(BaseModel):
@@ -273,12 +327,14 @@ class Settings(BaseSettings):
     snmp: SnmpSettings = Field(default_factory=SnmpSettings)
     radius: RadiusSettings = Field(default_factory=RadiusSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
     login: LoginSettings = Field(default_factory=LoginSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -296,6 +352,16 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         zone(value)  # raises ValueError saying what to set
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warn_replaced_radius_limits(cls, data: Any) -> Any:
+        """RADIUS had failed-login limits of its own; say which setting replaced each, instead of ignoring it."""
+        if isinstance(data, dict) and isinstance(data.get("radius"), dict):
+            for key in sorted(set(data["radius"]) & set(_REPLACED_RADIUS_LIMITS)):
+                logger.warning("NETMGR_RADIUS__%s is no longer read: one limit holds for the portal and RADIUS, "
+                               "set %s instead", key.upper(), _REPLACED_RADIUS_LIMITS[key])
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -387,6 +453,11 @@ class Settings(BaseSettings):
 
 _DEPRECATED_TIMEZONES = (("snmp", "report_timezone"), ("radius", "timezone"), ("notify", "timezone"))
 """The per-section zones ``timezone`` replaced; read (with a warning) for one release."""
+
+_REPLACED_RADIUS_LIMITS = {"max_failures_per_mac": "NETMGR_PORTAL__MAX_FAILED_ATTEMPTS",
+                           "max_failures_per_ip": "NETMGR_PORTAL__MAX_FAILED_ATTEMPTS_PER_IP",
+                           "failure_window_s": "NETMGR_PORTAL__LOCKOUT_S"}
+"""RADIUS's own failed-login limits, replaced by the portal's, which now hold for both lanes."""
 
 
 class _ConfigFileSource(PydanticBaseSettingsSource):

@@ -17,6 +17,7 @@ from netmgr.migrate import upgrade
 from netmgr.models import Base
 from netmgr.settings import Environment, Settings
 from netmgr.state import AppState
+from tests.servers.kannel import Kannel, kannel_server
 from tests.servers.postgres import postgres_admin_url, temporary_database
 
 TEST_ENCRYPTION_KEY = "aL7BqzEYOa5c4dcr2yT1bYx1m0kDVyCZ2q9j2eQy1lM="
@@ -102,6 +103,13 @@ def client(settings: Settings, app_state: AppState) -> Iterator[TestClient]:
     app = create_app(settings, state=app_state)
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def kannel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kannel]:
+    """Kannel's bearerbox and smsbox with a fake SMSC, shared by the session (it starts in about 0.4 s)."""
+    with kannel_server(tmp_path_factory.mktemp("kannel")) as k:
+        yield k
 
 
 __all__ = ["make_session_factory", "make_settings"]

@@ -13,32 +13,38 @@ import logging
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from captive_portal import budgets
+from captive_portal.decisions import RefusalReason
 from captive_portal.login_methods.base import (
     LoginContext,
     LoginRefused,
     LoginResult,
-    RefusalReason,
     check_attempts,
     check_quotas,
     default_policy,
-    issue_grant,
+    grant_credentials,
     record_consent,
     record_failure,
     remember_device,
     require_method,
     subscriber_for,
 )
+from netmgr.errors import SmsGatewayUnavailable
 from netmgr.models import OtpChallenge
 from netmgr.models.hotspot import LoginMethod
 from netmgr.registry import Registry
+from netmgr.settings import Environment, Settings
+from netmgr.sms import SmsSender as SmsSender
+from netmgr.sms.http_gateway import HttpGatewaySender
+from netmgr.sms.kannel import KannelSender
+from netmgr.sms.smpp import SmppSender
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +52,6 @@ PURPOSE = "public internet access with a verified phone number"
 CODE_DIGITS = 6
 MAX_CODE_TRIES = 5
 _DIGITS = re.compile(r"\D")
-
-
-class SmsSender(Protocol):
-    """Delivers one text message; raise ``netmgr.errors.NetmgrError`` subclasses on failure."""
-
-    def send(self, phone: str, text: str) -> None: ...
 
 
 class ConsoleSmsSender:
@@ -79,10 +79,29 @@ class ConsoleSmsSender:
         return None
 
 
-def sms_senders() -> Registry[type[ConsoleSmsSender]]:
-    """SMS senders by the name used in ``portal.sms_sender``."""
-    senders: Registry[type[ConsoleSmsSender]] = Registry("SMS sender")
-    senders.register("console", ConsoleSmsSender)
+class NoSmsSender:
+    """What ``console`` means in production: no gateway is configured, so every send fails at once and the
+    citizen is offered the other ways in (a code that only reaches a log must not look sent)."""
+
+    def send(self, phone: str, text: str) -> None:
+        raise SmsGatewayUnavailable("no SMS gateway is configured: set NETMGR_PORTAL__SMS_SENDER to kannel, smpp or "
+                                    "http and its NETMGR_SMS__* settings (docs/captive-portal.md)", gateway="console")
+
+
+def _console(settings: Settings) -> SmsSender:
+    return NoSmsSender() if settings.environment == Environment.PRODUCTION else ConsoleSmsSender()
+
+
+SenderFactory = Callable[[Settings], SmsSender]
+
+
+def sms_senders() -> Registry[SenderFactory]:
+    """SMS senders by the name used in ``portal.sms_sender``, each built from the settings."""
+    senders: Registry[SenderFactory] = Registry("SMS sender")
+    senders.register("console", _console)
+    senders.register("kannel", KannelSender.from_settings)
+    senders.register("smpp", SmppSender.from_settings)
+    senders.register("http", HttpGatewaySender.from_settings)
     return senders
 
 
@@ -202,7 +221,7 @@ def verify_otp(session: Session, ctx: LoginContext, challenge_id: int, raw_code:
     check_quotas(session, ctx, policy.limits, subscriber_id)
     remember_device(session, ctx, subscriber_id)
     record_consent(session, ctx, subscriber_id, purpose=PURPOSE)
-    credentials = issue_grant(session, ctx, subscriber_id=subscriber_id, policy_id=policy.id,
+    credentials = grant_credentials(session, ctx, subscriber_id=subscriber_id, policy_id=policy.id,
                               method=LoginMethod.PHONE_OTP)
     return LoginResult(method=LoginMethod.PHONE_OTP, credentials=credentials, subscriber_id=subscriber_id,
                        policy_id=policy.id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from netmgr.db import TaskSender, send_after_commit
 from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied
-from netmgr.jobs import make_celery
+from netmgr.jobs import make_celery, send_once
 from netmgr.models import User
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import users as users_service
@@ -156,7 +156,7 @@ def get_task_sender(request: Request) -> TaskSender:
     if sender is None:
         settings = get_state(request).settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # the embedded broker's file lives there
-        sender = make_celery(settings).send_task
+        sender = send_once(make_celery(settings))
         request.app.state.task_dispatch = sender
     return sender
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from netmgr.commands.context import console, fail, settings
+from netmgr.commands.context import console, err_console, fail, settings
 from netmgr.db import make_engine
 from netmgr.errors import NetmgrError
 from netmgr.services import archive
@@ -20,22 +20,29 @@ def _bar() -> Progress:
 
 def backup(
     target: Path = typer.Argument(None, help="archive to write (default: ./netmgr-backup-<UTC time>.tar.gz)"),
+    with_keys: bool = typer.Option(False, "--with-keys",
+                                   help="also store the encryption keys (the archive is then a secret, mode 0600)"),
 ) -> None:
-    """Write the database (every table) and the metrics spool into one archive. The encryption keys are NOT in it:
-    keep NETMGR_ENCRYPTION_KEYS safe separately, a restore needs them."""
+    """Write the database (every table) and the metrics spool into one archive. The encryption keys are NOT in it
+    unless --with-keys is given: keep NETMGR_ENCRYPTION_KEYS safe separately, a restore needs them."""
     cfg = settings()
     path = target or Path(archive.default_archive_name())
+    if with_keys:
+        err_console.print("[yellow]warning:[/] the archive will hold the encryption keys: anyone who has it can read "
+                          "every stored device and RADIUS secret. Keep it as safe as the keys themselves.")
     engine = make_engine(cfg)
     try:
         with _bar() as bar:
             task = bar.add_task("backing up", total=None)
             summary = archive.backup(cfg, engine, path,
-                                     progress=lambda _step, done, total: bar.update(task, completed=done, total=total))
+                                     progress=lambda _step, done, total: bar.update(task, completed=done, total=total),
+                                     with_keys=with_keys)
     except NetmgrError as exc:
         raise fail(exc) from exc
     finally:
         engine.dispose()
-    console.print(f"wrote [bold]{summary.path}[/]: {summary.rows:,} rows in {len(summary.tables)} tables, "
+    keys = " (with the encryption keys, mode 0600)" if with_keys else ""
+    console.print(f"wrote [bold]{summary.path}[/]{keys}: {summary.rows:,} rows in {len(summary.tables)} tables, "
                   f"{summary.files} spool files, revision {summary.revision}")
 
 
@@ -55,6 +62,9 @@ def restore(archive_path: Path = typer.Argument(..., help="an archive made by `n
         raise fail(exc) from exc
     finally:
         engine.dispose()
+    if summary.with_keys:
+        console.print("the archive's encryption keys read its secrets; they are re-encrypted under this "
+                      "installation's NETMGR_ENCRYPTION_KEYS")
     console.print(f"restored {summary.rows:,} rows in {len(summary.tables)} tables and {summary.files} spool files "
                   f"into {engine.url.render_as_string(hide_password=True)}")
 

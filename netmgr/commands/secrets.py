@@ -8,7 +8,7 @@ from rich.table import Table
 
 from netmgr.commands.context import CLI_ACTOR, console, db_session, err_console, fail, settings
 from netmgr.errors import NetmgrError
-from netmgr.security.secrets import generate_key
+from netmgr.security.secrets import SecretBox, generate_key
 from netmgr.services.secrets_rotation import rotate_encryption_key
 
 secrets_app = typer.Typer(help="Encryption keys for the secrets stored in the database.", no_args_is_help=True)
@@ -18,6 +18,19 @@ secrets_app = typer.Typer(help="Encryption keys for the secrets stored in the da
 def generate_key_command() -> None:
     """Print a new random Fernet key for NETMGR_ENCRYPTION_KEYS."""
     typer.echo(generate_key())
+
+
+@secrets_app.command("encrypt")
+def encrypt_command() -> None:
+    """Encrypt a credential for a setting that stores it encrypted (NETMGR_SMS__SECRET_ENCRYPTED).
+
+    The value is read from the terminal without echo (or from standard input) and never printed; the token
+    printed is decrypted with NETMGR_ENCRYPTION_KEYS only when it is used.
+    """
+    value = typer.prompt("value to encrypt", hide_input=True, err=True)
+    if not value:
+        raise fail("nothing to encrypt")
+    typer.echo(SecretBox(settings().fernet_keys()).encrypt(value))
 
 
 @secrets_app.command("rotate-key")

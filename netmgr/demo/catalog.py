@@ -15,6 +15,7 @@ from netmgr.models.enums import DeviceRole, Platform, Role, SiteKind
 REGENCY = "Kabupaten Kotawaringin Timur"
 DEMO_SSH_USERNAME = "netadmin"
 DEMO_SSH_PASSWORD = "Sampit-Demo-SSH-2025"  # noqa: S105 - the demo's simulated devices, printed to the user
+DEMO_RADIUS_SECRET = "Sampit-Demo-RADIUS-2025"  # noqa: S105 - the demo gateway's RADIUS secret (loopback only)
 
 
 @dataclass(frozen=True)

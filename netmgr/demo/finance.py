@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from netmgr.demo import catalog
 from netmgr.demo.snmpdata import _jitter, traffic_factor
+from netmgr.localtime import DEFAULT_TIMEZONE, zone
 from netmgr.models import Agency, BudgetYear, Device, Traffic5m, TrafficDirtyHour, TrafficMeter, Uplink
 from netmgr.models.finance import BandwidthPlan
 from netmgr.models.traffic import MeterKind
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 PLAN_NAME = "Internet Pemkab Kotim"
 CORE = "core-diskominfo"
 LAN = "bridge-lan"
-WIB = ZoneInfo("Asia/Jakarta")
 # Telkom carries this share of the offices' traffic (Icon+ the rest), as the core's routing does.
 TELKOM_SHARE = 0.72
 
@@ -81,10 +80,13 @@ def queue_rate_bps(agency: catalog.DemoAgency, moment: datetime) -> float:
     return min(agency.ceiling_mbps, agency.ceiling_mbps * agency.usage * factor * wobble) * 1e6
 
 
-def backfill_usage(session: Session, *, now: datetime | None = None, months: int = 2) -> int:
+def backfill_usage(session: Session, *, now: datetime | None = None, months: int = 2,
+                   timezone: str = DEFAULT_TIMEZONE) -> int:
     """Write 5-minute usage for the ``months`` months before this one and this month so far (skipped when the
-    queues already have rows then). Returns the rows written."""
+    queues already have rows then). Months and days are the installation's (``timezone``), as the collectors'
+    rollup files them. Returns the rows written."""
     now = now or datetime.now(UTC)
+    local = zone(timezone)
     core = session.scalar(select(Device).where(Device.name == CORE))
     if core is None:
         return 0
@@ -92,10 +94,10 @@ def backfill_usage(session: Session, *, now: datetime | None = None, months: int
     queues = {a.code: (a, _meter(session, core.id, MeterKind.QUEUE, a.code, agency_ids.get(a.code)))
               for a, _ in _targets()}
     uplinks = [(u, _meter(session, core.id, MeterKind.INTERFACE, u.interface_name, None)) for u in catalog.UPLINKS]
-    first = now.astimezone(WIB).date().replace(day=1)
+    first = now.astimezone(local).date().replace(day=1)
     for _ in range(months):
         first = (first - timedelta(days=1)).replace(day=1)
-    start = datetime(first.year, first.month, first.day, tzinfo=WIB).astimezone(UTC)
+    start = datetime(first.year, first.month, first.day, tzinfo=local).astimezone(UTC)
     end = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
     meter_ids = [m for _, m in queues.values()]
     if session.scalar(select(func.count()).select_from(Traffic5m).where(
@@ -107,7 +109,7 @@ def backfill_usage(session: Session, *, now: datetime | None = None, months: int
     written = 0
     while t < end:
         hour = t.replace(minute=0)
-        day = t.astimezone(WIB).date()
+        day = t.astimezone(local).date()
         total = 0.0
         for agency, meter_id in queues.values():
             down = queue_rate_bps(agency, t)
@@ -139,7 +141,7 @@ def backfill_usage(session: Session, *, now: datetime | None = None, months: int
 
 
 def seed_finance(session: Session, actor: Actor, *, now: datetime | None = None,
-                 usage_months: int | None = 2) -> dict[str, int]:
+                 usage_months: int | None = 2, timezone: str = DEFAULT_TIMEZONE) -> dict[str, int]:
     """Plan, pagu and backfilled usage for the demo (idempotent).
 
     Args:
@@ -156,6 +158,6 @@ def seed_finance(session: Session, actor: Actor, *, now: datetime | None = None,
             pagu_idr=int(round(monthly * 12 * 1.05, -6)), note="Pagu belanja internet (demo)"))
     if usage_months is None:
         return {"usage_rows": 0}
-    rows = backfill_usage(session, now=now, months=usage_months)
+    rows = backfill_usage(session, now=now, months=usage_months, timezone=timezone)
     log.info("demo finance: %d usage rows backfilled", rows)
     return {"usage_rows": rows}

@@ -71,3 +71,13 @@ def free_port_on(addresses: list[str], kind: socket.SocketKind = socket.SOCK_STR
         if port_free(addresses, port, kind):
             return port
     raise OSError(f"no port free on all of {len(addresses)} addresses after {attempts} tries")
+
+
+def udp_bound(host: str, port: int) -> bool:
+    """True once some process has bound UDP ``host:port`` (a RADIUS server that is listening)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+        return False

@@ -1,7 +1,8 @@
 """Runs the demo regency: migrate, seed, prepare SNMP data, start every process, wait for Ctrl-C, stop them.
 
 Data flow: settings → database (migrated, seeded) → snmpsim data → children under the supervisor
-(snmpsim, SSH simulators, InfluxDB, web app, Celery worker with beat) → a panel for the person at the terminal.
+(snmpsim, SSH simulators, InfluxDB, web app, Celery worker with beat, then FreeRADIUS in front of the web app and
+a hotspot gateway that logs citizens in through it) → a panel for the person at the terminal.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -29,14 +31,17 @@ from rich.table import Table
 from netmgr import migrate
 from netmgr.capabilities import DemoSeeder
 from netmgr.db import session_scope
-from netmgr.demo import catalog, probe, seed, snmpdata
+from netmgr.demo import catalog, probe, radius, seed, snmpdata
 from netmgr.demo.supervisor import ChildFailed, Supervisor, describe_exit
+from netmgr.models.hotspot import Hotspot
 from netmgr.settings import Environment, Settings
 from netmgr.state import AppState
 
 SSHSIM_MODULE = "netmgr.demo.simulators.sshsim"
 """The SSH device simulators, started as processes: nothing else in netmgr imports them (or asyncssh)."""
 SNMPSIM_BINARY = "snmpsim-command-responder"
+GATEWAY_MODULE = "netmgr.demo.simulators.radiusgw"
+"""The demo hotspot gateway that sends citizens' RADIUS from its own address (started as a process)."""
 
 
 # snmpsim and asyncssh are development dependencies today, not runtime ones: ``./dev demo`` (``./dev setup``)
@@ -81,6 +86,10 @@ class DemoRun:
     portal_path: str = ""
     """The citizens' portal as the demo hotspot's gateway would redirect a phone to it (path and query)."""
     sample_voucher: str = ""
+    gateway: radius.DemoGateway | None = None
+    """The hotspot gateway whose citizens log in through FreeRADIUS (None when the demo has no hotspot)."""
+    radius_ports: tuple[int, int] | None = None
+    """FreeRADIUS's auth and accounting ports on 127.0.0.1, once it runs."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -109,6 +118,8 @@ class DemoRunner:
         self.supervisor = Supervisor(self.data_dir / "logs", env)
         self.run = DemoRun(settings, options, self.supervisor)
         self._stop = threading.Event()
+        # FreeRADIUS authenticates to netmgr's AAA endpoints with this; a new one each run, known only to the two.
+        self.aaa_token = secrets.token_urlsafe(24)
 
     # --- steps -----------------------------------------------------------------------------
 
@@ -122,11 +133,15 @@ class DemoRunner:
         try:
             migrate.upgrade(state.engine)
             with session_scope(state.session_factory) as session:
-                result = seed.seed_demo(session, snmp_port=self.run.snmp_port, ssh_ports=self.run.ssh_ports)
+                result = seed.seed_demo(session, snmp_port=self.run.snmp_port, ssh_ports=self.run.ssh_ports,
+                                        timezone=self.settings.timezone)
                 for seed_capability in self.seeders:  # e.g. the citizens' portal + printable vouchers
                     seeded = seed_capability(session, seed.DEMO_ACTOR)
                     self.run.portal_path = seeded.portal_path or self.run.portal_path
                     self.run.sample_voucher = seeded.sample_voucher or self.run.sample_voucher
+                    hotspot = session.get(Hotspot, seeded.hotspot_id) if seeded.hotspot_id is not None else None
+                    if hotspot is not None:  # the demo gateway's RADIUS client for that hotspot
+                        self.run.gateway = radius.prepare_gateway(session, hotspot, keep=self.run.sample_voucher)
                 totals = seed.counts(session)
         finally:
             state.engine.dispose()
@@ -231,6 +246,7 @@ class DemoRunner:
             # timeout keep its queue short, where a real network (one agent per device) would take 500 at once.
             "NETMGR_SNMP__MAX_IN_FLIGHT": "16",
             "NETMGR_SNMP__TIMEOUT_S": "5",
+            "NETMGR_RADIUS__AAA_TOKEN": self.aaa_token,
         }
         if self.run.influx_url:
             env |= {"NETMGR_INFLUX__URL": self.run.influx_url, "NETMGR_INFLUX__API": "v1",
@@ -260,6 +276,47 @@ class DemoRunner:
                                       what=f"Celery worker + beat, all queues ({broker})")
         return partial(self.supervisor.wait_ready, child,
                        lambda: " ready." in child.log_path.read_text(errors="replace"), timeout=90)
+
+    def start_radius(self) -> None:
+        """FreeRADIUS in front of the running web app, then the demo gateway that logs citizens in through it.
+
+        Without FreeRADIUS (or when it fails to start) the demo says so in one line and runs on without it.
+        """
+        gateway = self.run.gateway
+        if gateway is None:
+            return
+        binary = radius.freeradius_binary()
+        if binary is None:
+            self._note(radius.MISSING)
+            return
+        root = self.data_dir / "radius"
+        auth_port = probe.free_port_on(["127.0.0.1"], socket.SOCK_DGRAM)
+        acct_port = probe.free_port_on(["127.0.0.1"], socket.SOCK_DGRAM)
+        state = AppState.build(self.settings)
+        try:
+            with session_scope(state.session_factory) as session:
+                raddb = radius.write_demo_config(session, root, self.settings, aaa_token=self.aaa_token,
+                                                 api_url=self.run.url, auth_port=auth_port, acct_port=acct_port)
+        finally:
+            state.engine.dispose()
+        child = self.supervisor.start("freeradius", [binary, "-f", "-l", "stdout", "-d", str(raddb)],
+                                      what=f"FreeRADIUS udp/{auth_port} (auth), udp/{acct_port} (acct)")
+        try:
+            self.supervisor.wait_ready(child, partial(probe.udp_bound, "127.0.0.1", acct_port), timeout=30)
+        except ChildFailed as exc:
+            self._note(f"FreeRADIUS did not start, citizens' RADIUS sessions are not simulated: "
+                       f"{exc.message.splitlines()[0]}")
+            return
+        self.run.radius_ports = (auth_port, acct_port)
+        argv = [sys.executable, "-m", GATEWAY_MODULE, "--nas-address", gateway.address, "--nas-name", gateway.name,
+                "--auth-port", str(auth_port), "--acct-port", str(acct_port), "--coa-port", str(gateway.coa_port),
+                "--secret", gateway.secret, "--vouchers", ",".join(gateway.vouchers)]
+        self.supervisor.start("gateway", argv, what=f"hotspot gateway {gateway.name} ({gateway.address}), "
+                                                    f"{len(gateway.vouchers)} citizens on vouchers")
+
+    def _note(self, note: str) -> None:
+        self.run.notes.append(note)
+        self.console.print(f"[yellow]note:[/] {note}")
 
     # --- the whole run -----------------------------------------------------------------------
 
@@ -297,6 +354,9 @@ class DemoRunner:
         body.add_row(f"SNMP v2c: each device answers on its mgmt address, udp/{self.run.snmp_port}, "
                      "community = device name (e.g. snmpget -v2c -c core-diskominfo "
                      f"127.0.10.1:{self.run.snmp_port} 1.3.6.1.2.1.1.5.0)")
+        if self.run.radius_ports and self.run.gateway:
+            body.add_row(f"RADIUS: citizens of {self.run.gateway.name} log in through FreeRADIUS "
+                         f"(udp/{self.run.radius_ports[0]}); their sessions: {self.run.url}/portal-admin/sessions")
         if self.run.ssh_ports:
             body.add_row(f"SSH (RouterOS/IOS simulators): {catalog.DEMO_SSH_USERNAME} / {catalog.DEMO_SSH_PASSWORD}")
         for note in self.run.notes:
@@ -309,6 +369,8 @@ class DemoRunner:
         run_dir.mkdir(parents=True, exist_ok=True)
         state = {"url": self.run.url, "pid": os.getpid(), "snmp_port": self.run.snmp_port,
                  "ssh_ports": self.run.ssh_ports, "influx_url": self.run.influx_url,
+                 "radius_ports": self.run.radius_ports,
+                 "gateway_vouchers": self.run.gateway.vouchers if self.run.gateway else [],
                  "portal_url": f"{self.run.url}{self.run.portal_path}" if self.run.portal_path else None,
                  "children": self.supervisor.pids()}
         (run_dir / "demo.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
@@ -335,6 +397,7 @@ class DemoRunner:
             waits = [self.start_snmpsim(), self.start_ssh_simulators(), self.start_web(), self.start_worker()]
             for wait in waits:
                 wait()
+            self.start_radius()  # after the web app: rlm_rest must reach netmgr when radiusd starts
             self.write_state()
             self.console.print(self.panel())
             if self.options.browser:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from netmgr.demo import catalog
 from netmgr.demo import finance as demo_finance
+from netmgr.localtime import DEFAULT_TIMEZONE, local_today
 from netmgr.models import Agency, Device, Site, Uplink, User
 from netmgr.models.enums import Role, SiteKind
 from netmgr.models.hotspot import Hotspot, Voucher, VoucherBatch, VoucherStatus
@@ -50,7 +51,8 @@ def community_for(device: catalog.DemoDevice) -> str:
 
 
 def seed_demo(session: Session, *, snmp_port: int = 161, ssh_ports: Mapping[str, int] | None = None,
-              usage_months: int | None = 2, today: date | None = None) -> SeedResult:
+              usage_months: int | None = 2, today: date | None = None,
+              timezone: str = DEFAULT_TIMEZONE) -> SeedResult:
     """Create the demo regency's agencies, sites, devices, uplinks and users where missing.
 
     Args:
@@ -58,17 +60,18 @@ def seed_demo(session: Session, *, snmp_port: int = 161, ssh_ports: Mapping[str,
         ssh_ports: device name → TCP port of its SSH simulator, for the devices that have one.
         usage_months: months of usage to backfill for the reports (see ``finance.seed_finance``); None
             skips the backfill, which is most of the seeding time.
-        today: the date the demo's contracts are dated from (default: today).
+        today: the date the demo's contracts are dated from (default: today in ``timezone``).
+        timezone: the installation's time zone (NETMGR_TIMEZONE): months and days of the backfilled usage.
     """
     ssh_ports = ssh_ports or {}
     result = SeedResult()
     agency_ids = _seed_agencies(session, result)
     site_ids = _seed_sites(session, agency_ids, result)
     device_ids = _seed_devices(session, site_ids, snmp_port, ssh_ports, result)
-    _seed_uplinks(session, device_ids["core-diskominfo"], result, today or date.today())
+    _seed_uplinks(session, device_ids["core-diskominfo"], result, today or local_today(timezone))
     _seed_users(session, agency_ids, result)
     # plan, pagu and ~3 months of usage for the reports
-    demo_finance.seed_finance(session, DEMO_ACTOR, usage_months=usage_months)
+    demo_finance.seed_finance(session, DEMO_ACTOR, usage_months=usage_months, timezone=timezone)
     return result
 
 

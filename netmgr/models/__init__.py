@@ -27,6 +27,7 @@ from netmgr.models.hotspot import (
 )
 from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, UplinkContractHistory, device_tags
 from netmgr.models.monitoring import DeviceEvent
+from netmgr.models.outbox import OutboxTask
 from netmgr.models.portal import GatewayKind, PortalConfig
 from netmgr.models.provisioning import (
     ConfigBackup,
@@ -85,6 +86,7 @@ __all__ = [
     "Device",
     "DeviceEvent",
     "Interface",
+    "OutboxTask",
     "ProvisionJob",
     "ProvisionResultRecord",
     "Site",

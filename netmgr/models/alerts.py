@@ -25,6 +25,8 @@ class AlertKind(StrEnum):
     FLAPPING = "flapping"
     SMS_BUDGET = "sms_budget"
     """The portal's OTP SMS budget of a hotspot or of the installation is spent for the current window."""
+    SMS_GATEWAY = "sms_gateway"
+    """The SMS/WhatsApp gateway failed to take OTP messages (down, timing out, refusing); subject: the installation."""
     VOUCHER_GUESSING = "voucher_guessing"
     """A hotspot reached its ceiling of wrong voucher codes for the current window (someone is guessing)."""
 

@@ -72,6 +72,10 @@ class HotspotPolicy(TimestampMixin, Base):
     """Devices one voucher or person may have online at the same time."""
     voucher_lifetime_s: Mapped[int | None] = mapped_column(Integer)
     """A voucher is used up this long after its first login (None: only the quotas end it)."""
+    opening_start: Mapped[str | None] = mapped_column(String(5))
+    """``HH:MM`` in the installation's time zone when logins open, e.g. ``06:00`` (None: all day)."""
+    opening_end: Mapped[str | None] = mapped_column(String(5))
+    """``HH:MM`` local when the hotspot closes for this policy, e.g. ``22:00``; before the start means overnight."""
 
 
 class Hotspot(TimestampMixin, Base):
@@ -122,6 +126,8 @@ class VoucherBatch(TimestampMixin, Base):
     """Codes not logged in by then are refused."""
     created_by: Mapped[str] = mapped_column(String(64), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    price_idr: Mapped[int | None] = mapped_column(BigInteger)
+    """What one voucher sells for, in rupiah (premium vouchers); None for free ones."""
 
     policy: Mapped[HotspotPolicy] = relationship()
     hotspot: Mapped[Hotspot | None] = relationship()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -23,8 +24,9 @@ FORMATS = {"idr": IDR_FORMAT, "number": NUMBER_FORMAT, "percent": PERCENT_FORMAT
 
 
 def _append_text_safe(ws: Worksheet, values: Sequence[Any]) -> None:
-    """Append a row; every ``str`` becomes a string cell (openpyxl would store ``"=..."`` as a formula)."""
-    ws.append(list(values))
+    """Append a row; every ``str`` becomes a string cell (openpyxl would store ``"=..."`` as a formula), without
+    the control characters XML cannot hold (a stored name may have them; the export must not fail on it)."""
+    ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
     for cell in ws[ws.max_row]:
         if isinstance(cell.value, str):
             cell.data_type = "s"

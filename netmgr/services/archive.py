@@ -6,9 +6,11 @@ Data flow: every table of the database (read in primary-key order, whatever its 
 migrated to this version's newest revision. The dump is logical (JSON), so SQLite and PostgreSQL archives restore
 into either kind of database.
 
-The encryption keys are never in the archive (an archive that leaks must not leak the device secrets with it);
-the manifest records a fingerprint of the key that encrypted the secrets, and a restore refuses to write anything
-when the configured keys cannot decrypt them.
+The encryption keys are not in the archive unless asked for (``with_keys``): an archive that leaks must not leak the
+device secrets with it. The manifest records a fingerprint of the key that encrypted the secrets, and a restore
+refuses to write anything when no key it has (the archive's, then the configured ones) can decrypt them. An archive
+with keys is created readable by its owner only (0600); its secrets are re-encrypted under the configured key on
+restore, so the restored installation runs with its own NETMGR_ENCRYPTION_KEYS.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
+KEYS_MEMBER = "keys/encryption_keys"
 BATCH = 1000
 SKIPPED_TABLES = {"alembic_version"}
 ENCRYPTED_SUFFIX = "_encrypted"
@@ -57,6 +60,8 @@ class ArchiveSummary:
     revision: str
     tables: dict[str, int] = field(default_factory=dict)
     files: int = 0
+    with_keys: bool = False
+    """The archive holds the encryption keys (it is then as secret as the keys themselves)."""
 
     @property
     def rows(self) -> int:
@@ -131,8 +136,12 @@ def _rows(engine: Engine, table: Table) -> Iterator[list[Any]]:
             yield [_encode(v) for v in row]
 
 
-def backup(settings: Settings, engine: Engine, target: Path, *, progress: Progress | None = None) -> ArchiveSummary:
+def backup(settings: Settings, engine: Engine, target: Path, *, progress: Progress | None = None,
+           with_keys: bool = False) -> ArchiveSummary:
     """Write the database and the metrics spool into ``target`` (a .tar.gz); nothing is changed.
+
+    Args:
+        with_keys: also store the configured encryption keys; the archive is then created with mode 0600.
 
     Raises:
         ArchiveError: the database is not at this version's newest revision, or ``target`` exists.
@@ -148,7 +157,7 @@ def backup(settings: Settings, engine: Engine, target: Path, *, progress: Progre
         raise ArchiveError(f"{target} exists already: choose a new file name")
     meta = _reflect(engine)
     tables = _ordered(meta)
-    summary = ArchiveSummary(path=target, revision=revision)
+    summary = ArchiveSummary(path=target, revision=revision, with_keys=with_keys)
     counts = {t.name: _count(engine, t) for t in tables}
     total = sum(counts.values())
     done = 0
@@ -156,6 +165,9 @@ def backup(settings: Settings, engine: Engine, target: Path, *, progress: Progre
     partial = target.with_name(target.name + ".partial")
     checksums: dict[str, str] = {}
     try:
+        if with_keys:  # private before the first byte is written
+            partial.touch(mode=0o600)
+            partial.chmod(0o600)
         with tarfile.open(partial, "w:gz") as tar:
             for table in tables:
                 with tempfile.TemporaryFile() as tmp:
@@ -177,6 +189,12 @@ def backup(settings: Settings, engine: Engine, target: Path, *, progress: Progre
             for path, name in _spool_files(settings):
                 tar.add(path, arcname=name, recursive=False)
                 summary.files += 1
+            if with_keys:
+                keys = ",".join(settings.fernet_keys()).encode()
+                checksums[KEYS_MEMBER] = hashlib.sha256(keys).hexdigest()
+                info = tarfile.TarInfo(KEYS_MEMBER)
+                info.size, info.mode = len(keys), 0o600
+                tar.addfile(info, io.BytesIO(keys))
             manifest = {
                 "format": FORMAT,
                 "netmgr_version": metadata.version("netmgr"),
@@ -187,6 +205,7 @@ def backup(settings: Settings, engine: Engine, target: Path, *, progress: Progre
                 "tables": summary.tables,
                 "sha256": checksums,
                 "files": summary.files,
+                "with_keys": with_keys,
             }
             data = json.dumps(manifest, indent=2, sort_keys=True).encode()
             info = tarfile.TarInfo(MANIFEST)
@@ -261,9 +280,12 @@ def restore(settings: Settings, engine: Engine, archive: Path, *,
     with tempfile.TemporaryDirectory(prefix="netmgr-restore-") as tmp:
         workdir = Path(tmp)
         _extract(archive, workdir, manifest)
-        _check_keys(settings, workdir, manifest)
+        archived_keys = _archived_keys(workdir)
+        reader = SecretBox(archived_keys + settings.fernet_keys())
+        _check_keys(settings, reader, workdir, manifest)
+        recrypt = _recrypter(reader, SecretBox(settings.fernet_keys())) if archived_keys else None
         migrate.upgrade(engine, revision)
-        summary = ArchiveSummary(path=archive, revision=revision)
+        summary = ArchiveSummary(path=archive, revision=revision, with_keys=bool(archived_keys))
         meta = _reflect(engine)
         total = sum(int(n) for n in manifest["tables"].values())
         done = 0
@@ -274,7 +296,7 @@ def restore(settings: Settings, engine: Engine, archive: Path, *,
                     summary.tables[table.name] = 0
                     continue
                 inserted = 0
-                for batch in _batches(source, table):
+                for batch in _batches(source, table, recrypt):
                     conn.execute(table.insert(), batch)
                     inserted += len(batch)
                     done += len(batch)
@@ -307,7 +329,26 @@ def _extract(archive: Path, workdir: Path, manifest: dict[str, Any]) -> None:
             raise ArchiveError(f"the archive is damaged: {name} is missing or does not match its checksum")
 
 
-def _batches(source: Path, table: Table) -> Iterator[list[dict[str, Any]]]:
+def _archived_keys(workdir: Path) -> list[str]:
+    path = workdir / KEYS_MEMBER
+    if not path.is_file():
+        return []
+    return [k.strip() for k in path.read_text().split(",") if k.strip()]
+
+
+def _recrypter(reader: SecretBox, writer: SecretBox) -> Callable[[str, Any], Any]:
+    """Re-encrypts the archive's secrets under the configured key (the archive's keys read them)."""
+
+    def recrypt(column: str, value: Any) -> Any:
+        if column.endswith(ENCRYPTED_SUFFIX) and isinstance(value, str) and value:
+            return writer.encrypt(reader.decrypt(value))
+        return value
+
+    return recrypt
+
+
+def _batches(source: Path, table: Table,
+             recrypt: Callable[[str, Any], Any] | None = None) -> Iterator[list[dict[str, Any]]]:
     with source.open("rb") as fh:
         header = json.loads(fh.readline())
         columns = header["columns"]
@@ -316,7 +357,10 @@ def _batches(source: Path, table: Table) -> Iterator[list[dict[str, Any]]]:
             raise ArchiveError(f"table {table.name} in the archive has columns this database lacks: {sorted(unknown)}")
         batch: list[dict[str, Any]] = []
         for line in fh:
-            batch.append({c: _decode(v) for c, v in zip(columns, json.loads(line), strict=True)})
+            values = {c: _decode(v) for c, v in zip(columns, json.loads(line), strict=True)}
+            if recrypt is not None:
+                values = {c: recrypt(c, v) for c, v in values.items()}
+            batch.append(values)
             if len(batch) >= BATCH:
                 yield batch
                 batch = []
@@ -324,9 +368,8 @@ def _batches(source: Path, table: Table) -> Iterator[list[dict[str, Any]]]:
             yield batch
 
 
-def _check_keys(settings: Settings, workdir: Path, manifest: dict[str, Any]) -> None:
-    """Refuse before writing anything when the configured keys cannot read the archive's secrets."""
-    box = SecretBox(settings.fernet_keys())
+def _check_keys(settings: Settings, box: SecretBox, workdir: Path, manifest: dict[str, Any]) -> None:
+    """Refuse before writing anything when neither the archive's keys nor the configured ones read its secrets."""
     for source in sorted((workdir / "db").glob("*.jsonl")):
         with source.open("rb") as fh:
             columns = json.loads(fh.readline())["columns"]

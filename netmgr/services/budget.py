@@ -14,12 +14,35 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netmgr import localtime
+from netmgr.errors import PermissionDenied
 from netmgr.models import DeviceEvent, Uplink
+from netmgr.models.enums import Role
 from netmgr.models.finance import BudgetYear
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit, contracts, periods, reports, uplinks
 from netmgr.settings import FinanceSettings, Settings
+
+# --- who sees regency-wide figures ---------------------------------------------------------------
+
+
+def sees_regency_wide(actor: Actor) -> bool:
+    """Whether ``actor`` may see the regency-wide figures (budget, contracts, SLA): whoever reads reports, except
+    an agency viewer, who sees their own office's statement only."""
+    return actor.can(Permission.REPORTS_READ) and actor.role != Role.AGENCY_VIEWER
+
+
+def require_regency_wide(actor: Actor) -> None:
+    """Refuse ``actor`` unless :func:`sees_regency_wide` (the one rule every page and API route gets).
+
+    Raises:
+        PermissionDenied: the actor's role does not read reports, or is an agency viewer.
+    """
+    actor.require(Permission.REPORTS_READ)
+    if not sees_regency_wide(actor):
+        raise PermissionDenied("the budget, contracts and SLA are regency-wide figures; an agency viewer sees "
+                               "their own office's monthly statement only")
+
 
 # --- pagu ----------------------------------------------------------------------------------------
 
@@ -87,7 +110,7 @@ def budget_status(session: Session, actor: Actor, year: int, settings: Settings,
                   today: date | None = None) -> BudgetStatus:
     """Spend so far this budget year (ended months, from their reports) and the projected year end
     (the months still to come at the contracts' base price with PPN, only for the days contracts cover)."""
-    actor.require(Permission.REPORTS_READ)
+    require_regency_wide(actor)
     today = today or localtime.local_today(settings.timezone)
     budget = session.scalar(select(BudgetYear).where(BudgetYear.year == year))
     terms = contracts.contracts_by_uplink(session, session.scalars(select(Uplink)))
@@ -134,7 +157,7 @@ class ContractEntry:
 def contract_register(session: Session, actor: Actor, finance: FinanceSettings, *,
                       today: date | None = None) -> list[ContractEntry]:
     """Every uplink contract, soonest end first, with its renewal's budget year and reminder date."""
-    actor.require(Permission.REPORTS_READ)
+    require_regency_wide(actor)
     today = today or date.today()
     out = []
     for u in session.scalars(select(Uplink)):
@@ -209,7 +232,7 @@ def sla_report(session: Session, actor: Actor, month: date, *, tz: str,
 
     An uplink is as available as the router it is delivered on (netmgr sees the router, not the ISP's line).
     """
-    actor.require(Permission.REPORTS_READ)
+    require_regency_wide(actor)
     start, end = localtime.month_bounds_utc(month, tz)
     end = min(end, now or datetime.now(UTC))
     minutes = max(0, int((end - start).total_seconds() // 60))

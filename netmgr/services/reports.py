@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from netmgr import localtime
-from netmgr.errors import ValidationFailed
+from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Agency, HotspotSession, Uplink
 from netmgr.models.enums import BillingModel, Role
 from netmgr.models.finance import PlanStatus, PlanVersion
@@ -594,7 +594,14 @@ def _own_office_view(recommendation: dict[str, Any], own: list[dict[str, Any]]) 
             "mbps": recommendation.get("mbps"), "from": gives, "to": takes, "message": message}
 
 
-def agency_statement(report: dict[str, Any], agency_id: int) -> dict[str, Any]:
-    """One agency's rows of a report (the monthly statement it is sent)."""
+def agency_statement(report: dict[str, Any], actor: Actor, agency_id: int) -> dict[str, Any]:
+    """One agency's rows of a report (the monthly statement it is sent); an agency viewer may ask for their own.
+
+    Raises:
+        NotFound: an agency viewer asked for another agency (whose existence is not theirs to learn).
+    """
+    actor.require(Permission.REPORTS_READ)
+    if actor.role == Role.AGENCY_VIEWER and agency_id != actor.agency_scope:
+        raise NotFound(f"agency {agency_id} does not exist")
     rows = [a for a in report["agencies"] if a["agency_id"] == agency_id]
     return {"month": report["month"], "agencies": rows, "percentile": report["percentile"]}

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from captive_portal import budgets, vouchers
+from captive_portal import budgets, pages, vouchers
 from captive_portal.login_methods import ConsoleSmsSender
 from netmgr.models import Alert, LoginAttempt, Voucher
 from netmgr.models.alerts import AlertKind, SubjectType
@@ -24,6 +24,14 @@ from netmgr.security.permissions import SYSTEM
 from netmgr.settings import PortalSettings, Settings
 from tests.captive_portal import portal_support as ps
 from tests.zones import ZONES, local
+
+
+@pytest.fixture(autouse=True)
+def _one_budget_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portal's clock stands still at half past this hour: a run that crossed the hour started fresh hourly
+    budgets halfway and sent more than the limit a test asserts (seen once at 18:00 UTC under load)."""
+    still = ps.now().replace(minute=30, second=0, microsecond=0)
+    monkeypatch.setattr(pages, "_now", lambda: still)
 
 
 def _csrf(html: str) -> str:

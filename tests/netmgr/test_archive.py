@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from datetime import date
@@ -20,8 +23,8 @@ from netmgr import migrate
 from netmgr.db import make_engine
 from netmgr.demo.seed import DEMO_ACTOR, seed_demo
 from netmgr.errors import ArchiveError
-from netmgr.models import Agency, ClosedPeriod
-from netmgr.security.secrets import generate_key
+from netmgr.models import Agency, ClosedPeriod, Device
+from netmgr.security.secrets import SecretBox, generate_key
 from netmgr.services import archive, periods
 from netmgr.settings import Settings
 from tests.conftest import make_settings
@@ -227,3 +230,57 @@ def test_an_archive_from_an_older_release_is_upgraded_on_restore(tmp_path: Path,
             assert [site.name for site in agency.sites] == ["Kantor Disdik"]
     finally:
         target.dispose()
+
+
+def test_an_archive_with_keys_is_private_and_restores_where_the_keys_differ(seeded: Settings,
+                                                                            empty_target: Settings,
+                                                                            tmp_path: Path) -> None:
+    source = make_engine(seeded)
+    try:
+        made = archive.backup(seeded, source, tmp_path / "backup.tar.gz", with_keys=True)
+        with Session(source) as session:
+            community = session.scalars(sa.select(Device).order_by(Device.id)).first()
+            assert community is not None
+            secret = SecretBox(seeded.fernet_keys()).decrypt(community.snmp_community_encrypted or "")
+    finally:
+        source.dispose()
+    assert made.with_keys
+    assert (tmp_path / "backup.tar.gz").stat().st_mode & 0o777 == 0o600
+    assert archive.read_manifest(tmp_path / "backup.tar.gz")["with_keys"] is True
+
+    stranger = empty_target.model_copy(update={"encryption_keys": SecretStr(generate_key())})
+    target = make_engine(stranger)
+    try:
+        restored = archive.restore(stranger, target, tmp_path / "backup.tar.gz")
+        assert restored.with_keys
+        with Session(target) as session:
+            device = session.scalars(sa.select(Device).order_by(Device.id)).first()
+            assert device is not None
+            # re-encrypted under this installation's own key: it runs without the old key configured
+            assert SecretBox(stranger.fernet_keys()).decrypt(device.snmp_community_encrypted or "") == secret
+    finally:
+        target.dispose()
+
+
+def test_a_backup_without_keys_says_so_in_its_manifest(seeded: Settings, tmp_path: Path) -> None:
+    source = make_engine(seeded)
+    try:
+        made = archive.backup(seeded, source, tmp_path / "backup.tar.gz")
+    finally:
+        source.dispose()
+    assert not made.with_keys
+    assert archive.read_manifest(tmp_path / "backup.tar.gz")["with_keys"] is False
+
+
+def test_the_backup_command_warns_that_an_archive_with_keys_is_a_secret(tmp_path: Path) -> None:
+    netmgr = str(Path(sys.executable).parent / "netmgr")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETMGR_")}
+    env |= {"NETMGR_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200"}
+    subprocess.run([netmgr, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    done = subprocess.run([netmgr, "backup", "--with-keys", "keys.tar.gz"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "warning:" in done.stderr and "encryption keys" in done.stderr
+    assert "mode 0600" in done.stdout
+    assert (tmp_path / "keys.tar.gz").stat().st_mode & 0o777 == 0o600
+    assert archive.read_manifest(tmp_path / "keys.tar.gz")["with_keys"] is True

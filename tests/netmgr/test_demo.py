@@ -21,7 +21,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from netmgr.demo import catalog, snmpdata
+from netmgr.demo import catalog, radius, snmpdata
 from netmgr.demo.probe import free_port_on
 from netmgr.demo.runner import DemoOptions, DemoRunner
 from netmgr.demo.seed import seed_demo
@@ -328,7 +328,9 @@ def test_demo_command_serves_every_role_and_stops_every_child_on_ctrl_c(tmp_path
         assert voucher is not None and len(voucher.group(1)) >= 6, text
         state = json.loads((data_dir / "run" / "demo.json").read_text())
         children = state["children"]
-        assert {"snmpsim", "web", "worker"} <= set(children)
+        assert {"snmpsim", "web", "worker", "freeradius", "gateway"} <= set(children), text
+        _citizens_show_on_the_sessions_page_and_an_admin_disconnects_one(base, logins["admin"],
+                                                                         state["gateway_vouchers"])
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -341,6 +343,49 @@ def test_demo_command_serves_every_role_and_stops_every_child_on_ctrl_c(tmp_path
     assert "processes ended cleanly" in text
     for name, pid in children.items():
         assert not group_members(pid), f"{name} (pid {pid}) left processes behind"
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _citizens_show_on_the_sessions_page_and_an_admin_disconnects_one(base: str, password: str,
+                                                                     vouchers: list[str]) -> None:
+    """The demo gateway's citizens logged in through FreeRADIUS: their sessions are on the admin's page, and the
+    page's Disconnect reaches the gateway (RADIUS Disconnect-Request), which ends the session."""
+    assert vouchers
+    with httpx.Client(base_url=base, timeout=10, follow_redirects=True) as admin:
+        form = CSRF.search(admin.get("/login").text)
+        assert form is not None
+        admin.post("/login", data={"username": "admin", "password": password, "csrf_token": form.group(1),
+                                   "next": "/portal-admin/sessions"})
+        deadline = time.monotonic() + 30
+        page = ""
+        while time.monotonic() < deadline:
+            page = admin.get("/portal-admin/sessions").text
+            if all(code in page for code in vouchers):
+                break
+            time.sleep(0.5)
+        assert all(code in page for code in vouchers), page
+        row = re.search(r'action="(/portal-admin/sessions/\d+/disconnect)".*?value="([^"]+)"', page, re.DOTALL)
+        assert row is not None, page
+        before = page.count("/disconnect")
+        admin.post(row.group(1), data={"csrf_token": row.group(2)})
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and admin.get("/portal-admin/sessions").text.count("/disconnect") == before:
+            time.sleep(0.5)
+        assert admin.get("/portal-admin/sessions").text.count("/disconnect") == before - 1
+
+
+def test_without_freeradius_the_demo_says_so_in_one_line_and_runs_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(radius, "freeradius_binary", lambda: None)
+    runner = _runner(make_settings(tmp_path / "demo"))
+    runner.run.gateway = radius.DemoGateway("gw-taman-kota", "127.0.30.1", 3799, "s", ["ABC"])
+    runner.start_radius()
+    assert runner.supervisor.children == [] and runner.run.radius_ports is None
+    [note] = runner.run.notes
+    assert "FreeRADIUS is not installed" in note and "apt install freeradius" in note and "\n" not in note
+    assert note in _printed(runner)
 
 
 def test_every_demo_recording_ships_in_the_package_with_its_source() -> None:

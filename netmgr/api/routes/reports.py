@@ -13,8 +13,6 @@ from pydantic import BaseModel, Field
 
 from netmgr import localtime
 from netmgr.api.deps import CurrentActor, SessionDep, SettingsDep, require
-from netmgr.errors import NotFound
-from netmgr.models.enums import Role
 from netmgr.reports_export import to_csv, to_pdf, to_xlsx
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Actor, Permission
@@ -57,11 +55,8 @@ def monthly(session: SessionDep, actor: CurrentActor, settings: SettingsDep, mon
 def agency_statement(agency_id: int, session: SessionDep, actor: CurrentActor, settings: SettingsDep,
                      month: Month = None) -> dict[str, Any]:
     """One agency's monthly statement (an agency viewer may ask only for their own)."""
-    actor.require(Permission.REPORTS_READ)
-    if actor.role == Role.AGENCY_VIEWER and agency_id != actor.agency_scope:
-        raise NotFound(f"agency {agency_id} does not exist")
     result = _report(session, actor, month, settings)
-    return reports.agency_statement(result.report, agency_id)
+    return reports.agency_statement(result.report, actor, agency_id)
 
 
 def _file(content: bytes, media: str, name: str) -> Response:
@@ -105,8 +100,6 @@ def close_month(data: CloseMonth, session: SessionDep, actor: FinanceManager, se
 def budget_status(session: SessionDep, actor: CurrentActor, settings: SettingsDep,
                   year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict[str, Any]:
     """Spend against the year's pagu and the projected year end (not for agency viewers: it is regency-wide)."""
-    if actor.role == Role.AGENCY_VIEWER:
-        return {"year": year, "pagu_idr": None, "months": [], "spent_idr": None, "projected_idr": None}
     s = budget.budget_status(session, actor, year or localtime.local_today(settings.timezone).year, settings)
     return {"year": s.year, "pagu_idr": s.pagu_idr, "spent_idr": s.spent_idr, "projected_idr": s.projected_idr,
             "remaining_idr": s.remaining_idr, "over_budget": s.over_budget,
@@ -122,15 +115,11 @@ def set_budget(data: BudgetYearSet, session: SessionDep, actor: FinanceManager) 
 
 @router.get("/contracts")
 def contracts(session: SessionDep, actor: CurrentActor, settings: SettingsDep) -> list[dict[str, Any]]:
-    if actor.role == Role.AGENCY_VIEWER:
-        return []
     return [c.__dict__ for c in budget.contract_register(session, actor, settings.finance)]
 
 
 @router.get("/sla")
 def sla(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None) -> list[dict[str, Any]]:
-    if actor.role == Role.AGENCY_VIEWER:
-        return []
     month_start = reports.parse_month(month, today=localtime.local_today(settings.timezone))
     return [e.__dict__ for e in budget.sla_report(session, actor, month_start,
                                                   tz=settings.timezone)]

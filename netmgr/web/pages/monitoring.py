@@ -31,6 +31,7 @@ ALERT_KINDS = {
     "interface_errors": _("Interface errors rising"),
     "flapping": _("Flapping"),
     "sms_budget": _("SMS budget spent"),
+    "sms_gateway": _("SMS gateway failing"),
     "voucher_guessing": _("Voucher guessing"),
 }
 ALERT_STATES = {"open": _("open"), "acknowledged": _("acknowledged"), "resolved": _("resolved")}

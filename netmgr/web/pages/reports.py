@@ -14,8 +14,7 @@ from typing import Any
 from fastapi.responses import Response
 
 from netmgr import localtime
-from netmgr.errors import Conflict, PermissionDenied, ValidationFailed
-from netmgr.models.enums import Role
+from netmgr.errors import Conflict, ValidationFailed
 from netmgr.reports_export import to_csv, to_pdf, to_xlsx
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Permission
@@ -125,7 +124,7 @@ def monthly_report_page(ctx: Page) -> Response:
     month, problem = _month_or_default(ctx, query(ctx, "month"))
     result = periods.monthly_report(ctx.db, actor, month, ctx.settings)
     report = result.report
-    viewer = actor.role == Role.AGENCY_VIEWER
+    viewer = not budget.sees_regency_wide(actor)
     today = localtime.local_today(ctx.settings.timezone)
     ended = reports.month_end(month) < today
     sla = [] if viewer else budget.sla_report(ctx.db, actor, month, tz=ctx.settings.timezone)
@@ -191,12 +190,6 @@ def download_pdf(ctx: Page) -> Response:
     return _download(ctx, "pdf")
 
 
-def _regency_wide(ctx: PageContext) -> None:
-    # Budget and contracts are regency-wide figures; an office's viewer has only its own statement.
-    if ctx.signed_in.role == Role.AGENCY_VIEWER:
-        raise PermissionDenied("the budget year is regency-wide; agency viewers see their own office's report")
-
-
 def _budget_page(ctx: PageContext, year: int, *, pagu_error: str | None = None, pagu_value: str = "",
                  status_code: int = 200) -> Response:
     actor = ctx.signed_in
@@ -214,7 +207,6 @@ def _budget_page(ctx: PageContext, year: int, *, pagu_error: str | None = None, 
 
 @router.get("/reports/budget")
 def budget_page(ctx: Page) -> Response:
-    _regency_wide(ctx)
     year = int_or_none(query(ctx, "year")) or localtime.local_today(ctx.settings.timezone).year
     return _budget_page(ctx, max(2000, min(2100, year)))
 

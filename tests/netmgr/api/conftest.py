@@ -14,10 +14,13 @@ from netmgr.models import (
     ConfigTemplate,
     ConfigText,
     Device,
+    Hotspot,
+    HotspotPolicy,
     Interface,
     ProvisionJob,
     ProvisionResultRecord,
     User,
+    VoucherBatch,
 )
 from netmgr.models.alerts import AlertKind, AlertSeverity, SubjectType
 from netmgr.models.enums import Role
@@ -47,6 +50,9 @@ class World:
     job: int = 0
     template: int = 0
     backup: int = 0
+    hotspot: int = 0
+    policy: int = 0
+    batch: int = 0
     usernames: dict[Role, str] = field(default_factory=dict)
     user_ids: dict[Role, int] = field(default_factory=dict)
     tokens: dict[Role, str] = field(default_factory=dict)
@@ -100,6 +106,20 @@ def _provisioning_rows(session: Session, device_id: int, device_name: str) -> tu
     return job.id, template.id, backup.id
 
 
+def _hotspot_rows(session: Session, site_id: int, device_id: int) -> tuple[int, int, int]:
+    policy = HotspotPolicy(name="Gratis 1 jam", session_timeout_s=3600)
+    session.add(policy)
+    session.flush()
+    hotspot = Hotspot(name="Taman Kota", slug="taman-kota", site_id=site_id, gateway_device_id=device_id,
+                      login_methods=["click_through"], default_policy_id=policy.id)
+    session.add(hotspot)
+    session.flush()
+    batch = VoucherBatch(name="Uji", hotspot_id=hotspot.id, policy_id=policy.id, count=0)
+    session.add(batch)
+    session.flush()
+    return hotspot.id, policy.id, batch.id
+
+
 @pytest.fixture
 def world(session: Session) -> World:
     own, other = factories.agency(session, code="DISDIK"), factories.agency(session, code="DINKES")
@@ -118,6 +138,7 @@ def world(session: Session) -> World:
                                   _alert(session, other_device.id, other_site.id, other.id))
     own_name = session.get(Device, own_device.id).name  # type: ignore[union-attr]
     w.job, w.template, w.backup = _provisioning_rows(session, own_device.id, own_name)
+    w.hotspot, w.policy, w.batch = _hotspot_rows(session, own_site.id, own_device.id)
     for role in ROLES:
         user = _user(session, role, own.id if role == Role.AGENCY_VIEWER else None)
         _, plain = users.create_api_token(session, users.actor_for(user), name="tests")

@@ -42,6 +42,8 @@ def rule_for(method: str, path: str) -> Rule | None:
         return Rule(EVERYONE if method == "GET" else WRITERS)
     if rest.startswith(("/alerts", "/monitoring")):
         return Rule(EVERYONE if method == "GET" else WRITERS)  # acknowledging needs alerts.ack
+    if method == "GET" and rest in ("/reports/budget", "/reports/contracts", "/reports/sla"):
+        return Rule(frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE}))  # regency-wide: not agency viewers
     if rest.startswith("/reports"):
         return Rule(EVERYONE if method == "GET" else frozenset({Role.ADMIN, Role.FINANCE}))  # close months, pagu
     if rest.startswith("/plans"):
@@ -54,6 +56,8 @@ def rule_for(method: str, path: str) -> Rule | None:
         # Configs and jobs span every agency: finance reads, agency viewers get 403, operators change. A
         # template preview renders from a device's inventory: operators and admins only.
         return Rule(CONFIG_READERS if method == "GET" else WRITERS)
+    if rest.startswith(("/hotspots", "/hotspot-policies", "/hotspot-sessions", "/voucher-batches")):
+        return Rule(WRITERS)  # portal.manage: citizens' sessions and vouchers span every agency
     return None
 
 
@@ -78,6 +82,10 @@ def _ids(world: World, role: Role | None, method: str) -> dict[str, object]:
         "backup_id": world.backup,
         "platform": "mikrotik_routeros",
         "purpose": "snmp",
+        "hotspot_id": world.hotspot,
+        "policy_id": world.policy,
+        "batch_id": world.batch,
+        "session_id": MISSING_ID,
     }
     if method == "DELETE":  # allowed deletes must not eat the fixtures the next requests use
         ids.update({k: MISSING_ID for k in ids if k.endswith("_id")})

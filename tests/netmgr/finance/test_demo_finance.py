@@ -50,3 +50,19 @@ def test_demo_contracts_are_dated_from_the_seeding_day_and_an_aged_demo_renews_t
     assert not [c for c in budget.due_reminders(session, DEMO_ACTOR, settings.finance, today=later) if c.expired]
     # the same day once more: nothing to create, nothing to renew
     assert seed_demo(session, snmp_port=16161, usage_months=None, today=later).contracts_renewed == 0
+
+
+def test_demo_usage_months_are_cut_at_the_installations_time_zone(session: Session) -> None:
+    """A demo run with NETMGR_TIMEZONE=Asia/Jayapura (WIT, UTC+9) backfills from 1 November 00:00 WIT, and each
+    row's ``day`` is the WIT day, as the collectors' rollup would file it (not WIB's)."""
+    from netmgr.demo.finance import backfill_usage
+    from netmgr.models import Traffic5m
+
+    seed_demo(session, snmp_port=16161, usage_months=None, timezone="Asia/Jayapura")
+    now = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)  # 09:30 WIT on 1 December
+    assert backfill_usage(session, now=now, months=1, timezone="Asia/Jayapura") > 0
+    first = session.scalars(select(Traffic5m).order_by(Traffic5m.bucket_start).limit(1)).one()
+    assert first.bucket_start.replace(tzinfo=UTC) == datetime(2026, 10, 31, 15, 0, tzinfo=UTC)
+    assert first.day == date(2026, 11, 1)
+    last = session.scalars(select(Traffic5m).order_by(Traffic5m.bucket_start.desc()).limit(1)).one()
+    assert last.day == date(2026, 12, 1)  # 00:25 UTC is already 1 December in WIT (still 30 November in WIB)

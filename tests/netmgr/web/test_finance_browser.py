@@ -21,6 +21,7 @@ from netmgr.demo import catalog
 from netmgr.demo import finance as demo_finance
 from netmgr.demo.seed import seed_demo
 from netmgr.entrypoints.capabilities import create_app
+from netmgr.localtime import zone
 from netmgr.models.enums import Role
 from netmgr.services import reports
 from netmgr.state import AppState
@@ -48,11 +49,11 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
                              regency_name="Kabupaten Kotawaringin Timur")
     state = AppState.build(settings)
     # Only last month's usage (not the demo's three months) keeps the seeding to a few seconds.
-    this_month = datetime.now(demo_finance.WIB).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    this_month = datetime.now(zone(settings.timezone)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with state.session_factory() as session:
         seed_demo(session, snmp_port=16161, usage_months=None)
         assert demo_finance.backfill_usage(session, now=(this_month + timedelta(minutes=30)).astimezone(UTC),
-                                           months=1) > 0
+                                           months=1, timezone=settings.timezone) > 0
         session.commit()
     try:
         with serve_app(create_app(settings, state=state)) as base:
