@@ -8,7 +8,8 @@ as the HTTP Basic password (what the generated rest config sends) or in ``X-Netm
 
 At thousands of requests a second, dependency injection, body models, routing, request objects and the
 app's middleware (FastAPI's error, telemetry and body-limit layers included) cost more than the answer
-itself, so ``AaaFastLane`` — raw ASGI, which ``netmgr.app`` wraps around the whole app — serves these paths.
+itself, so ``AaaFastLane`` — raw ASGI, which ``captive_portal.manifest`` mounts by path ahead of the whole app — serves
+these paths.
 """
 
 from __future__ import annotations
@@ -270,10 +271,11 @@ async def _send(send: Send, status: int, attributes: dict[str, Any] | None,
 
 
 class AaaFastLane:
-    """ASGI middleware around the whole app that answers ``POST /api/v1/aaa/*`` itself, in raw ASGI.
+    """ASGI lane ahead of the whole app that answers ``POST /api/v1/aaa/*`` itself, in raw ASGI.
 
-    ``netmgr.app`` puts it outside every other layer: routing, request objects and the session, telemetry
-    and body-limit middleware cost more than the AAA answer, and FreeRADIUS needs none of them. netmgr's
+    Mounted by path as a bare lane (``captive_portal.manifest``), outside every layer of the app: routing,
+    request objects and the session, telemetry and body-limit middleware cost more than the AAA answer, and
+    FreeRADIUS needs none of them. netmgr's
     errors are answered as the app's handlers answer them; anything else is logged and answered 500 (a
     FreeRADIUS ``fail``), never leaked to the caller. Bodies are limited to ``MAX_BODY_BYTES``.
     """

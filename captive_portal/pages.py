@@ -6,8 +6,8 @@ Plain HTML without JavaScript; every asset is served from this host. Also the ca
 the RFC 8908 API (``application/captive+json``).
 
 A citizen's login is three requests, at hundreds a second after an event ends, so the pages avoid the
-app's per-request costs: ``PortalFastLane`` (ASGI middleware added by ``netmgr.app``) serves these routes
-ahead of the app's routing with the app's own session cookie; the hotspot comes from a short-lived
+app's per-request costs: ``PortalFastLane`` (an ASGI lane ``captive_portal.manifest`` mounts by path) serves these
+routes ahead of the app's routing with the app's own session cookie; the hotspot comes from a short-lived
 per-process snapshot (``portal.SnapshotCache``), so only the form posts touch the database.
 """
 

@@ -1,6 +1,6 @@
 """Celery tasks of the collectors: thin wrappers that build the SNMP client and call the collector functions.
 
-Beat sends ``collectors.check_availability`` by name (see netmgr.jobs.PERIODIC_TASKS).
+Beat sends ``collectors.check_availability`` by name (see collectors.manifest).
 """
 
 from __future__ import annotations

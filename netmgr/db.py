@@ -81,7 +81,9 @@ _PENDING_TASKS_KEY = "pending_tasks"
 
 
 class TaskSender(Protocol):
-    """A ``send_task``-like callable: ``send(name, kwargs={...})``."""
+    """Sends a Celery task by name, like ``celery_app.send_task(name, kwargs={...})``: the one protocol services,
+    transports and capabilities use, so a service sends work without importing Celery (``netmgr.api.deps``
+    gives a request's sender, deferred until its transaction commits)."""
 
     def __call__(self, name: str, *, kwargs: dict[str, Any]) -> object: ...
 

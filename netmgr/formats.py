@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import dates, numbers
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
+
+from netmgr.i18n import DEFAULT_LANGUAGE as DEFAULT_LANGUAGE
+from netmgr.i18n import LANGUAGES as LANGUAGES
+from netmgr.i18n import catalog
 
 LOCALE_DIR = Path(__file__).parent / "web" / "locale"
-LANGUAGES = ("id", "en")
-DEFAULT_LANGUAGE = "id"
 EMPTY = "—"
 
 
@@ -28,10 +29,9 @@ def language(lang: str | None) -> str:
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
-@lru_cache(maxsize=len(LANGUAGES))
 def translations(lang: str) -> NullTranslations:
-    """The compiled catalog for ``lang`` (English msgids fall through unchanged)."""
-    return Translations.load(str(LOCALE_DIR), [lang], domain="messages")
+    """The core's compiled catalog for ``lang`` (English msgids fall through unchanged), through the one loader."""
+    return catalog(LOCALE_DIR, lang)
 
 
 def translator(lang: str) -> Callable[..., str]:

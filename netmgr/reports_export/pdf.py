@@ -1,7 +1,8 @@
-"""PDF export with reportlab for a budget meeting, in the reader's language: headline figures, matplotlib charts
-(Agg), tables whose headings and names wrap inside their columns.
+"""PDF export with reportlab for a budget meeting, in the reader's language: headline figures, matplotlib charts,
+tables whose headings and names wrap inside their columns.
 
-Charts are drawn off-screen (Agg backend, no display needed) to PNG and placed in the document.
+Charts are drawn off-screen to PNG with matplotlib's ``Figure`` (no pyplot, no global backend, no display) and
+placed in the document. matplotlib is imported when the first chart is drawn, not with every API process.
 """
 
 from __future__ import annotations
@@ -10,18 +11,13 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen before pyplot is imported
-from reportlab.lib import colors  # noqa: E402
-from reportlab.lib.enums import TA_RIGHT  # noqa: E402
-from reportlab.lib.pagesizes import A4, landscape  # noqa: E402
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # noqa: E402
-from reportlab.lib.units import cm  # noqa: E402
-from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
-from reportlab.platypus import (  # noqa: E402
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import (
     CondPageBreak,
     Image,
     Paragraph,
@@ -31,9 +27,9 @@ from reportlab.platypus import (  # noqa: E402
     TableStyle,
 )
 
-from netmgr import formats  # noqa: E402
-from netmgr.reports_export import texts  # noqa: E402
-from netmgr.reports_export.columns import (  # noqa: E402
+from netmgr import formats
+from netmgr.reports_export import texts
+from netmgr.reports_export.columns import (
     AGENCY_COLUMNS,
     HOTSPOT_COLUMNS,
     SECTION_TITLES,
@@ -107,10 +103,18 @@ def _table(columns: tuple[Column, ...], rows: list[dict[str, Any]], width: float
     return table
 
 
+def _figure(width_in: float, height_in: float) -> tuple[Any, Any]:
+    """A matplotlib ``Figure`` and its axes, without pyplot (no global backend or figure registry). matplotlib is
+    imported here, when a PDF is drawn: seconds and tens of MB that no other API request pays for."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in))
+    return fig, fig.subplots()
+
+
 def _png(fig: Any) -> io.BytesIO:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     buf.seek(0)
     return buf
 
@@ -126,7 +130,7 @@ def cost_share_chart(report: dict[str, Any], lang: str = formats.DEFAULT_LANGUAG
     """Bars per agency: its cost share by allocation beside its share by use, in millions of rupiah."""
     t = formats.translator(lang)
     rows = report["agencies"]
-    fig, ax = plt.subplots(figsize=(6, 3.4))
+    fig, ax = _figure(6, 3.4)
     x = range(len(rows))
     ax.bar([i - 0.2 for i in x], [r["cost_by_allocation_idr"] / 1e6 for r in rows], width=0.4,
            label=t(_("by allocation (CIR)")), color="#1f4e79")
@@ -145,7 +149,7 @@ def utilisation_chart(report: dict[str, Any], lang: str = formats.DEFAULT_LANGUA
     """Per agency: the 95th percentile as a share of its guaranteed rate (CIR) and of its ceiling (MIR)."""
     t = formats.translator(lang)
     rows = report["agencies"]
-    fig, ax = plt.subplots(figsize=(6, 3.4))
+    fig, ax = _figure(6, 3.4)
     x = range(len(rows))
     ax.bar(list(x), [min(r["use_of_mir_percent"], 120) for r in rows], color=[
         "#c0392b" if r["use_of_mir_percent"] >= 95 else "#7f8c8d" if r["use_of_cir_percent"] < 20 else "#27ae60"

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from netmgr.db import TaskSender
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Uplink
 from netmgr.models.base import utcnow
@@ -34,15 +35,9 @@ MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 
 
-class Dispatch(Protocol):
-    """Sends a Celery task by name (``celery_app.send_task``); injected so services never import Celery."""
-
-    def __call__(self, name: str, *, kwargs: dict[str, Any]) -> object: ...
-
-
 class JobRequester(Protocol):
-    """Provisioning's public ``request_job`` (``provisioning.jobs:request_job``), found by the app at start-up
-    (``netmgr.app.CAPABILITY_SERVICES``) and injected, so the core asks for a job without importing provisioning.
+    """Provisioning's public ``request_job`` (``provisioning.jobs:request_job``), declared in provisioning's manifest
+    (``services``), kept by the app at start-up and injected, so the core asks for a job without importing provisioning.
 
     It validates ``variables`` for ``purpose``, records the job for ``devices`` (names), sends a dry run through
     ``dispatch`` and leaves a real change pending for a second person's approval. Raises ValidationFailed.
@@ -50,7 +45,7 @@ class JobRequester(Protocol):
 
     def __call__(self, session: Session, actor: Actor, *, purpose: str, devices: list[str],
                  variables: dict[str, Any], dry_run: bool, summary: str = "",
-                 dispatch: Dispatch | None = None) -> ProvisionJob: ...
+                 dispatch: TaskSender | None = None) -> ProvisionJob: ...
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -425,7 +420,7 @@ def _last_dry_run_ok(session: Session, version: PlanVersion) -> bool:
 
 
 def apply_version(session: Session, actor: Actor, version_id: int, *, dry_run: bool,
-                  dispatch: Dispatch | None, request_job: JobRequester | None) -> Applied:
+                  dispatch: TaskSender | None, request_job: JobRequester | None) -> Applied:
     """Ask provisioning for a job that puts the version's queues on the plan's router.
 
     A dry run only shows the queue diff and starts at once. The real run needs a successful dry run of the

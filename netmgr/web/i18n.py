@@ -12,19 +12,13 @@ from babel import dates
 from babel.support import NullTranslations
 
 from netmgr import formats, localtime
+from netmgr.i18n import LANGUAGES, normalise
+
+__all__ = ["LANGUAGES", "normalise"]
 
 LOCALE_DIR = formats.LOCALE_DIR
-LANGUAGES = ("id", "en")
 LANGUAGE_NAMES = {"id": "ID", "en": "EN"}
 LANG_COOKIE = "netmgr_lang"
-
-
-def normalise(lang: str | None) -> str | None:
-    """``lang`` if it is a supported language code (``"EN"`` → ``"en"``), else None."""
-    if not lang:
-        return None
-    code = lang.strip().lower().replace("_", "-").split("-")[0]
-    return code if code in LANGUAGES else None
 
 
 def choose_language(*, query: str | None, cookie: str | None, user_language: str | None, default: str) -> str:
@@ -36,7 +30,7 @@ def choose_language(*, query: str | None, cookie: str | None, user_language: str
 
 
 def translations(lang: str) -> NullTranslations:
-    """The compiled catalog for ``lang`` (English msgids fall through unchanged)."""
+    """The admin UI's compiled catalog for ``lang`` (English msgids fall through unchanged)."""
     return formats.translations(lang)
 
 

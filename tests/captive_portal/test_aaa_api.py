@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from captive_portal import decisions
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.metrics import DisabledMetricsStore
 from netmgr.models import HotspotSession
 from netmgr.models.hotspot import SessionStatus

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.metrics import DisabledMetricsStore
 from netmgr.migrate import upgrade
 from netmgr.models import HotspotSession

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from captive_portal import aaa
 from captive_portal.radius_config import inventory_clients
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.metrics import make_metrics_store
 from netmgr.models import HotspotSession, LoginAttempt, Voucher
 from netmgr.models.hotspot import SessionStatus, VoucherStatus

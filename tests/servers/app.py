@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from netmgr.migrate import upgrade
 from tests.servers.process import free_port, needed, tcp_open, wait_until
@@ -35,7 +35,7 @@ def migrated_sqlite_url(directory: Path) -> str:
 
 
 @contextmanager
-def serve_app(app: FastAPI, port: int | None = None, *, host: str = "127.0.0.1",
+def serve_app(app: ASGIApp, port: int | None = None, *, host: str = "127.0.0.1",
               tls: tuple[Path, Path] | None = None) -> Iterator[str]:
     """Run ``app`` with uvicorn in a background thread; yields its base URL and stops it afterwards.
 

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from netmgr import formats
-from netmgr.api.routes.plans import get_dispatch, get_job_requester
+from netmgr.api.deps import get_task_sender
+from netmgr.api.routes.plans import get_job_requester
 from netmgr.db import send_after_commit
 from netmgr.errors import PermissionDenied, ValidationFailed
 from netmgr.models.enums import Role
@@ -162,7 +163,7 @@ def apply_version(version_id: int, ctx: Page, form: FormDep) -> Response:
     actor.require(Permission.NETWORK_CHANGE)
     dry_run = form.get("mode") != "push"
     try:
-        dispatch = send_after_commit(ctx.db, get_dispatch(ctx.request))
+        dispatch = send_after_commit(ctx.db, get_task_sender(ctx.request))
         applied = plans.apply_version(ctx.db, actor, version_id, dry_run=dry_run, dispatch=dispatch,
                                       request_job=get_job_requester(ctx.request))
     except ValidationFailed as exc:

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from netmgr.db import OutboxFlush, flush_outbox
+from netmgr.entrypoints import capabilities
 from netmgr.jobs import PROVISIONING_QUEUE, beat_schedule, make_celery, send_once
 from netmgr.models import OutboxTask, ProvisionJob
 from netmgr.models.enums import Role
@@ -97,5 +98,5 @@ def test_a_sweep_with_the_broker_still_down_keeps_the_task_and_counts_the_attemp
 
 
 def test_beat_sweeps_the_outbox_every_minute(settings: Settings) -> None:
-    entry = beat_schedule(settings)["flush-task-outbox"]
+    entry = beat_schedule(settings, capabilities.MANIFESTS)["flush-task-outbox"]
     assert entry["task"] == "netmgr.flush_task_outbox" and entry["schedule"] == 60.0

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -87,7 +90,18 @@ def test_end_to_end_from_collector_rollups_to_a_closed_months_pdf(session: Sessi
     pdf = to_pdf(whole.report, regency="Kabupaten Kotawaringin Timur")
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 2
+    assert sum(len(page.images) for page in reader.pages) == 2  # the cost-share and utilisation charts
     text = " ".join(page.extract_text() for page in reader.pages)
     for name in ("Dinas Kependudukan dan Pencatatan Sipil", "Inspektorat Daerah", "telkom-astinet-500",
                  "Rp 30.525.000"):
         assert name in text, name
+
+
+def test_the_web_app_and_the_exports_start_without_importing_matplotlib() -> None:
+    """matplotlib (seconds and tens of MB) is imported when a PDF is drawn, not by every API process."""
+    probe = ("import sys; import netmgr.reports_export, netmgr.entrypoints.asgi; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETMGR_")} | {"NETMGR_ENVIRONMENT": "test"}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=env,
+                            check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
