@@ -70,6 +70,11 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 if status == 422 or str(status) not in responses:
                     responses[str(status)] = {"description": description,
                                               "content": {"application/json": {"schema": _ERROR_REF}}}
+            for status, response in responses.items():
+                # A route that documents an error with its own words only (``403: {"description": …}``) still
+                # answers with the one error body.
+                if status.startswith(("4", "5")) and "content" not in response:
+                    response["content"] = {"application/json": {"schema": _ERROR_REF}}
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     return schema
