@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from netmgr.db import is_out_of_range
+from netmgr.db import is_nul_in_text, is_out_of_range
 from netmgr.errors import AuthenticationFailed, NotFound, PermissionDenied
 from netmgr.web.context import CsrfRejected, LoginRequired, PageContext, bare_context
 
@@ -42,6 +42,9 @@ def error_page(request: Request, status_code: int, reason: str) -> Response:
         "forbidden": (ctx._("Not allowed"), ctx._("Your role does not allow this page or action. "
                                                   "Ask an administrator if you need it.")),
         "not_found": (ctx._("Not found"), ctx._("What you are looking for does not exist, or you may not see it.")),
+        "nul_text": (ctx._("Text not accepted"), ctx._("A field holds an invisible control character (often pasted "
+                                                       "from another program) that cannot be stored. Go back, "
+                                                       "type the text again and save.")),
     }
     title, message = pages[reason]
     return ctx.render("error.html", status_code=status_code, title=title, message=message)
@@ -69,6 +72,8 @@ class PageRoute(APIRoute):
             except Exception as exc:
                 if is_out_of_range(exc):  # an id no row can have: nothing to show, as for any unknown id
                     return error_page(request, 404, "not_found")
+                if is_nul_in_text(exc):  # PostgreSQL cannot store it: the form's fault, not the server's
+                    return error_page(request, 422, "nul_text")
                 raise
 
         return page_handler

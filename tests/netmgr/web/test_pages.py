@@ -307,3 +307,19 @@ def test_admin_creates_a_user_and_sees_field_errors(client: TestClient, session:
     assert r.status_code == 303
     assert "Staf Keuangan" in client.get("/users").text
     assert session.scalar(select(User).where(User.username == "keuangan")) is not None
+
+
+def test_a_nul_character_in_a_form_gets_a_page_that_says_so_not_a_server_error(client: TestClient,
+                                                                                session: Session) -> None:
+    """PostgreSQL cannot store a NUL character (pasted from another program); the form's answer says what to do.
+    SQLite stores it, as the API does there."""
+    factories.user(session, username="ops", role=Role.OPERATOR)
+    login(client, "ops")
+    token = signed_in_csrf(client)
+    r = client.post("/sites/new", data={"name": "Taman\x00Kota", "kind": "public_hotspot", "csrf_token": token},
+                    follow_redirects=False)
+    if session.get_bind().dialect.name == "sqlite":
+        assert r.status_code == 303
+        return
+    assert r.status_code == 422
+    assert "karakter" in r.text and "Traceback" not in r.text
