@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -144,14 +145,29 @@ def dashboard(db: Session, actor: Actor, month: date, *, tz: str, threshold: int
     month = month.replace(day=1)
     parks = [Park(hid, name, area) for hid, name, area in db.execute(
         select(Hotspot.id, Hotspot.name, Site.name).join(Site, Site.id == Hotspot.site_id).order_by(Hotspot.name))]
+    start, end = localtime.month_bounds_utc(month, tz)
+    board = aggregate(parks, _rows(db, start, end), month=month, tz=tz, threshold=threshold, salt=salt)
+    previous = (month - timedelta(days=1)).replace(day=1)
+    last_year = month.replace(year=month.year - 1)
+    board.trend = Trend(board.total.public(), _month_total(db, previous, tz, salt, threshold).public(),
+                        _month_total(db, last_year, tz, salt, threshold).public())
+    return board
+
+
+def aggregate(parks: list[Park], rows: Iterable[Any], *, month: date, tz: str, threshold: int,
+              salt: bytes) -> Dashboard:
+    """The month's cells from session rows ``(hotspot_id, mac, started_at, input, output)``, suppressed.
+
+    Primary suppression hides every cell counting fewer than ``threshold`` devices; complementary suppression
+    then hides enough others that no published total, minus the published parts, leaves a hidden one alone.
+    """
     by_id = {p.id: p for p in parks}
     park_month: dict[int, Figures] = defaultdict(Figures)
     park_days: dict[int, dict[date, Figures]] = defaultdict(lambda: defaultdict(Figures))
     area_month: dict[str, Figures] = defaultdict(Figures)
     heat = [[Figures() for _ in range(24)] for _ in range(7)]
     total = Figures()
-    start, end = localtime.month_bounds_utc(month, tz)
-    for hotspot_id, mac, started, up, down in _rows(db, start, end):
+    for hotspot_id, mac, started, up, down in rows:
         park = by_id.get(hotspot_id)
         if park is None:
             continue
@@ -176,12 +192,10 @@ def dashboard(db: Session, actor: Actor, month: date, *, tz: str, threshold: int
     if sum(c.suppressed for c in park_month.values()) == 1 or sum(c.suppressed for c in area_month.values()) == 1:
         total.suppressed = True
     _suppress([c for row in heat for c in row if c.sessions], total)
-    previous = (month - timedelta(days=1)).replace(day=1)
-    last_year = month.replace(year=month.year - 1)
-    trend = Trend(total.public(), _month_total(db, previous, tz, salt, threshold).public(),
-                  _month_total(db, last_year, tz, salt, threshold).public())
+    no_trend: dict[str, int | None] = {"unique_devices": None, "sessions": None, "data_mb": None}
     return Dashboard(month, threshold, [p for p in parks if p.id in park_month], dict(park_month),
-                     {k: dict(v) for k, v in park_days.items()}, dict(area_month), heat, trend, total)
+                     {k: dict(v) for k, v in park_days.items()}, dict(area_month), heat,
+                     Trend(total.public(), no_trend, no_trend), total)
 
 
 CSV_FIELDS = ("level", "period", "area", "park", "unique_devices", "sessions", "data_mb")

@@ -6,9 +6,11 @@ import csv
 import io
 import json
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from netmgr.errors import PermissionDenied
@@ -167,3 +169,19 @@ def test_heat_map_uses_the_installation_time_zone(session: Session) -> None:
     # 23:30 UTC is 08:30 WIT the next day (Tuesday).
     assert board.heat[1][8].sessions == 6
     assert board.heat[1][10].sessions == 16  # Taman Pantai, 01:00 UTC
+
+
+PARKS = [leadership.Park(1, "Taman A", "Baamang"), leadership.Park(2, "Taman B", "Baamang"),
+         leadership.Park(3, "Taman C", "Ketapang"), leadership.Park(4, "Taman D", "Ketapang")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 40), st.integers(0, 3 * 24 + 23),
+                          st.integers(0, 50_000_000)), max_size=200),
+       st.integers(2, 8))
+def test_no_random_month_exports_a_small_count_or_a_recoverable_hidden_cell(
+        sessions: list[tuple[int, int, int, int]], k: int) -> None:
+    rows = [(park, f"02:00:00:00:00:{device:02X}", datetime(2026, 11, 1) + timedelta(hours=hour), octets, 0)
+            for park, device, hour, octets in sessions]
+    board = leadership.aggregate(PARKS, rows, month=NOVEMBER, tz=TZ, threshold=k, salt=SALT)
+    assert_k_anonymous(_cells(leadership.open_data_csv(board)), k)
