@@ -1,4 +1,4 @@
-"""Captive-portal logins under concurrent load: netmgr's click-through login against a bare-framework peer.
+"""Captive-portal logins and the Captive Portal API under concurrent load, each against a bare-framework peer.
 
     .venv/bin/python bench/portal.py [--logins 3000] [--concurrency 64] [--workers 2] [--database-url URL]
 
@@ -8,6 +8,11 @@ router). The peer does three GETs of ``/healthz`` per "login" on the same server
 FastAPI + the app's middleware on this machine. Reported: logins/s, p50/p99 latency of a whole login,
 server CPU per login (every uvicorn process, from /proc), the load generator's own CPU per login, and the
 server's peak RSS.
+
+The Captive Portal API (RFC 8908) is what every phone that got DHCP option 114 asks when it joins and again
+while online: one ``GET /portal/api/captive/<hotspot>`` per request, from an address with an open session (so
+the full answer with remaining time and data is built), against one ``GET /healthz`` as its peer. In its two
+rows a "login" is one request.
 
 The load generator shares the machine, so it is kept light: raw HTTP/1.1 over keep-alive asyncio streams
 (uvloop when installed), the gateway redirects built before the clock starts, only the status line, the
@@ -34,6 +39,8 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.procstat import cpu_seconds, peak_rss_mb, process_tree  # noqa: E402
 from netmgr.migrate import upgrade  # noqa: E402
+from netmgr.models import HotspotSession  # noqa: E402
+from netmgr.models.hotspot import SessionStatus  # noqa: E402
 from netmgr.state import AppState  # noqa: E402
 from tests.captive_portal import portal_support as ps  # noqa: E402
 from tests.conftest import TEST_ENCRYPTION_KEY, make_settings  # noqa: E402
@@ -157,12 +164,29 @@ async def _peer(conn: Connection, _slug: bytes, _redirect: bytes) -> bool:
     return True
 
 
+CAPTIVE_API = b""
+
+
+async def _captive(conn: Connection, _slug: bytes, _redirect: bytes) -> bool:
+    status, head, body = await conn.request(CAPTIVE_API)
+    return status == 200 and b'"captive": false' in body
+
+
+async def _peer_once(conn: Connection, _slug: bytes, _redirect: bytes) -> bool:
+    status, _, _ = await conn.request(HEALTHZ)
+    return status == 200
+
+
+ACTIONS: dict[str, Callable[[Connection, bytes, bytes], Awaitable[bool]]] = {
+    "login": _login, "peer": _peer, "captive": _captive, "peer-once": _peer_once}
+
+
 async def _run(kind: str, port: int, slug: str, redirects: list[bytes],
                concurrency: int) -> tuple[int, int, float, list[float]]:
     latencies: list[float] = []
     failed = 0
     work = iter(redirects)
-    action: Callable[[Connection, bytes, bytes], Awaitable[bool]] = _login if kind == "login" else _peer
+    action = ACTIONS[kind]
     slug_bytes = slug.encode()
 
     async def worker() -> None:
@@ -211,8 +235,17 @@ def main() -> None:
     settings = make_settings(work / "data", url)
     state = AppState.build(settings)
     with state.session_factory() as session:
-        slug = ps.hotspot(session, slug=f"bench-{int(time.time())}", free_logins_per_day=1_000_000).slug
+        hotspot = ps.hotspot(session, slug=f"bench-{int(time.time())}", free_logins_per_day=1_000_000)
+        slug = hotspot.slug
+        # The load generator's address has an open session, as a phone asking the API while online.
+        session.add(HotspotSession(hotspot_id=hotspot.id, nas_device_id=hotspot.gateway_device_id,
+                                   acct_session_id="bench-api", mac=ps.CLIENT_MAC, ip="127.0.0.1",
+                                   status=SessionStatus.ACTIVE, session_time_s=600, allowance_time_s=3600,
+                                   allowance_bytes=10**9))
+        session.commit()
     state.engine.dispose()
+    global CAPTIVE_API
+    CAPTIVE_API = _get(f"/portal/api/captive/{slug}".encode())
 
     port = free_port()
     env = {"NETMGR_ENVIRONMENT": "test", "NETMGR_DATABASE_URL": url, "NETMGR_DATA_DIR": str(work / "data"),
@@ -229,7 +262,9 @@ def main() -> None:
         warm = _redirects(slug, 0, 200)
         _event_loop_run(_run("login", port, slug, warm, 8))  # warm-up: imports, templates, pools, every worker
         results = []
-        for kind, name in (("peer", "peer: 3 × GET /healthz"), ("login", "netmgr click-through login")):
+        for kind, name in (("peer", "peer: 3 × GET /healthz"), ("login", "netmgr click-through login"),
+                           ("peer-once", "peer: 1 × GET /healthz"),
+                           ("captive", "Captive Portal API: 1 × GET /portal/api/captive/<hotspot>")):
             redirects = _redirects(slug, first, args.logins)
             first += args.logins
             pids = process_tree(server.proc.pid)

@@ -243,8 +243,7 @@ def main() -> None:
         engine = sa.create_engine(db_url)
         upgrade(engine)
         settings = Settings(environment=Environment.TEST, data_dir=root / "data", database_url=db_url,
-                            encryption_keys=KEY, radius={"aaa_token": TOKEN, "max_failures_per_mac": 10**6,
-                                                         "max_failures_per_ip": 10**6},
+                            encryption_keys=KEY, radius={"aaa_token": TOKEN},
                             influx={"enabled": False, "api": InfluxApi.V1})
         with make_session_factory(engine, settings)() as s:
             seeded = seed_hotspot(s, max_devices=10**6, person_daily_time_s=None, person_daily_bytes=None)
@@ -253,7 +252,7 @@ def main() -> None:
         engine.dispose()
         env = {"NETMGR_DATABASE_URL": db_url, "NETMGR_ENCRYPTION_KEYS": KEY, "NETMGR_ENVIRONMENT": "test",
                "NETMGR_DATA_DIR": str(root / "data"), "NETMGR_RADIUS__AAA_TOKEN": TOKEN,
-               "NETMGR_RADIUS__MAX_FAILURES_PER_MAC": "1000000", "NETMGR_RADIUS__MAX_FAILURES_PER_IP": "1000000",
+               "NETMGR_PORTAL__MAX_FAILED_ATTEMPTS": "1000000", "NETMGR_PORTAL__MAX_FAILED_ATTEMPTS_PER_IP": "1000000",
                "NETMGR_LOG_LEVEL": "WARNING", **influx_env}
         clients = [RadiusClient(nas_name, "127.0.0.1", NAS_SECRET)]
 

@@ -1,7 +1,8 @@
 """RADIUS AAA decisions for the hotspots, called by FreeRADIUS's rest module through ``captive_portal.api``.
 
-Data flows Access-Request → FreeRADIUS ``authorize`` → ``authorize()`` (brute-force limits, the voucher or
-portal grant behind User-Name, today's quotas, the policy rendered for the NAS's dialect) → PAP/CHAP in
+Data flows Access-Request → FreeRADIUS ``authorize`` → ``authorize()`` (the gateway, then the voucher or
+portal grant behind User-Name judged by ``captive_portal.decisions`` — the portal's rules, limits and messages
+— and the policy rendered for the NAS's dialect) → PAP/CHAP in
 FreeRADIUS → ``post_auth()`` (first use of a voucher, the login attempt). Accounting-Request →
 ``accounting()`` → ``captive_portal.sessions``. Input from the wire is validated here, strictly.
 """
@@ -13,34 +14,26 @@ import ipaddress
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from captive_portal import budgets, dialects, sessions
+from captive_portal import decisions, dialects, sessions
+from captive_portal.decisions import AttemptLimits, Refusal, RefusalReason
 from captive_portal.fastpath import AccountingRequest
-from captive_portal.policies import (
-    Allowance,
-    PolicyLimits,
-    Refusal,
-    RefusalCode,
-    Usage,
-    grant_for,
-    message,
-)
-from captive_portal.sessions import AccountingOutcome, AccountingRecord, AcctStatus, Nas, NasCache, as_utc
-from netmgr import localtime
+from captive_portal.policies import Allowance
+from captive_portal.sessions import AccountingOutcome, AccountingRecord, AcctStatus, Nas, NasCache
 from netmgr.db import secret_box
 from netmgr.errors import ValidationFailed
 from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore
-from netmgr.models import AccessGrant, HotspotPolicy, HotspotSession, SubscriberDevice, Voucher, VoucherBatch
-from netmgr.models.hotspot import LoginAttempt, LoginMethod, SessionStatus, VoucherStatus
+from netmgr.models import AccessGrant, SubscriberDevice
+from netmgr.models.hotspot import LoginMethod
 from netmgr.settings import Settings
 
 MAX_USERNAME = 64
@@ -151,25 +144,21 @@ class RadiusRequest:
 
 @dataclass(frozen=True)
 class AaaConfig:
-    """The settings the AAA decisions use (taken from ``Settings.radius`` and the default language)."""
+    """The settings the AAA decisions use (taken from ``Settings`` and its default language)."""
 
     language: str = "id"
     timezone: str = DEFAULT_TIMEZONE
-    max_failures_per_mac: int = 10
-    max_failures_per_ip: int = 30
-    failure_window_s: int = 900
+    attempts: AttemptLimits = field(default_factory=AttemptLimits)
+    """The failed-login limits, the portal's (``Settings.portal``): one set for both lanes."""
     interim_interval_s: int = 300
     coa_port: int = 3799
-    voucher_failures_per_hotspot_per_hour: int = 60
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AaaConfig:
         r = settings.radius
         return cls(language=settings.default_language, timezone=settings.timezone,
-                   max_failures_per_mac=r.max_failures_per_mac, max_failures_per_ip=r.max_failures_per_ip,
-                   failure_window_s=r.failure_window_s, interim_interval_s=r.interim_interval_s,
-                   coa_port=r.coa_port,
-                   voucher_failures_per_hotspot_per_hour=settings.portal.voucher_failures_per_hotspot_per_hour)
+                   attempts=AttemptLimits.of(settings.portal), interim_interval_s=r.interim_interval_s,
+                   coa_port=r.coa_port)
 
 
 @dataclass
@@ -178,147 +167,17 @@ class Decision:
 
     accept: bool
     attributes: dict[str, int | str] = field(default_factory=dict)
-    refusal: RefusalCode | None = None
+    refusal: RefusalReason | None = None
 
     @classmethod
-    def refuse(cls, code: RefusalCode, language: str) -> Decision:
-        return cls(accept=False, attributes={"reply:Reply-Message": message(code, language)}, refusal=code)
+    def refuse(cls, refusal: Refusal, language: str) -> Decision:
+        return cls(accept=False, attributes={"reply:Reply-Message": refusal.message(language)},
+                   refusal=refusal.reason)
 
 
-@dataclass(frozen=True)
-class _Login:
-    """What a User-Name resolved to, before quotas."""
-
-    password: str = field(repr=False)
-    limits: PolicyLimits
-    subscriber_id: int | None
-    voucher_id: int | None = None
-    voucher_expires_at: datetime | None = None
-
-
-_V = cast(Table, Voucher.__table__)
-_B = cast(Table, VoucherBatch.__table__)
-_P = cast(Table, HotspotPolicy.__table__)
 _G = cast(Table, AccessGrant.__table__)
-_HS = cast(Table, HotspotSession.__table__)
-_LA = cast(Table, LoginAttempt.__table__)
 _DEV = cast(Table, SubscriberDevice.__table__)
-_ACTIVE = SessionStatus.ACTIVE.value
-_LIMIT_NAMES = tuple(f.name for f in fields(PolicyLimits))
-_POLICY_COLS = (_P.c.id.label("policy_row_id"), *(_P.c[name] for name in _LIMIT_NAMES))
-
-# A voucher, its batch and its policy in one query (outer joins: a missing batch or policy refuses the login).
-# Every per-login statement is built once, with bind parameters: building a statement and its cache key
-# per call cost more than running it.
-_P_CODE = bindparam("code", type_=_V.c.code.type)
 _P_USERNAME = bindparam("username", type_=_G.c.username.type)
-_VOUCHER_LOOKUP = select(
-    _V.c.id, _V.c.code, _V.c.status, _V.c.first_used_at, _V.c.expires_at, _V.c.subscriber_id,
-    _B.c.id.label("batch_row_id"), _B.c.hotspot_id, _B.c.valid_until, *_POLICY_COLS,
-).select_from(_V.outerjoin(_B, _B.c.id == _V.c.batch_id).outerjoin(_P, _P.c.id == _B.c.policy_id)).where(
-    _V.c.code == _P_CODE)
-
-_GRANT_LOOKUP = select(
-    _G.c.id, _G.c.password_encrypted, _G.c.hotspot_id, _G.c.subscriber_id, _G.c.mac, _G.c.expires_at,
-    *_POLICY_COLS,
-).select_from(_G.outerjoin(_P, _P.c.id == _G.c.policy_id)).where(_G.c.username == _P_USERNAME)
-
-
-def _limits(row: Any) -> PolicyLimits:
-    return PolicyLimits(**{name: getattr(row, name) for name in _LIMIT_NAMES})
-
-
-def _resolve(session: Session, req: RadiusRequest, nas: Nas, now: datetime) -> _Login | Refusal:
-    v = session.execute(_VOUCHER_LOOKUP, {"code": req.username.upper()}).first()
-    if v is not None:
-        if v.batch_row_id is None:
-            return Refusal(RefusalCode.UNKNOWN_USER)
-        if v.status == VoucherStatus.REVOKED:
-            return Refusal(RefusalCode.VOUCHER_REVOKED)
-        if v.status == VoucherStatus.USED:
-            return Refusal(RefusalCode.VOUCHER_USED)
-        if v.expires_at is not None and as_utc(v.expires_at) <= now:
-            session.execute(update(Voucher).where(Voucher.id == v.id).values(status=VoucherStatus.USED))
-            return Refusal(RefusalCode.VOUCHER_USED)
-        if v.first_used_at is None and v.valid_until is not None and as_utc(v.valid_until) <= now:
-            return Refusal(RefusalCode.VOUCHER_EXPIRED)
-        if v.hotspot_id is not None and v.hotspot_id != nas.hotspot_id:
-            return Refusal(RefusalCode.VOUCHER_WRONG_HOTSPOT)
-        if v.policy_row_id is None:
-            return Refusal(RefusalCode.UNKNOWN_USER)
-        return _Login(password=v.code, limits=_limits(v), subscriber_id=v.subscriber_id, voucher_id=v.id,
-                      voucher_expires_at=v.expires_at)
-    g = session.execute(_GRANT_LOOKUP, {"username": req.username}).first()
-    if g is None:
-        return Refusal(RefusalCode.UNKNOWN_USER)
-    if as_utc(g.expires_at) <= now:
-        return Refusal(RefusalCode.GRANT_EXPIRED)
-    if g.mac != req.mac:
-        return Refusal(RefusalCode.GRANT_WRONG_DEVICE)
-    if g.hotspot_id != nas.hotspot_id:
-        return Refusal(RefusalCode.VOUCHER_WRONG_HOTSPOT)
-    if g.policy_row_id is None:
-        return Refusal(RefusalCode.UNKNOWN_USER)
-    return _Login(password=secret_box(session).decrypt(g.password_encrypted), limits=_limits(g),
-                  subscriber_id=g.subscriber_id)
-
-
-@dataclass(frozen=True)
-class _Usage:
-    device: Usage
-    person: Usage
-    other_devices: int  # active sessions of the voucher from other MACs
-
-
-@functools.cache
-def _usage_statement(by_mac: bool, by_person: bool, by_voucher: bool) -> Select[Any]:
-    """Built once per shape, with bind parameters, so a login pays for no SQL construction or cache key."""
-    since = bindparam("since", type_=_HS.c.started_at.type)
-    mac = bindparam("mac", type_=_HS.c.mac.type)
-    parts: list[ColumnElement[bool]] = []
-    octets = _HS.c.input_octets + _HS.c.output_octets
-    cols: list[ColumnElement[Any]] = []
-    for cond in (
-        (_HS.c.mac == mac) & (_HS.c.started_at >= since) if by_mac else None,
-        (_HS.c.subscriber_id == bindparam("subscriber_id", type_=_HS.c.subscriber_id.type))
-        & (_HS.c.started_at >= since) if by_person else None,
-    ):
-        if cond is None:
-            cols += [literal(0), literal(0)]
-        else:
-            parts.append(cond)
-            cols += [func.coalesce(func.sum(case((cond, _HS.c.session_time_s), else_=0)), 0),
-                     func.coalesce(func.sum(case((cond, octets), else_=0)), 0)]
-    if by_voucher:
-        active = ((_HS.c.voucher_id == bindparam("voucher_id", type_=_HS.c.voucher_id.type))
-                  & (_HS.c.status == _ACTIVE) & (_HS.c.mac != mac))
-        parts.append(active)
-        cols.append(func.count(func.distinct(case((active, _HS.c.mac)))))
-    else:
-        cols.append(literal(0))
-    return select(*cols).where(or_(*parts))
-
-
-def _usage_of(session: Session, *, mac: str, subscriber_id: int | None, voucher_id: int | None,
-              since: datetime) -> _Usage:
-    """Today's device and person usage and the voucher's other active devices, in one query."""
-    shape = (bool(mac), subscriber_id is not None, voucher_id is not None)
-    if not any(shape):
-        return _Usage(Usage(), Usage(), 0)
-    params = {"mac": mac, "since": since, "subscriber_id": subscriber_id, "voucher_id": voucher_id}
-    row = session.execute(_usage_statement(*shape), params).one()
-    return _Usage(device=Usage(int(row[0] or 0), int(row[1] or 0)), person=Usage(int(row[2] or 0), int(row[3] or 0)),
-                  other_devices=int(row[4] or 0))
-
-
-_INSERT_ATTEMPT = insert(_LA)
-
-
-def _insert_attempt(session: Session, *, hotspot_id: int | None, username: str, mac: str, ip: str,
-                    success: bool, reason: RefusalCode | str = "", now: datetime) -> None:
-    """``sessions.record_attempt`` as one Core INSERT (no ORM object to flush)."""
-    session.execute(_INSERT_ATTEMPT, {"at": now, "hotspot_id": hotspot_id, "username": username[:64], "mac": mac,
-                                      "ip": ip, "success": success, "reason": str(reason)[:200]})
 
 
 def _find_nas(session: Session, cache: NasCache | None, *, client: str | None, nas_ip: str | None,
@@ -331,57 +190,31 @@ def _find_nas(session: Session, cache: NasCache | None, *, client: str | None, n
                              called_station=called_station)
 
 
-_VOUCHER_REFUSALS = frozenset({RefusalCode.UNKNOWN_USER, RefusalCode.VOUCHER_USED, RefusalCode.VOUCHER_EXPIRED,
-                               RefusalCode.VOUCHER_REVOKED, RefusalCode.VOUCHER_WRONG_HOTSPOT})
-"""What a guessed code gets: counted against the hotspot's ceiling of wrong voucher codes."""
-
-
 def _decide(session: Session, cfg: AaaConfig, req: RadiusRequest, now: datetime,
-            nas_cache: NasCache | None) -> tuple[Decision, _Login | None]:
+            nas_cache: NasCache | None) -> tuple[Decision, decisions.Login | None]:
     nas = _find_nas(session, nas_cache, client=req.client, nas_ip=req.nas_ip, nas_identifier=req.nas_identifier,
                     called_station=req.called_station)
     if nas is None or nas.hotspot_id is None:
-        return Decision.refuse(RefusalCode.UNKNOWN_NAS, cfg.language), None
+        return Decision.refuse(Refusal(RefusalReason.UNKNOWN_NAS), cfg.language), None
     if not nas.enabled:
-        return Decision.refuse(RefusalCode.HOTSPOT_DISABLED, cfg.language), None
-    by_mac, by_ip = sessions.count_failures(session, mac=req.mac, ip=req.ip,
-                                            since=now - timedelta(seconds=cfg.failure_window_s))
-    if by_mac >= cfg.max_failures_per_mac or by_ip >= cfg.max_failures_per_ip:
-        return Decision.refuse(RefusalCode.TOO_MANY_ATTEMPTS, cfg.language), None
-    login = _resolve(session, req, nas, now)
-    voucher_try = login.code in _VOUCHER_REFUSALS if isinstance(login, Refusal) else login.voucher_id is not None
-    if voucher_try and budgets.vouchers_paused(session, hotspot_id=nas.hotspot_id, now=now,
-                                               limit=cfg.voucher_failures_per_hotspot_per_hour) is not None:
-        # The hotspot's ceiling of wrong codes (portal and RADIUS together) is reached: every code waits,
-        # valid or not, so the answer says nothing about the code. Portal grants (g-…) are not affected.
-        _insert_attempt(session, hotspot_id=nas.hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
-                        success=False, reason=RefusalCode.TOO_MANY_ATTEMPTS, now=now)
-        return Decision.refuse(RefusalCode.TOO_MANY_ATTEMPTS, cfg.language), None
-    usage = None
-    if not isinstance(login, Refusal):
-        usage = _usage_of(session, mac=req.mac, subscriber_id=login.subscriber_id, voucher_id=login.voucher_id,
-                          since=localtime.local_day_start(now, cfg.timezone))
-        if login.voucher_id is not None and usage.other_devices >= login.limits.max_devices:
-            login = Refusal(RefusalCode.TOO_MANY_DEVICES)
-    if isinstance(login, Refusal) or usage is None:
-        code = login.code if isinstance(login, Refusal) else RefusalCode.UNKNOWN_USER
-        _insert_attempt(session, hotspot_id=nas.hotspot_id, username=req.username, mac=req.mac,
-                        ip=req.ip, success=False, reason=code, now=now)
-        if code in _VOUCHER_REFUSALS:
-            budgets.count_wrong_voucher(session, hotspot_id=nas.hotspot_id, now=now,
-                                        limit=cfg.voucher_failures_per_hotspot_per_hour)
-        return Decision.refuse(code, cfg.language), None
-    valid_for = None
-    if login.voucher_expires_at is not None:
-        valid_for = int((as_utc(login.voucher_expires_at) - now).total_seconds())
-    elif login.voucher_id is not None and login.limits.voucher_lifetime_s is not None:
-        valid_for = login.limits.voucher_lifetime_s
-    verdict = grant_for(login.limits, device_today=usage.device, person_today=usage.person, valid_for_s=valid_for)
+        return Decision.refuse(Refusal(RefusalReason.HOTSPOT_CLOSED), cfg.language), None
+    voucher = decisions.find_voucher(session, req.username.upper())
+    grant = decisions.find_grant(session, req.username) if voucher is None else None
+    attempt = decisions.Attempt(hotspot_id=nas.hotspot_id, hotspot_name=nas.hotspot_name, username=req.username,
+                                mac=req.mac, ip=req.ip, now=now)
+    verdict = decisions.check_login(session, cfg.attempts, attempt, timezone=cfg.timezone, voucher=voucher,
+                                    grant=grant)
     if isinstance(verdict, Refusal):
-        _insert_attempt(session, hotspot_id=nas.hotspot_id, username=req.username, mac=req.mac,
-                        ip=req.ip, success=False, reason=verdict.code, now=now)
-        return Decision.refuse(verdict.code, cfg.language), None
-    return Decision(accept=True, attributes=_reply(nas.dialect, verdict)), login
+        return Decision.refuse(verdict, cfg.language), None
+    return Decision(accept=True, attributes=_reply(nas.dialect, verdict.allowance)), verdict
+
+
+def _password(session: Session, login: decisions.Login) -> str:
+    """What FreeRADIUS checks PAP/CHAP against: the voucher's code, or the grant's one-time password."""
+    if login.voucher is not None:
+        return login.voucher.code
+    assert login.grant is not None  # noqa: S101 - check_login lets in a voucher or a grant, nothing else
+    return secret_box(session).decrypt(login.grant.password_encrypted)
 
 
 def _reply(dialect: str, allowance: Allowance) -> dict[str, int | str]:
@@ -398,7 +231,7 @@ def authorize(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: date
     """
     decision, login = _decide(session, cfg, req, now, nas_cache)
     if decision.accept and login is not None:
-        decision.attributes["control:Cleartext-Password"] = login.password
+        decision.attributes["control:Cleartext-Password"] = _password(session, login)
     return decision
 
 
@@ -408,9 +241,10 @@ def authenticate(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: d
     decision, login = _decide(session, cfg, req, now, nas_cache)
     if not decision.accept or login is None:
         return decision
-    if req.password is None or not secrets.compare_digest(req.password.encode(), login.password.encode()):
+    password = _password(session, login)
+    if req.password is None or not secrets.compare_digest(req.password.encode(), password.encode()):
         post_auth(session, cfg, req, now=now, rejected=True, reply_message="", nas_cache=nas_cache)
-        return Decision.refuse(RefusalCode.WRONG_PASSWORD, cfg.language)
+        return Decision.refuse(Refusal(RefusalReason.WRONG_PASSWORD), cfg.language)
     return decision
 
 
@@ -426,25 +260,18 @@ def post_auth(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: date
     hotspot_id = nas.hotspot_id if nas else None
     if rejected:
         if not reply_message:
-            _insert_attempt(session, hotspot_id=hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
-                            success=False, reason=RefusalCode.WRONG_PASSWORD, now=now)
+            decisions.record_attempt(session, hotspot_id=hotspot_id, username=req.username, mac=req.mac,
+                                     ip=req.ip, success=False, reason=RefusalReason.WRONG_PASSWORD, now=now)
         return
-    _insert_attempt(session, hotspot_id=hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
-                    success=True, now=now)
+    decisions.record_attempt(session, hotspot_id=hotspot_id, username=req.username, mac=req.mac, ip=req.ip,
+                             success=True, now=now)
     subscriber_id: int | None = None
-    v = session.execute(_VOUCHER_FIRST_USE, {"code": req.username.upper()}).first()
-    if v is not None:
-        values: dict[str, Any] = {}
-        subscriber_id = v.subscriber_id
+    voucher = decisions.find_voucher(session, req.username.upper())
+    if voucher is not None:
+        subscriber_id = voucher.subscriber_id
         if subscriber_id is None:
-            subscriber_id = sessions.subscriber_for(session, f"voucher:{v.code}", LoginMethod.VOUCHER, now).id
-            values["subscriber_id"] = subscriber_id
-        if v.first_used_at is None:
-            values.update(first_used_at=now, status=VoucherStatus.ACTIVE)
-            if v.voucher_lifetime_s is not None:
-                values["expires_at"] = now + timedelta(seconds=v.voucher_lifetime_s)
-        if values:
-            session.execute(update(Voucher).where(Voucher.id == v.id).values(**values))
+            subscriber_id = sessions.subscriber_for(session, f"voucher:{voucher.code}", LoginMethod.VOUCHER, now).id
+        decisions.start_voucher(session, voucher, subscriber_id=subscriber_id, now=now)
     else:
         g = session.execute(_GRANT_FIRST_USE, {"username": req.username}).first()
         if g is not None:
@@ -456,11 +283,7 @@ def post_auth(session: Session, cfg: AaaConfig, req: RadiusRequest, *, now: date
     session.flush()
 
 
-# The voucher and its policy's lifetime, or the portal's grant, for post-auth's first-use bookkeeping.
-_VOUCHER_FIRST_USE = select(
-    _V.c.id, _V.c.code, _V.c.subscriber_id, _V.c.first_used_at, _P.c.voucher_lifetime_s,
-).select_from(_V.outerjoin(_B, _B.c.id == _V.c.batch_id).outerjoin(_P, _P.c.id == _B.c.policy_id)).where(
-    _V.c.code == _P_CODE)
+# The portal's grant, for post-auth's first-use bookkeeping.
 _GRANT_FIRST_USE = select(_G.c.id, _G.c.subscriber_id, _G.c.used_at).where(_G.c.username == _P_USERNAME)
 _GRANT_USED = update(_G).where(_G.c.id == bindparam("grant_id")).values(
     used_at=bindparam("now", type_=_G.c.used_at.type))
@@ -560,20 +383,3 @@ def accounting(session: Session, cfg: AaaConfig, body: Mapping[str, Any], *, cli
         return AccountingOutcome()
     return sessions.apply_accounting(session, nas, request.rec, store=store, now=now, timezone=cfg.timezone,
                                      default_interim_s=cfg.interim_interval_s, default_coa_port=cfg.coa_port)
-
-
-def issue_grant(session: Session, *, hotspot_id: int, subscriber_id: int, policy_id: int, method: LoginMethod,
-                mac: str, now: datetime, ttl_s: int = 300) -> tuple[str, str]:
-    """A one-time RADIUS login for the portal to hand the gateway after a login method succeeded.
-
-    Returns ``(username, password)``; the login works only from ``mac`` at that hotspot until it expires.
-    """
-    username = "g-" + secrets.token_hex(12)
-    password = secrets.token_urlsafe(12)
-    session.add(AccessGrant(
-        username=username, password_encrypted=secret_box(session).encrypt(password), hotspot_id=hotspot_id,
-        subscriber_id=subscriber_id, policy_id=policy_id, method=method, mac=normalize_mac(mac),
-        created_at=now, expires_at=now + timedelta(seconds=ttl_s),
-    ))
-    session.flush()
-    return username, password

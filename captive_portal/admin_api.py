@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query, status
 from fastapi.responses import Response
@@ -198,8 +198,10 @@ def batch_report(batch_id: int, session: SessionDep, actor: PortalManager) -> Ba
 
 @router.get("/voucher-batches/{batch_id}/sheet.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}, "description": "the printable sheet"}})
-def batch_sheet(batch_id: int, session: SessionDep, actor: PortalManager) -> Response:
-    batch, pdf = vouchers.batch_sheet(session, actor, batch_id)
+def batch_sheet(batch_id: int, session: SessionDep, actor: PortalManager, state: StateDep,
+                lang: Annotated[Literal["id", "en"], Query(description="Language of the cards")] = "id") -> Response:
+    batch, pdf = vouchers.batch_sheet(session, actor, batch_id, lang=lang,
+                                      portal_base_url=state.settings.portal.base_url, tz=state.settings.timezone)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="voucher-{batch.id}.pdf"'})
 

@@ -224,7 +224,8 @@ async def voucher_generate(request: Request, ctx: Page) -> Response:
 
 @router.get("/portal-admin/vouchers/{batch_id}.pdf")
 def voucher_pdf(batch_id: int, ctx: Page) -> Response:
-    batch, pdf = vouchers.batch_sheet(ctx.db, ctx.signed_in, batch_id, lang=ctx.lang)
+    batch, pdf = vouchers.batch_sheet(ctx.db, ctx.signed_in, batch_id, lang=ctx.lang,
+                                      portal_base_url=ctx.settings.portal.base_url, tz=ctx.settings.timezone)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="voucher-{batch.id}.pdf"'})
 

@@ -8,7 +8,8 @@ as the HTTP Basic password (what the generated rest config sends) or in ``X-Netm
 
 At thousands of requests a second, dependency injection, body models, routing, request objects and the
 app's middleware (FastAPI's error, telemetry and body-limit layers included) cost more than the answer
-itself, so ``AaaFastLane`` — raw ASGI, which ``netmgr.app`` wraps around the whole app — serves these paths.
+itself, so ``AaaFastLane`` — raw ASGI, which ``captive_portal.manifest`` mounts by path ahead of the whole app — serves
+these paths.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from captive_portal import aaa, coa, sessions
+from captive_portal.decisions import RefusalReason
+from captive_portal.decisions import message as refusal_message
 from captive_portal.fastpath import AaaWorker, AccountingSettings
-from captive_portal.policies import RefusalCode
-from captive_portal.policies import message as refusal_message
 from netmgr import selfmetrics
 from netmgr.db import session_scope
 from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied, ValidationFailed
@@ -165,7 +166,7 @@ def _answer(decision: aaa.Decision) -> Reply:
 
 def _bad_request(runtime: AaaRuntime, exc: ValidationFailed) -> Reply:
     log.info("malformed Access-Request refused: %s", exc.message)
-    return Reply(401, {"reply:Reply-Message": refusal_message(RefusalCode.BAD_REQUEST, runtime.config.language)})
+    return Reply(401, {"reply:Reply-Message": refusal_message(RefusalReason.BAD_REQUEST, runtime.config.language)})
 
 
 def _now() -> datetime:
@@ -270,10 +271,11 @@ async def _send(send: Send, status: int, attributes: dict[str, Any] | None,
 
 
 class AaaFastLane:
-    """ASGI middleware around the whole app that answers ``POST /api/v1/aaa/*`` itself, in raw ASGI.
+    """ASGI lane ahead of the whole app that answers ``POST /api/v1/aaa/*`` itself, in raw ASGI.
 
-    ``netmgr.app`` puts it outside every other layer: routing, request objects and the session, telemetry
-    and body-limit middleware cost more than the AAA answer, and FreeRADIUS needs none of them. netmgr's
+    Mounted by path as a bare lane (``captive_portal.manifest``), outside every layer of the app: routing,
+    request objects and the session, telemetry and body-limit middleware cost more than the AAA answer, and
+    FreeRADIUS needs none of them. netmgr's
     errors are answered as the app's handlers answer them; anything else is logged and answered 500 (a
     FreeRADIUS ``fail``), never leaked to the caller. Bodies are limited to ``MAX_BODY_BYTES``.
     """

@@ -1,11 +1,11 @@
 """Budgets a client cannot dodge: OTP SMS per hotspot, installation and source address; wrong codes per hotspot
 and source. Keyed only on what the browser cannot choose (the hotspot it reached, the address netmgr sees).
 
-Login methods call ``spend_sms`` before sending a code and ``voucher_refusal``/``failure_refusal`` before
-checking one, and count each failure with ``count_failure``; the AAA fast lane uses ``vouchers_paused`` and
-``count_wrong_voucher`` for the same hotspot ceiling. Spending a hotspot's or the installation's budget to
-its end raises one alert per budget and window (``netmgr.services.alerts``). Counters live in
-``portal_budget_counters``.
+Login methods call ``spend_sms`` before sending a code and ``failure_refusal`` before checking one, and count
+each guess with ``count_source_failure``; ``captive_portal.decisions`` (portal and AAA fast lane alike) reads
+and counts the hotspot's ceiling of wrong voucher codes with ``vouchers_paused`` and ``count_wrong_voucher``.
+Spending a hotspot's or the installation's budget to its end raises one alert per budget and window
+(``netmgr.services.alerts``). Counters live in ``portal_budget_counters``.
 """
 
 from __future__ import annotations
@@ -277,17 +277,8 @@ def count_wrong_voucher(session: Session, *, hotspot_id: int, limit: int, now: d
                  f"voucher ditahan sampai jam berikutnya (NETMGR_PORTAL__VOUCHER_FAILURES_PER_HOTSPOT_PER_HOUR)"))
 
 
-def voucher_refusal(session: Session, visit: Visit) -> Exhausted | None:
-    """Whether this hotspot reached its ceiling of wrong voucher codes this hour (voucher login pauses)."""
-    return vouchers_paused(session, hotspot_id=visit.hotspot.id,
-                           limit=visit.portal.voucher_failures_per_hotspot_per_hour, now=visit.now)
-
-
-def count_failure(session: Session, visit: Visit, *, voucher: bool) -> None:
-    """Count a failed login against its source address and, for a wrong voucher code, against the hotspot."""
+def count_source_failure(session: Session, visit: Visit) -> None:
+    """Count a failed login (a guess) against its source address's hourly budget."""
     source = source_key(visit)
     if source is not None:
         _spend(session, Budget.FAILURES_SOURCE_HOUR, source, _hour(visit.now)[0])
-    if voucher:
-        count_wrong_voucher(session, hotspot_id=visit.hotspot.id, hotspot_name=visit.hotspot.name,
-                            limit=visit.portal.voucher_failures_per_hotspot_per_hour, now=visit.now)

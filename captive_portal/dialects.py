@@ -1,6 +1,6 @@
 """Renders one ``Allowance`` as the RADIUS reply attributes a gateway's vendor understands.
 
-Data flows ``policies.grant_for`` → ``render(dialect, allowance)`` → ``{"Session-Timeout": 3600, ...}``
+Data flows ``decisions.grant_for`` → ``render(dialect, allowance)`` → ``{"Session-Timeout": 3600, ...}``
 (FreeRADIUS dictionary names) → the AAA endpoint's JSON for rlm_rest → Access-Accept.
 Every dialect gets the RFC 2865/2869 timers; rates and data limits use the vendor's attributes:
 

@@ -23,7 +23,8 @@ from typing import Any, Generic, TypeVar, cast
 from sqlalchemy import Integer, Table, bindparam, case, func, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from captive_portal.policies import Usage, exhausted
+from captive_portal.decisions import exhausted
+from captive_portal.policies import Usage
 from captive_portal.sessions import (
     DISCONNECT_RETRY_S,
     AccountingOutcome,

@@ -232,7 +232,9 @@ def batch_create_command(
         with db_session() as session:
             batch = management.create_batch(session, CLI_ACTOR, data)
             if pdf is not None:
-                pdf.write_bytes(vouchers.batch_sheet(session, CLI_ACTOR, batch.id)[1])
+                cfg = settings()
+                pdf.write_bytes(vouchers.batch_sheet(session, CLI_ACTOR, batch.id, lang=cfg.default_language,
+                                                     portal_base_url=cfg.portal.base_url, tz=cfg.timezone)[1])
             console.print(_("%(n)s voucher codes generated.", n=batch.count) + f" (batch {batch.id})")
     except (NetmgrError, ValueError) as exc:
         raise fail(_field_error(exc)) from exc

@@ -6,26 +6,19 @@ language has its own Jinja2 environment with its gettext catalog installed, so r
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from netmgr.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, normalise
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "normalise"]
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-LANGUAGES = ("id", "en")
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 LANG_COOKIE = "portal_lang"
-DEFAULT_LANGUAGE = "id"
-
-
-def normalise(lang: str | None) -> str | None:
-    """``lang`` if it names a supported language (``"EN-us"`` → ``"en"``), else None."""
-    if not lang:
-        return None
-    code = lang.strip().lower().replace("_", "-").split("-")[0]
-    return code if code in LANGUAGES else None
 
 
 def choose_language(*, query: str | None, cookie: str | None, default: str | None) -> str:
@@ -36,10 +29,9 @@ def choose_language(*, query: str | None, cookie: str | None, default: str | Non
     return DEFAULT_LANGUAGE
 
 
-@lru_cache(maxsize=len(LANGUAGES))
 def translations(lang: str) -> NullTranslations:
-    """The compiled catalog for ``lang`` (msgids are English, so English needs almost nothing)."""
-    return Translations.load(str(LOCALE_DIR), [lang], domain="messages")
+    """The portal's compiled catalog for ``lang`` (msgids are English, so English needs almost nothing)."""
+    return catalog(LOCALE_DIR, lang)
 
 
 def gettext(message: str, lang: str) -> str:

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from captive_portal import dialects, vouchers
 from captive_portal import portal as portal_service
 from captive_portal import sessions as hotspot_sessions
-from captive_portal.policies import Allowance, PolicyLimits, Usage, exhausted, grant_for
+from captive_portal.decisions import exhausted, grant_for
+from captive_portal.policies import Allowance, PolicyLimits, Usage
 from captive_portal.schemas import (
     BatchCreate,
     HotspotCreate,
@@ -102,10 +103,19 @@ def _check_colour(value: str, field_name: str) -> None:
         raise ValidationFailed(f"{field_name.replace('_', ' ')} must look like #0b5394", field=field_name)
 
 
+def _check_venue_url(value: str) -> None:
+    """Phones open the RFC 8908 ``venue-info-url`` themselves and accept only https."""
+    text = value.strip()
+    if text and (not text.startswith("https://") or any(c.isspace() or c in "<>\"" for c in text)):
+        raise ValidationFailed("branding venue info url must be an https:// address, e.g. "
+                               "https://kotimkab.go.id/taman-kota", field="branding.venue_info_url")
+
+
 def _branding(data: Any) -> dict[str, Any]:
     raw = data.model_dump()
     for name in ("primary_color", "background_color", "text_color"):
         _check_colour(raw[name], f"branding.{name}")
+    _check_venue_url(raw["venue_info_url"])
     welcome = {k: v.strip()[:500] for k, v in raw["welcome"].items() if k in ("id", "en") and v.strip()}
     branding: dict[str, Any] = {k: v.strip() for k, v in raw.items() if k != "welcome" and v and v.strip()}
     if welcome:
@@ -388,7 +398,7 @@ def _over_new_limits(session: Session, row: HotspotSession, policy: HotspotPolic
                                                                        exclude_id=row.id),
                       valid_for_s=valid_for)
     if not isinstance(grant, Allowance):
-        return grant.code.value
+        return grant.reason.value
     # Accounting lags by up to an interim interval: the wall clock since the start counts too.
     elapsed = max(row.session_time_s, int((now - hotspot_sessions.as_utc(row.started_at)).total_seconds()))
     reason = exhausted(allowance_bytes=grant.data_bytes, allowance_time_s=grant.session_timeout_s,

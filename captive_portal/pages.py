@@ -6,8 +6,8 @@ Plain HTML without JavaScript; every asset is served from this host. Also the ca
 the RFC 8908 API (``application/captive+json``).
 
 A citizen's login is three requests, at hundreds a second after an event ends, so the pages avoid the
-app's per-request costs: ``PortalFastLane`` (ASGI middleware added by ``netmgr.app``) serves these routes
-ahead of the app's routing with the app's own session cookie; the hotspot comes from a short-lived
+app's per-request costs: ``PortalFastLane`` (an ASGI lane ``captive_portal.manifest`` mounts by path) serves these
+routes ahead of the app's routing with the app's own session cookie; the hotspot comes from a short-lived
 per-process snapshot (``portal.SnapshotCache``), so only the form posts touch the database.
 """
 
@@ -35,7 +35,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from captive_portal import budgets, i18n, sms
+from captive_portal import budgets, decisions, i18n, sms
 from captive_portal import portal as portal_service
 from captive_portal.gateways import Completion, GatewayContext, default_adapters
 from captive_portal.login_methods import (
@@ -50,6 +50,7 @@ from captive_portal.login_methods import (
 )
 from captive_portal.login_methods.base import PolicySnapshot, mark_grant_used
 from captive_portal.login_methods.otp import SmsSender
+from captive_portal.login_methods.voucher import ALPHABET, normalise_code
 from netmgr.db import session_scope
 from netmgr.errors import NotFound, SmsError, SmsRejected, ValidationFailed
 from netmgr.services import sms_gateways
@@ -68,40 +69,12 @@ CAPTIVE_JSON = "application/captive+json"
 ADAPTERS = default_adapters()
 GATEWAY_PARAMS = ("fas", "mac", "link-login-only", "link-login")
 NO_STORE = {"Cache-Control": "no-store"}
+CAPTIVE_NO_STORE = {"Cache-Control": "private, no-store"}
 
 
 def _(message: str) -> str:
     """Marks a msgid for extraction; translated when rendered."""
     return message
-
-
-REFUSAL_MESSAGES: dict[RefusalReason, str] = {
-    RefusalReason.VOUCHER_INVALID: _("This voucher code cannot be used. Check that you typed it as printed: a code "
-                                     "that is used up, expired or cancelled does not work again."),
-    RefusalReason.VOUCHER_UNKNOWN: _("Unknown voucher code"),
-    RefusalReason.VOUCHER_USED: _("This voucher code has already been used"),
-    RefusalReason.VOUCHER_EXPIRED: _("This voucher code has expired"),
-    RefusalReason.VOUCHER_REVOKED: _("This voucher code has been cancelled"),
-    RefusalReason.VOUCHER_WRONG_HOTSPOT: _("This voucher code is for another hotspot"),
-    RefusalReason.TOO_MANY_DEVICES: _("This voucher is already in use on another device"),
-    RefusalReason.TOO_MANY_ATTEMPTS: _("Too many attempts, try again in %(minutes)s minutes"),
-    RefusalReason.FREE_SESSION_USED: _("You have used today's free session on this device. Come back tomorrow "
-                                       "or use a voucher."),
-    RefusalReason.QUOTA_USED: _("Today's time or data allowance is used up."),
-    RefusalReason.PHONE_INVALID: _("This is not an Indonesian mobile number. Example: 0812 3456 7890"),
-    RefusalReason.OTP_WRONG: _("The code is wrong. Check the SMS and try again."),
-    RefusalReason.OTP_EXPIRED: _("The code has expired. Ask for a new one."),
-    RefusalReason.OTP_TOO_MANY_SMS: _("Too many codes were sent to this number. Try again in an hour."),
-    RefusalReason.SMS_UNAVAILABLE: _("Logging in by SMS is not available here right now. Please use another way "
-                                     "to log in below."),
-    RefusalReason.VOUCHERS_PAUSED: _("Voucher login is paused here after too many wrong codes. Try again in "
-                                     "%(minutes)s minutes or use another way to log in below."),
-    RefusalReason.CONSENT_MISSING: _("Please tick the box to accept the terms first."),
-    RefusalReason.METHOD_DISABLED: _("This way of logging in is not available here."),
-    RefusalReason.NO_GATEWAY: _("We cannot see your Wi-Fi connection. Disconnect from the Wi-Fi, connect again "
-                                "and wait for this page."),
-    RefusalReason.HOTSPOT_CLOSED: _("This hotspot is closed right now."),
-}
 
 
 SMS_NOT_SENT = _("We could not send the SMS right now. Please use another way to log in below, or try again in a "
@@ -255,10 +228,7 @@ def _html_response(request: Request, html: str, *, status_code: int = 200,
 
 
 def _refusal_text(lang: str, exc: LoginRefused) -> str:
-    message = i18n.gettext(REFUSAL_MESSAGES[exc.reason], lang)
-    if "%(minutes)s" in message:
-        message = message % {"minutes": max(1, (exc.retry_after_s or 300) // 60)}
-    return message
+    return decisions.message(exc.reason, lang, retry_after_s=exc.retry_after_s)
 
 
 def _page_vars(p: portal_service.HotspotSnapshot, lang: str) -> dict[str, Any]:
@@ -323,7 +293,10 @@ def portal_index(request: Request) -> Response:
     with _db(request) as session:
         hotspots = portal_service.open_hotspots(session)
         if len(hotspots) == 1:
-            return RedirectResponse(f"/portal/{hotspots[0].slug}/", status_code=302, headers=NO_STORE)
+            # A card of a batch valid on every hotspot opens the portal's start page with its code.
+            code = display_prefill(request.query_params.get("code", ""))
+            target = f"/portal/{hotspots[0].slug}/" + (f"voucher?code={code}" if code else "")
+            return RedirectResponse(target, status_code=302, headers=NO_STORE)
         lang = _language(request, None)
         brand = portal_service.Branding(title="Wi-Fi", primary=portal_service.DEFAULT_PRIMARY, on_primary="#ffffff",
                                         background="#ffffff", text="#1a1a1a", has_logo=False, welcome={}, operator="")
@@ -354,7 +327,7 @@ async def welcome(request: Request) -> Response:
             log.info("hotspot %s: bad gateway redirect (%s) from %s", slug, exc.message, _client_ip(request))
             return _render(request, lang, "portal/message.html", status_code=400, **_page_vars(p, lang),
                            title=p.branding.title, heading=i18n.gettext(_("Something went wrong"), lang),
-                           message=i18n.gettext(REFUSAL_MESSAGES[RefusalReason.NO_GATEWAY], lang))
+                           message=decisions.message(RefusalReason.NO_GATEWAY, lang))
         data = {"slug": slug, "gw": parsed.to_dict()}
         _save_state(request, data)
         target = f"/portal/{slug}/" + (f"?lang={lang}" if request.query_params.get("lang") else "")
@@ -515,8 +488,20 @@ async def voucher_page(request: Request) -> Response:
     v = _visit(request)
     if isinstance(v, Response):
         return v
+    # A printed card's QR code opens this page with ?code=: the code is only filled into the form (cleaned to
+    # the voucher alphabet); nothing is tried until the citizen presses Connect, so every guess still goes
+    # through submit_voucher and its budgets.
+    code = display_prefill(request.query_params.get("code", ""))
     return _render(request, v.lang, "portal/voucher.html", **_page_vars(v.p, v.lang),
-                   title=i18n.gettext(_("Enter your voucher"), v.lang), code="")
+                   title=i18n.gettext(_("Enter your voucher"), v.lang), code=code)
+
+
+def display_prefill(raw: str) -> str:
+    """A code from the URL as the form shows it (``k7m2qx9p`` → ``K7M2-QX9P``); empty if it is not one."""
+    code = normalise_code(raw[:64])
+    if not 6 <= len(code) <= 16 or any(ch not in ALPHABET for ch in code):
+        return ""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 async def submit_voucher(request: Request) -> Response:
@@ -591,7 +576,7 @@ def _record_sms(request: Request, error: SmsError | None, refused: LoginContext 
             return
         sms_gateways.record_failure(session, error=error, now=_now())
         if refused is not None:
-            budgets.count_failure(session, refused, voucher=False)
+            budgets.count_source_failure(session, refused)
 
 
 async def otp_verify_page(request: Request) -> Response:
@@ -714,26 +699,29 @@ def logo(request: Request) -> Response:
 
 
 def captive_api(request: Request) -> Response:
-    """RFC 8908 Captive Portal API; its URL is what DHCP option 114 (RFC 8910) hands the client."""
+    """RFC 8908 Captive Portal API; its URL is what DHCP option 114 (RFC 8910) hands the client.
+
+    The client is identified by the address netmgr sees (see ``portal.captive_state``), so the answer is
+    private to it and never cached (RFC 8908 §5).
+    """
     slug = request.path_params["slug"]
     try:
         p = _hotspot(request, slug)
     except NotFound:
-        return Response(status_code=404)
-    data = _portal_state(request, slug)
-    gw = _gateway(data)
+        return Response(status_code=404, headers=CAPTIVE_NO_STORE)
     with _db(request) as session:
-        running = portal_service.active_session(session, hotspot_id=p.id, mac=gw.mac if gw else "",
-                                                ip="" if gw else _client_ip(request))
-        body: dict[str, Any] = {"captive": running is None,
-                                "user-portal-url": f"{_settings(request).portal.base_url.rstrip('/')}/{slug}/"}
-        if running is not None:
-            if running.allowance_time_s is not None:
-                body["seconds-remaining"] = max(0, running.allowance_time_s - running.session_time_s)
-            if running.allowance_bytes is not None:
-                body["bytes-remaining"] = max(0, running.allowance_bytes - running.total_octets)
-            body["can-extend-session"] = False
-    return Response(json.dumps(body), media_type=CAPTIVE_JSON, headers={"Cache-Control": "private, no-store"})
+        state = portal_service.captive_state(session, hotspot_id=p.id, client_ip=_client_ip(request))
+    body: dict[str, Any] = {"captive": state.captive,
+                            "user-portal-url": f"{_settings(request).portal.base_url.rstrip('/')}/{slug}/"}
+    if p.branding.venue_info_url:
+        body["venue-info-url"] = p.branding.venue_info_url
+    if not state.captive:
+        if state.seconds_remaining is not None:
+            body["seconds-remaining"] = state.seconds_remaining
+        if state.bytes_remaining is not None:
+            body["bytes-remaining"] = state.bytes_remaining
+        body["can-extend-session"] = state.can_extend_session
+    return Response(json.dumps(body), media_type=CAPTIVE_JSON, headers=CAPTIVE_NO_STORE)
 
 
 PROBE_SUCCESS: dict[str, tuple[int, str, str]] = {

@@ -15,10 +15,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, defer
 
 from captive_portal import sessions as hotspot_sessions
+from captive_portal.decisions import allowance_today
 from captive_portal.gateways import GatewayRegistration, validation
 from captive_portal.login_methods.base import PolicySnapshot
-from captive_portal.policies import Allowance, PolicyLimits, grant_for
-from netmgr import localtime
+from captive_portal.policies import Allowance, PolicyLimits
 from netmgr.db import secret_box
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Device, Hotspot, HotspotPolicy, HotspotSession, PortalConfig, Site, VoucherBatch
@@ -43,6 +43,8 @@ class Branding:
     has_logo: bool
     welcome: dict[str, str]
     operator: str
+    venue_info_url: str = ""
+    """An https page about the place, for the Captive Portal API (RFC 8908 ``venue-info-url``); may be empty."""
 
 
 def _luminance(colour: str) -> float:
@@ -74,7 +76,9 @@ def branding_of(hotspot: Hotspot, *, has_logo: bool) -> Branding:
     title = str(raw.get("title") or hotspot.name)
     return Branding(title=title, primary=primary, on_primary=on_primary, background=background, text=text,
                     has_logo=has_logo, welcome=welcome,
-                    operator=str(raw.get("operator") or ""))
+                    operator=str(raw.get("operator") or ""),
+                    venue_info_url=venue if (venue := str(raw.get("venue_info_url") or "")).startswith("https://")
+                    else "")
 
 
 @dataclass(frozen=True)
@@ -241,6 +245,43 @@ def active_session(session: Session, *, hotspot_id: int, mac: str = "", ip: str 
     return session.scalars(stmt.order_by(HotspotSession.started_at.desc()).limit(1)).first()
 
 
+@dataclass(frozen=True)
+class CaptiveState:
+    """What the RFC 8908 Captive Portal API tells one client: captive or not, and what its session has left.
+
+    For example a phone at Taman Kota Sampit that logged in with a 2-hour voucher 30 minutes ago:
+    ``captive=False, seconds_remaining=5400``. None means no limit (the key is left out of the answer).
+    """
+
+    captive: bool
+    seconds_remaining: int | None = None
+    bytes_remaining: int | None = None
+    can_extend_session: bool = False
+
+
+def captive_state(session: Session, *, hotspot_id: int, client_ip: str) -> CaptiveState:
+    """The API answer for the client at ``client_ip`` (the address netmgr sees, never a parameter it sent).
+
+    The client is found in the session table by the address its gateway reported in accounting
+    (``Framed-IP-Address``). A MAC from the gateway's redirect is not used: the browser carries it and can
+    change it, and it would let one device read another's remaining time and data.
+    """
+    if not client_ip:
+        return CaptiveState(captive=True)
+    # No ORDER BY: so the planner takes the (ip, status, hotspot_id) index rather than walking the hotspot's
+    # history by start time; an address has one open session, rarely a stale second one.
+    rows = session.scalars(select(HotspotSession).where(
+        HotspotSession.ip == client_ip, HotspotSession.status == SessionStatus.ACTIVE,
+        HotspotSession.hotspot_id == hotspot_id)).all()
+    running = max(rows, key=lambda row: (row.started_at, row.id), default=None)
+    if running is None:
+        return CaptiveState(captive=True)
+    seconds = None if running.allowance_time_s is None else max(0, running.allowance_time_s
+                                                                 - running.session_time_s)
+    octets = None if running.allowance_bytes is None else max(0, running.allowance_bytes - running.total_octets)
+    return CaptiveState(captive=False, seconds_remaining=seconds, bytes_remaining=octets)
+
+
 def online_by_ip(session: Session, ip: str) -> bool:
     """Whether any hotspot has an open session for this client address (for the OS connectivity probes)."""
     if not ip:
@@ -265,10 +306,7 @@ def remaining_for(session: Session, *, hotspot: HotspotSnapshot, mac: str, ip: s
         return Remaining(True, seconds, octets, *rates)
     if limits is None:
         return Remaining(False, None, None, None, None)
-    since = localtime.local_day_start(now, timezone)
-    outcome = grant_for(limits,
-                        device_today=hotspot_sessions.device_usage_since(session, mac, since),
-                        person_today=hotspot_sessions.person_usage_since(session, subscriber_id, since))
+    outcome = allowance_today(session, limits, mac=mac, subscriber_id=subscriber_id, now=now, timezone=timezone)
     if isinstance(outcome, Allowance):
         return Remaining(False, outcome.session_timeout_s, outcome.data_bytes, *rates)
     return Remaining(False, 0, 0, *rates)

@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from captive_portal.decisions import RefusalReason, message
 from captive_portal.dialects import POLICY_ATTRIBUTES
-from captive_portal.policies import RefusalCode, message
 from netmgr.db import secret_box
 from netmgr.models import Device
 from netmgr.models.enums import DeviceRole
@@ -110,7 +110,7 @@ def render_radiusd_conf(*, raddb: Path, listen_address: str, auth_port: int, acc
     """The whole ``radiusd.conf``. ``static_users`` answers from ``raddb/users`` instead (the benchmark's ceiling)."""
     raddb = raddb.resolve()
     strip = "\n".join(f"\t\t\t\t&{name} !* ANY" for name in POLICY_ATTRIBUTES)
-    wrong_password = _quote(message(RefusalCode.WRONG_PASSWORD, language))
+    wrong_password = _quote(message(RefusalReason.WRONG_PASSWORD, language))
     if static_users:
         modules_extra = "\tfiles {\n\t\tfilename = ${confdir}/users\n\t\tacctusersfile = ${confdir}/acct_users\n\t}\n"
         authorize = "\t\tfiles\n\t\tpap\n\t\tchap\n"

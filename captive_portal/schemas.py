@@ -22,6 +22,7 @@ class BrandingData(BaseModel):
     background_color: str = Field("", max_length=7)
     text_color: str = Field("", max_length=7)
     operator: str = Field("", max_length=100)
+    venue_info_url: str = Field("", max_length=300, description="https page about the place (RFC 8908)")
     welcome: dict[str, str] = Field(default_factory=dict)
 
 

@@ -8,30 +8,21 @@ session used up its allowance (sent by ``captive_portal.coa``). ``close_stale_se
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import Select, bindparam, case, delete, func, literal, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from captive_portal import budgets
-from captive_portal.policies import (
-    Allowance,
-    PolicyLimits,
-    Refusal,
-    RefusalCode,
-    Usage,
-    exhausted,
-    grant_for,
-)
+from captive_portal.decisions import Refusal, exhausted, grant_for
+from captive_portal.policies import Allowance, PolicyLimits, Usage
 from netmgr import localtime
 from netmgr.db import secret_box
 from netmgr.localtime import DEFAULT_TIMEZONE
@@ -221,14 +212,6 @@ def person_usage_since(session: Session, subscriber_id: int | None, since: datet
     if exclude_id is not None:
         where.append(HotspotSession.id != exclude_id)
     return _usage(session, *where)
-
-
-def active_devices_of_voucher(session: Session, voucher_id: int, *, other_than_mac: str) -> int:
-    return session.scalar(
-        select(func.count(func.distinct(HotspotSession.mac))).where(
-            HotspotSession.voucher_id == voucher_id, HotspotSession.status == SessionStatus.ACTIVE,
-            HotspotSession.mac != other_than_mac)
-    ) or 0
 
 
 # --- accounting --------------------------------------------------------------------------------------------
@@ -584,7 +567,7 @@ def enforce_quotas(session: Session, *, now: datetime, timezone: str, default_co
                 per_person[row.subscriber_id] = person_usage_since(session, row.subscriber_id, since)
             person = per_person.get(row.subscriber_id, Usage()) if row.subscriber_id is not None else Usage()
             verdict = grant_for(limits, device_today=per_mac[row.mac], person_today=person)
-            reason = verdict.code if isinstance(verdict, Refusal) else None
+            reason = verdict.reason if isinstance(verdict, Refusal) else None
         if reason is None or not due_for_disconnect(row, now):
             continue
         hotspot = session.get(Hotspot, row.hotspot_id) if row.hotspot_id is not None else None
@@ -616,35 +599,6 @@ def purge_expired_data(session: Session, *, now: datetime, session_retention_day
     _delete("subscribers", delete(Subscriber).where(Subscriber.erase_after < now))
     counts["budget_counters"] = budgets.purge_counters(session, now=now)  # they hold source addresses
     return counts
-
-
-@functools.cache
-def _failures_statement(by_mac: bool, by_ip: bool) -> Select[Any]:
-    """Built once per shape with bind parameters (the AAA hot path asks for every login)."""
-    mac = bindparam("mac", type_=LoginAttempt.mac.type)
-    ip = bindparam("ip", type_=LoginAttempt.ip.type)
-    # An empty MAC or IP matches nothing: the attempt rows of requests without one store "".
-    count_mac = func.coalesce(func.sum(case((LoginAttempt.mac == mac, 1), else_=0)), 0) if by_mac else literal(0)
-    count_ip = func.coalesce(func.sum(case((LoginAttempt.ip == ip, 1), else_=0)), 0) if by_ip else literal(0)
-    matches = [LoginAttempt.mac == mac] if by_mac else []
-    matches += [LoginAttempt.ip == ip] if by_ip else []
-    since = bindparam("since", type_=LoginAttempt.at.type)
-    return select(count_mac, count_ip).where(or_(*matches), LoginAttempt.at >= since,
-                                             LoginAttempt.success.is_(False))
-
-
-def count_failures(session: Session, *, mac: str, ip: str, since: datetime) -> tuple[int, int]:
-    """Failed logins since ``since`` from this MAC and from this IP (one query, both indexes)."""
-    if not mac and not ip:
-        return 0, 0
-    row = session.execute(_failures_statement(bool(mac), bool(ip)), {"mac": mac, "ip": ip, "since": since}).one()
-    return int(row[0] or 0), int(row[1] or 0)
-
-
-def record_attempt(session: Session, *, hotspot_id: int | None, username: str, mac: str, ip: str,
-                   success: bool, reason: RefusalCode | str = "", now: datetime) -> None:
-    session.add(LoginAttempt(at=now, hotspot_id=hotspot_id, username=username[:64], mac=mac, ip=ip,
-                             success=success, reason=str(reason)[:200]))
 
 
 def open_sessions(session: Session, *, hotspot_id: int | None = None) -> Sequence[HotspotSession]:

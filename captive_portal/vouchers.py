@@ -1,7 +1,8 @@
 """Voucher batches: generate codes under a policy, revoke them, and print them as a sheet of cards (PDF).
 
 Admin page or CLI → ``create_batch`` (codes from an alphabet without look-alike characters) → database;
-``batch_pdf`` lays the codes out as cut-out cards with the hotspot's name, the way Mikhmon users expect.
+``batch_pdf`` lays the codes out as cut-out cards with the hotspot's name, the way Mikhmon users expect, each
+with a QR code that opens the hotspot's voucher login with the code filled in.
 """
 
 from __future__ import annotations
@@ -11,14 +12,19 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
+import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from captive_portal import i18n
 from captive_portal.login_methods.voucher import ALPHABET
+from netmgr import formats, localtime
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import HotspotPolicy, Voucher, VoucherBatch
 from netmgr.models.hotspot import Hotspot, VoucherStatus
@@ -26,7 +32,14 @@ from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
 
 MAX_BATCH = 5000
+MAX_NAME = 100
+"""The longest batch name (the column's size); the card sheet is laid out for it."""
 CODE_LENGTH = 8
+
+
+def _(message: str) -> str:
+    """Marks a msgid for pybabel; the card sheet translates it in the sheet's language."""
+    return message
 
 
 def generate_code(length: int = CODE_LENGTH) -> str:
@@ -53,6 +66,8 @@ def create_batch(session: Session, actor: Actor, *, name: str, policy_id: int, c
     name = name.strip()
     if not name:
         raise ValidationFailed("a batch needs a name", field="name")
+    if len(name) > MAX_NAME:
+        raise ValidationFailed(f"a batch name has at most {MAX_NAME} characters", field="name")
     if not 1 <= count <= MAX_BATCH:
         raise ValidationFailed(f"count must be between 1 and {MAX_BATCH}", field="count")
     if not 6 <= code_length <= 16:
@@ -116,10 +131,10 @@ def _duration(seconds: int, lang: str) -> str:
     return " ".join(parts) or ("< 1 min" if lang == "en" else "< 1 menit")
 
 
-def _bytes(octets: int) -> str:
+def _bytes(octets: int, lang: str) -> str:
     if octets >= 10**9:
-        return f"{octets / 10**9:g} GB"
-    return f"{octets / 10**6:g} MB"
+        return f"{formats.number(round(octets / 10**9, 2), lang)} GB"
+    return f"{formats.number(round(octets / 10**6, 1), lang)} MB"
 
 
 def describe_policy(policy: HotspotPolicy, lang: str = "id") -> str:
@@ -130,9 +145,9 @@ def describe_policy(policy: HotspotPolicy, lang: str = "id") -> str:
         parts.append(_duration(time_limit, lang))
     data = policy.person_daily_bytes or policy.device_daily_bytes
     if data:
-        parts.append(_bytes(data))
+        parts.append(_bytes(data, lang))
     if policy.rate_down_kbps:
-        parts.append(f"{policy.rate_down_kbps / 1000:g} Mbps")
+        parts.append(f"{formats.number(policy.rate_down_kbps / 1000, lang)} Mbps")
     if policy.max_devices > 1:
         parts.append(f"{policy.max_devices} {'devices' if lang == 'en' else 'perangkat'}")
     return " · ".join(parts)
@@ -146,15 +161,101 @@ class CardSheet:
     ssid: str
     policy_text: str
     portal_hint: str = ""
+    """The batch's name (kept under this name for callers that already pass it)."""
+    login_url: str = ""
+    """The hotspot's voucher login page; each card's QR code opens it with ``?code=`` and the card's code."""
 
 
-COLUMNS, ROWS = 3, 8
+COLUMNS, ROWS = 3, 7
+PAD = 3 * mm
+QR_SIZE = 19 * mm
+MIN_FONT = 5.5
 
 
-def batch_pdf(codes: Sequence[str], sheet: CardSheet) -> bytes:
-    """A4 pages of 3 × 8 voucher cards with cut lines: hotspot name, SSID, code, what it grants."""
+def card_login_url(login_url: str, code: str) -> str:
+    """The address a card's QR code opens: the voucher page with the code filled in."""
+    separator = "&" if "?" in login_url else "?"
+    return f"{login_url}{separator}{urlencode({'code': code})}"
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Words on lines of ``width`` points; a word wider than a line is broken between characters."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if stringWidth(candidate, font, size) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while stringWidth(word, font, size) > width and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and stringWidth(word[:cut], font, size) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+def fit_lines(text: str, font: str, size: float, width: float, max_lines: int,
+              min_size: float = MIN_FONT) -> tuple[list[str], float]:
+    """``text`` wrapped to at most ``max_lines`` lines of ``width`` points, shrinking the font down to
+    ``min_size`` first and ending with "…" only when even that is too long. Returns (lines, font size)."""
+    text = " ".join(text.split())
+    if not text:
+        return [], size
+    while True:
+        lines = _wrap(text, font, size, width)
+        if len(lines) <= max_lines or size <= min_size:
+            break
+        size = max(min_size, size - 0.5)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and stringWidth(last + "…", font, size) > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return lines, size
+
+
+def _draw_lines(pdf: canvas.Canvas, lines: Sequence[str], font: str, size: float, x: float, top: float) -> float:
+    """Draw ``lines`` downwards from ``top`` (their first baseline sits one font size below it); returns the
+    bottom of the block."""
+    leading = size * 1.2
+    pdf.setFont(font, size)
+    y = top
+    for line in lines:
+        y -= leading
+        pdf.drawString(x, y + (leading - size), line)
+    return y
+
+
+def _draw_qr(pdf: canvas.Canvas, data: str, x: float, y: float, size: float) -> None:
+    """A QR code of ``data`` as filled squares in the box (x, y, size) with a two-module quiet zone."""
+    qr = segno.make(data, error="m", micro=False)
+    matrix = [list(row) for row in qr.matrix]
+    module = size / (len(matrix) + 4)
+    pdf.setFillColorRGB(0, 0, 0)
+    for r, row in enumerate(matrix):
+        for c, dark in enumerate(row):
+            if dark:
+                pdf.rect(x + (c + 2) * module, y + size - (r + 3) * module, module, module, stroke=0, fill=1)
+
+
+def batch_pdf(codes: Sequence[str], sheet: CardSheet, *, lang: str = "id") -> bytes:
+    """A4 pages of 3 × 7 voucher cards with cut lines, in ``lang``.
+
+    Each card has bands that never share space: the hotspot's name (bold, up to two lines), the batch's name
+    (up to two lines), then the Wi-Fi name, the code and what it grants on the left and the QR code on the
+    right. A long name shrinks, wraps and at last ends with "…" inside its band.
+    """
+    t = i18n.translations(lang).gettext
     buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
+    pdf = canvas.Canvas(buf, pagesize=A4, pageCompression=1, invariant=1)
     pdf.setTitle(f"Voucher {sheet.hotspot_name}")
     pdf.setAuthor("netmgr")
     page_w, page_h = A4
@@ -162,6 +263,14 @@ def batch_pdf(codes: Sequence[str], sheet: CardSheet) -> bytes:
     card_w = (page_w - 2 * margin) / COLUMNS
     card_h = (page_h - 2 * margin) / ROWS
     per_page = COLUMNS * ROWS
+    full = card_w - 2 * PAD
+    qr = sheet.login_url and QR_SIZE
+    left = full - (qr + 2 * mm if qr else 0)
+    hotspot_lines, hotspot_size = fit_lines(sheet.hotspot_name, "Helvetica-Bold", 9, full, 2)
+    batch_lines, batch_size = fit_lines(sheet.portal_hint, "Helvetica-Oblique", 7, full, 2)
+    ssid_lines, ssid_size = fit_lines(t(_("Wi-Fi: %(ssid)s")) % {"ssid": sheet.ssid} if sheet.ssid else "",
+                                      "Helvetica", 7, left, 2)
+    policy_lines, policy_size = fit_lines(sheet.policy_text, "Helvetica", 6.5, left, 2)
     for index, code in enumerate(codes):
         slot = index % per_page
         if slot == 0 and index:
@@ -173,32 +282,52 @@ def batch_pdf(codes: Sequence[str], sheet: CardSheet) -> bytes:
         pdf.setLineWidth(0.4)
         pdf.rect(x, y, card_w, card_h)
         pdf.setDash()
-        pdf.setFont("Helvetica-Bold", 9)
-        pdf.drawString(x + 3 * mm, y + card_h - 5 * mm, sheet.hotspot_name[:40])
-        pdf.setFont("Helvetica", 7)
-        if sheet.ssid:
-            pdf.drawString(x + 3 * mm, y + card_h - 9 * mm, f"WiFi: {sheet.ssid}"[:50])
-        pdf.setFont("Courier-Bold", 15)
-        pdf.drawCentredString(x + card_w / 2, y + card_h / 2 - 3 * mm, display_code(code))
-        pdf.setFont("Helvetica", 7)
-        pdf.drawString(x + 3 * mm, y + 3 * mm, sheet.policy_text[:60])
-        if sheet.portal_hint:
-            pdf.drawRightString(x + card_w - 3 * mm, y + card_h - 5 * mm, sheet.portal_hint[:20])
+        top = y + card_h - PAD
+        top = _draw_lines(pdf, hotspot_lines, "Helvetica-Bold", hotspot_size, x + PAD, top)
+        top = _draw_lines(pdf, batch_lines, "Helvetica-Oblique", batch_size, x + PAD, top) - 1 * mm
+        if qr:
+            _draw_qr(pdf, card_login_url(sheet.login_url, code), x + card_w - PAD - qr, y + PAD, qr)
+        top = _draw_lines(pdf, ssid_lines, "Helvetica", ssid_size, x + PAD, top)
+        shown = display_code(code)
+        code_lines, code_size = fit_lines(shown, "Courier-Bold", 14, left, 1, min_size=8)
+        bottom = y + PAD + len(policy_lines) * policy_size * 1.2
+        # The code sits in the middle of what is left between the Wi-Fi line and the policy text.
+        code_top = min(top, bottom + (top - bottom + code_size * 1.2) / 2)
+        _draw_lines(pdf, code_lines, "Courier-Bold", code_size, x + PAD, code_top)
+        _draw_lines(pdf, policy_lines, "Helvetica", policy_size, x + PAD, bottom)
     if not codes:
         pdf.setFont("Helvetica", 10)
-        pdf.drawString(margin, page_h - margin - 10 * mm, "(no vouchers)")
+        pdf.drawString(margin, page_h - margin - 10 * mm, t(_("No vouchers left to print.")))
     pdf.showPage()
     pdf.save()
     return buf.getvalue()
 
 
+def hotspot_login_url(portal_base_url: str, hotspot_slug: str | None) -> str:
+    """The voucher page of a hotspot's portal (the portal's start page for a batch valid on every hotspot)."""
+    base = portal_base_url.rstrip("/")
+    return f"{base}/{hotspot_slug}/voucher" if hotspot_slug else f"{base}/"
+
+
 def batch_sheet(session: Session, actor: Actor, batch_id: int, *, lang: str = "id",
-                include_used: bool = False) -> tuple[VoucherBatch, bytes]:
-    """The printable PDF of a batch (only codes still usable unless ``include_used``)."""
+                include_used: bool = False, portal_base_url: str = "",
+                tz: str = localtime.DEFAULT_TIMEZONE) -> tuple[VoucherBatch, bytes]:
+    """The printable PDF of a batch (only codes still usable unless ``include_used``).
+
+    With ``portal_base_url`` (``settings.portal.base_url``) every card carries a QR code that opens the
+    hotspot's voucher login with its code filled in. A "use before" date is the local date in zone ``tz``
+    (``settings.timezone``), written out in ``lang``: "berlaku sampai 31 Desember 2026".
+    """
     batch = get_batch(session, actor, batch_id)
     codes = [v.code for v in batch.vouchers
              if include_used or v.status in (VoucherStatus.UNUSED, VoucherStatus.ACTIVE)]
     hotspot = batch.hotspot
+    login_url = hotspot_login_url(portal_base_url, hotspot.slug if hotspot else None) if portal_base_url else ""
+    policy_text = describe_policy(batch.policy, lang)
+    if batch.valid_until is not None:
+        last_day = localtime.to_local(batch.valid_until, tz).date()
+        policy_text += " · " + i18n.gettext(_("use before %(date)s"), lang) % {
+            "date": formats.long_date(last_day, lang)}
     sheet = CardSheet(hotspot_name=hotspot.name if hotspot else batch.name, ssid=hotspot.ssid if hotspot else "",
-                      policy_text=describe_policy(batch.policy, lang), portal_hint=batch.name[:20])
-    return batch, batch_pdf(codes, sheet)
+                      policy_text=policy_text, portal_hint=batch.name if hotspot else "", login_url=login_url)
+    return batch, batch_pdf(codes, sheet, lang=lang)

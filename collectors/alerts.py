@@ -1,4 +1,5 @@
-"""Alert rules: device down, site down, uplink saturated, interface errors rising — damped, then notified.
+"""Alert rules: device down (unreachable), SNMP silent (answers ping only), site down, uplink saturated,
+interface errors rising — damped, then notified.
 
 Inventory status + device events (from collectors.availability) and InfluxDB points → one ``Observation``
 per rule and subject → ``observe`` (hold-down and flap damping, state kept in ``AlertCondition``) →
@@ -35,6 +36,7 @@ from netmgr.models.alerts import (
 )
 from netmgr.models.base import utcnow
 from netmgr.models.enums import DeviceStatus
+from netmgr.services.reachability import Reachability, device_reachability
 from netmgr.settings import AlertSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -164,7 +166,11 @@ class Observation:
 
 def device_observations(session: Session, conditions: Mapping[tuple[str, str, int], AlertCondition],
                         settings: AlertSettings, now: datetime) -> list[Observation]:
-    """``device_down`` per device: the device events since the last round, then the current status."""
+    """Per device, ``device_down`` (unreachable) and ``snmp_silent`` (answers ping, not SNMP), kept apart.
+
+    ``device_down`` replays the SNMP up/down events since the last round, then the current reachability; while
+    the device answers ping an SNMP ``down`` is ``snmp_silent`` instead, with its own alert and words.
+    """
     policy = DampingPolicy.from_settings(settings)
     since = now - timedelta(seconds=settings.flap_window_s)
     events: dict[int, list[DeviceEvent]] = defaultdict(list)
@@ -172,18 +178,25 @@ def device_observations(session: Session, conditions: Mapping[tuple[str, str, in
         events[event.device_id].append(event)
     out = []
     for device in session.scalars(select(Device).options(selectinload(Device.site)).order_by(Device.id)):
-        key = (AlertKind.DEVICE_DOWN.value, SubjectType.DEVICE.value, device.id)
-        cond = conditions.get(key)
-        last = aware(cond.evaluated_at) if cond is not None and cond.evaluated_at else None
-        history = [(aware(e.at), e.kind == DeviceStatus.DOWN.value) for e in events.get(device.id, [])
-                   if (last is None or aware(e.at) > last) and aware(e.at) <= now]
-        down = device.status == DeviceStatus.DOWN
-        if cond is None and not down and not history:
-            continue
-        out.append(Observation(
-            AlertKind.DEVICE_DOWN, SubjectType.DEVICE, device.id, device.name, down, AlertSeverity.CRITICAL, policy,
-            agency_id=device.site.agency_id, site_id=device.site_id, device_id=device.id, history=history,
-            facts={"name": device.name, "site": device.site.name}))
+        reach = device_reachability(device)
+        pinged = device.ping_status == DeviceStatus.UP
+        facts = {"name": device.name, "site": device.site.name}
+        for kind, problem in ((AlertKind.DEVICE_DOWN, reach == Reachability.UNREACHABLE),
+                              (AlertKind.SNMP_SILENT, reach == Reachability.SNMP_SILENT)):
+            key = (kind.value, SubjectType.DEVICE.value, device.id)
+            cond = conditions.get(key)
+            last = aware(cond.evaluated_at) if cond is not None and cond.evaluated_at else None
+            history = [(aware(e.at), e.kind == DeviceStatus.DOWN.value) for e in events.get(device.id, [])
+                       if (last is None or aware(e.at) > last) and aware(e.at) <= now]
+            if (kind == AlertKind.DEVICE_DOWN) == pinged:
+                history = []  # SNMP events say nothing about reachability while ping answers, and vice versa
+            if cond is None and not problem and not history:
+                continue
+            severity = AlertSeverity.CRITICAL if kind == AlertKind.DEVICE_DOWN else AlertSeverity.WARNING
+            out.append(Observation(
+                kind, SubjectType.DEVICE, device.id, device.name, problem, severity, policy,
+                agency_id=device.site.agency_id, site_id=device.site_id, device_id=device.id, history=history,
+                facts=facts))
     return out
 
 
@@ -195,7 +208,7 @@ def site_observations(session: Session, conditions: Mapping[tuple[str, str, int]
     for site in session.scalars(select(Site).options(selectinload(Site.devices)).order_by(Site.id)):
         if not site.devices:
             continue
-        down = all(d.status == DeviceStatus.DOWN for d in site.devices)
+        down = all(device_reachability(d) == Reachability.UNREACHABLE for d in site.devices)
         key = (AlertKind.SITE_DOWN.value, SubjectType.SITE.value, site.id)
         cond = conditions.get(key)
         if cond is None and not down:

@@ -3,7 +3,8 @@
 Pipeline adds octets to ``traffic_5m`` and marks the hours it touched; ``rollup_pending`` recomputes those
 hours and their days from the rows below them (an upsert, so running it twice changes nothing and a late
 poll's bytes land in the hours they belong to). Finance reads ``traffic_daily`` and, for a month's 95th
-percentile, ``monthly_p95`` over the 5-minute rows kept for uplinks and queues.
+percentile, the 5-minute rows kept for uplinks and queues (``netmgr.services.reports``, which owns the billing
+percentile and the rate-sample rule both use).
 """
 
 from __future__ import annotations
@@ -16,24 +17,19 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from netmgr.localtime import as_utc
 from netmgr.models import Traffic5m, TrafficDaily, TrafficDirtyHour, TrafficHourly, TrafficMeter
 from netmgr.models.base import utcnow
+from netmgr.models.traffic import BUCKET_S
+from netmgr.services.reports import MIN_SAMPLE_COVERAGE_S, percentile_95, sample_bps
 
 log = logging.getLogger(__name__)
 
-BUCKET_S = 300
-MIN_SAMPLE_COVERAGE_S = 30.0
-"""A 5-minute bucket counts as a rate sample once this much of it had a trustworthy rate."""
 UPSERT_CHUNK = 500
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored one is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def bucket_of(epoch_s: float) -> datetime:
@@ -48,19 +44,6 @@ def hour_of(moment: datetime) -> datetime:
 
 def local_day(moment: datetime, tz: ZoneInfo) -> date:
     return as_utc(moment).astimezone(tz).date()
-
-
-def percentile_95(values: Sequence[float]) -> float:
-    """The billing 95th percentile: sort the samples, discard the top 5 % (rounded down), take the highest left.
-
-    With 288 five-minute samples in a day the 14 highest are discarded and the 274th smallest is billed.
-    An empty list gives 0.
-    """
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    discard = len(ordered) * 5 // 100
-    return float(ordered[len(ordered) - discard - 1])
 
 
 def split_into_buckets(start: float, end: float, octets: int) -> list[tuple[datetime, int, float]]:
@@ -162,10 +145,9 @@ def rollup_days(session: Session, days: Iterable[date]) -> int:
     for meter_id, day, i, o, covered in session.execute(
             select(Traffic5m.meter_id, Traffic5m.day, Traffic5m.in_octets, Traffic5m.out_octets, Traffic5m.covered_s)
             .where(Traffic5m.day.in_(wanted), Traffic5m.covered_s >= MIN_SAMPLE_COVERAGE_S)):
-        seconds = min(float(covered), float(BUCKET_S))
         ins, outs = samples[(meter_id, day)]
-        ins.append(i * 8 / seconds)
-        outs.append(o * 8 / seconds)
+        ins.append(sample_bps(i, covered))
+        outs.append(sample_bps(o, covered))
     now = utcnow()
     rows = []
     for meter_id, day, i, o in totals:
@@ -208,27 +190,3 @@ def prune_5m(session: Session, *, today: date, keep_days: int, keep_billing_days
         Traffic5m.day < today - timedelta(days=keep_billing_days), Traffic5m.meter_id.in_(billing)))
     session.commit()
     return int(getattr(ordinary, "rowcount", 0) or 0) + int(getattr(kept, "rowcount", 0) or 0)
-
-
-@dataclass(frozen=True)
-class PeriodPercentile:
-    p95_in_bps: float
-    p95_out_bps: float
-    samples: int
-
-
-def period_p95(session: Session, meter_id: int, start: datetime, end: datetime) -> PeriodPercentile:
-    """The 95th percentile of one meter's 5-minute rates over [start, end), e.g. a billing month.
-
-    Only meters marked ``billing`` keep their 5-minute rows long enough for a whole month.
-    """
-    ins: list[float] = []
-    outs: list[float] = []
-    for i, o, covered in session.execute(
-            select(Traffic5m.in_octets, Traffic5m.out_octets, Traffic5m.covered_s)
-            .where(and_(Traffic5m.meter_id == meter_id, Traffic5m.bucket_start >= as_utc(start),
-                        Traffic5m.bucket_start < as_utc(end), Traffic5m.covered_s >= MIN_SAMPLE_COVERAGE_S))):
-        seconds = min(float(covered), float(BUCKET_S))
-        ins.append(i * 8 / seconds)
-        outs.append(o * 8 / seconds)
-    return PeriodPercentile(percentile_95(ins), percentile_95(outs), len(ins))

@@ -1,6 +1,6 @@
 """Celery tasks of the collectors: thin wrappers that build the SNMP client and call the collector functions.
 
-Beat sends ``collectors.check_availability`` by name (see netmgr.jobs.PERIODIC_TASKS).
+Beat sends ``collectors.check_availability`` by name (see collectors.manifest).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collectors.alerts import evaluate_alerts
 from collectors.autodiscovery import discover_inventory
 from collectors.availability import DEFAULT_TRIES, DeviceCheck, check_availability
 from collectors.notify import build_notifiers
+from collectors.ping import Fping, ping_round
 from collectors.rollups import prune_5m, rollup_pending
 from collectors.runtime import tune_gc, tune_gc_after_first_poll
 from collectors.scheduler import BatchResult, poll_batch, pollable_device_ids, shard
@@ -64,6 +65,20 @@ def discover_devices_task(only_new: bool = True) -> dict[str, Any]:
         return asyncio.run(_discover(state, only_new))
     finally:
         state.engine.dispose()
+
+
+@shared_task(name="collectors.ping_targets", ignore_result=False)  # type: ignore[untyped-decorator]
+def ping_targets_task() -> dict[str, Any]:
+    """Ping every device and uplink far end once with fping; store points, ping status and hourly rollups."""
+    state, store = _resources()
+    settings = state.settings.ping
+    if not settings.enabled:
+        return {"targets": 0, "disabled": True}
+    result = ping_round(state.session_factory, pinger=Fping(settings), store=store, settings=settings)
+    return {"targets": len(result.targets), "up": result.count(True), "down": result.count(False),
+            "points": result.points,
+            "changed": [{"kind": t.target.subject_type, "id": t.target.subject_id, "name": t.target.name,
+                         "up": t.result.up} for t in result.targets if t.changed]}
 
 
 # --- polling and rollups (beat: collectors.schedule_polls → collectors.poll_batch per shard) ---------------------

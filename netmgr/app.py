@@ -1,22 +1,35 @@
-"""Builds the ASGI application: API, admin web UI and (later) the captive portal, on one app."""
+"""Builds the ASGI application: the core's API and admin web UI, plus the routers and lanes of the capabilities
+the entry point passes in (``netmgr.entrypoints.capabilities``); this module names no capability."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
-from netmgr import __version__, selfmetrics
+from netmgr import __version__, selfmetrics, web
 from netmgr.api.docs import install_docs
 from netmgr.api.errors import install_error_handlers
 from netmgr.api.metrics import router as metrics_router
+from netmgr.api.routes import (
+    agencies,
+    audit,
+    auth,
+    devices,
+    inventory_io,
+    monitoring,
+    plans,
+    reports,
+    sites,
+    uplinks,
+    users,
+)
+from netmgr.capabilities import Manifest, NetmgrApp
 from netmgr.middleware import BodySizeLimit, SecurityHeaders
 from netmgr.services import health
 from netmgr.settings import Settings
@@ -24,96 +37,30 @@ from netmgr.state import AppState
 
 log = logging.getLogger(__name__)
 
-# Router modules under netmgr.api.routes, each exposing ``router``; mounted under /api/v1.
-API_ROUTE_MODULES = [
-    "auth",
-    "agencies",
-    "sites",
-    "devices",
-    "uplinks",
-    "users",
-    "audit",
-    "inventory_io",
-    "monitoring",
-    "reports",
-    "plans",
-]
-
-# Routers of the capability packages as "module:attribute", included when their module exists. They carry
-# their own prefixes (e.g. /api/v1/aaa for FreeRADIUS, /portal for citizens); the core never imports them.
-CAPABILITY_ROUTERS = [
-    "captive_portal.api:router",
-    "captive_portal.pages:router",
-    "captive_portal.admin_pages:router",
-    "captive_portal.admin_api:router",
-    "captive_portal.sms_pages:router",
-    "provisioning.api:router",
-    "provisioning.pages:router",
-]
-
-# ASGI middleware of the capability packages as "module:attribute", added when their module exists; e.g. the
-# portal's fast lane serves the captive portal before the app's routing.
-CAPABILITY_MIDDLEWARE = [
-    "captive_portal.pages:PortalFastLane",
-]
-
-# Service functions of the capability packages as name → "module:attribute", found when their module exists and
-# kept in ``app.state.capability_services``. Transports inject them into the core's services through a seam
-# (e.g. ``netmgr.services.plans.JobRequester``), so a core service uses a capability without importing it.
-CAPABILITY_SERVICES = {
-    "request_provision_job": "provisioning.jobs:request_job",
-}
-
-# ASGI middleware that wraps the whole app, outside even FastAPI's error, telemetry and body-limit layers: only
-# for paths that must be as cheap as possible and handle their own errors (the AAA fast lane, which answers
-# FreeRADIUS thousands of times a second).
-OUTER_MIDDLEWARE = [
-    "captive_portal.api:AaaFastLane",
-]
-
-
-class NetmgrAPI(FastAPI):
-    """FastAPI with ``outer_middleware``: ASGI middleware around the whole stack ``build_middleware_stack`` builds."""
-
-    outer_middleware: list[Any]
-
-    def build_middleware_stack(self) -> ASGIApp:
-        app: ASGIApp = super().build_middleware_stack()
-        for middleware in reversed(getattr(self, "outer_middleware", [])):
-            app = middleware(app)
-        return app
-
-
-def _capabilities(specs: list[str]) -> list[Any]:
-    """The ``"module:attribute"`` objects of the capability packages that exist (routers, middleware)."""
-    found: list[Any] = []
-    for spec in specs:
-        module_name, _, attribute = spec.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # capability not built yet
-            raise
-        found.append(getattr(module, attribute))
-    return found
+API_ROUTERS = (auth.router, agencies.router, sites.router, devices.router, uplinks.router, users.router,
+               audit.router, inventory_io.router, monitoring.router, reports.router, plans.router)
+"""The core's API routers, mounted under /api/v1."""
 
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1")
-    for name in API_ROUTE_MODULES:
-        try:
-            module = importlib.import_module(f"netmgr.api.routes.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"netmgr.api.routes.{name}":
-                continue  # area not built yet
-            raise
-        api.include_router(module.router)
+    for router in API_ROUTERS:
+        api.include_router(router)
     return api
 
 
-def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
-    """The netmgr web application for ``settings`` (state may be injected by tests)."""
+def edge_middleware(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """``app`` behind the core's edge: no body over the cap is read, and headers go on every answer.
+
+    ``build_app`` adds the same two, in the same order, to the core app's own middleware stack.
+    """
+    return BodySizeLimit(SecurityHeaders(app), limits=settings.limits)
+
+
+def build_app(settings: Settings, state: AppState | None = None, *,
+              capabilities: Sequence[Manifest] = ()) -> NetmgrApp:
+    """The netmgr web application for ``settings`` with the routers, lanes and services of ``capabilities``
+    (the entry points pass the installed manifests; tests may inject ``state``)."""
     state = state or AppState.build(settings)
     selfmetrics.configure(settings)  # before any request records a figure
 
@@ -122,7 +69,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         yield
         state.engine.dispose()
 
-    app = NetmgrAPI(
+    app = FastAPI(
         title="netmgr",
         version=__version__,
         docs_url=None,  # served from the package by install_docs, not from a CDN
@@ -143,17 +90,15 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     install_docs(app, openapi_url="/api/openapi.json")
     app.include_router(_api_router())
     app.include_router(metrics_router)
-    for capability_router in _capabilities(CAPABILITY_ROUTERS):
-        app.include_router(capability_router)
-    for middleware in _capabilities(CAPABILITY_MIDDLEWARE):
-        app.add_middleware(middleware)
-    # Added last, so they wrap everything above (the portal's fast lane included): headers on every answer, and
-    # no body over the cap is read, signed in or not.
+    parts = [manifest.web() for manifest in capabilities if manifest.web is not None]
+    for part in parts:
+        for router in part.routers:
+            app.include_router(router)
+    # Added last, so they wrap everything above: headers on every answer, and no body over the cap is read, signed
+    # in or not (``edge_middleware`` puts the same two around the capabilities' lanes).
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, limits=settings.limits)
-    app.outer_middleware = _capabilities(OUTER_MIDDLEWARE)
-    app.state.capability_services = {name: found for name, spec in CAPABILITY_SERVICES.items()
-                                     for found in _capabilities([spec])}
+    app.state.capability_services = {name: service for part in parts for name, service in part.services.items()}
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -165,11 +110,6 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         result = health.readiness(settings, state.engine)
         return JSONResponse(result.as_dict() | {"version": __version__}, status_code=200 if result.ready else 503)
 
-    try:
-        web = importlib.import_module("netmgr.web")
-    except ModuleNotFoundError as exc:
-        if exc.name != "netmgr.web":
-            raise
-    else:
-        web.install(app, settings)
-    return app
+    web.install(app, settings)
+    mounts = [mount for part in parts for mount in part.asgi_mounts]
+    return NetmgrApp(app, mounts, wrap=lambda lane: edge_middleware(lane, settings))

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from netmgr.models.base import utcnow
+from netmgr.models.outbox import OutboxTask
 from netmgr.security.secrets import SecretBox
 from netmgr.settings import Settings
+
+log = logging.getLogger(__name__)
 
 SECRET_BOX_KEY = "secret_box"  # noqa: S105 - a dict key, not a secret
 
@@ -73,26 +81,44 @@ _PENDING_TASKS_KEY = "pending_tasks"
 
 
 class TaskSender(Protocol):
-    """A ``send_task``-like callable: ``send(name, kwargs={...})``."""
+    """Sends a Celery task by name, like ``celery_app.send_task(name, kwargs={...})``: the one protocol services,
+    transports and capabilities use, so a service sends work without importing Celery (``netmgr.api.deps``
+    gives a request's sender, deferred until its transaction commits)."""
 
     def __call__(self, name: str, *, kwargs: dict[str, Any]) -> object: ...
 
 
-def send_after_commit(session: Session, send: TaskSender) -> TaskSender:
-    """A sender that queues tasks until ``session`` commits, and drops them if it rolls back.
+@dataclass(frozen=True)
+class _Pending:
+    send: TaskSender
+    row: OutboxTask
+    name: str
+    kwargs: dict[str, Any]
 
-    A task sent inside a transaction may otherwise start on a worker before the rows it reads (a new job,
-    say) are committed; on PostgreSQL it would not see them and would quietly do nothing.
+
+def send_after_commit(session: Session, send: TaskSender) -> TaskSender:
+    """A sender that writes each task to the outbox in ``session``'s transaction and sends it once that commits.
+
+    A task sent inside a transaction may otherwise start on a worker before the rows it reads (a new job, say)
+    are committed; on PostgreSQL it would not see them and would quietly do nothing. A rollback drops the task
+    with its rows. A broker that refuses it (stopped, unreachable) does not lose it: the task stays in the
+    outbox with the error, and ``flush_outbox`` (the periodic ``netmgr.flush_task_outbox``) sends it later,
+    so a committed job is never left ``queued`` with no task on its way.
     """
     if _PENDING_TASKS_KEY not in session.info:
         session.info[_PENDING_TASKS_KEY] = []
 
         @event.listens_for(session, "after_commit")
         def _send_pending(_session: Session) -> None:
-            pending: list[tuple[TaskSender, str, dict[str, Any]]] = session.info[_PENDING_TASKS_KEY]
+            pending: list[_Pending] = session.info[_PENDING_TASKS_KEY]
             session.info[_PENDING_TASKS_KEY] = []
-            for sender, name, kwargs in pending:
-                sender(name, kwargs=kwargs)
+            if pending:
+                bind = session.get_bind()
+                engine = bind if isinstance(bind, Engine) else bind.engine
+                for item in pending:
+                    identity = sa_inspect(item.row).identity
+                    if identity is not None:
+                        _deliver(engine, item.send, int(identity[0]), item.name, item.kwargs)
 
         @event.listens_for(session, "after_soft_rollback")
         def _drop_pending(_session: Session, previous_transaction: SessionTransaction) -> None:
@@ -100,10 +126,49 @@ def send_after_commit(session: Session, send: TaskSender) -> TaskSender:
                 session.info[_PENDING_TASKS_KEY] = []
 
     def deferred(name: str, *, kwargs: dict[str, Any]) -> object:
-        session.info[_PENDING_TASKS_KEY].append((send, name, kwargs))
+        row = OutboxTask(name=name, kwargs=kwargs)
+        session.add(row)
+        session.info[_PENDING_TASKS_KEY].append(_Pending(send, row, name, kwargs))
         return None
 
     return deferred
+
+
+def _deliver(engine: Engine, send: TaskSender, row_id: int, name: str, kwargs: dict[str, Any]) -> bool:
+    """Send one outbox task; on success delete its row, else keep it with the error (for the next sweep)."""
+    try:
+        send(name, kwargs=kwargs)
+    except Exception as exc:  # whatever the broker client raises, the task must stay in the outbox
+        log.warning("task %s (outbox row %s) was not sent, the broker refused it; it is kept and sent again when "
+                    "the broker answers: %s", name, row_id, exc)
+        with engine.begin() as conn:
+            conn.execute(update(OutboxTask).where(OutboxTask.id == row_id).values(
+                attempts=OutboxTask.attempts + 1, last_attempt_at=utcnow(),
+                last_error=f"{type(exc).__name__}: {exc}"[:1000]))
+        return False
+    with engine.begin() as conn:
+        conn.execute(delete(OutboxTask).where(OutboxTask.id == row_id))
+    return True
+
+
+@dataclass(frozen=True)
+class OutboxFlush:
+    """What one sweep of the outbox did: tasks sent, and tasks still waiting (the broker refused them again)."""
+
+    sent: int
+    waiting: int
+
+
+def flush_outbox(engine: Engine, send: TaskSender, *, older_than_s: float = 30.0,
+                 limit: int = 500) -> OutboxFlush:
+    """Send the outbox tasks that waited at least ``older_than_s`` (younger ones are still being sent by the
+    request that wrote them), oldest first; each sent task leaves the outbox, a refused one stays."""
+    cutoff = utcnow() - timedelta(seconds=older_than_s)
+    with engine.connect() as conn:
+        rows = conn.execute(select(OutboxTask.id, OutboxTask.name, OutboxTask.kwargs)
+                            .where(OutboxTask.created_at <= cutoff).order_by(OutboxTask.id).limit(limit)).all()
+    sent = sum(_deliver(engine, send, row.id, row.name, row.kwargs) for row in rows)
+    return OutboxFlush(sent=sent, waiting=len(rows) - sent)
 
 
 _MISSING_TABLE = ("no such table", "does not exist", "undefinedtable")
@@ -135,6 +200,15 @@ def is_out_of_range(exc: BaseException) -> bool:
         return getattr(exc.orig, "sqlstate", None) == "22003"  # numeric_value_out_of_range
     return False
 
+
+def is_nul_in_text(exc: BaseException) -> bool:
+    """Whether ``exc`` is PostgreSQL refusing a NUL character (``\\u0000``) in text, which it cannot store: the
+    request's fault (a JSON string or query value holding it), never a server error."""
+    return isinstance(exc, DBAPIError) and "cannot contain NUL" in str(exc.orig)
+
+
+NUL_IN_TEXT_MESSAGE = ("a text in the request holds a NUL character (\\u0000), which the database cannot store: "
+                       "remove it and send the request again")
 
 OUT_OF_RANGE_MESSAGE = ("a number in the request is larger than netmgr stores (ids and paging values are at most "
                         "2147483647): check the id or value you sent")

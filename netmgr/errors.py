@@ -87,6 +87,12 @@ class RowError:
     row: int
     field: str | None
     reason: str
+    """In English, complete (API, CLI, logs)."""
+    code: str = ""
+    """What kind of problem, for a page to word it in the reader's language (a pydantic error type such as
+    ``missing``, or the importer's own such as ``unknown_reference``); empty when only ``reason`` says it."""
+    values: tuple[tuple[str, str], ...] = ()
+    """The names and figures the wording needs, e.g. ``(("value", "Kantor Lama"),)``."""
 
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", {self.field}" if self.field else "")

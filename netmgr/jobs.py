@@ -6,15 +6,17 @@ consumes that queue runs it. Nothing here connects to anything at import; ``make
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from kombu.entity import Exchange, Queue
 
 from netmgr.settings import Settings
+
+if TYPE_CHECKING:
+    from netmgr.capabilities import Manifest
 
 DEFAULT_QUEUE = "default"
 POLL_QUEUE = "poll"
@@ -36,48 +38,19 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("captive_portal.", PORTAL_QUEUE),
 )
 
-# Modules holding tasks, included when they exist (each capability package writes its own).
-TASK_MODULES = ("netmgr.tasks", "netmgr.reports_tasks", "collectors.tasks", "provisioning.tasks",
-                "captive_portal.tasks")
-
-
 @dataclass(frozen=True)
 class PeriodicTask:
-    """A task beat sends by name every ``interval_s(settings)`` seconds, if its module is installed."""
+    """A task beat sends by name every ``interval_s(settings)`` seconds; declared in a manifest's
+    ``periodic_tasks`` beside the module that defines the task."""
 
     name: str
     task: str
-    module: str
     interval_s: Callable[[Settings], float]
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
-    # Nightly config backups of every device with a provisioning driver (one backup_device task each).
-    PeriodicTask("backup-device-configs", "provisioning.backup_all", "provisioning.tasks", lambda s: 86400.0),
-    # Interfaces of devices added since the last run (cheap when there are none), and of every device daily.
-    PeriodicTask("discover-new-devices", "collectors.discover_devices", "collectors.tasks", lambda s: 300.0,
-                 {"only_new": True}),
-    PeriodicTask("rediscover-all-devices", "collectors.discover_devices", "collectors.tasks", lambda s: 86400.0,
-                 {"only_new": False}),
-    PeriodicTask("check-availability", "collectors.check_availability", "collectors.tasks",
-                 lambda s: float(s.celery.availability_interval_s)),
-    PeriodicTask("evaluate-alerts", "collectors.evaluate_alerts", "collectors.tasks",
-                 lambda s: float(s.alerts.evaluate_interval_s)),
-    PeriodicTask("schedule-polls", "collectors.schedule_polls", "collectors.tasks",
-                 lambda s: float(s.snmp.poll_interval_s)),
-    PeriodicTask("rollup-traffic", "collectors.rollup_traffic", "collectors.tasks",
-                 lambda s: float(s.snmp.rollup_interval_s)),
-    PeriodicTask("close-stale-hotspot-sessions", "captive_portal.close_stale_sessions", "captive_portal.tasks",
-                 lambda s: float(s.radius.interim_interval_s)),
-    PeriodicTask("enforce-hotspot-quotas", "captive_portal.enforce_quotas", "captive_portal.tasks",
-                 lambda s: 60.0),
-    PeriodicTask("purge-expired-portal-data", "captive_portal.purge_expired_data", "captive_portal.tasks",
-                 lambda s: 86400.0),
-    # Daily; the task itself sends only on ``finance.statement_day``.
-    PeriodicTask("monthly-statements", "reports.monthly_statements", "netmgr.reports_tasks", lambda s: 86400.0),
-    PeriodicTask("contract-reminders", "reports.contract_reminders", "netmgr.reports_tasks", lambda s: 7 * 86400.0),
-)
+class UnknownPeriodicTask(ValueError):
+    """A periodic task names a task no manifest's task modules define (a typo would otherwise never run)."""
 
 
 def queue_for(task_name: str) -> str:
@@ -94,24 +67,25 @@ def route_for(name: str, args: Any, kwargs: Any, options: Any, task: Any = None,
     return {"queue": queue, "routing_key": queue}
 
 
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:  # the parent package is missing
-        return False
-
-
-def installed_task_modules() -> list[str]:
-    return [name for name in TASK_MODULES if _module_exists(name)]
-
-
-def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    """The periodic tasks whose modules are installed, with intervals taken from settings."""
+def beat_schedule(settings: Settings, capabilities: Sequence[Manifest] = ()) -> dict[str, dict[str, Any]]:
+    """The periodic tasks of ``capabilities``, with intervals taken from settings."""
     return {
         p.name: {"task": p.task, "schedule": p.interval_s(settings), "kwargs": p.kwargs}
-        for p in PERIODIC_TASKS
-        if _module_exists(p.module)
+        for manifest in capabilities
+        for p in manifest.periodic_tasks
     }
+
+
+def _check_periodic_tasks(app: Celery, capabilities: Sequence[Manifest]) -> None:
+    """Every periodic task sends a task that one of the included task modules defines."""
+    modules = set(app.conf.include)
+    known = {name for name, task in app.tasks.items() if task.__module__ in modules}
+    for manifest in capabilities:
+        for p in manifest.periodic_tasks:
+            if p.task not in known:
+                raise UnknownPeriodicTask(
+                    f"periodic task {p.name!r} of {manifest.name} sends {p.task!r}, which no task module defines; "
+                    f"known: {', '.join(sorted(known))}")
 
 
 def _queue(name: str) -> Queue:
@@ -119,10 +93,28 @@ def _queue(name: str) -> Queue:
     return Queue(name, exchange, routing_key=name)  # type: ignore[no-untyped-call]
 
 
-def make_celery(settings: Settings) -> Celery:
-    """A configured Celery app for ``settings``; connects to nothing until used."""
+def send_once(app: Celery) -> Callable[..., object]:
+    """A ``send(name, kwargs={...})`` for tasks sent on a person's behalf (a job, a backup): one publish attempt,
+    no result kept. A refusing broker fails it at once instead of holding the request for Celery's reconnect
+    retries (about 20 s); ``netmgr.db.send_after_commit`` keeps the task in the outbox and sends it again."""
+
+    def send(name: str, *, kwargs: dict[str, Any]) -> object:
+        return app.send_task(name, kwargs=kwargs, ignore_result=True, retry=False)
+
+    return send
+
+
+def make_celery(settings: Settings, capabilities: Sequence[Manifest] = ()) -> Celery:
+    """A configured Celery app for ``settings`` running the tasks of ``capabilities`` (the entry points pass the
+    installed manifests; a sender needs none); connects to nothing until used.
+
+    Raises:
+        UnknownPeriodicTask: a periodic task sends a task name that none of the task modules defines.
+    """
+    include = [module.__name__ for manifest in capabilities if manifest.task_modules is not None
+               for module in manifest.task_modules()]
     app = Celery("netmgr", broker=settings.resolved_broker_url, backend=settings.resolved_result_backend,
-                 include=installed_task_modules(), set_as_current=False)
+                 include=include, set_as_current=False)
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -139,8 +131,10 @@ def make_celery(settings: Settings) -> Celery:
         result_expires=24 * 3600,
         timezone=settings.timezone,  # crontab entries (monthly statements) fire at local times
         enable_utc=True,
-        beat_schedule=beat_schedule(settings),
+        beat_schedule=beat_schedule(settings, capabilities),
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         worker_hijack_root_logger=False,
     )
+    if capabilities:
+        _check_periodic_tasks(app, capabilities)
     return app

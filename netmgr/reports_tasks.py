@@ -17,7 +17,7 @@ from celery import shared_task
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from netmgr import localtime
+from netmgr import formats, localtime
 from netmgr.models import Agency
 from netmgr.reports_export import to_pdf
 from netmgr.security.permissions import SYSTEM
@@ -72,17 +72,18 @@ def send_monthly_statements(session: Session, settings: Settings, month: date, s
                      "totals": {**whole["totals"], "cost_idr": None}}
         message = _message(settings, [agency.contact_email], f"Laporan bandwidth {key} — {agency.name}",
                            f"Terlampir laporan pemakaian internet {agency.name} bulan {key}.\n"
-                           f"Pemakaian: {row['gb']:.1f} GB, persentil ke-95: {row['p95_mbps']:.1f} Mbps.\n")
-        message.add_attachment(to_pdf(statement, title="Laporan bandwidth", regency=settings.regency_name),
+                           f"Pemakaian: {formats.gigabytes(row['gb'], 'id')}, persentil ke-95: "
+                           f"{formats.number(row['p95_mbps'], 'id', decimals=1)} Mbps.\n")
+        message.add_attachment(to_pdf(statement, regency=settings.regency_name, lang=settings.default_language),
                                maintype="application", subtype="pdf", filename=f"laporan-{row['code']}-{key}.pdf")
         send(message)
         sent += 1
     if settings.finance.statement_recipients:
         message = _message(settings, settings.finance.statement_recipients, f"Laporan bandwidth {key}",
                            f"Terlampir laporan bandwidth seluruh SOPD bulan {key}.\n"
-                           f"Total biaya: Rp {whole['totals']['cost_idr']:,}\n".replace(",", "."))
-        message.add_attachment(to_pdf(whole, regency=settings.regency_name), maintype="application",
-                               subtype="pdf", filename=f"laporan-bandwidth-{key}.pdf")
+                           f"Total biaya: {formats.rupiah(whole['totals']['cost_idr'], 'id')}\n")
+        message.add_attachment(to_pdf(whole, regency=settings.regency_name, lang=settings.default_language),
+                               maintype="application", subtype="pdf", filename=f"laporan-bandwidth-{key}.pdf")
         send(message)
         sent += 1
     return sent

@@ -89,6 +89,23 @@ class SnmpSettings(BaseModel):
     """5-minute rows of uplink interfaces and queues (monthly 95th percentile billing) are kept this long."""
 
 
+class PingSettings(BaseModel):
+    """ICMP availability with fping (``collectors.ping_targets``), on its own schedule, separate from SNMP."""
+
+    enabled: bool = True
+    fping_path: str = "/usr/bin/fping"
+    interval_s: int = 60
+    """How often beat schedules a ping round; each round counts this long as up or down (outage minutes)."""
+    count: int = Field(default=3, ge=1, le=20)
+    """Echo requests per target and round (``fping -C``); loss is measured over them."""
+    period_ms: int = Field(default=500, ge=10)
+    """Time between two requests to one target (``fping -p``)."""
+    timeout_ms: int = Field(default=500, ge=50)
+    """How long to wait for each reply (``fping -t``)."""
+    gap_ms: int = Field(default=1, ge=1)
+    """Time between any two requests sent (``fping -i``): 2,000 targets x 3 requests take 6 s at 1 ms."""
+
+
 class RadiusSettings(BaseModel):
     """RADIUS AAA for the hotspots: FreeRADIUS (rest module) in front, netmgr's /api/v1/aaa behind it."""
 
@@ -105,9 +122,6 @@ class RadiusSettings(BaseModel):
     listen_address: str = "127.0.0.1"
     stale_after_intervals: float = 2.5
     """A session with no accounting for this many interim intervals is closed."""
-    max_failures_per_mac: int = 10
-    max_failures_per_ip: int = 30
-    failure_window_s: int = 900
     coa_timeout_s: float = 2.0
     coa_retries: int = 2
     login_attempt_retention_days: int = 7
@@ -125,7 +139,11 @@ class PortalSettings(BaseModel):
     otp_ttl_s: int = 300
     otp_max_per_phone_per_hour: int = 3
     max_failed_attempts: int = 5
-    """Wrong voucher codes or OTPs per device (MAC) and per IP in ``lockout_s`` before a pause."""
+    """Failed logins (wrong voucher codes, OTPs or passwords) per device (MAC) in ``lockout_s`` before that
+    device pauses for ``lockout_s``: on the portal and through the gateway's RADIUS together
+    (``captive_portal.decisions``)."""
+    max_failed_attempts_per_ip: int = 20
+    """The same per IP address the gateway reports: looser, as a device that changes its MAC keeps its IP."""
     lockout_s: int = 300
     grant_ttl_s: int = 300
     """How long the one-time RADIUS credentials handed to the gateway stay valid."""
@@ -335,6 +353,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     snmp: SnmpSettings = Field(default_factory=SnmpSettings)
+    ping: PingSettings = Field(default_factory=PingSettings)
     radius: RadiusSettings = Field(default_factory=RadiusSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
@@ -363,6 +382,16 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         zone(value)  # raises ValueError saying what to set
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warn_replaced_radius_limits(cls, data: Any) -> Any:
+        """RADIUS had failed-login limits of its own; say which setting replaced each, instead of ignoring it."""
+        if isinstance(data, dict) and isinstance(data.get("radius"), dict):
+            for key in sorted(set(data["radius"]) & set(_REPLACED_RADIUS_LIMITS)):
+                logger.warning("NETMGR_RADIUS__%s is no longer read: one limit holds for the portal and RADIUS, "
+                               "set %s instead", key.upper(), _REPLACED_RADIUS_LIMITS[key])
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -454,6 +483,11 @@ class Settings(BaseSettings):
 
 _DEPRECATED_TIMEZONES = (("snmp", "report_timezone"), ("radius", "timezone"), ("notify", "timezone"))
 """The per-section zones ``timezone`` replaced; read (with a warning) for one release."""
+
+_REPLACED_RADIUS_LIMITS = {"max_failures_per_mac": "NETMGR_PORTAL__MAX_FAILED_ATTEMPTS",
+                           "max_failures_per_ip": "NETMGR_PORTAL__MAX_FAILED_ATTEMPTS_PER_IP",
+                           "failure_window_s": "NETMGR_PORTAL__LOCKOUT_S"}
+"""RADIUS's own failed-login limits, replaced by the portal's, which now hold for both lanes."""
 
 
 class _ConfigFileSource(PydanticBaseSettingsSource):

@@ -1,22 +1,20 @@
 """/api/v1/provisioning: config templates, jobs with live per-device progress, backups and drift (JSON).
 
 Request → one service in ``provisioning.jobs`` / ``render`` / ``backups`` → read schema. Work that talks to
-devices (running a job, taking a backup) is sent to Celery by task name through the app's ``task_dispatch``
-(``app.state.task_dispatch``, a ``send_task``-like callable; tests may set their own), so no request waits on SSH.
+devices (running a job, taking a backup) is sent to Celery by task name through ``netmgr.api.deps.DispatchDep``
+(after the commit; tests may set ``app.state.task_dispatch``), so no request waits on SSH.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from netmgr.api.deps import CurrentActor, Limit, Offset, SessionDep, SettingsDep, get_state, require
-from netmgr.db import send_after_commit
+from netmgr.api.deps import CurrentActor, DispatchDep, Limit, Offset, SessionDep, SettingsDep, get_state, require
 from netmgr.errors import NotFound
-from netmgr.jobs import make_celery
 from netmgr.models import ConfigBackup, ConfigTemplate, ProvisionJob
 from netmgr.models.provisioning import BackupSource, JobStatus
 from netmgr.schemas.common import Page
@@ -34,29 +32,6 @@ PLATFORMS = ("mikrotik_routeros", "cisco_ios", "linux")
 router = APIRouter(prefix="/api/v1/provisioning", tags=["provisioning"])
 
 
-class Dispatch(Protocol):
-    """Sends a Celery task by name, like ``Celery.send_task(name, kwargs=...)``."""
-
-    def __call__(self, name: str, *, kwargs: dict[str, Any]) -> object: ...
-
-
-def get_dispatch(request: Request) -> Dispatch:
-    """The app's task sender: ``app.state.task_dispatch``, else a Celery app made from settings (once)."""
-    dispatch: Dispatch | None = getattr(request.app.state, "task_dispatch", None)
-    if dispatch is None:
-        settings = get_state(request).settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)  # the embedded broker's file lives there
-        dispatch = make_celery(settings).send_task
-        request.app.state.task_dispatch = dispatch
-    return dispatch
-
-
-def get_deferred_dispatch(request: Request, session: SessionDep) -> Dispatch:
-    """The task sender for this request: tasks leave only once the request's transaction has committed."""
-    return send_after_commit(session, get_dispatch(request))
-
-
-DispatchDep = Annotated[Dispatch, Depends(get_deferred_dispatch)]
 
 
 def _config_reader(actor: CurrentActor) -> Actor:

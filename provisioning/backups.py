@@ -28,6 +28,7 @@ from netmgr.services.devices import get_device
 from provisioning.access import require_config_read
 from provisioning.connections import Connector, DeviceTarget, target_for
 from provisioning.diff import normalise, text_diff
+from provisioning.drivers import driver_for
 from provisioning.drivers.base import Driver
 from provisioning.locks import device_lock
 
@@ -92,7 +93,7 @@ def take_backup(session: Session, factory: sessionmaker[Session], actor: Actor, 
     """
     actor.require(Permission.NETWORK_CHANGE)
     device = get_device(session, actor, device_id)
-    driver = drivers.get(str(device.platform))
+    driver = driver_for(drivers, str(device.platform))
     target: DeviceTarget = target_for(session, device)
     with device_lock(factory, device.id, f"backup:{actor.username}", ttl_s=300), \
             connect(target, driver.netmiko_device_type) as conn:

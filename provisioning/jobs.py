@@ -31,6 +31,7 @@ from provisioning.access import require_config_read, require_template_preview
 from provisioning.backups import backup_text, latest_backup
 from provisioning.connections import Connector, target_for
 from provisioning.diff import quiet_diff
+from provisioning.drivers import driver_for
 from provisioning.drivers.base import Driver
 from provisioning.render import TemplateSource, find_template, get_template
 from provisioning.runner import (
@@ -399,7 +400,7 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
     require_template_preview(actor)
     device = get_device(session, actor, device_id)
     platform = str(device.platform)
-    driver = drivers.get(platform)
+    driver = driver_for(drivers, platform)
     validated = validate_variables(purpose, variables)
     if body is not None:
         source = TemplateSource(name="editor", body=body)
@@ -471,7 +472,7 @@ def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Drive
     check_pin(job, templates)
     for key in keys - templates.keys():
         try:
-            drivers.get(key[0])
+            driver_for(drivers, key[0])
         except NotFound as exc:  # the message lists the known platforms
             templates[key] = exc.message
     work: list[DeviceWork] = []

@@ -47,6 +47,7 @@ SKIPPED_CANCELLED = _("skipped: the job was cancelled")
 NOT_STARTED_HALTED = _("not started: the job halted")
 SKIPPED_HALTED = _("skipped: the job halted")
 NOTHING_TO_RUN = _("nothing to run")
+NO_DRIVER = _("no driver for platform %(platform)s; netmgr configures %(known)s")
 WORKER_LOST = _("no result from the worker running this device in %(seconds)s s (worker lost?)")
 BUSY = _("device %(device)s is busy: %(holder)s holds it")
 NO_ANSWER = _("%(device)s did not answer in time: %(reason)s")
@@ -70,7 +71,7 @@ BAD_FILE_NAME = _("bad file name: use letters, digits, '.', '_' or '-'")
 MESSAGES = (RENDERED, COMPLIES, WOULD_PUSH, BACKED_UP, ARMED, SAME_SESSION, RECONNECTED, DISARMED, PUSHED, RESTORED,
             NOT_READ_BACK, STILL_DIFFERS, REFUSED, NOT_KEPT, SELF_RESTORES, ERROR, INTERNAL,
             NOT_STARTED_CANCELLED, SKIPPED_CANCELLED, NOT_STARTED_HALTED, SKIPPED_HALTED, NOTHING_TO_RUN,
-            WORKER_LOST, BUSY, NO_ANSWER, LOGIN_REFUSED, UNREACHABLE, HALTED, CANARY, POLICY_HALT,
+            NO_DRIVER, WORKER_LOST, BUSY, NO_ANSWER, LOGIN_REFUSED, UNREACHABLE, HALTED, CANARY, POLICY_HALT,
             TEMPLATE_REFUSED, TEMPLATE_LINE, RENDERED_LINE, OUTSIDE_MENU, EMPTY_MENU, IOS_END,
             IOS_SHOW_OUTPUT, OUTSIDE_FILE, BAD_FILE_NAME)
 

@@ -15,13 +15,15 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import yaml
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from fastapi.responses import Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from netmgr import i18n
+from netmgr.api.deps import get_task_sender
 from netmgr.db import send_after_commit
 from netmgr.errors import Conflict, NetmgrError, NotFound, PermissionDenied, ValidationFailed
 from netmgr.models.enums import DeviceRole, Role
@@ -33,7 +35,7 @@ from netmgr.web.context import CsrfChecked, FormDep, Page, PageContext
 from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
 from provisioning import backups, jobs, messages
 from provisioning.access import require_config_read, require_template_preview
-from provisioning.api import BACKUP_DEVICE_TASK, PLATFORMS, get_dispatch
+from provisioning.api import BACKUP_DEVICE_TASK, PLATFORMS
 from provisioning.diff import text_diff
 from provisioning.drivers import default_drivers
 from provisioning.render import (
@@ -84,14 +86,9 @@ ensure_nav()
 # --- rendering: this package's templates and catalog over the admin shell ------------------------------
 
 _overlays: WeakKeyDictionary[Environment, Environment] = WeakKeyDictionary()
-_catalogs: dict[str, NullTranslations] = {}
-
-
 def catalog(lang: str) -> NullTranslations:
     """Provisioning's own catalog for ``lang`` (English msgids fall through unchanged)."""
-    if lang not in _catalogs:
-        _catalogs[lang] = Translations.load(str(LOCALE_DIR), [lang], domain="messages")
-    return _catalogs[lang]
+    return i18n.catalog(LOCALE_DIR, lang)
 
 
 @pass_context
@@ -247,7 +244,7 @@ def job_create(ctx: Page, form: FormDep) -> Response:
     try:
         data = _job_create(values, dry_run=dry_run)
         job = jobs.start_job(ctx.db, ctx.signed_in, data,
-                             dispatch=send_after_commit(ctx.db, get_dispatch(ctx.request)))
+                             dispatch=send_after_commit(ctx.db, get_task_sender(ctx.request)))
         ctx.db.commit()
     except (NetmgrError, ValidationError, ValueError, yaml.YAMLError) as exc:
         ctx.db.rollback()
@@ -317,7 +314,7 @@ def job_action(job_id: int, action: str, ctx: Page, form: FormDep) -> Response:
         ctx.flash(exc.message, "error")
         return ctx.redirect(f"/provisioning/jobs/{job_id}")
     if action == "run" or (action == "copy" and target != job_id and _field(form, "dry_run") == "1"):
-        send_after_commit(ctx.db, get_dispatch(ctx.request))(jobs.RUN_JOB_TASK, kwargs={"job_id": target})
+        send_after_commit(ctx.db, get_task_sender(ctx.request))(jobs.RUN_JOB_TASK, kwargs={"job_id": target})
     ctx.flash(message)
     return ctx.redirect(f"/provisioning/jobs/{target}")
 
@@ -462,7 +459,7 @@ def device_backups(device_id: int, ctx: Page) -> Response:
 def device_backup_now(device_id: int, ctx: Page) -> Response:
     ctx.signed_in.require(Permission.NETWORK_CHANGE)
     device = get_device(ctx.db, ctx.signed_in, device_id)
-    send_after_commit(ctx.db, get_dispatch(ctx.request))(BACKUP_DEVICE_TASK, kwargs={"device_id": device.id,
+    send_after_commit(ctx.db, get_task_sender(ctx.request))(BACKUP_DEVICE_TASK, kwargs={"device_id": device.id,
                                                           "source": BackupSource.ON_DEMAND.value})
     ctx.flash(_t(ctx, "Backup of %(name)s started; reload this page in a few seconds.", name=device.name))
     return ctx.redirect(f"/provisioning/devices/{device_id}/backups")

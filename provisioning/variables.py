@@ -69,6 +69,9 @@ class HotspotVariables(PurposeVariables):
     radius_secret: SecretStr | None = None
     portal_url: str | None = None
     dns_name: str = "login.wifi.id"
+    hotspot_slug: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    """The hotspot's portal address (``/portal/<slug>/``): with it the gateway hands out the Captive Portal
+    API in DHCP option 114 (RFC 8910), so phones find the portal without probing."""
     from_inventory: ClassVar[dict[str, str]] = {"radius_secret": "radius_secret", "portal_url": "portal_url"}
 
     @field_validator("gateway")

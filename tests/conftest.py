@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from netmgr.app import create_app
 from netmgr.db import make_session_factory
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.migrate import upgrade
 from netmgr.models import Base
 from netmgr.settings import Environment, Settings

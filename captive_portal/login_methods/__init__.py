@@ -3,7 +3,8 @@
 Each method takes a ``LoginContext`` and returns a ``LoginResult`` or raises ``LoginRefused``.
 """
 
-from captive_portal.login_methods.base import LoginContext, LoginRefused, LoginResult, RefusalReason
+from captive_portal.decisions import RefusalReason
+from captive_portal.login_methods.base import LoginContext, LoginRefused, LoginResult
 from captive_portal.login_methods.otp import ConsoleSmsSender, SmsSender, request_otp, verify_otp
 from captive_portal.login_methods.terms import login_with_terms
 from captive_portal.login_methods.voucher import login_with_voucher, normalise_code

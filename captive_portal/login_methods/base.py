@@ -1,4 +1,7 @@
-"""What every login method shares: refusals with a plain reason, brute-force limits, consent and grants.
+"""What every login method shares: refusals, the attempt limits, consent and grants, as the portal applies them.
+
+The rules themselves (limits, validity, quotas, refusal reasons and their messages) are
+``captive_portal.decisions``'s, shared with RADIUS; this module adapts them to a ``LoginContext``.
 
 A page handler builds a ``LoginContext`` (hotspot, device, language, clock) and calls one login method;
 the method returns ``LoginResult`` (the credentials the gateway will present) or raises ``LoginRefused``.
@@ -6,11 +9,9 @@ the method returns ``LoginResult`` (the credentials the gateway will present) or
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from functools import lru_cache
 from typing import Protocol, cast
 
@@ -21,50 +22,15 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from captive_portal import aaa, budgets
-from captive_portal import sessions as hotspot_sessions
+from captive_portal import budgets, decisions
+from captive_portal.decisions import THROTTLES, Refusal, RefusalReason
 from captive_portal.gateways import Credentials
-from captive_portal.policies import PolicyLimits, Refusal, RefusalCode, Usage, grant_for
+from captive_portal.policies import PolicyLimits
 from netmgr import localtime
-from netmgr.db import secret_box
 from netmgr.errors import NetmgrError
-from netmgr.models import AccessGrant, ConsentRecord, HotspotPolicy, HotspotSession, Subscriber, SubscriberDevice
+from netmgr.models import AccessGrant, ConsentRecord, HotspotPolicy, Subscriber, SubscriberDevice
 from netmgr.models.hotspot import LoginMethod
 from netmgr.settings import PortalSettings
-
-
-class RefusalReason(StrEnum):
-    """Why the portal said no; each has a plain-language message in the portal's catalogs."""
-
-    VOUCHER_INVALID = "voucher_invalid"
-    """What the citizen is told for every code that does not let them in now (unknown, used, expired, revoked,
-    another hotspot's): telling them apart would tell a guesser which codes exist. The attempt row keeps
-    the precise reason below for the operator."""
-    VOUCHER_UNKNOWN = "voucher_unknown"
-    VOUCHER_USED = "voucher_used"
-    VOUCHER_EXPIRED = "voucher_expired"
-    VOUCHER_REVOKED = "voucher_revoked"
-    VOUCHER_WRONG_HOTSPOT = "voucher_wrong_hotspot"
-    TOO_MANY_DEVICES = "too_many_devices"
-    TOO_MANY_ATTEMPTS = "too_many_attempts"
-    FREE_SESSION_USED = "free_session_used"
-    QUOTA_USED = "quota_used"
-    PHONE_INVALID = "phone_invalid"
-    OTP_WRONG = "otp_wrong"
-    OTP_EXPIRED = "otp_expired"
-    OTP_TOO_MANY_SMS = "otp_too_many_sms"
-    SMS_UNAVAILABLE = "sms_unavailable"
-    """The hotspot's or the installation's SMS budget is spent for now: other methods still work."""
-    VOUCHERS_PAUSED = "vouchers_paused"
-    """The hotspot took its ceiling of wrong voucher codes this hour: voucher login waits, others work."""
-    CONSENT_MISSING = "consent_missing"
-    METHOD_DISABLED = "method_disabled"
-    NO_GATEWAY = "no_gateway"
-    HOTSPOT_CLOSED = "hotspot_closed"
-
-
-_TOO_MANY = frozenset({RefusalReason.TOO_MANY_ATTEMPTS, RefusalReason.OTP_TOO_MANY_SMS,
-                       RefusalReason.SMS_UNAVAILABLE, RefusalReason.VOUCHERS_PAUSED})
 
 
 class LoginRefused(NetmgrError):
@@ -73,10 +39,10 @@ class LoginRefused(NetmgrError):
     http_status = 403
 
     def __init__(self, reason: RefusalReason, *, retry_after_s: int | None = None) -> None:
-        super().__init__(f"login refused: {reason.value}")
+        super().__init__(f"login refused: {decisions.public_name(reason)}")
         self.reason = reason
         self.retry_after_s = retry_after_s
-        if reason in _TOO_MANY:
+        if reason in THROTTLES:
             self.http_status = 429
 
 
@@ -161,37 +127,47 @@ def require_method(ctx: LoginContext, method: LoginMethod) -> None:
         raise LoginRefused(RefusalReason.CONSENT_MISSING)
 
 
-def check_attempts(session: Session, ctx: LoginContext) -> None:
-    """Refuse while this device, this IP or this source address made too many failed attempts lately.
-
-    The device and IP are what the gateway redirect says (a pause for an honest device); the source address
-    is what netmgr saw, which rotating the redirect's parameters does not change.
-    """
+def check_source(session: Session, ctx: LoginContext) -> None:
+    """Refuse while this source address made too many failed logins this hour: what netmgr saw, which
+    rotating the redirect's MAC and IP does not change (``captive_portal.budgets``)."""
     exhausted = budgets.failure_refusal(session, ctx)
     if exhausted is not None:
         raise LoginRefused(RefusalReason.TOO_MANY_ATTEMPTS, retry_after_s=exhausted.retry_after_s)
-    window = timedelta(seconds=ctx.portal.lockout_s)
-    by_mac, by_ip = hotspot_sessions.count_failures(session, mac=ctx.mac, ip=ctx.ip, since=ctx.now - window)
-    # Many phones share one public IP only behind carrier NAT; at a hotspot every device has its own, so the
-    # IP limit is a few times looser than the MAC limit to survive MAC randomisation without locking a crowd out.
-    if by_mac >= ctx.portal.max_failed_attempts or by_ip >= ctx.portal.max_failed_attempts * 4:
-        raise LoginRefused(RefusalReason.TOO_MANY_ATTEMPTS, retry_after_s=ctx.portal.lockout_s)
 
 
-_VOUCHER_REASONS = frozenset({RefusalReason.VOUCHER_INVALID, RefusalReason.VOUCHER_UNKNOWN,
-                              RefusalReason.VOUCHER_USED, RefusalReason.VOUCHER_EXPIRED,
-                              RefusalReason.VOUCHER_REVOKED, RefusalReason.VOUCHER_WRONG_HOTSPOT})
+def check_attempts(session: Session, ctx: LoginContext) -> None:
+    """Refuse while this source address, or this device or IP (``decisions.attempts_refusal``, the limits RADIUS
+    keeps too), made too many failed attempts lately."""
+    check_source(session, ctx)
+    refusal = decisions.attempts_refusal(session, attempt_limits(ctx), mac=ctx.mac, ip=ctx.ip, now=ctx.now)
+    if refusal is not None:
+        raise LoginRefused(refusal.reason, retry_after_s=refusal.retry_after_s)
+
+
+def attempt_limits(ctx: LoginContext) -> decisions.AttemptLimits:
+    return decisions.AttemptLimits.of(ctx.portal)
+
+
+def attempt_of(ctx: LoginContext, *, username: str) -> decisions.Attempt:
+    """This login try as the decisions see it (the same a gateway's Access-Request becomes)."""
+    return decisions.Attempt(hotspot_id=ctx.hotspot.id, hotspot_name=ctx.hotspot.name, username=username,
+                             mac=ctx.mac, ip=ctx.ip, now=ctx.now)
+
+
+def count_source_failure(session: Session, ctx: LoginContext, reason: RefusalReason) -> None:
+    """A guess (``decisions.GUESSES``) also counts against the source address's hourly budget."""
+    if reason in decisions.GUESSES:
+        budgets.count_source_failure(session, ctx)
 
 
 def record_failure(session: Session, ctx: LoginContext, *, username: str, reason: RefusalReason) -> None:
-    """Count a failed attempt for the brute-force limits (and a wrong voucher code for the hotspot's ceiling).
+    """Record a refused login: its attempt row, the hotspot's ceiling for a wrong code, the source's budget.
 
-    Successes are not written here: the limits count failures only, and the gateway's RADIUS post-auth
-    records the login that follows, so a successful portal login costs no extra row.
+    Successes are not written here: the gateway's RADIUS post-auth records the login that follows, so a
+    successful portal login costs no extra row.
     """
-    hotspot_sessions.record_attempt(session, hotspot_id=ctx.hotspot.id, username=username, mac=ctx.mac,
-                                    ip=ctx.ip, success=False, reason=reason.value, now=ctx.now)
-    budgets.count_failure(session, ctx, voucher=reason in _VOUCHER_REASONS)
+    decisions.record_refusal(session, attempt_limits(ctx), attempt_of(ctx, username=username), reason)
+    count_source_failure(session, ctx, reason)
 
 
 def default_policy(session: Session, ctx: LoginContext) -> PolicySnapshot:
@@ -265,51 +241,20 @@ def record_consent(session: Session, ctx: LoginContext, subscriber_id: int, *, p
         "accepted_at": ctx.now, "erase_after": erase_after(ctx)})
 
 
-_USAGE_COLUMNS = (func.coalesce(func.sum(HotspotSession.session_time_s), 0),
-                  func.coalesce(func.sum(HotspotSession.input_octets + HotspotSession.output_octets), 0))
-_DEVICE_USAGE = select(*_USAGE_COLUMNS).where(HotspotSession.mac == bindparam("mac"),
-                                              HotspotSession.started_at >= bindparam("since"))
-_PERSON_USAGE = select(*_USAGE_COLUMNS).where(HotspotSession.subscriber_id == bindparam("subscriber_id"),
-                                              HotspotSession.started_at >= bindparam("since"))
-
-
-def check_quotas(session: Session, ctx: LoginContext, limits: PolicyLimits, subscriber_id: int | None,
-                 *, valid_for_s: int | None = None) -> None:
-    """Refuse now, with a plain reason, what RADIUS would refuse a moment later (daily time or data used).
-
-    Only the quotas the policy has are summed: a policy without daily limits costs no query.
-    """
-    since = localtime.local_day_start(ctx.now, ctx.timezone)
-    device_today = person_today = Usage()
-    connection = session.connection()
-    if ctx.mac and (limits.device_daily_time_s is not None or limits.device_daily_bytes is not None):
-        row = connection.execute(_DEVICE_USAGE, {"mac": ctx.mac, "since": since}).one()
-        device_today = Usage(time_s=int(row[0]), octets=int(row[1]))
-    if subscriber_id is not None and (limits.person_daily_time_s is not None
-                                      or limits.person_daily_bytes is not None):
-        row = connection.execute(_PERSON_USAGE, {"subscriber_id": subscriber_id, "since": since}).one()
-        person_today = Usage(time_s=int(row[0]), octets=int(row[1]))
-    outcome = grant_for(limits, device_today=device_today, person_today=person_today, valid_for_s=valid_for_s)
+def check_quotas(session: Session, ctx: LoginContext, limits: PolicyLimits, subscriber_id: int | None) -> None:
+    """Refuse now, with its plain reason, what RADIUS would refuse a moment later (daily time or data used)."""
+    outcome = decisions.allowance_today(session, limits, mac=ctx.mac, subscriber_id=subscriber_id, now=ctx.now,
+                                        timezone=ctx.timezone)
     if isinstance(outcome, Refusal):
-        if outcome.code == RefusalCode.VOUCHER_EXPIRED:
-            raise LoginRefused(RefusalReason.VOUCHER_USED)
-        raise LoginRefused(RefusalReason.QUOTA_USED)
+        raise LoginRefused(outcome.reason)
 
 
-def issue_grant(session: Session, ctx: LoginContext, *, subscriber_id: int, policy_id: int,
-                method: LoginMethod) -> Credentials:
-    """One-time RADIUS credentials bound to this device, valid for ``portal.grant_ttl_s``.
-
-    The same row as ``captive_portal.aaa.issue_grant`` writes (and ``aaa.authorize`` reads), inserted with
-    one cached Core statement instead of an ORM flush.
-    """
-    username = "g-" + secrets.token_hex(12)
-    password = secrets.token_urlsafe(12)
-    session.connection().execute(_GRANTS.insert(), {
-        "username": username, "password_encrypted": secret_box(session).encrypt(password),
-        "hotspot_id": ctx.hotspot.id, "subscriber_id": subscriber_id, "policy_id": policy_id,
-        "method": method.value, "mac": aaa.normalize_mac(ctx.mac), "created_at": ctx.now,
-        "expires_at": ctx.now + timedelta(seconds=ctx.portal.grant_ttl_s)})
+def grant_credentials(session: Session, ctx: LoginContext, *, subscriber_id: int, policy_id: int,
+                      method: LoginMethod) -> Credentials:
+    """One-time RADIUS credentials bound to this device, for ``portal.grant_ttl_s`` (``decisions.issue_grant``)."""
+    username, password = decisions.issue_grant(session, hotspot_id=ctx.hotspot.id, subscriber_id=subscriber_id,
+                                               policy_id=policy_id, method=method, mac=ctx.mac, now=ctx.now,
+                                               ttl_s=ctx.portal.grant_ttl_s)
     return Credentials(username=username, password=password)
 
 

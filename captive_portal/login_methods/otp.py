@@ -21,15 +21,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from captive_portal import budgets
+from captive_portal.decisions import RefusalReason
 from captive_portal.login_methods.base import (
     LoginContext,
     LoginRefused,
     LoginResult,
-    RefusalReason,
     check_attempts,
     check_quotas,
     default_policy,
-    issue_grant,
+    grant_credentials,
     record_consent,
     record_failure,
     remember_device,
@@ -221,7 +221,7 @@ def verify_otp(session: Session, ctx: LoginContext, challenge_id: int, raw_code:
     check_quotas(session, ctx, policy.limits, subscriber_id)
     remember_device(session, ctx, subscriber_id)
     record_consent(session, ctx, subscriber_id, purpose=PURPOSE)
-    credentials = issue_grant(session, ctx, subscriber_id=subscriber_id, policy_id=policy.id,
+    credentials = grant_credentials(session, ctx, subscriber_id=subscriber_id, policy_id=policy.id,
                               method=LoginMethod.PHONE_OTP)
     return LoginResult(method=LoginMethod.PHONE_OTP, credentials=credentials, subscriber_id=subscriber_id,
                        policy_id=policy.id)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from captive_portal.decisions import RefusalReason
 from captive_portal.login_methods.base import (
     LoginContext,
     LoginRefused,
     LoginResult,
-    RefusalReason,
     check_quotas,
     default_policy,
-    issue_grant,
+    grant_credentials,
     record_consent,
     remember_device,
     require_method,
@@ -39,7 +39,7 @@ def login_with_terms(session: Session, ctx: LoginContext) -> LoginResult:
     check_quotas(session, ctx, policy.limits, subscriber_id)
     remember_device(session, ctx, subscriber_id)
     record_consent(session, ctx, subscriber_id, purpose=PURPOSE)
-    credentials = issue_grant(session, ctx, subscriber_id=subscriber_id, policy_id=policy.id,
+    credentials = grant_credentials(session, ctx, subscriber_id=subscriber_id, policy_id=policy.id,
                               method=LoginMethod.CLICK_THROUGH)
     return LoginResult(method=LoginMethod.CLICK_THROUGH, credentials=credentials, subscriber_id=subscriber_id,
                        policy_id=policy.id)

@@ -47,6 +47,10 @@ def opened(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Message:
     if kind == AlertKind.DEVICE_DOWN:
         text = f"🔴 PERANGKAT MATI: {where} tidak merespons sejak {since}"
         subject = f"Perangkat mati: {facts['name']}"
+    elif kind == AlertKind.SNMP_SILENT:
+        text = (f"🟠 SNMP TIDAK MENJAWAB: {where} menjawab ping tetapi tidak SNMP sejak {since} "
+                "(periksa community, kredensial v3 atau ACL)")
+        subject = f"SNMP tidak menjawab: {facts['name']}"
     elif kind == AlertKind.SITE_DOWN:
         text = (f"🔴 LOKASI MATI: semua {facts['devices']} perangkat di {facts['name']} tidak merespons "
                 f"sejak {since}")
@@ -77,6 +81,9 @@ def resolved(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Messag
     if kind == AlertKind.DEVICE_DOWN:
         text = f"🟢 PERANGKAT PULIH: {where} kembali merespons pukul {at} (mati {lasted})"
         subject = f"Perangkat pulih: {facts['name']}"
+    elif kind == AlertKind.SNMP_SILENT:
+        text = f"🟢 SNMP MENJAWAB LAGI: {where} kembali menjawab SNMP pukul {at} (diam {lasted})"
+        subject = f"SNMP menjawab lagi: {facts['name']}"
     elif kind == AlertKind.SITE_DOWN:
         text = f"🟢 LOKASI PULIH: {facts['name']} kembali terhubung pukul {at} (terputus {lasted})"
         subject = f"Lokasi pulih: {facts['name']}"

@@ -5,25 +5,39 @@
 
 from __future__ import annotations
 
+from collectors.profiles.aruba import ArubaProfile
 from collectors.profiles.base import Identity, Probes, Profile, SystemInfo
 from collectors.profiles.cambium import CambiumProfile
+from collectors.profiles.cdata import CdataProfile
 from collectors.profiles.cisco import CiscoProfile
+from collectors.profiles.fiberhome import FiberhomeProfile
+from collectors.profiles.fortinet import FortinetProfile
 from collectors.profiles.generic import GenericProfile
 from collectors.profiles.huawei import HuaweiProfile
+from collectors.profiles.huawei_smartax import HuaweiSmartaxProfile
 from collectors.profiles.mikrotik import MikrotikProfile
 from collectors.profiles.netsnmp import NetSnmpProfile
+from collectors.profiles.opnsense import OpnsenseProfile
+from collectors.profiles.paloalto import PaloaltoProfile
+from collectors.profiles.pfsense import PfsenseProfile
 from collectors.profiles.ruckus import RuckusProfile
 from collectors.profiles.ruijie import RuijieProfile
+from collectors.profiles.sophos import SophosProfile
 from collectors.profiles.tplink import TplinkProfile
 from collectors.profiles.ubiquiti import UbiquitiProfile
+from collectors.profiles.zte import ZteProfile
 from netmgr.registry import Registry
 
 
 def build_registry() -> Registry[Profile]:
     """A fresh registry holding every built-in profile."""
     registry: Registry[Profile] = Registry("device profile")
-    for profile in (MikrotikProfile(), UbiquitiProfile(), CiscoProfile(), RuijieProfile(), HuaweiProfile(),
-                    TplinkProfile(), CambiumProfile(), RuckusProfile(), NetSnmpProfile(), GenericProfile()):
+    profiles: tuple[Profile, ...] = (
+        MikrotikProfile(), UbiquitiProfile(), CiscoProfile(), RuijieProfile(), HuaweiSmartaxProfile(),
+        HuaweiProfile(), TplinkProfile(), CambiumProfile(), RuckusProfile(), FortinetProfile(), PfsenseProfile(),
+        OpnsenseProfile(), ZteProfile(), CdataProfile(), FiberhomeProfile(), ArubaProfile(), PaloaltoProfile(),
+        SophosProfile(), NetSnmpProfile(), GenericProfile())
+    for profile in profiles:
         registry.register(profile.slug, profile)
     return registry
 

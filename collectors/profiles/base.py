@@ -11,7 +11,15 @@ from collectors.snmp.types import Value
 from netmgr.models.enums import Platform
 
 ENT_PHYSICAL_DESCR = "1.3.6.1.2.1.47.1.1.1.1.2"
+ENT_PHYSICAL_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
+ENT_PHYSICAL_SOFTWARE_REV = "1.3.6.1.2.1.47.1.1.1.1.10"
+ENT_PHYSICAL_SERIAL = "1.3.6.1.2.1.47.1.1.1.1.11"
 ENT_PHYSICAL_MODEL = "1.3.6.1.2.1.47.1.1.1.1.13"
+# The chassis row (entPhysicalIndex 1) of ENTITY-MIB: where most makers put model, serial and software.
+CHASSIS_MODEL = f"{ENT_PHYSICAL_MODEL}.1"
+CHASSIS_NAME = f"{ENT_PHYSICAL_NAME}.1"
+CHASSIS_SERIAL = f"{ENT_PHYSICAL_SERIAL}.1"
+CHASSIS_SOFTWARE = f"{ENT_PHYSICAL_SOFTWARE_REV}.1"
 DOT11_PRODUCT_NAME = "1.2.840.10036.3.1.2.1.3"
 DOT11_PRODUCT_VERSION = "1.2.840.10036.3.1.2.1.4"
 

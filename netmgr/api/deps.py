@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from netmgr.db import TaskSender, send_after_commit
 from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied
+from netmgr.jobs import make_celery, send_once
 from netmgr.models import User
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import users as users_service
@@ -145,3 +147,24 @@ AuditReader = Annotated[Actor, require(Permission.AUDIT_READ)]
 Offset = Annotated[int, Query(ge=0, description="rows to skip")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="rows per page (at most 1000)")]
 Search = Annotated[str | None, Query(max_length=200, description="free-text search")]
+
+
+def get_task_sender(request: Request) -> TaskSender:
+    """The app's task sender: ``app.state.task_dispatch`` (tests may set their own), else the ``send_task`` of a
+    Celery app made from settings, once per app."""
+    sender: TaskSender | None = getattr(request.app.state, "task_dispatch", None)
+    if sender is None:
+        settings = get_state(request).settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)  # the embedded broker's file lives there
+        sender = send_once(make_celery(settings))
+        request.app.state.task_dispatch = sender
+    return sender
+
+
+def get_deferred_task_sender(request: Request, session: SessionDep) -> TaskSender:
+    """The task sender for this request: tasks leave only once the request's transaction has committed."""
+    return send_after_commit(session, get_task_sender(request))
+
+
+DispatchDep = Annotated[TaskSender, Depends(get_deferred_task_sender)]
+"""Sends a task by name (``dispatch("provisioning.run_job", kwargs={...})``) once the request's data committed."""

@@ -17,7 +17,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -29,9 +29,11 @@ from rich.panel import Panel
 from rich.table import Table
 
 from netmgr import migrate
+from netmgr.capabilities import DemoSeeder
 from netmgr.db import session_scope
 from netmgr.demo import catalog, probe, radius, seed, snmpdata
 from netmgr.demo.supervisor import ChildFailed, Supervisor, describe_exit
+from netmgr.models.hotspot import Hotspot
 from netmgr.settings import Environment, Settings
 from netmgr.state import AppState
 
@@ -105,8 +107,11 @@ def demo_settings(base: Settings, data_dir: Path | None, cwd: Path) -> Settings:
 class DemoRunner:
     """Owns one run of ``netmgr demo``."""
 
-    def __init__(self, settings: Settings, options: DemoOptions, console: Console, env: dict[str, str]) -> None:
+    def __init__(self, settings: Settings, options: DemoOptions, console: Console, env: dict[str, str],
+                 seeders: Sequence[DemoSeeder] = ()) -> None:
+        """``seeders`` are the capabilities' demo hooks (``netmgr.entrypoints.capabilities.demo_seeders``)."""
         self.settings = settings
+        self.seeders = tuple(seeders)
         self.options = options
         self.console = console
         self.data_dir = settings.data_dir
@@ -130,12 +135,13 @@ class DemoRunner:
             with session_scope(state.session_factory) as session:
                 result = seed.seed_demo(session, snmp_port=self.run.snmp_port, ssh_ports=self.run.ssh_ports,
                                         timezone=self.settings.timezone)
-                from captive_portal.portal import seed_demo_hotspot  # citizens' portal + printable vouchers
-
-                hotspot = seed_demo_hotspot(session, seed.DEMO_ACTOR)
-                if hotspot is not None:
-                    self.run.portal_path, self.run.sample_voucher = seed.portal_entry(session, hotspot)
-                    self.run.gateway = radius.prepare_gateway(session, hotspot, keep=self.run.sample_voucher)
+                for seed_capability in self.seeders:  # e.g. the citizens' portal + printable vouchers
+                    seeded = seed_capability(session, seed.DEMO_ACTOR)
+                    self.run.portal_path = seeded.portal_path or self.run.portal_path
+                    self.run.sample_voucher = seeded.sample_voucher or self.run.sample_voucher
+                    hotspot = session.get(Hotspot, seeded.hotspot_id) if seeded.hotspot_id is not None else None
+                    if hotspot is not None:  # the demo gateway's RADIUS client for that hotspot
+                        self.run.gateway = radius.prepare_gateway(session, hotspot, keep=self.run.sample_voucher)
                 totals = seed.counts(session)
         finally:
             state.engine.dispose()

@@ -1,6 +1,6 @@
 """ASGI entry point for uvicorn/gunicorn: ``uvicorn netmgr.entrypoints.asgi:app``."""
 
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.logging import configure_logging
 from netmgr.runtime import tune_gc
 from netmgr.settings import get_settings

@@ -1,14 +1,16 @@
-"""The ``netmgr`` command: one Typer app assembled from the command modules of each package."""
+"""The ``netmgr`` command: one Typer app assembled from the core's command modules and each manifest's CLI."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from netmgr.commands import backup, db, demo, inventory, secrets, serve, users
 from netmgr.db import explain_database_error
+from netmgr.entrypoints import processes
+from netmgr.entrypoints.capabilities import MANIFESTS, demo_seeders
 from netmgr.settings import get_settings
 
 app = typer.Typer(
@@ -18,30 +20,16 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-# Modules exposing register(app). Capability packages register their own commands here, at the entry point.
-COMMAND_MODULES = [
-    "netmgr.commands.db",
-    "netmgr.commands.users",
-    "netmgr.commands.inventory",
-    "netmgr.commands.secrets",
-    "netmgr.commands.backup",
-    "netmgr.commands.serve",
-    "netmgr.commands.demo",
-    "collectors.cli",
-    "provisioning.cli",
-    "captive_portal.cli",
-]
-
 
 def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # capability not built yet
-            raise
+    for module in (db, users, inventory, secrets, backup):
         module.register(app)
+    serve.register(app)
+    processes.register(app)
+    demo.register(app, seeders=demo_seeders())
+    for manifest in MANIFESTS:
+        if manifest.register_cli is not None:
+            manifest.register_cli(app)
 
 
 _register_all()

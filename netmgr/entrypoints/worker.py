@@ -1,7 +1,7 @@
 """Celery entry point: ``celery -A netmgr.entrypoints.worker:celery_app worker`` (or ``netmgr worker``)."""
 
 from netmgr import selfmetrics
-from netmgr.jobs import make_celery
+from netmgr.entrypoints.capabilities import make_celery
 from netmgr.logging import configure_logging
 from netmgr.settings import get_settings
 

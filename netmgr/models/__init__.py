@@ -26,7 +26,8 @@ from netmgr.models.hotspot import (
     VoucherBatch,
 )
 from netmgr.models.inventory import Agency, Device, Interface, Site, Tag, Uplink, UplinkContractHistory, device_tags
-from netmgr.models.monitoring import DeviceEvent
+from netmgr.models.monitoring import DeviceEvent, PingHourly
+from netmgr.models.outbox import OutboxTask
 from netmgr.models.portal import GatewayKind, PortalConfig
 from netmgr.models.provisioning import (
     ConfigBackup,
@@ -84,7 +85,9 @@ __all__ = [
     "DeviceLock",
     "Device",
     "DeviceEvent",
+    "PingHourly",
     "Interface",
+    "OutboxTask",
     "ProvisionJob",
     "ProvisionResultRecord",
     "Site",

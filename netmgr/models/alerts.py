@@ -19,6 +19,9 @@ from netmgr.models.base import Base, utcnow
 
 class AlertKind(StrEnum):
     DEVICE_DOWN = "device_down"
+    """Unreachable: neither SNMP nor ping (when pinged) answers."""
+    SNMP_SILENT = "snmp_silent"
+    """The device answers ping but not SNMP: a wrong community, v3 credentials or ACL, not a dead device."""
     SITE_DOWN = "site_down"
     UPLINK_SATURATED = "uplink_saturated"
     INTERFACE_ERRORS = "interface_errors"

@@ -221,6 +221,8 @@ class HotspotSession(Base):
         Index("ix_hotspot_sessions_mac_started_at", "mac", "started_at"),
         Index("ix_hotspot_sessions_subscriber_id_started_at", "subscriber_id", "started_at"),
         Index("ix_hotspot_sessions_hotspot_id_started_at", "hotspot_id", "started_at"),
+        # The Captive Portal API and the connectivity probes find a device by the address its gateway reported.
+        Index("ix_hotspot_sessions_ip_status", "ip", "status", "hotspot_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -111,6 +111,12 @@ class Device(TimestampMixin, Base):
     status_changed_at: Mapped[datetime | None] = mapped_column()
     last_seen_at: Mapped[datetime | None] = mapped_column()
     last_latency_ms: Mapped[float | None] = mapped_column(Float)
+    ping_status: Mapped[DeviceStatus] = mapped_column(String(10), default=DeviceStatus.UNKNOWN,
+                                                      server_default=DeviceStatus.UNKNOWN.value)
+    """ICMP reachability from the last fping round (collectors.ping_targets), independent of SNMP."""
+    ping_checked_at: Mapped[datetime | None] = mapped_column()
+    ping_rtt_ms: Mapped[float | None] = mapped_column(Float)
+    ping_loss_percent: Mapped[float | None] = mapped_column(Float)
     notes: Mapped[str] = mapped_column(Text, default="")
 
     site: Mapped[Site] = relationship(back_populates="devices")
@@ -170,6 +176,19 @@ class Uplink(TimestampMixin, Base):
     contract_start: Mapped[date | None] = mapped_column()
     contract_end: Mapped[date | None] = mapped_column()
     sla_availability_percent: Mapped[float | None] = mapped_column(Float)
+    sla_max_latency_ms: Mapped[float | None] = mapped_column(Float)
+    """The contract's promised monthly average round trip to ``probe_address``, e.g. 20 ms."""
+    sla_max_loss_percent: Mapped[float | None] = mapped_column(Float)
+    """The contract's promised monthly average packet loss to ``probe_address``, e.g. 1 %."""
+    sla_restitution_cap_percent: Mapped[float | None] = mapped_column(Float)
+    """The most of the monthly price (before PPN) the ISP restitutes for outage beyond the SLA, e.g. 100 %."""
+    probe_address: Mapped[str | None] = mapped_column(String(100))
+    """The far end netmgr pings to measure this uplink (e.g. the ISP gateway 203.0.113.1); None: not pinged."""
+    ping_status: Mapped[DeviceStatus] = mapped_column(String(10), default=DeviceStatus.UNKNOWN,
+                                                      server_default=DeviceStatus.UNKNOWN.value)
+    ping_checked_at: Mapped[datetime | None] = mapped_column()
+    ping_rtt_ms: Mapped[float | None] = mapped_column(Float)
+    ping_loss_percent: Mapped[float | None] = mapped_column(Float)
     notes: Mapped[str] = mapped_column(Text, default="")
 
     device: Mapped[Device | None] = relationship()

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from netmgr.models.base import Base, utcnow
 from netmgr.models.inventory import Device
 
+BUCKET_S = 300
+"""Every ``traffic_5m`` row is one 5-minute bucket (a UTC start on a multiple of 300 s)."""
+
 
 class MeterKind(StrEnum):
     INTERFACE = "interface"

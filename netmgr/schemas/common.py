@@ -22,3 +22,22 @@ class PageParams(BaseModel):
     offset: int = Field(0, ge=0)
     limit: int = Field(50, ge=1, le=1000)
     q: str | None = Field(None, description="free-text search")
+
+
+class ProblemRead(BaseModel):
+    """One thing wrong with a request: the field (or bulk-import row) and what is wrong with it."""
+
+    field: str | None = None
+    row: int | None = Field(None, description="1-based row of a bulk import file")
+    problem: str
+
+
+class ErrorRead(BaseModel):
+    """The body of every error answer of the API, e.g. ``{"detail": "device 7 does not exist", "error": "NotFound"}``.
+
+    ``detail`` says what broke and what to do, for a person; ``errors`` lists each bad field when there are some.
+    """
+
+    detail: str
+    error: str | None = Field(None, description="kind of error, e.g. NotFound, ValidationFailed, BodyTooLarge")
+    errors: list[ProblemRead] | None = None

@@ -218,6 +218,12 @@ class DeviceRead(_Orm):
     status_changed_at: datetime | None
     last_seen_at: datetime | None
     last_latency_ms: float | None
+    ping_status: DeviceStatus
+    ping_checked_at: datetime | None
+    ping_rtt_ms: float | None
+    ping_loss_percent: float | None
+    reachability: str
+    """``up``, ``snmp_silent`` (answers ping, not SNMP), ``unreachable`` or ``unknown``."""
     notes: str
     has_snmp_community: bool
     has_snmp_v3_keys: bool
@@ -264,7 +270,17 @@ class _UplinkFields(BaseModel):
     contract_start: date | None = None
     contract_end: date | None = None
     sla_availability_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    sla_max_latency_ms: Annotated[float, Field(gt=0, le=60_000)] | None = None
+    sla_max_loss_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    sla_restitution_cap_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    probe_address: str | None = None
+    """The far end to ping for this uplink's availability, latency and loss (e.g. the ISP gateway)."""
     notes: str = ""
+
+    @field_validator("probe_address")
+    @classmethod
+    def _probe(cls, v: str | None) -> str | None:
+        return check_mgmt_address(v) if v and v.strip() else None
 
 
 class UplinkCreate(_UplinkFields):
@@ -298,7 +314,16 @@ class UplinkUpdate(BaseModel):
     contract_start: date | None = None
     contract_end: date | None = None
     sla_availability_percent: float | None = None
+    sla_max_latency_ms: Annotated[float, Field(gt=0, le=60_000)] | None = None
+    sla_max_loss_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    sla_restitution_cap_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    probe_address: str | None = None
     notes: str | None = None
+
+    @field_validator("probe_address")
+    @classmethod
+    def _probe(cls, v: str | None) -> str | None:
+        return check_mgmt_address(v) if v and v.strip() else None
 
 
 class UplinkRead(_Orm):
@@ -319,4 +344,12 @@ class UplinkRead(_Orm):
     contract_start: date | None
     contract_end: date | None
     sla_availability_percent: float | None
+    sla_max_latency_ms: float | None
+    sla_max_loss_percent: float | None
+    sla_restitution_cap_percent: float | None
+    probe_address: str | None
+    ping_status: DeviceStatus
+    ping_checked_at: datetime | None
+    ping_rtt_ms: float | None
+    ping_loss_percent: float | None
     notes: str

@@ -91,3 +91,5 @@ class UplinkAvailabilityRead(BaseModel):
     minutes_down: float
     minutes_unknown: float
     percent: float | None
+    source: str = "router"
+    """``ping`` (pings to the uplink's far end) or ``router`` (the router's up/down events)."""

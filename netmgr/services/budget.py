@@ -10,16 +10,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from netmgr import localtime
-from netmgr.models import DeviceEvent, Uplink
+from netmgr.errors import PermissionDenied
+from netmgr.models import DeviceEvent, PingHourly, Uplink
+from netmgr.models.enums import Role
 from netmgr.models.finance import BudgetYear
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit, contracts, periods, reports, uplinks
 from netmgr.settings import FinanceSettings, Settings
+
+# --- who sees regency-wide figures ---------------------------------------------------------------
+
+
+def sees_regency_wide(actor: Actor) -> bool:
+    """Whether ``actor`` may see the regency-wide figures (budget, contracts, SLA): whoever reads reports, except
+    an agency viewer, who sees their own office's statement only."""
+    return actor.can(Permission.REPORTS_READ) and actor.role != Role.AGENCY_VIEWER
+
+
+def require_regency_wide(actor: Actor) -> None:
+    """Refuse ``actor`` unless :func:`sees_regency_wide` (the one rule every page and API route gets).
+
+    Raises:
+        PermissionDenied: the actor's role does not read reports, or is an agency viewer.
+    """
+    actor.require(Permission.REPORTS_READ)
+    if not sees_regency_wide(actor):
+        raise PermissionDenied("the budget, contracts and SLA are regency-wide figures; an agency viewer sees "
+                               "their own office's monthly statement only")
+
 
 # --- pagu ----------------------------------------------------------------------------------------
 
@@ -87,7 +110,7 @@ def budget_status(session: Session, actor: Actor, year: int, settings: Settings,
                   today: date | None = None) -> BudgetStatus:
     """Spend so far this budget year (ended months, from their reports) and the projected year end
     (the months still to come at the contracts' base price with PPN, only for the days contracts cover)."""
-    actor.require(Permission.REPORTS_READ)
+    require_regency_wide(actor)
     today = today or localtime.local_today(settings.timezone)
     budget = session.scalar(select(BudgetYear).where(BudgetYear.year == year))
     terms = contracts.contracts_by_uplink(session, session.scalars(select(Uplink)))
@@ -134,7 +157,7 @@ class ContractEntry:
 def contract_register(session: Session, actor: Actor, finance: FinanceSettings, *,
                       today: date | None = None) -> list[ContractEntry]:
     """Every uplink contract, soonest end first, with its renewal's budget year and reminder date."""
-    actor.require(Permission.REPORTS_READ)
+    require_regency_wide(actor)
     today = today or date.today()
     out = []
     for u in session.scalars(select(Uplink)):
@@ -165,6 +188,13 @@ def due_reminders(session: Session, actor: Actor, finance: FinanceSettings, *,
 
 @dataclass(frozen=True)
 class SlaEntry:
+    """One uplink's month against its contract's SLA.
+
+    ``source`` says what measured it: ``ping`` (the uplink's far end, pinged every interval: each unanswered
+    round counts one interval as outage), ``router`` (the up/down events of the router carrying it, when the
+    uplink has no probe address or no ping rounds in the month) or ``none``.
+    """
+
     uplink_id: int
     name: str
     promised_percent: float | None
@@ -174,6 +204,53 @@ class SlaEntry:
     availability_percent: float
     breached: bool
     measured: bool
+    source: str = "none"
+    avg_latency_ms: float | None = None
+    max_latency_ms: float | None = None
+    """The contract's promised average latency."""
+    latency_breached: bool = False
+    avg_loss_percent: float | None = None
+    max_loss_percent: float | None = None
+    """The contract's promised average loss."""
+    loss_breached: bool = False
+    excess_minutes_down: float = 0.0
+    restitution_idr: int | None = None
+    """What the ISP owes back for outage beyond the SLA, up to the contract's cap; None without a cap."""
+
+
+@dataclass(frozen=True)
+class PingMonth:
+    """Sums of an uplink's hourly ping rollups over a period."""
+
+    rounds: int
+    up_rounds: int
+    up_s: float
+    down_s: float
+    rtt_sum_ms: float
+    loss_sum_percent: float
+
+
+def ping_month(session: Session, subject_type: str, subject_id: int, start: datetime, end: datetime) -> PingMonth:
+    """The ping rollups of one target in [start, end), summed."""
+    row = session.execute(select(
+        func.coalesce(func.sum(PingHourly.rounds), 0), func.coalesce(func.sum(PingHourly.up_rounds), 0),
+        func.coalesce(func.sum(PingHourly.up_s), 0.0), func.coalesce(func.sum(PingHourly.down_s), 0.0),
+        func.coalesce(func.sum(PingHourly.rtt_sum_ms), 0.0), func.coalesce(func.sum(PingHourly.loss_sum_percent), 0.0),
+    ).where(PingHourly.subject_type == subject_type, PingHourly.subject_id == subject_id,
+            PingHourly.hour_start >= start, PingHourly.hour_start < end)).one()
+    return PingMonth(int(row[0]), int(row[1]), float(row[2]), float(row[3]), float(row[4]), float(row[5]))
+
+
+def restitution(uplink: Uplink, excess_minutes: float, month_minutes: int) -> int | None:
+    """The monthly price (before PPN) in proportion to outage beyond the SLA, capped at the contract's cap.
+
+    For example 438 minutes beyond the allowed 216 of a 30-day month at Rp 27.500.000 with a 100 % cap:
+    Rp 27.500.000 x 438 / 43.200 = Rp 278.819. None when the contract states no restitution.
+    """
+    if uplink.sla_restitution_cap_percent is None or month_minutes <= 0:
+        return None
+    share = min(uplink.sla_restitution_cap_percent / 100, max(0.0, excess_minutes) / month_minutes)
+    return reports.rupiah(uplink.monthly_price_idr * share)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -205,20 +282,42 @@ def minutes_down(session: Session, device_id: int, start: datetime, end: datetim
 
 def sla_report(session: Session, actor: Actor, month: date, *, tz: str,
                now: datetime | None = None) -> list[SlaEntry]:
-    """Per uplink: minutes its router was down in ``month`` against the contract's promised availability.
+    """Per uplink: outage minutes, latency and loss in ``month`` against the contract's SLA, and the restitution.
 
-    An uplink is as available as the router it is delivered on (netmgr sees the router, not the ISP's line).
+    An uplink with a probe address is measured by pinging its far end (every unanswered round counts one ping
+    interval as outage). Without one, or without any ping round in the month, it is as available as the router
+    it is delivered on (netmgr then sees the router, not the ISP's line).
     """
-    actor.require(Permission.REPORTS_READ)
-    start, end = localtime.month_bounds_utc(month, tz)
-    end = min(end, now or datetime.now(UTC))
+    require_regency_wide(actor)
+    start, full_end = localtime.month_bounds_utc(month, tz)
+    end = min(full_end, now or datetime.now(UTC))
     minutes = max(0, int((end - start).total_seconds() // 60))
+    month_minutes = int((full_end - start).total_seconds() // 60)
     out = []
     for u in session.scalars(select(Uplink).order_by(Uplink.name)):
-        down, measured = minutes_down(session, u.device_id, start, end) if u.device_id else (0.0, False)
+        ping = ping_month(session, "uplink", u.id, start, end) if u.probe_address else None
+        latency = loss = None
+        if ping is not None and ping.rounds:
+            source, measured, down = "ping", True, ping.down_s / 60
+            latency = ping.rtt_sum_ms / ping.up_rounds if ping.up_rounds else None
+            loss = ping.loss_sum_percent / ping.rounds
+        elif u.device_id:
+            down, measured = minutes_down(session, u.device_id, start, end)
+            source = "router" if measured else "none"
+        else:
+            source, measured, down = "none", False, 0.0
         allowed = minutes * (100 - u.sla_availability_percent) / 100 if u.sla_availability_percent else None
         availability = 100 * (1 - down / minutes) if minutes else 100.0
-        out.append(SlaEntry(u.id, u.name, u.sla_availability_percent, minutes, round(down, 1),
-                            None if allowed is None else round(allowed, 1), round(availability, 3),
-                            allowed is not None and down > allowed, measured))
+        excess = max(0.0, down - allowed) if allowed is not None and measured else 0.0
+        out.append(SlaEntry(
+            u.id, u.name, u.sla_availability_percent, minutes, round(down, 1),
+            None if allowed is None else round(allowed, 1), round(availability, 3),
+            allowed is not None and down > allowed, measured, source=source,
+            avg_latency_ms=None if latency is None else round(latency, 2), max_latency_ms=u.sla_max_latency_ms,
+            latency_breached=latency is not None and u.sla_max_latency_ms is not None
+            and latency > u.sla_max_latency_ms,
+            avg_loss_percent=None if loss is None else round(loss, 3), max_loss_percent=u.sla_max_loss_percent,
+            loss_breached=loss is not None and u.sla_max_loss_percent is not None and loss > u.sla_max_loss_percent,
+            excess_minutes_down=round(excess, 1),
+            restitution_idr=restitution(u, excess, month_minutes) if measured else None))
     return out

@@ -20,6 +20,7 @@ from netmgr.schemas.inventory import DeviceCreate, DeviceRead, DeviceSecrets, De
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
 from netmgr.services.common import ListResult, ensure_unique, flush_or_conflict, paginate, snapshot
+from netmgr.services.reachability import device_reachability
 
 SECRET_FIELDS = {
     "snmp_community": "snmp_community_encrypted",
@@ -113,6 +114,7 @@ def to_read(device: Device) -> DeviceRead:
         {
             **snapshot(device),
             "tags": [t.name for t in device.tags],
+            "reachability": device_reachability(device).value,
             "has_snmp_community": device.snmp_community_encrypted is not None,
             "has_snmp_v3_keys": device.snmp_v3_auth_key_encrypted is not None
             and device.snmp_v3_priv_key_encrypted is not None,

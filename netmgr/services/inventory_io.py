@@ -71,6 +71,8 @@ class ImportReport:
     errors: list[RowError]
     created: int = 0
     updated: int = 0
+    updates: list[tuple[int, str]] = field(default_factory=list)
+    """(row number, key) of every row that changes an existing object instead of creating one."""
 
     @property
     def ok(self) -> bool:
@@ -133,13 +135,15 @@ SPECS: dict[ImportKind, _Spec] = {
         columns=(
             "name", "isp_name", "device", "interface_name", "capacity_down_mbps", "capacity_up_mbps",
             "monthly_price_idr", "tax_percent", "billing_model", "committed_mbps", "price_per_gb_idr",
-            "contract_start", "contract_end", "sla_availability_percent", "notes",
+            "contract_start", "contract_end", "sla_availability_percent", "sla_max_latency_ms",
+            "sla_max_loss_percent", "sla_restitution_cap_percent", "probe_address", "notes",
         ),
         required=frozenset({"name", "isp_name", "capacity_down_mbps", "capacity_up_mbps", "monthly_price_idr"}),
         unique=("name",),
         numeric=frozenset({
             "capacity_down_mbps", "capacity_up_mbps", "monthly_price_idr", "tax_percent", "committed_mbps",
-            "price_per_gb_idr", "sla_availability_percent",
+            "price_per_gb_idr", "sla_availability_percent", "sla_max_latency_ms", "sla_max_loss_percent",
+            "sla_restitution_cap_percent",
         }),
         references={"device": "device_id"},
     ),
@@ -268,15 +272,17 @@ def _check_header(header: list[str], row: int, spec: _Spec) -> None:
     unknown = [c for c in header if c not in spec.accepted]
     if unknown:
         names = ", ".join(repr(c) for c in unknown)
-        raise _FileProblem(RowError(row, unknown[0], f"unknown column(s) {names}; expected columns: {_expected(spec)}"))
+        raise _FileProblem(RowError(row, unknown[0], f"unknown column(s) {names}; expected columns: {_expected(spec)}",
+                                    code="unknown_columns",
+                                    values=(("names", names), ("expected", _expected(spec)))))
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
         raise _FileProblem(RowError(row, duplicated[0], f"column(s) {', '.join(duplicated)} appear more than once"))
     missing = [c for c in spec.columns if c in spec.required and c not in header]
     if missing:
         raise _FileProblem(RowError(
-            row, missing[0], f"missing required column(s) {', '.join(missing)}; expected columns: {_expected(spec)}"
-        ))
+            row, missing[0], f"missing required column(s) {', '.join(missing)}; expected columns: {_expected(spec)}",
+            code="missing_columns", values=(("names", ", ".join(missing)), ("expected", _expected(spec)))))
 
 
 def _yaml_scalar(column: str, value: Any, spec: _Spec) -> Any:
@@ -381,6 +387,11 @@ class _Lookups:
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         return None, f"{label} {value!r} does not exist{hint}"
 
+    def suggestions(self, column: str, value: str) -> str:
+        """The closest known names to ``value`` (for the reader's own wording of a reference error)."""
+        table = {"agency": self.agencies, "site": self.sites, "device": self.devices}[column]
+        return ", ".join(difflib.get_close_matches(value, list(table), n=3))
+
 
 _CONFLICT_FIELD = re.compile(r" with (\w+) ")
 
@@ -402,7 +413,9 @@ def _pydantic_errors(number: int, spec: _Spec, exc: ValidationError, skip: set[s
         if column in skip:
             continue
         message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-        out.append(RowError(number, column, message))
+        context = {k: str(v) for k, v in (err.get("ctx") or {}).items() if k != "error"}
+        out.append(RowError(number, column, message, code=str(err.get("type", "")),
+                            values=tuple(sorted(context.items()))))
     return out
 
 
@@ -428,7 +441,9 @@ def _duplicates(rows: list[_Row], spec: _Spec) -> dict[int, list[RowError]]:
             first = seen.setdefault((column, norm), row.number)
             if first != row.number:
                 reason = f"{column} {value!r} is also on row {first}; each {column} may appear only once"
-                out.setdefault(row.number, []).append(RowError(row.number, column, reason))
+                values = (("first", str(first)), ("value", str(value)))
+                out.setdefault(row.number, []).append(RowError(row.number, column, reason, code="duplicate",
+                                                               values=values))
     return out
 
 
@@ -455,7 +470,8 @@ def _schema_data(row: _Row, spec: _Spec, lookups: _Lookups, *, creating: bool,
             target = spec.references[column]
             found, reason = lookups.resolve(column, str(value))
             if reason is not None:
-                errors.append(RowError(row.number, column, reason))
+                errors.append(RowError(row.number, column, reason, code="unknown_reference", values=(
+                    ("value", str(value)), ("suggestions", lookups.suggestions(column, str(value))))))
                 bad.add(column)
             else:
                 data[target] = found
@@ -469,7 +485,7 @@ def _schema_data(row: _Row, spec: _Spec, lookups: _Lookups, *, creating: bool,
             target = spec.references.get(column, column)
             info = create_schema.model_fields.get(target)
             if info is not None and info.is_required():
-                errors.append(RowError(row.number, column, "a value is required"))
+                errors.append(RowError(row.number, column, "a value is required", code="missing"))
                 bad.add(column)
                 continue
             # Updating: an empty cell sets the field back to its default (for example, clears the notes).
@@ -557,7 +573,8 @@ def import_inventory(
     for row in rows:
         if row.extra_cells:
             report.errors.append(RowError(row.number, None, f"{row.extra_cells} more cell(s) than the header has "
-                                                            "columns (is a value with a comma unquoted?)"))
+                                                            "columns (is a value with a comma unquoted?)",
+                                          code="extra_cells", values=(("n", str(row.extra_cells)),)))
     rows = [r for r in rows if not r.extra_cells]
 
     duplicates = _duplicates(rows, spec)
@@ -582,6 +599,7 @@ def import_inventory(
             outer.rollback()
         raise
     report.errors.sort(key=lambda e: e.row)
+    report.updates.sort()
     if dry_run or not report.ok:
         outer.rollback()
         return report
@@ -603,6 +621,7 @@ class _Checked:
     number: int
     existing_id: int | None
     model: BaseModel
+    key: str = ""
 
 
 def _check_row(kind: ImportKind, spec: _Spec, row: _Row, lookups: _Lookups,
@@ -626,7 +645,7 @@ def _check_row(kind: ImportKind, spec: _Spec, row: _Row, lookups: _Lookups,
         return None, errors
     if errors:
         return None, errors
-    return _Checked(row.number, existing_id, model), []
+    return _Checked(row.number, existing_id, model, lookup_key), []
 
 
 def _apply_chunk(session: Session, actor: Actor, kind: ImportKind, spec: _Spec, chunk: list[_Checked],
@@ -671,6 +690,7 @@ def _count_applied(report: ImportReport, items: list[_Checked]) -> None:
             report.created += 1
         else:
             report.updated += 1
+            report.updates.append((item.number, item.key))
 
 
 # --- export -----------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from netmgr.metrics import MetricsStore
 from netmgr.models import Agency, Device, DeviceEvent, Site
 from netmgr.models.alerts import ACTIVE_STATES, Alert, AlertKind, AlertState
 from netmgr.models.base import utcnow
-from netmgr.models.enums import DeviceStatus
 from netmgr.security.permissions import Actor, Permission
-from netmgr.services import audit, devices, uplinks
+from netmgr.services import audit, budget, devices, uplinks
 from netmgr.services.common import ListResult, paginate
+from netmgr.services.reachability import Reachability, combine
 
 
 def _aware(moment: datetime) -> datetime:
@@ -137,7 +137,10 @@ class SiteHealth(StrEnum):
 
 @dataclass
 class SiteState:
-    """One site on the status map: where it is, its devices by status, and its active alerts."""
+    """One site on the status map: where it is, its devices by reachability, and its active alerts.
+
+    A device that answers ping but not SNMP counts as ``up`` (it is there) and is also counted in ``snmp_silent``.
+    """
 
     site_id: int
     name: str
@@ -148,6 +151,7 @@ class SiteState:
     up: int = 0
     down: int = 0
     unknown: int = 0
+    snmp_silent: int = 0
     alerts: int = 0
 
     @property
@@ -173,12 +177,18 @@ def site_states(session: Session, actor: Actor, *, health: SiteHealth | None = N
     if scope is not None:
         stmt = stmt.where(Site.agency_id == scope)
     states = {row[0]: SiteState(row[0], row[1], str(row[2]), row[3], row[4], row[5]) for row in session.execute(stmt)}
-    counts = select(Device.site_id, Device.status, func.count(Device.id)).group_by(Device.site_id, Device.status)
-    for site_id, status, n in session.execute(counts):
+    counts = (select(Device.site_id, Device.status, Device.ping_status, func.count(Device.id))
+              .group_by(Device.site_id, Device.status, Device.ping_status))
+    buckets = {Reachability.UP: "up", Reachability.SNMP_SILENT: "up", Reachability.UNREACHABLE: "down",
+               Reachability.UNKNOWN: "unknown"}
+    for site_id, status, ping_status, n in session.execute(counts):
         row = states.get(site_id)
         if row is not None:
-            key = str(status) if str(status) in {s.value for s in DeviceStatus} else DeviceStatus.UNKNOWN.value
+            reach = combine(str(status), str(ping_status))
+            key = buckets[reach]
             setattr(row, key, getattr(row, key) + int(n))
+            if reach == Reachability.SNMP_SILENT:
+                row.snmp_silent += int(n)
     alerts = (select(Alert.site_id, func.count(Alert.id)).where(Alert.state.in_(ACTIVE_STATES))
               .group_by(Alert.site_id))
     if scope is not None:
@@ -283,6 +293,88 @@ def device_traffic(session: Session, actor: Actor, store: MetricsStore, device_i
     return result
 
 
+# ---------------------------------------------------------------------------------------------- ping history
+
+
+@dataclass(frozen=True)
+class PingPoint:
+    """One bucket of ping rounds: mean and worst RTT of answered rounds, mean loss and share of rounds answered."""
+
+    time: datetime
+    rtt_avg_ms: float | None
+    rtt_max_ms: float | None
+    loss_percent: float | None
+    availability_percent: float | None
+
+
+@dataclass
+class PingHistory:
+    """Ping buckets of one device or uplink over a range (from InfluxDB); ``error`` when InfluxDB failed."""
+
+    subject_type: str
+    subject_id: int
+    name: str
+    range: TrafficRange
+    start: datetime
+    end: datetime
+    points: list[PingPoint] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def availability_percent(self) -> float | None:
+        """Share of the range's rounds that were answered (buckets weigh alike: rounds are evenly spaced)."""
+        values = [p.availability_percent for p in self.points if p.availability_percent is not None]
+        return round(sum(values) / len(values), 3) if values else None
+
+
+_PING_TAGS = {"device": "device", "uplink": "uplink"}
+"""Ping points carry the target's name in a tag named after its kind (docs/metrics.md)."""
+
+
+def ping_history(session: Session, actor: Actor, store: MetricsStore, subject_type: str, subject_id: int, *,
+                 range_key: str = "24h", now: datetime | None = None) -> PingHistory:
+    """RTT, loss and availability of a device's or uplink's ping rounds over the last 6 h, 24 h or 7 d.
+
+    Raises:
+        ValidationFailed: unknown range or kind.
+        NotFound: no such device or uplink (or not visible to ``actor``).
+    An unreachable InfluxDB does not raise: the result carries the error and no points.
+    """
+    if range_key not in TRAFFIC_RANGES:
+        raise ValidationFailed(f"unknown range {range_key!r}; use one of {', '.join(TRAFFIC_RANGES)}",
+                               field="range")
+    if subject_type == "device":
+        name = devices.get_device(session, actor, subject_id).name
+    elif subject_type == "uplink":
+        actor.require(Permission.REPORTS_READ)
+        name = uplinks.get_uplink(session, actor, subject_id).name
+    else:
+        raise ValidationFailed(f"unknown ping target kind {subject_type!r}; use device or uplink", field="kind")
+    chosen = TRAFFIC_RANGES[range_key]
+    end = _aware(now or utcnow())
+    start = end - chosen.span
+    result = PingHistory(subject_type, subject_id, name, chosen, start, end)
+    influxql = ("SELECT mean(rtt_avg_ms) AS rtt_avg_ms, max(rtt_max_ms) AS rtt_max_ms, "  # noqa: S608 - tag from a map
+                "mean(loss_percent) AS loss_percent, mean(\"up\") AS up FROM ping "
+                f"WHERE \"kind\" = $kind AND \"{_PING_TAGS[subject_type]}\" = $name "
+                f"AND time > {_ns(start)} AND time <= {_ns(end)} GROUP BY time({chosen.bucket}) fill(none)")
+    try:
+        rows = store.query(influxql, {"kind": subject_type, "name": name})
+    except MetricsQueryError as exc:
+        result.error = exc.message
+        return result
+
+    def number(row: dict[str, object], key: str, scale: float = 1.0) -> float | None:
+        value = row.get(key)
+        return None if value is None else float(value) * scale  # type: ignore[arg-type]
+
+    result.points = sorted((PingPoint(datetime.fromtimestamp(int(row["time"]) / 1e9, UTC),
+                                      number(row, "rtt_avg_ms"), number(row, "rtt_max_ms"),
+                                      number(row, "loss_percent"), number(row, "up", 100.0))
+                            for row in rows), key=lambda p: p.time)
+    return result
+
+
 # ---------------------------------------------------------------------------------------------- uplink SLA
 
 
@@ -299,6 +391,8 @@ class UplinkAvailability:
     minutes_up: float
     minutes_down: float
     minutes_unknown: float
+    source: str = "router"
+    """``ping`` (the uplink's far end, hourly rollups) or ``router`` (its router's up/down events)."""
 
     @property
     def percent(self) -> float | None:
@@ -323,12 +417,22 @@ def availability_minutes(events: list[tuple[datetime, str]], start: datetime, en
 
 def uplink_availability(session: Session, actor: Actor, uplink_id: int, *, start: datetime,
                         end: datetime) -> UplinkAvailability:
-    """Up/down minutes of the router carrying the uplink, from its device events (the SLA evidence)."""
+    """Up/down minutes of the uplink (the SLA evidence), measured as the SLA report measures them.
+
+    With a probe address and ping rounds in the period: from the hourly ping rollups of the hours that start in
+    [start, end) (each round counts one ping interval). Otherwise from the router carrying the uplink.
+    """
     actor.require(Permission.REPORTS_READ)
     uplink = uplinks.get_uplink(session, actor, uplink_id)
     start, end = _aware(start), _aware(end)
     if end <= start:
         raise ValidationFailed("the period must end after it starts", field="end")
+    if uplink.probe_address:
+        ping = budget.ping_month(session, "uplink", uplink.id, start, end)
+        if ping.rounds:
+            up, down = ping.up_s / 60, ping.down_s / 60
+            unknown = max(0.0, (end - start).total_seconds() / 60 - up - down)
+            return UplinkAvailability(uplink.id, start, end, round(up, 3), round(down, 3), round(unknown, 3), "ping")
     device_id = uplink.device_id or (uplink.interface.device_id if uplink.interface is not None else None)
     if device_id is None:
         return UplinkAvailability(uplink.id, start, end, 0.0, 0.0, (end - start).total_seconds() / 60)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from netmgr.db import TaskSender
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Uplink
 from netmgr.models.base import utcnow
@@ -34,15 +35,9 @@ MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 
 
-class Dispatch(Protocol):
-    """Sends a Celery task by name (``celery_app.send_task``); injected so services never import Celery."""
-
-    def __call__(self, name: str, *, kwargs: dict[str, Any]) -> object: ...
-
-
 class JobRequester(Protocol):
-    """Provisioning's public ``request_job`` (``provisioning.jobs:request_job``), found by the app at start-up
-    (``netmgr.app.CAPABILITY_SERVICES``) and injected, so the core asks for a job without importing provisioning.
+    """Provisioning's public ``request_job`` (``provisioning.jobs:request_job``), declared in provisioning's manifest
+    (``services``), kept by the app at start-up and injected, so the core asks for a job without importing provisioning.
 
     It validates ``variables`` for ``purpose``, records the job for ``devices`` (names), sends a dry run through
     ``dispatch`` and leaves a real change pending for a second person's approval. Raises ValidationFailed.
@@ -50,7 +45,7 @@ class JobRequester(Protocol):
 
     def __call__(self, session: Session, actor: Actor, *, purpose: str, devices: list[str],
                  variables: dict[str, Any], dry_run: bool, summary: str = "",
-                 dispatch: Dispatch | None = None) -> ProvisionJob: ...
+                 dispatch: TaskSender | None = None) -> ProvisionJob: ...
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -141,28 +136,56 @@ def _window_minutes(window: ScheduleWindow) -> list[int]:
     return [day * MINUTES_PER_DAY + m for day in window.days for m in range(start, end)]
 
 
-def schedule_problems(name: str, windows: Sequence[ScheduleWindow]) -> list[str]:
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark for translation only"
+    """Marks a rule's wording for the UI catalog (``python -m netmgr.web.catalogs update``)."""
+    return message
+
+
+class RuleProblem(str):
+    """One broken plan rule: an English sentence (a ``str``, as the API, logs and errors show it) that keeps
+    what it is about, its wording and its figures, so a page can say it in the reader's language.
+
+    ``RuleProblem("DUKCAPIL", N_("the guaranteed rate (CIR) %(cir)s Mbps is above its ceiling (MIR) %(mir)s
+    Mbps"), cir=40, mir=30)`` reads "DUKCAPIL: the guaranteed rate (CIR) 40 Mbps is above …".
+    """
+
+    subject: str
+    template: str
+    values: dict[str, str | float]
+
+    def __new__(cls, subject: str, template: str, **values: str | float) -> RuleProblem:
+        shown = {k: f"{v:g}" if isinstance(v, float | int) else v for k, v in values.items()}
+        text = template % shown if shown else template
+        self = super().__new__(cls, f"{subject}: {text}" if subject else text)
+        self.subject, self.template, self.values = subject, template, dict(values)
+        return self
+
+
+def schedule_problems(name: str, windows: Sequence[ScheduleWindow]) -> list[RuleProblem]:
     """Why a schedule is wrong: a window ending before it starts, minutes not covered, or covered twice."""
     if not windows:
         return []
-    problems = []
+    problems: list[RuleProblem] = []
     count = [0] * MINUTES_PER_WEEK
     for window in windows:
         if _minute(window.end) <= _minute(window.start):
-            problems.append(f"{name}: the window {window.start}–{window.end} ends before it starts")
+            problems.append(RuleProblem(name, N_("the window %(start)s–%(end)s ends before it starts"),
+                                        start=window.start, end=window.end))
             continue
         if window.cir_mbps > window.mir_mbps:
-            problems.append(f"{name}: in {window.start}–{window.end} the guaranteed rate (CIR) "
-                            f"{window.cir_mbps:g} Mbps is above the ceiling (MIR) {window.mir_mbps:g} Mbps")
+            problems.append(RuleProblem(name, N_("in %(start)s–%(end)s the guaranteed rate (CIR) %(cir)s Mbps is "
+                                                 "above the ceiling (MIR) %(mir)s Mbps"),
+                                        start=window.start, end=window.end, cir=window.cir_mbps, mir=window.mir_mbps))
         for m in _window_minutes(window):
             count[m] += 1
     gaps = [m for m, c in enumerate(count) if c == 0]
     doubles = [m for m, c in enumerate(count) if c > 1]
     if gaps:
-        problems.append(f"{name}: the schedule does not cover {_describe(_runs(gaps))}; "
-                        "every minute of the week needs exactly one window")
+        problems.append(RuleProblem(name, N_("the schedule does not cover %(when)s; every minute of the week needs "
+                                             "exactly one window"), when=_describe(_runs(gaps))))
     if doubles:
-        problems.append(f"{name}: schedule windows overlap on {_describe(_runs(doubles))}")
+        problems.append(RuleProblem(name, N_("schedule windows overlap on %(when)s"),
+                                    when=_describe(_runs(doubles))))
     return problems
 
 
@@ -178,31 +201,32 @@ def _weekly_rates(allocation: AllocationIn) -> list[tuple[int, int, float, float
     return spans
 
 
-def allocation_problems(capacity_mbps: float, allocations: Sequence[AllocationIn]) -> list[str]:
+def allocation_problems(capacity_mbps: float, allocations: Sequence[AllocationIn]) -> list[RuleProblem]:
     """Every broken rule of a set of allocations, each as a sentence a planner understands.
 
     Rules: names unique; CIR ≤ MIR; every MIR ≤ capacity; schedules cover the week exactly once; and
     the guaranteed rates (CIR) in force at any minute of the week add up to no more than the capacity.
     """
-    problems: list[str] = []
+    problems: list[RuleProblem] = []
     names = [a.name for a in allocations]
     for dup in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"{dup}: the name is used by more than one allocation")
+        problems.append(RuleProblem(dup, N_("the name is used by more than one allocation")))
     agencies = [a.agency_id for a in allocations if a.agency_id is not None]
     if len(set(agencies)) != len(agencies):
-        problems.append("an agency has more than one allocation; give each office one share")
+        problems.append(RuleProblem("", N_("an agency has more than one allocation; give each office one share")))
     if not allocations:
-        problems.append("the plan has no allocations")
+        problems.append(RuleProblem("", N_("the plan has no allocations")))
     for a in allocations:
         if a.agency_id is None and not a.is_hotspot_pool:
-            problems.append(f"{a.name}: choose the agency it belongs to, or mark it as the public hotspot pool")
+            problems.append(RuleProblem(a.name, N_("choose the agency it belongs to, or mark it as the public "
+                                                   "hotspot pool")))
         if a.cir_mbps > a.mir_mbps:
-            problems.append(f"{a.name}: the guaranteed rate (CIR) {a.cir_mbps:g} Mbps is above its ceiling "
-                            f"(MIR) {a.mir_mbps:g} Mbps")
+            problems.append(RuleProblem(a.name, N_("the guaranteed rate (CIR) %(cir)s Mbps is above its ceiling "
+                                                   "(MIR) %(mir)s Mbps"), cir=a.cir_mbps, mir=a.mir_mbps))
         top = max([a.mir_mbps, *(w.mir_mbps for w in a.schedule)])
         if top > capacity_mbps:
-            problems.append(f"{a.name}: the ceiling (MIR) {top:g} Mbps is above the plan's capacity of "
-                            f"{capacity_mbps:g} Mbps")
+            problems.append(RuleProblem(a.name, N_("the ceiling (MIR) %(mir)s Mbps is above the plan's capacity "
+                                                   "of %(capacity)s Mbps"), mir=top, capacity=capacity_mbps))
         problems.extend(schedule_problems(a.name, a.schedule))
     # Sum of CIR over the week, evaluated on each span between breakpoints.
     spans = [s for a in allocations for s in _weekly_rates(a)]
@@ -215,8 +239,9 @@ def allocation_problems(capacity_mbps: float, allocations: Sequence[AllocationIn
         if total > capacity_mbps + 1e-9 and (worst is None or total > worst[0]):
             worst = (total, start)
     if worst is not None:
-        problems.append(f"the guaranteed rates (CIR) add up to {worst[0]:g} Mbps at {_clock(worst[1])}, more than "
-                        f"the plan's capacity of {capacity_mbps:g} Mbps")
+        problems.append(RuleProblem("", N_("the guaranteed rates (CIR) add up to %(cir)s Mbps at %(when)s, more than "
+                                           "the plan's capacity of %(capacity)s Mbps"),
+                                    cir=worst[0], when=_clock(worst[1]), capacity=capacity_mbps))
     return problems
 
 
@@ -227,7 +252,7 @@ def allocations_in(version: PlanVersion) -> list[AllocationIn]:
             for a in version.allocations]
 
 
-def check_version(version: PlanVersion) -> list[str]:
+def check_version(version: PlanVersion) -> list[RuleProblem]:
     """The problems of a stored version (empty when it may be applied)."""
     return allocation_problems(version.capacity_down_mbps, allocations_in(version))
 
@@ -395,7 +420,7 @@ def _last_dry_run_ok(session: Session, version: PlanVersion) -> bool:
 
 
 def apply_version(session: Session, actor: Actor, version_id: int, *, dry_run: bool,
-                  dispatch: Dispatch | None, request_job: JobRequester | None) -> Applied:
+                  dispatch: TaskSender | None, request_job: JobRequester | None) -> Applied:
     """Ask provisioning for a job that puts the version's queues on the plan's router.
 
     A dry run only shows the queue diff and starts at once. The real run needs a successful dry run of the

@@ -30,19 +30,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from netmgr import localtime
-from netmgr.errors import ValidationFailed
+from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Agency, HotspotSession, Uplink
 from netmgr.models.enums import BillingModel, Role
 from netmgr.models.finance import PlanStatus, PlanVersion
 from netmgr.models.hotspot import Hotspot
-from netmgr.models.traffic import MeterKind, Traffic5m, TrafficMeter
+from netmgr.models.traffic import BUCKET_S, MeterKind, Traffic5m, TrafficMeter
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import contracts
 from netmgr.services.contracts import BillingPeriod, ContractTerms
 from netmgr.settings import FinanceSettings
 
-BUCKET_S = 300
 MIN_SAMPLE_COVERAGE_S = 30.0
+"""A 5-minute bucket counts as a rate sample once this much of it had a trustworthy rate."""
 GB = 10**9
 REPORT_VERSION = 2
 """2: uplink rows carry their contract coverage (``contract_days``, ``contract_status``, ``contract_periods``);
@@ -53,12 +53,24 @@ months closed under version 1 keep their stored bytes without these fields."""
 
 
 def percentile_95(values: Sequence[float]) -> float:
-    """Sort, discard the top 5 % (rounded down), return the highest sample left; 0 for no samples."""
+    """The billing 95th percentile: sort the samples, discard the top 5 % (rounded down), take the highest left.
+
+    With 288 five-minute samples in a day the 14 highest are discarded and the 274th smallest is billed (the
+    collectors' daily rollups use this function too). An empty list gives 0.
+    """
     if not values:
         return 0.0
     ordered = sorted(values)
     discard = len(ordered) * 5 // 100
     return float(ordered[len(ordered) - discard - 1])
+
+
+def sample_bps(octets: int, covered_s: float) -> float:
+    """A 5-minute bucket's rate sample in bit/s: its octets over the part of it that had a trustworthy rate.
+
+    Only buckets with ``covered_s >= MIN_SAMPLE_COVERAGE_S`` are samples (the caller filters).
+    """
+    return octets * 8 / min(float(covered_s), float(BUCKET_S))
 
 
 def largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
@@ -418,7 +430,8 @@ def _recommendations(inputs: MonthInputs, uplinks: list[dict[str, Any]], agencie
 # --- loading from the database -------------------------------------------------------------------
 
 
-def _usage_by_meter(session: Session, meter_ids: Sequence[int], first: date, last: date) -> dict[int, MeterUsage]:
+def usage_by_meter(session: Session, meter_ids: Sequence[int], first: date, last: date) -> dict[int, MeterUsage]:
+    """Each meter's 5-minute rate samples and octets over the local days ``first``..``last`` (a billing month)."""
     ins: dict[int, list[float]] = defaultdict(list)
     outs: dict[int, list[float]] = defaultdict(list)
     octets: dict[int, list[int]] = defaultdict(lambda: [0, 0])
@@ -432,9 +445,8 @@ def _usage_by_meter(session: Session, meter_ids: Sequence[int], first: date, las
         octets[meter_id][0] += int(i)
         octets[meter_id][1] += int(o)
         if covered >= MIN_SAMPLE_COVERAGE_S:
-            seconds = min(float(covered), float(BUCKET_S))
-            ins[meter_id].append(i * 8 / seconds)
-            outs[meter_id].append(o * 8 / seconds)
+            ins[meter_id].append(sample_bps(i, covered))
+            outs[meter_id].append(sample_bps(o, covered))
     return {m: MeterUsage(ins[m], outs[m], octets[m][0], octets[m][1]) for m in octets}
 
 
@@ -488,7 +500,7 @@ def load_month(session: Session, month: date, *, thresholds: FinanceSettings | N
         for a in v.allocations if v else []:
             alloc_meter[(p.id, a.name)] = meters.get((p.device_id or 0, MeterKind.QUEUE.value, a.name))
     ids = sorted({m for m in [*uplink_meter.values(), *alloc_meter.values()] if m is not None})
-    usage = _usage_by_meter(session, ids, first, last)
+    usage = usage_by_meter(session, ids, first, last)
     prev = _octets_by_meter(session, [m for m in alloc_meter.values() if m is not None], prev_first, prev_last)
     agencies = {a.id: a for a in session.scalars(select(Agency))}
     terms = contracts.contracts_by_uplink(session, uplink_rows)
@@ -582,7 +594,14 @@ def _own_office_view(recommendation: dict[str, Any], own: list[dict[str, Any]]) 
             "mbps": recommendation.get("mbps"), "from": gives, "to": takes, "message": message}
 
 
-def agency_statement(report: dict[str, Any], agency_id: int) -> dict[str, Any]:
-    """One agency's rows of a report (the monthly statement it is sent)."""
+def agency_statement(report: dict[str, Any], actor: Actor, agency_id: int) -> dict[str, Any]:
+    """One agency's rows of a report (the monthly statement it is sent); an agency viewer may ask for their own.
+
+    Raises:
+        NotFound: an agency viewer asked for another agency (whose existence is not theirs to learn).
+    """
+    actor.require(Permission.REPORTS_READ)
+    if actor.role == Role.AGENCY_VIEWER and agency_id != actor.agency_scope:
+        raise NotFound(f"agency {agency_id} does not exist")
     rows = [a for a in report["agencies"] if a["agency_id"] == agency_id]
     return {"month": report["month"], "agencies": rows, "percentile": report["percentile"]}

@@ -24,7 +24,7 @@ STATIC_URL = "/static/web"
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Mount the admin UI on ``app`` (called by ``netmgr.app.create_app``)."""
+    """Mount the admin UI on ``app`` (called by ``netmgr.app.build_app``)."""
     nav.ensure_core_items()
     monitoring.ensure_nav()
     report_pages.ensure_nav()

@@ -20,6 +20,10 @@ from babel.messages.pofile import read_po, write_po
 from netmgr.web.i18n import LANGUAGES, LOCALE_DIR
 
 WEB_DIR = Path(__file__).parent
+EXPORTS_DIR = WEB_DIR.parent / "reports_export"
+"""The report files speak the reader's language too; their msgids live in the same catalog."""
+SERVICES_DIR = WEB_DIR.parent / "services"
+"""Services mark the wording of rule messages that pages translate with ``N_("...")`` (and nothing else)."""
 METHOD_MAP = [
     ("templates/**.html", "jinja2.ext:babel_extract"),
     ("**.py", "python"),
@@ -35,6 +39,16 @@ def extract() -> Catalog:
         str(WEB_DIR), METHOD_MAP, OPTIONS, keywords=KEYWORDS, strip_comment_tags=True
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(EXPORTS_DIR), [("**.py", "python")], keywords=KEYWORDS, strip_comment_tags=True
+    ):
+        catalog.add(message, None, [(f"../reports_export/{filename}", lineno)], auto_comments=comments,
+                    context=context)
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(SERVICES_DIR), [("**.py", "python")], keywords={"N_": None}, strip_comment_tags=True
+    ):
+        catalog.add(message, None, [(f"../services/{filename}", lineno)], auto_comments=comments,
+                    context=context)
     return catalog
 
 

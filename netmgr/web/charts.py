@@ -26,6 +26,15 @@ def format_bps(value: float) -> str:
     return f"{value:.0f} bps"
 
 
+def format_ms(value: float) -> str:
+    """``12 ms``, ``2.5 ms``."""
+    return f"{value:.1f} ms" if 0 < value < 10 else f"{value:.0f} ms"
+
+
+def format_percent(value: float) -> str:
+    return f"{value:.1f} %" if 0 < value < 10 else f"{value:.0f} %"
+
+
 def nice_ceiling(value: float) -> float:
     """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above ``value`` (an axis top that reads well)."""
     if value <= 0:
@@ -67,8 +76,8 @@ class LineChart:
 
 
 def line_chart(series: Sequence[Series], *, start: datetime, end: datetime, gap: timedelta, timezone: str,
-               width: int = WIDTH, height: int = HEIGHT) -> LineChart:
-    """Scale ``series`` into a ``width`` × ``height`` chart from ``start`` to ``end``.
+               width: int = WIDTH, height: int = HEIGHT, y_format: Callable[[float], str] = format_bps) -> LineChart:
+    """Scale ``series`` into a ``width`` × ``height`` chart from ``start`` to ``end``; ``y_format`` labels the axis.
 
     Points further apart than ``gap`` are not joined (missing polls show as gaps, not as slopes).
     """
@@ -102,7 +111,7 @@ def line_chart(series: Sequence[Series], *, start: datetime, end: datetime, gap:
             x, y = current[0].split(",")
             line.segments.append(f"{float(x) - 1:.1f},{y} {float(x) + 1:.1f},{y}")
         lines.append(line)
-    y_ticks = [(y_of(top_value * i / 4), format_bps(top_value * i / 4)) for i in range(5)]
+    y_ticks = [(y_of(top_value * i / 4), y_format(top_value * i / 4)) for i in range(5)]
     label = "%d/%m" if end - start > timedelta(days=2) else "%H:%M"
     x_ticks = []
     for i in range(7):

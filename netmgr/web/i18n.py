@@ -7,26 +7,18 @@ then ``settings.default_language`` (Indonesian).
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 
-from babel import dates, numbers
-from babel.support import NullTranslations, Translations
+from babel import dates
+from babel.support import NullTranslations
 
-from netmgr import localtime
+from netmgr import formats, localtime
+from netmgr.i18n import LANGUAGES, normalise
 
-LOCALE_DIR = Path(__file__).parent / "locale"
-LANGUAGES = ("id", "en")
+__all__ = ["LANGUAGES", "normalise"]
+
+LOCALE_DIR = formats.LOCALE_DIR
 LANGUAGE_NAMES = {"id": "ID", "en": "EN"}
 LANG_COOKIE = "netmgr_lang"
-
-
-def normalise(lang: str | None) -> str | None:
-    """``lang`` if it is a supported language code (``"EN"`` → ``"en"``), else None."""
-    if not lang:
-        return None
-    code = lang.strip().lower().replace("_", "-").split("-")[0]
-    return code if code in LANGUAGES else None
 
 
 def choose_language(*, query: str | None, cookie: str | None, user_language: str | None, default: str) -> str:
@@ -37,26 +29,18 @@ def choose_language(*, query: str | None, cookie: str | None, user_language: str
     return LANGUAGES[0]
 
 
-@lru_cache(maxsize=len(LANGUAGES))
 def translations(lang: str) -> NullTranslations:
-    """The compiled catalog for ``lang`` (English msgids fall through unchanged)."""
-    return Translations.load(str(LOCALE_DIR), [lang], domain="messages")
+    """The admin UI's compiled catalog for ``lang`` (English msgids fall through unchanged)."""
+    return formats.translations(lang)
 
 
 def format_number(value: float | int | None, lang: str, *, decimals: int | None = None) -> str:
-    if value is None:
-        return "—"
-    if decimals is None:
-        return numbers.format_decimal(value, locale=lang)
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return numbers.format_decimal(value, format=pattern, locale=lang)
+    return formats.number(value, lang, decimals=decimals)
 
 
 def format_rupiah(value: float | int | None, lang: str) -> str:
     """Whole rupiah with the locale's grouping: ``Rp 27.500.000`` in Indonesian."""
-    if value is None:
-        return "—"
-    return "Rp " + numbers.format_decimal(round(value), format="#,##0", locale=lang)
+    return formats.rupiah(value, lang)
 
 
 def format_date(value: date | datetime | None, lang: str, tz: str) -> str:

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from netmgr import localtime
+from netmgr.services.reachability import device_reachability
 from netmgr.web import i18n, labels
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -81,13 +82,16 @@ def make_environment(timezone: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(date=_f_date, datetime=_f_datetime, number=_f_number, rupiah=_f_rupiah)
+    env.filters.update(date=_f_date, datetime=_f_datetime, number=_f_number, rupiah=_f_rupiah,
+                       reachability=lambda device: device_reachability(device).value)
     env.globals.update(
         timezone=timezone,
         zone_label=localtime.zone_label(timezone),
         tr=gettext,  # for msgids held in variables (labels); literal texts use _("...")
         role_labels=labels.ROLES,
         status_labels=labels.DEVICE_STATUS,
+        reach_labels=labels.REACHABILITY,
+        reach_css=labels.REACHABILITY_CSS,
         kind_labels=labels.SITE_KINDS,
         role_device_labels=labels.DEVICE_ROLES,
     )

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from netmgr.app import create_app
+from captive_portal import decisions
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.metrics import DisabledMetricsStore
 from netmgr.models import HotspotSession
 from netmgr.models.hotspot import SessionStatus
@@ -26,8 +27,9 @@ BASIC = {"Authorization": "Basic " + base64.b64encode(f"freeradius:{TOKEN}".enco
 
 
 def _aaa_settings(settings: Settings, **radius: object) -> Settings:
-    return settings.model_copy(update={"radius": settings.radius.model_copy(
-        update={"aaa_token": SecretStr(TOKEN), "max_failures_per_mac": 3, **radius})})
+    return settings.model_copy(update={
+        "radius": settings.radius.model_copy(update={"aaa_token": SecretStr(TOKEN), **radius}),
+        "portal": settings.portal.model_copy(update={"max_failed_attempts": 3})})
 
 
 @pytest.fixture
@@ -132,7 +134,7 @@ def test_repeated_failures_from_one_mac_lock_it_out_even_for_a_valid_code(aaa_cl
                                    headers=BASIC)
 
     assert locked.status_code == 401
-    assert locked.json() == {"reply:Reply-Message": "Terlalu banyak percobaan gagal, coba lagi nanti"}
+    assert locked.json() == {"reply:Reply-Message": "Terlalu banyak percobaan, coba lagi dalam 5 menit"}
     assert other_device.status_code == 200
 
 
@@ -225,13 +227,12 @@ def test_deeply_nested_or_huge_json_is_refused_not_a_server_error(aaa_client: Te
 def test_portal_grant_logs_in_only_from_its_device(aaa_client: TestClient, seeded: Seeded) -> None:
     from datetime import UTC, datetime
 
-    from captive_portal import aaa
     from netmgr.models.hotspot import LoginMethod
 
     state: AppState = aaa_client.app.state.netmgr  # type: ignore[attr-defined]
     with state.session_factory() as s:
         subscriber = _subscriber(s)
-        user, password = aaa.issue_grant(s, hotspot_id=seeded.hotspot.id, subscriber_id=subscriber,
+        user, password = decisions.issue_grant(s, hotspot_id=seeded.hotspot.id, subscriber_id=subscriber,
                                          policy_id=seeded.policy.id, method=LoginMethod.PHONE_OTP,
                                          mac="46:12:1F:20:79:D7", now=datetime.now(UTC))
         s.commit()

@@ -6,18 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from captive_portal.decisions import Refusal, RefusalReason, exhausted, grant_for
 from captive_portal.dialects import POLICY_ATTRIBUTES, render
-from captive_portal.policies import (
-    Allowance,
-    PolicyLimits,
-    Refusal,
-    RefusalCode,
-    Usage,
-    exhausted,
-    grant_for,
-    join_gigawords,
-    split_gigawords,
-)
+from captive_portal.policies import Allowance, PolicyLimits, Usage, join_gigawords, split_gigawords
 from netmgr.errors import NotFound
 
 ALLOWANCE = Allowance(session_timeout_s=3600, idle_timeout_s=600, interim_interval_s=300, rate_down_kbps=5000,
@@ -94,12 +85,12 @@ def test_remaining_data_is_the_least_of_device_and_person_quota() -> None:
 
 
 @pytest.mark.parametrize(("device", "person", "code"), [
-    (Usage(time_s=3600), Usage(), RefusalCode.DEVICE_TIME_USED),
-    (Usage(), Usage(time_s=7200), RefusalCode.PERSON_TIME_USED),
-    (Usage(octets=10**9), Usage(), RefusalCode.DEVICE_DATA_USED),
-    (Usage(), Usage(octets=2 * 10**9), RefusalCode.PERSON_DATA_USED),
+    (Usage(time_s=3600), Usage(), RefusalReason.DEVICE_TIME_USED),
+    (Usage(), Usage(time_s=7200), RefusalReason.PERSON_TIME_USED),
+    (Usage(octets=10**9), Usage(), RefusalReason.DEVICE_DATA_USED),
+    (Usage(), Usage(octets=2 * 10**9), RefusalReason.PERSON_DATA_USED),
 ])
-def test_used_up_quota_refuses_with_its_reason(device: Usage, person: Usage, code: RefusalCode) -> None:
+def test_used_up_quota_refuses_with_its_reason(device: Usage, person: Usage, code: RefusalReason) -> None:
     limits = PolicyLimits(device_daily_time_s=3600, person_daily_time_s=7200, device_daily_bytes=10**9,
                           person_daily_bytes=2 * 10**9)
 

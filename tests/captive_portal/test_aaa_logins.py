@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from captive_portal import aaa
-from captive_portal.policies import RefusalCode, message
+from captive_portal import aaa, decisions
+from captive_portal.decisions import AttemptLimits, RefusalReason, message
 from captive_portal.sessions import as_utc
 from netmgr.models import AccessGrant, Alert, HotspotSession, SubscriberDevice, Voucher
 from netmgr.models.alerts import AlertKind
@@ -39,7 +39,7 @@ def _session_row(s: Session, seeded: Seeded, *, mac: str, voucher_id: int | None
     s.commit()
 
 
-def _failed_attempts(s: Session, reason: RefusalCode) -> int:
+def _failed_attempts(s: Session, reason: RefusalReason) -> int:
     return s.scalar(select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.reason == reason.value, LoginAttempt.success.is_(False))) or 0
 
@@ -90,10 +90,10 @@ def test_used_and_revoked_vouchers_are_refused_with_their_reason_and_the_attempt
     used = aaa.authorize(session, CFG, _req(session, "USED0001"), now=now)
     revoked = aaa.authorize(session, CFG, _req(session, "REVOKED1"), now=now)
 
-    assert not used.accept and used.attributes == {"reply:Reply-Message": message(RefusalCode.VOUCHER_USED)}
-    assert not revoked.accept and revoked.refusal == RefusalCode.VOUCHER_REVOKED
-    assert _failed_attempts(session, RefusalCode.VOUCHER_USED) == 1
-    assert _failed_attempts(session, RefusalCode.VOUCHER_REVOKED) == 1
+    assert not used.accept and used.attributes == {"reply:Reply-Message": message(RefusalReason.VOUCHER_USED)}
+    assert not revoked.accept and revoked.refusal == RefusalReason.VOUCHER_REVOKED
+    assert _failed_attempts(session, RefusalReason.VOUCHER_USED) == 1
+    assert _failed_attempts(session, RefusalReason.VOUCHER_REVOKED) == 1
 
 
 def test_voucher_past_its_lifetime_is_refused_and_marked_used(session: Session) -> None:
@@ -106,7 +106,7 @@ def test_voucher_past_its_lifetime_is_refused_and_marked_used(session: Session) 
     decision = aaa.authorize(session, CFG, _req(session, "OLD00001"), now=now)
     session.commit()
 
-    assert decision.refusal == RefusalCode.VOUCHER_USED
+    assert decision.refusal == RefusalReason.VOUCHER_USED
     session.refresh(voucher)
     assert voucher.status == VoucherStatus.USED
 
@@ -119,7 +119,7 @@ def test_voucher_of_another_hotspot_is_refused(session: Session) -> None:
     decision = aaa.authorize(session, CFG, _req(session, "ELSEWHR1", nas_ip=here.nas.mgmt_address),
                              now=datetime.now(UTC))
 
-    assert decision.refusal == RefusalCode.VOUCHER_WRONG_HOTSPOT
+    assert decision.refusal == RefusalReason.VOUCHER_WRONG_HOTSPOT
 
 
 def test_voucher_in_use_on_another_device_refuses_a_second_device_but_not_the_same_one(session: Session) -> None:
@@ -131,7 +131,7 @@ def test_voucher_in_use_on_another_device_refuses_a_second_device_but_not_the_sa
     second = aaa.authorize(session, CFG, _req(session, "SHARED01"), now=now)
     same = aaa.authorize(session, CFG, _req(session, "SHARED01", mac=OTHER_MAC), now=now)
 
-    assert second.refusal == RefusalCode.TOO_MANY_DEVICES
+    assert second.refusal == RefusalReason.TOO_MANY_DEVICES
     assert same.accept
 
 
@@ -148,7 +148,7 @@ def test_person_over_the_daily_time_is_refused_and_a_device_near_it_gets_only_th
     refused = aaa.authorize(session, CFG, _req(session, "DONE0001"), now=now)
     partial = aaa.authorize(session, CFG, _req(session, "FRESH001", mac="AA:BB:CC:00:00:03"), now=now)
 
-    assert refused.refusal == RefusalCode.PERSON_TIME_USED
+    assert refused.refusal == RefusalReason.PERSON_TIME_USED
     assert partial.accept and partial.attributes["reply:Session-Timeout"] == 300
 
 
@@ -163,20 +163,20 @@ def test_a_persons_daily_time_resets_at_local_midnight_of_the_installations_zone
                  now=local(tz, 2026, 1, 31, 23, 50))  # yesterday's hour, local time
 
     assert aaa.authorize(session, cfg, _req(session, "EARLY001"), now=local(tz, 2026, 1, 31, 23, 59)).refusal \
-        == RefusalCode.PERSON_TIME_USED
+        == RefusalReason.PERSON_TIME_USED
     fresh = aaa.authorize(session, cfg, _req(session, "EARLY001"), now=local(tz, 2026, 2, 1, 0, 0))
     assert fresh.accept and fresh.attributes["reply:Session-Timeout"] == 3600
     _session_row(session, seeded, mac="AA:BB:CC:00:00:03", subscriber_id=voucher.subscriber_id, time_s=3600,
                  now=local(tz, 2026, 2, 1, 0, 1))  # today's hour, though still 31 January in UTC
     assert aaa.authorize(session, cfg, _req(session, "EARLY001"), now=local(tz, 2026, 2, 1, 0, 30)).refusal \
-        == RefusalCode.PERSON_TIME_USED
+        == RefusalReason.PERSON_TIME_USED
 
 
 def test_grant_post_auth_records_the_first_use_only_once(session: Session) -> None:
     seeded = seed_hotspot(session)
     subscriber = _subscriber(session, "phone:abc")
     first = datetime.now(UTC).replace(microsecond=0)
-    user, _ = aaa.issue_grant(session, hotspot_id=seeded.hotspot.id, subscriber_id=subscriber,
+    user, _ = decisions.issue_grant(session, hotspot_id=seeded.hotspot.id, subscriber_id=subscriber,
                               policy_id=seeded.policy.id, method=LoginMethod.PHONE_OTP, mac=MAC, now=first)
     session.commit()
 
@@ -197,10 +197,10 @@ def test_rejected_post_auth_counts_a_wrong_password_only_without_a_reply_message
 
     aaa.post_auth(session, CFG, _req(session, "NOPE0001"), now=now, rejected=True, reply_message="")
     aaa.post_auth(session, CFG, _req(session, "NOPE0001"), now=now, rejected=True,
-                  reply_message=message(RefusalCode.VOUCHER_USED))
+                  reply_message=message(RefusalReason.VOUCHER_USED))
     session.commit()
 
-    assert _failed_attempts(session, RefusalCode.WRONG_PASSWORD) == 1
+    assert _failed_attempts(session, RefusalReason.WRONG_PASSWORD) == 1
     assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 1
     assert session.scalar(select(func.count()).select_from(Voucher)) == 0
 
@@ -223,17 +223,18 @@ def test_unknown_and_unusable_codes_get_the_same_reply_message(session: Session)
     replies = {aaa.authorize(session, CFG, _req(session, code, nas_ip=here.nas.mgmt_address), now=now)
                .attributes["reply:Reply-Message"] for code in ("NOSUCH01", "USED0002", "REVOKED2", "ELSEWHR2")}
 
-    assert replies == {"Kode voucher atau nama pengguna ini tidak dapat dipakai"}
+    assert replies == {"Kode voucher ini tidak dapat dipakai. Periksa apakah kode diketik sesuai cetakan: kode yang "
+                       "sudah habis dipakai, kedaluwarsa, atau dibatalkan tidak berlaku lagi."}
 
 
 def test_guesses_through_radius_meet_the_hotspots_ceiling_of_wrong_voucher_codes(session: Session) -> None:
     seeded = seed_hotspot(session)
     add_voucher(session, seeded.batch, "GOOD0001")
-    cfg = aaa.AaaConfig(voucher_failures_per_hotspot_per_hour=5)
+    cfg = aaa.AaaConfig(attempts=AttemptLimits(voucher_failures_per_hotspot_per_hour=5))
     subscriber = Subscriber(identity="device:02:00:00:00:00:99", kind=LoginMethod.CLICK_THROUGH)
     session.add(subscriber)
     session.flush()
-    username, _ = aaa.issue_grant(session, hotspot_id=seeded.hotspot.id, subscriber_id=subscriber.id,
+    username, _ = decisions.issue_grant(session, hotspot_id=seeded.hotspot.id, subscriber_id=subscriber.id,
                                   policy_id=seeded.policy.id, method=LoginMethod.CLICK_THROUGH,
                                   mac="02:00:00:00:00:99", now=datetime.now(UTC))
     session.commit()
@@ -243,9 +244,9 @@ def test_guesses_through_radius_meet_the_hotspots_ceiling_of_wrong_voucher_codes
                               now=now).refusal
                 for n in range(8)]  # a new MAC for every guess: the per-device limit never bites
 
-    assert refusals == [RefusalCode.UNKNOWN_USER] * 5 + [RefusalCode.TOO_MANY_ATTEMPTS] * 3
+    assert refusals == [RefusalReason.UNKNOWN_USER] * 5 + [RefusalReason.VOUCHERS_PAUSED] * 3
     good = aaa.authorize(session, cfg, _req(session, "GOOD0001", mac="02:00:00:00:02:01"), now=now)
-    assert good.refusal == RefusalCode.TOO_MANY_ATTEMPTS  # a valid code waits too: the answer tells nothing
+    assert good.refusal == RefusalReason.VOUCHERS_PAUSED  # a valid code waits too: the answer tells nothing
     # portal logins go on
     assert aaa.authorize(session, cfg, _req(session, username, mac="02:00:00:00:00:99"), now=now).accept
     session.commit()

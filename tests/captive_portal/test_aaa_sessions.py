@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from captive_portal import aaa, sessions
+from captive_portal import aaa, decisions, sessions
 from netmgr.models import HotspotSession, LoginAttempt
 from netmgr.models.hotspot import SessionStatus
 from tests.captive_portal.hotspot_data import add_voucher, client_at, seed_hotspot
@@ -151,7 +151,7 @@ def test_purge_deletes_personal_data_past_retention_only(session: Session) -> No
     _accounting(session, _body("Stop", "ancient"), store=None, now=T0 - timedelta(days=100))
     _accounting(session, _body("Start", "recent"), store=None, now=T0)
     for name, at in (("x", T0 - timedelta(days=8)), ("y", T0)):
-        sessions.record_attempt(session, hotspot_id=None, username=name, mac="", ip="", success=False, now=at)
+        decisions.record_attempt(session, hotspot_id=None, username=name, mac="", ip="", success=False, now=at)
 
     counts = sessions.purge_expired_data(session, now=T0, session_retention_days=90, attempt_retention_days=7)
 

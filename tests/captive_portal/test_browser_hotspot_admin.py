@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from captive_portal.radius_config import inventory_clients
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.models import Hotspot, HotspotPolicy, Voucher, VoucherBatch
 from netmgr.models.enums import DeviceRole, Platform, Role, SiteKind
 from netmgr.state import AppState

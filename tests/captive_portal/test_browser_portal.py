@@ -20,8 +20,8 @@ from sqlalchemy import select
 from captive_portal import vouchers
 from captive_portal.gateways.mikrotik import chap_password
 from captive_portal.login_methods import ConsoleSmsSender
-from netmgr.app import create_app
 from netmgr.db import secret_box
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.models import AccessGrant
 from netmgr.security.permissions import SYSTEM
 from netmgr.state import AppState

@@ -75,7 +75,8 @@ def test_validation_names_the_field(client: TestClient, session: Session) -> Non
     base = {"name": "X", "slug": "x-1", "site_id": site_id, "gateway_device_id": device_id}
     cases = [({"slug": "Bad Slug"}, "slug"), ({"site_id": other_site}, "gateway_device_id"),
              ({"login_methods": ["magic"]}, "login_methods"),
-             ({"branding": {"primary_color": "green"}}, "branding.primary_color")]
+             ({"branding": {"primary_color": "green"}}, "branding.primary_color"),
+             ({"branding": {"venue_info_url": "http://kotimkab.go.id/taman"}}, "branding.venue_info_url")]
     for change, field in cases:
         r = client.post("/api/v1/hotspots", json=base | change, headers=headers)
         assert r.status_code == 422, (change, r.text)

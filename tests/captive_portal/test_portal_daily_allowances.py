@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from captive_portal.decisions import RefusalReason
 from captive_portal.login_methods import LoginContext, LoginRefused, login_with_terms
-from captive_portal.login_methods.base import RefusalReason, mark_grant_used
+from captive_portal.login_methods.base import mark_grant_used
 from netmgr.models import HotspotSession, PortalConfig
 from netmgr.models.hotspot import SessionStatus
 from netmgr.models.portal import GatewayKind
@@ -68,4 +69,4 @@ def test_a_devices_daily_time_counts_only_sessions_since_local_midnight(session:
     session.commit()
     with pytest.raises(LoginRefused) as refused:
         _free_login(session, h.id, local(tz, 2026, 2, 1, 1, 10), settings)
-    assert refused.value.reason == RefusalReason.QUOTA_USED
+    assert refused.value.reason == RefusalReason.DEVICE_TIME_USED

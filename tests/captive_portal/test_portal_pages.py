@@ -243,10 +243,35 @@ def test_status_shows_time_and_data_left_of_the_running_session(client: TestClie
     r = client.get(f"/portal/{h.slug}/status")
     assert re.search(r'id="time-left">0 jam 50 menit<', r.text)
     assert re.search(r'id="data-left">300 MB<', r.text)
+
+
+def test_captive_api_finds_the_client_by_the_address_its_gateway_reported(client: TestClient,
+                                                                          session: Session) -> None:
+    h = ps.hotspot(session, branding={"venue_info_url": "https://kotimkab.go.id/taman-kota"})
+    session.add(HotspotSession(hotspot_id=h.id, nas_device_id=h.gateway_device_id, acct_session_id="s1",
+                               mac=ps.CLIENT_MAC, ip="testclient", status=SessionStatus.ACTIVE,
+                               session_time_s=600, allowance_time_s=3600, input_octets=50_000_000,
+                               output_octets=150_000_000, allowance_bytes=500_000_000))
+    session.commit()
     api = client.get(f"/portal/api/captive/{h.slug}")
     assert api.headers["content-type"] == "application/captive+json"
+    assert api.headers["cache-control"] == "private, no-store"
     assert api.json() == {"captive": False, "user-portal-url": f"http://127.0.0.1:8000/portal/{h.slug}/",
+                          "venue-info-url": "https://kotimkab.go.id/taman-kota",
                           "seconds-remaining": 3000, "bytes-remaining": 300_000_000, "can-extend-session": False}
+
+
+def test_captive_api_ignores_the_mac_a_browser_brings_in_the_redirect(client: TestClient, session: Session) -> None:
+    """Another device's MAC in the gateway parameters must not reveal that device's session (or free this one)."""
+    h = ps.hotspot(session)
+    session.add(HotspotSession(hotspot_id=h.id, nas_device_id=h.gateway_device_id, acct_session_id="other",
+                               mac=ps.CLIENT_MAC, ip="10.5.50.77", status=SessionStatus.ACTIVE,
+                               session_time_s=60, allowance_time_s=3600))
+    session.commit()
+    _arrive(client, h.slug)  # the redirect carries ps.CLIENT_MAC, the MAC of the session above
+    api = client.get(f"/portal/api/captive/{h.slug}")
+    assert api.json() == {"captive": True, "user-portal-url": f"http://127.0.0.1:8000/portal/{h.slug}/"}
+    assert client.get("/portal/api/captive/nowhere").status_code == 404
 
 
 def test_captive_api_and_probes_say_captive_before_login(client: TestClient, session: Session) -> None:
@@ -301,3 +326,64 @@ def test_retention_purges_old_consent_records(client: TestClient, session: Sessi
     session.commit()
     assert counts["consent_records"] == 1 and counts["subscribers"] == 1
     assert session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
+
+
+def test_a_cards_qr_link_fills_in_the_code_and_still_needs_connect(client: TestClient, session: Session) -> None:
+    pol = ps.policy(session, voucher_lifetime_s=7200)
+    h = ps.hotspot(session, policy_row=pol)
+    code = _batch(session, h.id, pol.id, count=1)[0]
+    csrf = _arrive(client, h.slug, ps.mikrotik_query(chap=False))
+    page = client.get(f"/portal/{h.slug}/voucher?code={code.lower()}")
+    assert page.status_code == 200
+    assert f'value="{vouchers.display_code(code)}"' in page.text
+    # Opening the link tries nothing: the voucher is still unused until the citizen presses Connect.
+    session.expire_all()
+    assert session.scalar(select(Voucher.status).where(Voucher.code == code)) == VoucherStatus.UNUSED
+    r = client.post(f"/portal/{h.slug}/voucher", data={"csrf_token": csrf, "code": vouchers.display_code(code),
+                                                       "accept": "yes"}, follow_redirects=False)
+    assert r.status_code == 303 and _query(r.headers["location"])["username"] == code
+
+
+@pytest.mark.parametrize("junk", ['"><script>alert(1)</script>', "0OIL1xyz", "K" * 40, ""])
+def test_a_link_with_something_else_than_a_code_leaves_the_field_empty(client: TestClient, session: Session,
+                                                                      junk: str) -> None:
+    h = ps.hotspot(session)
+    session.commit()
+    page = client.get(f"/portal/{h.slug}/voucher", params={"code": junk})
+    assert page.status_code == 200 and 'name="code" value=""' in page.text and "<script>alert" not in page.text
+
+
+def test_a_card_valid_on_every_hotspot_opens_the_only_hotspots_voucher_page(client: TestClient,
+                                                                           session: Session) -> None:
+    h = ps.hotspot(session)
+    session.commit()
+    r = client.get("/portal/?code=k7m2-qx9p", follow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"] == f"/portal/{h.slug}/voucher?code=K7M2-QX9P"
+
+
+def test_captive_api_and_probes_find_the_client_through_an_index(session: Session) -> None:
+    """Phones ask the API and the probes often; the session table keeps months of history per hotspot."""
+    from captive_portal import portal as portal_service
+
+    h = ps.hotspot(session)
+    if session.get_bind().dialect.name != "sqlite":
+        assert portal_service.captive_state(session, hotspot_id=h.id, client_ip="10.5.50.9").captive
+        return
+    from sqlalchemy import event
+
+    plans: list[str] = []
+
+    def explain(conn: object, cursor: object, statement: str, parameters: object, context: object,
+                executemany: bool) -> None:
+        if "FROM hotspot_sessions" in statement and statement.lstrip().upper().startswith("SELECT"):
+            rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            plans.append(" ".join(str(r[-1]) for r in rows))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        portal_service.captive_state(session, hotspot_id=h.id, client_ip="10.5.50.9")
+        portal_service.online_by_ip(session, "10.5.50.9")
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+    assert len(plans) == 2 and all("ix_hotspot_sessions_ip_status" in plan for plan in plans), plans

@@ -116,7 +116,7 @@ def test_english_page_explains_the_failure_in_english(client: TestClient, sessio
 
 def test_console_sender_in_production_sends_nothing_and_offers_the_other_methods(tmp_path: Path,
                                                                                  database_url: str) -> None:
-    from netmgr.app import create_app
+    from netmgr.entrypoints.capabilities import create_app
     from netmgr.state import AppState
 
     production = make_settings(tmp_path / "prod", database_url, portal=PortalSettings(sms_sender="console"))
@@ -138,7 +138,7 @@ def test_console_sender_in_production_sends_nothing_and_offers_the_other_methods
 @pytest.mark.parametrize("sms_sender,secret", [("kannel", "not-a-fernet-token"), ("nexmo", "")])
 def test_unusable_gateway_settings_give_the_citizen_the_other_methods_not_an_error(
         tmp_path: Path, database_url: str, sms_sender: str, secret: str) -> None:
-    from netmgr.app import create_app
+    from netmgr.entrypoints.capabilities import create_app
     from netmgr.state import AppState
 
     broken = make_settings(tmp_path / "broken", database_url, portal=PortalSettings(sms_sender=sms_sender),
@@ -161,7 +161,7 @@ def test_unusable_gateway_settings_give_the_citizen_the_other_methods_not_an_err
 
 def test_hung_gateway_never_hangs_the_portal_and_is_paused_after_failures_in_a_row(tmp_path: Path,
                                                                                    database_url: str) -> None:
-    from netmgr.app import create_app
+    from netmgr.entrypoints.capabilities import create_app
     from netmgr.state import AppState
 
     with hung_gateway() as port:

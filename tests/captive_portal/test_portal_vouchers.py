@@ -66,7 +66,7 @@ def test_pdf_sheet_has_a_card_per_code_with_the_hotspot_name(session: Session, t
     pdftotext = shutil.which("pdftotext")
     assert pdftotext, "pdftotext is missing: apt-get install poppler-utils (./dev test installs it)"
     text = subprocess.run([pdftotext, "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    assert text.count("\f") >= 2  # 30 cards at 24 a page: two pages
+    assert text.count("\f") >= 2  # 30 cards at 21 a page: two pages
     for v in batch.vouchers:
         assert vouchers.display_code(v.code) in text
     assert h.name in text and "2 jam" in text and "1 GB" in text

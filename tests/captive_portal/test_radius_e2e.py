@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from captive_portal import aaa
 from captive_portal.radius_config import inventory_clients
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.metrics import make_metrics_store
 from netmgr.models import HotspotSession, LoginAttempt, Voucher
 from netmgr.models.hotspot import SessionStatus, VoucherStatus
@@ -36,6 +36,8 @@ pytestmark = pytest.mark.slow
 AAA_TOKEN = "aaa-token-for-tests"
 GIB = 2**30
 OTHER_GATEWAY = "10.20.0.1"
+VOUCHER_REFUSED = ("Kode voucher ini tidak dapat dipakai. Periksa apakah kode diketik sesuai cetakan: kode yang sudah "
+                   "habis dipakai, kedaluwarsa, atau dibatalkan tidak berlaku lagi.")
 
 
 @dataclass
@@ -149,7 +151,7 @@ def test_used_voucher_gets_access_reject_with_the_reason_only(bed: Bed) -> None:
     kind, reply = bed.radclient.login("USED0001", "USED0001")
 
     assert kind == "Access-Reject"
-    assert reply == {"Reply-Message": ["Kode voucher atau nama pengguna ini tidak dapat dipakai"]}
+    assert reply == {"Reply-Message": [VOUCHER_REFUSED]}
 
 
 def test_wrong_password_is_rejected_without_leaking_policy_and_is_counted(bed: Bed) -> None:

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collectors.pipeline import MeterUsage, record_usage
-from collectors.rollups import as_utc, percentile_95, period_p95, prune_5m, rollup_pending, split_into_buckets
+from collectors.rollups import prune_5m, rollup_pending, split_into_buckets
+from netmgr.localtime import as_utc
 from netmgr.models import MeterKind, Traffic5m, TrafficDaily, TrafficDirtyHour, TrafficHourly, TrafficMeter
+from netmgr.services.reports import percentile_95, usage_by_meter
 from tests import factories
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -127,6 +129,5 @@ def test_prune_keeps_billing_rows_longer(session: Session) -> None:
     left = session.execute(select(TrafficMeter.name).join(Traffic5m, Traffic5m.meter_id == TrafficMeter.id)).all()
     assert [name for (name,) in left] == ["uplink"]
     meter = session.scalars(select(TrafficMeter).where(TrafficMeter.name == "uplink")).one()
-    month = period_p95(session, meter.id, datetime.fromtimestamp(DAY_START, UTC),
-                       datetime.fromtimestamp(DAY_START + 86_400 * 30, UTC))
-    assert month.samples == 1 and abs(month.p95_in_bps - 8 / 300) < 1e-12
+    month = usage_by_meter(session, [meter.id], DAY, DAY + timedelta(days=29))[meter.id]
+    assert len(month.in_bps) == 1 and abs(month.p95_bps - 8 / 300) < 1e-12

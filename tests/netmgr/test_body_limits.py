@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy.orm import Session
 
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.settings import Settings
 from netmgr.state import AppState
 from tests.captive_portal import portal_support

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from netmgr.jobs import QUEUES, beat_schedule, installed_task_modules, make_celery, queue_for
+import collectors.tasks
+from netmgr.capabilities import Manifest
+from netmgr.entrypoints import capabilities
+from netmgr.jobs import QUEUES, PeriodicTask, UnknownPeriodicTask, beat_schedule, make_celery, queue_for
 from netmgr.settings import CelerySettings, Settings
 from tests.conftest import make_settings
 from tests.servers.process import Daemon, wait_until
@@ -57,13 +60,28 @@ def test_make_celery_uses_the_embedded_broker_and_touches_nothing(tmp_path: Path
 
 def test_beat_schedules_the_availability_check_from_settings(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, celery=CelerySettings(availability_interval_s=7))
-    schedule = beat_schedule(settings)
-    if "collectors.tasks" in installed_task_modules():
-        assert schedule["check-availability"] == {"task": "collectors.check_availability", "schedule": 7.0,
-                                                  "kwargs": {}}
-        assert schedule["rediscover-all-devices"]["kwargs"] == {"only_new": False}
-    else:
-        assert "check-availability" not in schedule  # never schedule a task no worker can run
+    schedule = beat_schedule(settings, capabilities.MANIFESTS)
+    assert schedule["check-availability"] == {"task": "collectors.check_availability", "schedule": 7.0, "kwargs": {}}
+    assert schedule["rediscover-all-devices"]["kwargs"] == {"only_new": False}
+
+
+def test_the_worker_runs_every_manifests_tasks_and_schedules_each_periodic_one(tmp_path: Path) -> None:
+    app = capabilities.make_celery(make_settings(tmp_path))
+    assert {"netmgr.tasks", "netmgr.reports_tasks", "collectors.tasks", "provisioning.tasks",
+            "captive_portal.tasks"} <= set(app.conf.include)
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"provisioning.backup_all", "collectors.schedule_polls", "captive_portal.enforce_quotas",
+            "reports.monthly_statements"} <= scheduled
+    assert scheduled <= set(app.tasks)
+
+
+def test_a_misspelled_periodic_task_stops_the_worker_from_starting(tmp_path: Path) -> None:
+    typo = PeriodicTask("check-availability", "collectors.chek_availability", lambda s: 60.0)
+    manifest = Manifest(name="collectors", task_modules=lambda: (collectors.tasks,), periodic_tasks=(typo,))
+    with pytest.raises(UnknownPeriodicTask) as failed:
+        make_celery(make_settings(tmp_path), [manifest])
+    assert "'collectors.chek_availability'" in str(failed.value)
+    assert "collectors.check_availability" in str(failed.value)  # the known names, to spot the typo
 
 
 def _run_worker(settings: Settings, env: dict[str, str], tmp_path: Path) -> Iterator[str]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.settings import Settings
 from netmgr.state import AppState
 from tests.conftest import make_settings

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from collectors import tasks as collector_tasks
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.jobs import make_celery
 from netmgr.metrics import DisabledMetricsStore
 from netmgr.settings import Settings

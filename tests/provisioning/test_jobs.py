@@ -325,3 +325,23 @@ def test_a_dispatched_chunk_nobody_starts_is_run_by_the_coordinator(
     assert lost == [[aps[0], aps[1]]]
     assert outcome.status == JobStatus.SUCCEEDED
     assert [r.status for r in outcome.results] == [ResultStatus.CHANGED] * 3
+
+
+def test_device_whose_platform_has_no_driver_fails_with_the_reason_in_both_languages(
+        session: Session, session_factory: sessionmaker[Session]) -> None:
+    # Discovery now recognises FortiGate, PAN-OS, OLTs …; provisioning drives none of them and must say so.
+    import gettext
+    from pathlib import Path
+
+    from provisioning import messages
+
+    site = factories.site(session)
+    factories.device(session, site_id=site.id, name="fw-pemkab", platform=Platform.FORTINET, tags=["fw"])
+    job_id = _job(session, purpose="snmp", variables={"contact": "NOC"}, targets={"tags": ["fw"]}, dry_run=True)
+    with session_factory() as s:
+        work = prepare_work(s, get_job(s, SYSTEM, job_id), drivers=default_drivers(), settings=None)
+    assert [(w.driver, w.problem) for w in work] == [
+        (None, "no driver for platform fortinet; netmgr configures cisco_ios, linux, mikrotik_routeros")]
+    indonesian = gettext.translation("messages", Path(messages.__file__).parent / "locale", languages=["id"])
+    assert messages.translate(work[0].problem or "", indonesian.gettext) == (
+        "tidak ada driver untuk platform fortinet; netmgr mengonfigurasi cisco_ios, linux, mikrotik_routeros")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from netmgr.demo.simulators.sshsim import SimulatorHandle
 from netmgr.models import Device
-from netmgr.models.enums import Role
+from netmgr.models.enums import Platform, Role
 from provisioning.pages import LOCALE_DIR, TEMPLATE_DIR
 from tests import factories
 from tests.netmgr.web.helpers import csrf_from, login
@@ -139,6 +139,20 @@ def test_template_editor_keeps_versions_and_previews_against_the_newest_backup(
     broken = op1.post("/provisioning/templates/preview", data={
         "device_id": str(ap_ids[0]), "purpose": "snmp", "body": "{{ contact", "csrf_token": csrf_from(page.text)})
     assert 'id="preview-error"' in broken.text and "line 1" in broken.text
+
+
+def test_preview_for_a_platform_without_driver_says_so_in_the_readers_language(
+        client: TestClient, people: People, session: Session) -> None:
+    firewall = factories.device(session, site_id=factories.site(session).id, name="fw-pemkab",
+                                platform=Platform.FORTINET)
+    session.commit()
+    op1 = _browser(client, "op1")
+    page = op1.get("/provisioning/templates/new?platform=mikrotik_routeros&purpose=snmp")
+    preview = op1.post("/provisioning/templates/preview", data={
+        "device_id": str(firewall.id), "purpose": "snmp", "variables": "contact: NOC",
+        "csrf_token": csrf_from(page.text)}, headers={"HX-Request": "true"})
+    assert 'id="preview-error"' in preview.text
+    assert "tidak ada driver untuk platform fortinet; netmgr mengonfigurasi cisco_ios, linux" in preview.text
 
 
 def test_backup_history_diff_and_drift_pages_show_a_hand_made_change(

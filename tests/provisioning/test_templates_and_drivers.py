@@ -165,3 +165,26 @@ def test_cisco_commands_enter_and_leave_parent_blocks() -> None:
     assert driver.commands_for(running, desired) == ["interface Gi0/1", " description uplink", "exit",
                                                      "ntp server 1.2.3.4"]
     assert driver.missing_lines(running, desired) == ["interface Gi0/1 / description uplink", "ntp server 1.2.3.4"]
+
+
+@pytest.mark.parametrize("platform", ["mikrotik_routeros", "linux"])
+def test_hotspot_gateways_advertise_the_captive_portal_api_in_dhcp_option_114(platform: str) -> None:
+    """RFC 8910: with the hotspot's portal address the gateway hands phones the RFC 8908 API URI."""
+    api = "https://portal.kotimkab.go.id/portal/api/captive/taman-kota-sampit"
+    variables = validate_variables("hotspot", {**EXAMPLES["hotspot"], "hotspot_slug": "taman-kota-sampit"})
+    inventory = {**INVENTORY, "portal_url": "https://portal.kotimkab.go.id/portal/"}
+    text = render(find_template(None, platform=platform, purpose="hotspot"), complete(variables, inventory))
+    if platform == "mikrotik_routeros":
+        assert f"/ip dhcp-server option add name=captive-20 code=114 value=\"'{api}'\"" in text.splitlines()
+        assert ("/ip dhcp-server network add address=10.20.0.0/22 gateway=10.20.0.1 dns-server=10.20.0.1 "
+                "dhcp-option=captive-20") in text.splitlines()
+    else:
+        conf = text.split("### file dnsmasq-hotspot.conf\n")[1].split("### file")[0]
+        assert f'dhcp-option=114,"{api}"' in conf.splitlines()
+        assert f'dhcp-option=option6:103,"{api}"' in conf.splitlines()
+        assert "dhcp-range=10.20.0.2,10.20.3.254,255.255.252.0,1h" in conf.splitlines()
+    without = render(find_template(None, platform=platform, purpose="hotspot"),
+                     complete(validate_variables("hotspot", EXAMPLES["hotspot"]), inventory))
+    assert "114" not in without
+    with pytest.raises(ValidationFailed, match="hotspot_slug"):
+        validate_variables("hotspot", {**EXAMPLES["hotspot"], "hotspot_slug": "Taman Kota"})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from netmgr.migrate import upgrade
 from tests.servers.process import free_port, needed, tcp_open, wait_until
@@ -35,16 +35,21 @@ def migrated_sqlite_url(directory: Path) -> str:
 
 
 @contextmanager
-def serve_app(app: FastAPI, port: int | None = None) -> Iterator[str]:
-    """Run ``app`` with uvicorn in a background thread; yields its base URL and stops it afterwards."""
+def serve_app(app: ASGIApp, port: int | None = None, *, host: str = "127.0.0.1",
+              tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Run ``app`` with uvicorn in a background thread; yields its base URL and stops it afterwards.
+
+    ``tls`` is (certificate, key): the app is then served over https.
+    """
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none",
-                                           lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", ws="none",
+                                           lifespan="off", ssl_certfile=tls[0] if tls else None,
+                                           ssl_keyfile=tls[1] if tls else None))
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()
     try:
-        wait_until(lambda: tcp_open("127.0.0.1", port), timeout=20, what="uvicorn with the netmgr app")
-        yield f"http://127.0.0.1:{port}"
+        wait_until(lambda: tcp_open(host, port), timeout=20, what="uvicorn with the netmgr app")
+        yield f"{'https' if tls else 'http'}://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

@@ -32,15 +32,25 @@ def redis_url() -> Iterator[str]:
     if _ping("127.0.0.1", 6379):
         yield "redis://127.0.0.1:6379/12"
         return
+    with private_redis() as port:
+        yield f"redis://127.0.0.1:{port}/12"
+
+
+@contextmanager
+def private_redis(port: int | None = None) -> Iterator[int]:
+    """A redis-server of this test alone on ``port`` (a free one when None), stopped afterwards; yields the port.
+
+    For tests that stop the broker (the machine's shared server must keep running for the others).
+    """
     binary = need_binary("redis-server", "redis-server")
     root = Path(tempfile.mkdtemp(prefix="netmgr-redis-"))
-    port = free_port()
+    port = port or free_port()
     daemon = Daemon([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
                      "--dir", str(root)], log=root / "redis.log")
     try:
         wait_until(lambda: _ping("127.0.0.1", port), timeout=15, what="redis-server", proc=daemon.proc,
                    log=root / "redis.log")
-        yield f"redis://127.0.0.1:{port}/12"
+        yield port
     finally:
         daemon.stop()
         shutil.rmtree(root, ignore_errors=True)

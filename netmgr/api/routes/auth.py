@@ -21,6 +21,7 @@ from netmgr.api.deps import (
     SettingsDep,
     client_ip,
 )
+from netmgr.api.errors import error_response
 from netmgr.api.paging import page_of_list
 from netmgr.errors import AuthenticationFailed
 from netmgr.models import User
@@ -39,7 +40,7 @@ def _session_info(request: Request, user: User, actor: Actor) -> SessionInfo:
 
 
 @router.post("/login", response_model=SessionInfo,
-             responses={429: {"description": "Too many failed sign-ins; wait the seconds in Retry-After"}})
+             responses={429: error_response("Too many failed sign-ins; wait the seconds in Retry-After")})
 def login(data: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep) -> SessionInfo:
     """Check the password and start a cookie session; the answer carries the CSRF token to send with changes."""
     try:

@@ -124,10 +124,13 @@ def site_status(session: SessionDep, actor: CurrentActor, health: SiteHealth | N
 @router.get("/uplinks/{uplink_id}/availability", response_model=UplinkAvailabilityRead)
 def uplink_availability(uplink_id: int, session: SessionDep, actor: CurrentActor, start: datetime | None = None,
                         end: datetime | None = None) -> UplinkAvailabilityRead:
-    """Minutes the uplink's router was up/down/unknown in [start, end) (default: the last 30 days), and the %."""
+    """Minutes the uplink was up/down/unknown in [start, end) (default: the last 30 days), and the %.
+
+    Measured by ping to its probe address when it has ping rounds in the period, else by its router.
+    """
     end = end or utcnow()
     start = start or end - timedelta(days=30)
     a = monitoring.uplink_availability(session, actor, uplink_id, start=start, end=end)
     return UplinkAvailabilityRead(uplink_id=a.uplink_id, start=a.start, end=a.end, minutes_up=a.minutes_up,
                                   minutes_down=a.minutes_down, minutes_unknown=a.minutes_unknown,
-                                  percent=a.percent)
+                                  percent=a.percent, source=a.source)

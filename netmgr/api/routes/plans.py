@@ -1,8 +1,8 @@
 """/api/v1/plans and /api/v1/bandwidth-requests: bandwidth plans, their versions, and offices' requests.
 
 Request → one service in ``netmgr.services.plans`` / ``bandwidth_requests`` → read schema. Applying a version
-sends ``provisioning.run_job`` by name through ``app.state.task_dispatch`` (a ``send_task``-like callable,
-else a Celery app made from settings), so no request waits on the router.
+sends ``provisioning.run_job`` by name through ``netmgr.api.deps.DispatchDep`` (after the commit), so no request
+waits on the router.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from netmgr.api.deps import CurrentActor, SessionDep, get_state, require
-from netmgr.db import send_after_commit
-from netmgr.jobs import make_celery
+from netmgr.api.deps import CurrentActor, DispatchDep, SessionDep, require
 from netmgr.models.finance import BandwidthPlan, PlanVersion, RequestStatus
 from netmgr.schemas.finance import (
     AllocationRead,
@@ -29,31 +27,16 @@ from netmgr.schemas.finance import (
 )
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import bandwidth_requests, plans
-from netmgr.services.plans import Dispatch
 
 router = APIRouter(tags=["plans"])
 NetworkChanger = Annotated[Actor, require(Permission.NETWORK_CHANGE)]
 Requester = Annotated[Actor, require(Permission.BANDWIDTH_REQUEST)]
 
 
-def get_dispatch(request: Request) -> Dispatch:
-    dispatch: Dispatch | None = getattr(request.app.state, "task_dispatch", None)
-    if dispatch is None:
-        dispatch = make_celery(get_state(request).settings).send_task
-        request.app.state.task_dispatch = dispatch
-    return dispatch
-
-
-def get_deferred_dispatch(request: Request, session: SessionDep) -> Dispatch:
-    """The task sender for this request: tasks leave only once the request's transaction has committed."""
-    return send_after_commit(session, get_dispatch(request))
-
-
-DispatchDep = Annotated[Dispatch, Depends(get_deferred_dispatch)]
 
 
 def get_job_requester(request: Request) -> plans.JobRequester | None:
-    """Provisioning's ``request_job`` when the capability is installed (see ``netmgr.app.CAPABILITY_SERVICES``)."""
+    """Provisioning's ``request_job`` when the capability is installed (its manifest's ``services``)."""
     services: dict[str, Any] = getattr(request.app.state, "capability_services", {})
     requester: plans.JobRequester | None = services.get("request_provision_job")
     return requester

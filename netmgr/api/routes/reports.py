@@ -5,7 +5,7 @@ Request → ``netmgr.services.periods`` / ``budget`` → JSON or a file. Agency 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
@@ -13,8 +13,6 @@ from pydantic import BaseModel, Field
 
 from netmgr import localtime
 from netmgr.api.deps import CurrentActor, SessionDep, SettingsDep, require
-from netmgr.errors import NotFound
-from netmgr.models.enums import Role
 from netmgr.reports_export import to_csv, to_pdf, to_xlsx
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Actor, Permission
@@ -24,6 +22,7 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 FinanceManager = Annotated[Actor, require(Permission.FINANCE_MANAGE)]
 Month = Annotated[str | None, Query(description="YYYY-MM; the previous month when left out",
                                     pattern=r"^\d{4}-\d{2}$")]
+Lang = Annotated[Literal["id", "en"], Query(description="Language of the file: id (Bahasa Indonesia) or en")]
 
 
 class CloseMonth(BaseModel):
@@ -57,11 +56,8 @@ def monthly(session: SessionDep, actor: CurrentActor, settings: SettingsDep, mon
 def agency_statement(agency_id: int, session: SessionDep, actor: CurrentActor, settings: SettingsDep,
                      month: Month = None) -> dict[str, Any]:
     """One agency's monthly statement (an agency viewer may ask only for their own)."""
-    actor.require(Permission.REPORTS_READ)
-    if actor.role == Role.AGENCY_VIEWER and agency_id != actor.agency_scope:
-        raise NotFound(f"agency {agency_id} does not exist")
     result = _report(session, actor, month, settings)
-    return reports.agency_statement(result.report, agency_id)
+    return reports.agency_statement(result.report, actor, agency_id)
 
 
 def _file(content: bytes, media: str, name: str) -> Response:
@@ -69,22 +65,26 @@ def _file(content: bytes, media: str, name: str) -> Response:
 
 
 @router.get("/monthly.csv", response_class=Response)
-def monthly_csv(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None) -> Response:
+def monthly_csv(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None,
+                   lang: Lang = "id") -> Response:
     result = _report(session, actor, month, settings)
-    return _file(to_csv(result.report), "text/csv; charset=utf-8", f"laporan-bandwidth-{result.report['month']}.csv")
+    return _file(to_csv(result.report, lang=lang), "text/csv; charset=utf-8",
+                 f"laporan-bandwidth-{result.report['month']}.csv")
 
 
 @router.get("/monthly.xlsx", response_class=Response)
-def monthly_xlsx(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None) -> Response:
+def monthly_xlsx(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None,
+                    lang: Lang = "id") -> Response:
     result = _report(session, actor, month, settings)
-    return _file(to_xlsx(result.report), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return _file(to_xlsx(result.report, lang=lang), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  f"laporan-bandwidth-{result.report['month']}.xlsx")
 
 
 @router.get("/monthly.pdf", response_class=Response)
-def monthly_pdf(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None) -> Response:
+def monthly_pdf(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None,
+                   lang: Lang = "id") -> Response:
     result = _report(session, actor, month, settings)
-    return _file(to_pdf(result.report, regency=settings.regency_name), "application/pdf",
+    return _file(to_pdf(result.report, regency=settings.regency_name, lang=lang), "application/pdf",
                  f"laporan-bandwidth-{result.report['month']}.pdf")
 
 
@@ -105,8 +105,6 @@ def close_month(data: CloseMonth, session: SessionDep, actor: FinanceManager, se
 def budget_status(session: SessionDep, actor: CurrentActor, settings: SettingsDep,
                   year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict[str, Any]:
     """Spend against the year's pagu and the projected year end (not for agency viewers: it is regency-wide)."""
-    if actor.role == Role.AGENCY_VIEWER:
-        return {"year": year, "pagu_idr": None, "months": [], "spent_idr": None, "projected_idr": None}
     s = budget.budget_status(session, actor, year or localtime.local_today(settings.timezone).year, settings)
     return {"year": s.year, "pagu_idr": s.pagu_idr, "spent_idr": s.spent_idr, "projected_idr": s.projected_idr,
             "remaining_idr": s.remaining_idr, "over_budget": s.over_budget,
@@ -122,15 +120,11 @@ def set_budget(data: BudgetYearSet, session: SessionDep, actor: FinanceManager) 
 
 @router.get("/contracts")
 def contracts(session: SessionDep, actor: CurrentActor, settings: SettingsDep) -> list[dict[str, Any]]:
-    if actor.role == Role.AGENCY_VIEWER:
-        return []
     return [c.__dict__ for c in budget.contract_register(session, actor, settings.finance)]
 
 
 @router.get("/sla")
 def sla(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None) -> list[dict[str, Any]]:
-    if actor.role == Role.AGENCY_VIEWER:
-        return []
     month_start = reports.parse_month(month, today=localtime.local_today(settings.timezone))
     return [e.__dict__ for e in budget.sla_report(session, actor, month_start,
                                                   tz=settings.timezone)]

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from netmgr.models import AuditLog
 from netmgr.services import audit
+from netmgr.web import audit_texts
 from netmgr.web.context import Page
 from netmgr.web.labels import AUDIT_ACTIONS, ENTITY_TYPES
 from netmgr.web.pages import Pager, page_router, query
@@ -52,6 +53,6 @@ def audit_page(ctx: Page) -> Response:
     pager = Pager.build(query(ctx, "page"))
     filters = {"entity_type": query(ctx, "entity_type"), "username": query(ctx, "username"), "q": query(ctx, "q")}
     result = audit.list_audit(ctx.db, ctx.signed_in, offset=pager.offset, limit=pager.limit, **filters)
-    entries = [(e, diff(e)) for e in result.items]
+    entries = [(e, diff(e), audit_texts.summary_text(e.summary, ctx._, ctx.lang)) for e in result.items]
     return ctx.render("audit.html", title=ctx._("Audit log"), entries=entries, pager=pager.with_total(result.total),
                       filters=filters, entity_types=ENTITY_TYPES, actions=AUDIT_ACTIONS)

@@ -17,7 +17,7 @@ from netmgr.security.permissions import Permission
 from netmgr.services import monitoring
 from netmgr.services.monitoring import TRAFFIC_RANGES, SiteHealth, SiteState
 from netmgr.web import nav
-from netmgr.web.charts import LineChart, Series, format_bps, line_chart
+from netmgr.web.charts import LineChart, Series, format_bps, format_ms, format_percent, line_chart
 from netmgr.web.context import CsrfChecked, FormDep, Page
 from netmgr.web.labels import _
 from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
@@ -26,6 +26,7 @@ router = page_router()
 
 ALERT_KINDS = {
     "device_down": _("Device down"),
+    "snmp_silent": _("SNMP not answering"),
     "site_down": _("Site down"),
     "uplink_saturated": _("Uplink saturated"),
     "interface_errors": _("Interface errors rising"),
@@ -135,3 +136,41 @@ def device_traffic_page(device_id: int, ctx: Page) -> Response:
     return ctx.render("monitoring/traffic_fragment.html" if fragment else "monitoring/traffic.html",
                       title=ctx._("Traffic: %(name)s", name=traffic.device), traffic=traffic, charts=charts,
                       ranges=RANGE_LABELS, range_key=range_key)
+
+
+def _ping_charts(history: monitoring.PingHistory, timezone: str, labels: dict[str, str]) -> list[tuple[str, LineChart]]:
+    gap = timedelta(seconds=history.range.bucket_s * 2.5)
+    common: dict[str, Any] = {"start": history.start, "end": history.end, "gap": gap, "timezone": timezone}
+    rtt = line_chart([Series(labels["avg"], "in", [(p.time, p.rtt_avg_ms) for p in history.points]),
+                      Series(labels["max"], "out", [(p.time, p.rtt_max_ms) for p in history.points])],
+                     y_format=format_ms, **common)
+    loss = line_chart([Series(labels["loss"], "out", [(p.time, p.loss_percent) for p in history.points])],
+                      y_format=format_percent, **common)
+    return [(labels["rtt"], rtt), (labels["loss"], loss)]
+
+
+def _ping_page(ctx: Page, subject_type: str, subject_id: int) -> Response:
+    range_key = query(ctx, "range") or "24h"
+    if range_key not in TRAFFIC_RANGES:
+        range_key = "24h"
+    history = monitoring.ping_history(ctx.db, ctx.signed_in, get_metrics_store(ctx.request), subject_type,
+                                      subject_id, range_key=range_key)
+    charts = _ping_charts(history, ctx.settings.timezone, {
+        "avg": ctx._("average"), "max": ctx._("worst"), "loss": ctx._("Packet loss"),
+        "rtt": ctx._("Round trip (ping)")})
+    fragment = ctx.request.headers.get("HX-Request") == "true"
+    return ctx.render("monitoring/ping_fragment.html" if fragment else "monitoring/ping.html",
+                      title=ctx._("Ping: %(name)s", name=history.name), history=history, charts=charts,
+                      ranges=RANGE_LABELS, range_key=range_key, base=f"/{subject_type}s/{subject_id}/ping")
+
+
+@router.get("/devices/{device_id}/ping")
+def device_ping_page(device_id: int, ctx: Page) -> Response:
+    """RTT, loss and availability charts of a device's ping rounds (htmx fragment on the device page)."""
+    return _ping_page(ctx, "device", device_id)
+
+
+@router.get("/uplinks/{uplink_id}/ping")
+def uplink_ping_page(uplink_id: int, ctx: Page) -> Response:
+    """RTT, loss and availability charts of the pings to an uplink's far end (fragment on the uplink page)."""
+    return _ping_page(ctx, "uplink", uplink_id)

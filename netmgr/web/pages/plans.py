@@ -17,7 +17,9 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from netmgr.api.routes.plans import get_dispatch, get_job_requester
+from netmgr import formats
+from netmgr.api.deps import get_task_sender
+from netmgr.api.routes.plans import get_job_requester
 from netmgr.db import send_after_commit
 from netmgr.errors import PermissionDenied, ValidationFailed
 from netmgr.models.enums import Role
@@ -130,7 +132,7 @@ def version_detail(version_id: int, ctx: Page) -> Response:
     return ctx.render(
         "plans/version.html", title=ctx._("%(plan)s, version %(number)s", plan=plan.name, number=version.number),
         plan=plan, version=version, allocations=allocations, statuses=PLAN_STATUS, viewer=viewer,
-        problems=[] if viewer else plans.check_version(version),
+        problems=[] if viewer else [rule_text(ctx, p) for p in plans.check_version(version)],
         changes=[] if viewer or active is None or active.id == version.id else plans.version_diff(active, version),
         active=active, grid=week_grid(allocations, version.capacity_down_mbps), days=DAYS,
         windows=[(a, _windows(a)) for a in allocations if a.schedule],
@@ -161,7 +163,7 @@ def apply_version(version_id: int, ctx: Page, form: FormDep) -> Response:
     actor.require(Permission.NETWORK_CHANGE)
     dry_run = form.get("mode") != "push"
     try:
-        dispatch = send_after_commit(ctx.db, get_dispatch(ctx.request))
+        dispatch = send_after_commit(ctx.db, get_task_sender(ctx.request))
         applied = plans.apply_version(ctx.db, actor, version_id, dry_run=dry_run, dispatch=dispatch,
                                       request_job=get_job_requester(ctx.request))
     except ValidationFailed as exc:
@@ -236,11 +238,18 @@ def _allocation(row: AllocationRow, ctx: PageContext) -> AllocationIn | None:
         return None
 
 
-def _place_problem(rows: list[AllocationRow], problem: str) -> bool:
+def rule_text(ctx: PageContext, problem: plans.RuleProblem, *, with_subject: bool = True) -> str:
+    """A plan rule's problem in the reader's language, its figures in the reader's number format."""
+    values = {k: formats.number(v, ctx.lang) if isinstance(v, float | int) else v for k, v in problem.values.items()}
+    text = ctx._(problem.template, **values)
+    return f"{problem.subject}: {text}" if with_subject and problem.subject else text
+
+
+def _place_problem(ctx: PageContext, rows: list[AllocationRow], problem: plans.RuleProblem) -> bool:
     """Put a plan rule's message next to the field it is about; False when it concerns the whole plan."""
     for row in rows:
-        if problem.startswith(f"{row.values['name']}: "):
-            text = problem.removeprefix(f"{row.values['name']}: ")
+        if problem.subject and problem.subject == row.values["name"]:
+            text = problem.template
             if "is used by more than one" in text:
                 name = "name"
             elif "choose the agency" in text:
@@ -251,7 +260,7 @@ def _place_problem(rows: list[AllocationRow], problem: str) -> bool:
                 name = "mir_mbps"
             else:
                 name = "cir_mbps"
-            row.errors.setdefault(name, []).append(text)
+            row.errors.setdefault(name, []).append(rule_text(ctx, problem, with_subject=False))
             return True
     return False
 
@@ -304,8 +313,8 @@ def create_version(plan_id: int, ctx: Page, form: FormDep) -> Response:
     # The plan's rules are checked on the rows that parsed, so every mistake shows at once.
     allocations = [a for a in parsed if a is not None]
     for problem in plans.allocation_problems(plans.plan_capacity(plan)[0], allocations):
-        if not _place_problem(rows, problem):
-            (cir_errors if "guaranteed rates (CIR) add up" in problem else general).append(problem)
+        if not _place_problem(ctx, rows, problem):
+            (cir_errors if "guaranteed rates (CIR) add up" in problem else general).append(rule_text(ctx, problem))
     if not general and not cir_errors and not any(r.errors for r in rows):
         try:
             version = plans.create_version(ctx.db, actor, plan.id, VersionCreate(note=note, allocations=allocations))

@@ -7,16 +7,14 @@ come from ``netmgr.reports_export`` exactly as the API's. Agency viewers see onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from fastapi.responses import Response
 
 from netmgr import localtime
-from netmgr.errors import Conflict, PermissionDenied, ValidationFailed
-from netmgr.models.enums import Role
-from netmgr.reports_export import to_csv, to_pdf, to_xlsx
+from netmgr.errors import Conflict, ValidationFailed
+from netmgr.reports_export import texts, to_csv, to_pdf, to_xlsx
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Permission
 from netmgr.services import budget, periods, reports
@@ -43,54 +41,9 @@ def ensure_nav(registry: nav.NavRegistry | None = None) -> None:
         registry.register(item)
 
 
-@dataclass(frozen=True)
-class Recommendation:
-    kind: str
-    text: str
-    saving_idr: int
-    saving_text: str
-
-
-def _recommendations(ctx: PageContext, report: dict[str, Any]) -> list[Recommendation]:
+def _recommendations(ctx: PageContext, report: dict[str, Any]) -> list[texts.Recommendation]:
     """The report's recommendations in the reader's language, each with its rupiah effect spelled out."""
-    uplinks = {u["name"]: u for u in report["uplinks"]}
-
-    def num(value: float) -> str:
-        return i18n.format_number(value, ctx.lang)
-
-    out = []
-    for rec in report["recommendations"]:
-        kind, saving = rec["kind"], int(rec.get("saving_idr") or 0)
-        amount = i18n.format_rupiah(abs(saving), ctx.lang)
-        p95 = num(uplinks[rec["subject"]]["p95_mbps"]) if rec["subject"] in uplinks else "?"
-        if kind == "downgrade_uplink":
-            text = ctx._("%(name)s: the 95th percentile is only %(p95)s Mbps of %(from)s Mbps; a %(to)s Mbps "
-                         "contract is enough.", name=rec["subject"], p95=p95, to=num(rec["to_mbps"]),
-                         **{"from": num(rec["from_mbps"])})
-            effect = ctx._("Saves about %(amount)s a month", amount=amount)
-        elif kind == "saturated_uplink":
-            text = ctx._("%(name)s is saturated at peak (95th percentile %(p95)s Mbps of %(from)s Mbps); "
-                         "%(to)s Mbps would be enough.", name=rec["subject"], p95=p95, to=num(rec["to_mbps"]),
-                         **{"from": num(rec["from_mbps"])})
-            effect = ctx._("Costs about %(amount)s a month more", amount=amount)
-        elif kind == "move_cir" and not (rec["from"] and rec["to"]):
-            # An agency viewer sees the advice only as it concerns its own office (no other office named).
-            if rec["from"]:
-                text = ctx._("%(name)s uses little of its guaranteed rate (CIR); part of it can move to offices "
-                             "that are at their ceiling.", name=rec["subject"])
-            else:
-                text = ctx._("%(name)s is at its ceiling; it can receive guaranteed rate (CIR) that other offices "
-                             "leave unused.", name=rec["subject"])
-            effect = ctx._("Idle guaranteed rate worth about %(amount)s a month", amount=amount)
-        elif kind == "move_cir":
-            text = ctx._("Move %(mbps)s Mbps of guaranteed rate (CIR) from %(donors)s, which barely use it, to "
-                         "%(takers)s, which are at their ceiling.", mbps=num(rec["mbps"]),
-                         donors=", ".join(rec["from"]), takers=", ".join(rec["to"]))
-            effect = ctx._("Idle guaranteed rate worth about %(amount)s a month", amount=amount)
-        else:
-            text, effect = rec.get("message", kind), amount
-        out.append(Recommendation(kind, text, saving, effect))
-    return out
+    return texts.recommendations(report, ctx.lang)
 
 
 def _uplink_chart(ctx: PageContext, report: dict[str, Any]) -> BarChart:
@@ -125,7 +78,7 @@ def monthly_report_page(ctx: Page) -> Response:
     month, problem = _month_or_default(ctx, query(ctx, "month"))
     result = periods.monthly_report(ctx.db, actor, month, ctx.settings)
     report = result.report
-    viewer = actor.role == Role.AGENCY_VIEWER
+    viewer = not budget.sees_regency_wide(actor)
     today = localtime.local_today(ctx.settings.timezone)
     ended = reports.month_end(month) < today
     sla = [] if viewer else budget.sla_report(ctx.db, actor, month, tz=ctx.settings.timezone)
@@ -171,7 +124,8 @@ def _download(ctx: PageContext, kind: str) -> Response:
     month, _problem = _month_or_default(ctx, query(ctx, "month"))
     result = periods.monthly_report(ctx.db, ctx.signed_in, month, ctx.settings)
     media, export = EXPORTS[kind]
-    content = to_pdf(result.report, regency=ctx.settings.regency_name) if export is None else export(result.report)
+    content = (to_pdf(result.report, regency=ctx.settings.regency_name, lang=ctx.lang) if export is None
+               else export(result.report, lang=ctx.lang))
     name = f"laporan-bandwidth-{result.report['month']}.{kind}"
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -191,12 +145,6 @@ def download_pdf(ctx: Page) -> Response:
     return _download(ctx, "pdf")
 
 
-def _regency_wide(ctx: PageContext) -> None:
-    # Budget and contracts are regency-wide figures; an office's viewer has only its own statement.
-    if ctx.signed_in.role == Role.AGENCY_VIEWER:
-        raise PermissionDenied("the budget year is regency-wide; agency viewers see their own office's report")
-
-
 def _budget_page(ctx: PageContext, year: int, *, pagu_error: str | None = None, pagu_value: str = "",
                  status_code: int = 200) -> Response:
     actor = ctx.signed_in
@@ -214,7 +162,6 @@ def _budget_page(ctx: PageContext, year: int, *, pagu_error: str | None = None, 
 
 @router.get("/reports/budget")
 def budget_page(ctx: Page) -> Response:
-    _regency_wide(ctx)
     year = int_or_none(query(ctx, "year")) or localtime.local_today(ctx.settings.timezone).year
     return _budget_page(ctx, max(2000, min(2100, year)))
 

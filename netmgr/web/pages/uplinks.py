@@ -42,6 +42,12 @@ def _fields(ctx: PageContext, _creating: bool) -> list[FieldSpec]:
         FieldSpec("contract_start", _("Contract start"), kind="date", nullable=True),
         FieldSpec("contract_end", _("Contract end"), kind="date", nullable=True),
         FieldSpec("sla_availability_percent", _("SLA availability (%)"), kind="decimal", nullable=True),
+        FieldSpec("sla_max_latency_ms", _("SLA latency (ms, monthly average)"), kind="decimal", nullable=True),
+        FieldSpec("sla_max_loss_percent", _("SLA packet loss (%, monthly average)"), kind="decimal", nullable=True),
+        FieldSpec("sla_restitution_cap_percent", _("Restitution cap (% of the monthly price)"), kind="decimal",
+                  nullable=True, help=_("Outage beyond the SLA is restituted pro rata, up to this share")),
+        FieldSpec("probe_address", _("Probe address (far end to ping)"), nullable=True,
+                  help=_("e.g. the ISP gateway; pinged every minute for availability, latency and loss")),
         FieldSpec("notes", _("Notes"), kind="textarea"),
     ]
 
@@ -58,7 +64,10 @@ def _values(uplink: Uplink) -> dict[str, str]:
         "tax_percent": _s(uplink.tax_percent), "billing_model": uplink.billing_model,
         "committed_mbps": _s(uplink.committed_mbps), "price_per_gb_idr": _s(uplink.price_per_gb_idr),
         "contract_start": _s(uplink.contract_start), "contract_end": _s(uplink.contract_end),
-        "sla_availability_percent": _s(uplink.sla_availability_percent), "notes": uplink.notes,
+        "sla_availability_percent": _s(uplink.sla_availability_percent),
+        "sla_max_latency_ms": _s(uplink.sla_max_latency_ms), "sla_max_loss_percent": _s(uplink.sla_max_loss_percent),
+        "sla_restitution_cap_percent": _s(uplink.sla_restitution_cap_percent),
+        "probe_address": _s(uplink.probe_address), "notes": uplink.notes,
     }
 
 

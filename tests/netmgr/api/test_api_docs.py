@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.state import AppState
 from tests.conftest import make_settings
 from tests.servers.app import CHROMIUM, CHROMIUM_ARGS, migrated_sqlite_url, need_chromium, serve_app

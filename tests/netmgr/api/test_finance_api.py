@@ -94,3 +94,16 @@ def test_agency_viewer_sees_and_requests_only_for_its_own_agency(client: TestCli
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "draft" and approved.json()["number"] == 2
     assert {a["name"]: a["cir_mbps"] for a in approved.json()["allocations"]}["DISDIK"] == 60
+
+
+def test_report_files_are_indonesian_unless_english_is_asked_for(client: TestClient, world: World,
+                                                                  session: Session) -> None:
+    _plan(session, world)
+    headers = world.headers(Role.FINANCE)
+    month = {"month": "2025-02"}
+    indonesian = client.get(f"{API}/reports/monthly.csv", params=month, headers=headers).text
+    assert indonesian.splitlines()[0].startswith("\ufeffLaporan bandwidth Februari 2025") and "Instansi" in indonesian
+    english = client.get(f"{API}/reports/monthly.csv", params={**month, "lang": "en"}, headers=headers).text
+    assert english.splitlines()[0].startswith("\ufeffBandwidth report February 2025") and "Agencies" in english
+    refused = client.get(f"{API}/reports/monthly.xlsx", params={**month, "lang": "fr"}, headers=headers)
+    assert refused.status_code == 422

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.models.enums import Role
 from netmgr.security import passwords
 from netmgr.settings import Environment, Settings

@@ -44,6 +44,8 @@ def rule_for(method: str, path: str) -> Rule | None:
         return Rule(STAFF if method == "GET" else WRITERS)
     if rest.startswith(("/alerts", "/monitoring")):
         return Rule(STAFF if method == "GET" else WRITERS)  # acknowledging needs alerts.ack
+    if method == "GET" and rest in ("/reports/budget", "/reports/contracts", "/reports/sla"):
+        return Rule(frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE}))  # regency-wide: not agency viewers
     if rest.startswith("/reports"):
         return Rule(STAFF if method == "GET" else frozenset({Role.ADMIN, Role.FINANCE}))  # close months, pagu
     if rest.startswith("/plans"):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -54,7 +57,7 @@ def test_only_ended_months_close_and_only_finance_or_admin_closes(session: Sessi
 def test_xlsx_cells_are_numbers_with_the_rupiah_format(session: Session, world: World, settings: Settings) -> None:
     standard_month(session, world)
     report = periods.compute(session, MONTH, settings)
-    wb = load_workbook(io.BytesIO(to_xlsx(report)))
+    wb = load_workbook(io.BytesIO(to_xlsx(report, lang="en")))
     ws = wb["Agencies"]
     headers = [c.value for c in ws[1]]
     assert ws.freeze_panes == "A2"
@@ -62,10 +65,13 @@ def test_xlsx_cells_are_numbers_with_the_rupiah_format(session: Session, world: 
     cell = ws.cell(row=2, column=col)
     assert isinstance(cell.value, int) and cell.number_format == '"Rp"#,##0'
     assert ws.cell(row=2, column=headers.index("GB") + 1).data_type == "n"
-    assert sum(ws.cell(row=r, column=col).value for r in range(2, ws.max_row + 1)) == report["totals"]["cost_idr"]
+    # the last row is the totals row: the agencies' shares, and their sum
+    assert ws.cell(row=ws.max_row, column=1).value == "Total"
+    assert sum(ws.cell(row=r, column=col).value for r in range(2, ws.max_row)) == report["totals"]["cost_idr"]
+    assert ws.cell(row=ws.max_row, column=col).value == report["totals"]["cost_idr"]
     assert ws.column_dimensions["B"].width >= 40
     uplinks = wb["Uplinks"]
-    assert [c.value for c in uplinks["A"]][1:] == ["iconplus-200", "telkom-astinet-500"]
+    assert [c.value for c in uplinks["A"]][1:] == ["iconplus-200", "telkom-astinet-500", "Total"]
 
 
 def test_csv_has_every_agency_and_plain_numbers(session: Session, world: World, settings: Settings) -> None:
@@ -84,7 +90,18 @@ def test_end_to_end_from_collector_rollups_to_a_closed_months_pdf(session: Sessi
     pdf = to_pdf(whole.report, regency="Kabupaten Kotawaringin Timur")
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 2
+    assert sum(len(page.images) for page in reader.pages) == 2  # the cost-share and utilisation charts
     text = " ".join(page.extract_text() for page in reader.pages)
     for name in ("Dinas Kependudukan dan Pencatatan Sipil", "Inspektorat Daerah", "telkom-astinet-500",
                  "Rp 30.525.000"):
         assert name in text, name
+
+
+def test_the_web_app_and_the_exports_start_without_importing_matplotlib() -> None:
+    """matplotlib (seconds and tens of MB) is imported when a PDF is drawn, not by every API process."""
+    probe = ("import sys; import netmgr.reports_export, netmgr.entrypoints.asgi; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETMGR_")} | {"NETMGR_ENVIRONMENT": "test"}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=env,
+                            check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from netmgr.app import create_app
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.models.enums import DeviceStatus, Role
 from netmgr.state import AppState
 from tests import factories

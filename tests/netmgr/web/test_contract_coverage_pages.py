@@ -54,12 +54,14 @@ def test_exports_carry_the_contract_note(client: TestClient, session: Session, w
     _finance(client, session)
     csv = client.get(f"/reports/monthly.csv?month={KEY}").text.splitlines()
     telkom = next(line for line in csv if line.startswith("telkom-astinet-500,"))
-    assert telkom.endswith(",\"tanpa kontrak, tidak ditagih (no contract, not billed)\"")
+    assert telkom.endswith(",\"tanpa kontrak, tidak ditagih\"")
     icon = next(line for line in csv if line.startswith("iconplus-200,"))
-    assert icon.endswith(",\"14/28 hari, prorata (14/28 days, pro rata)\"")
+    assert icon.endswith(",\"14/28 hari, prorata\"")
+    english = client.get(f"/reports/monthly.csv?month={KEY}&lang=en").text.splitlines()
+    assert next(line for line in english if line.startswith("iconplus-200,")).endswith(",\"14/28 days, pro rata\"")
     book = load_workbook(io.BytesIO(client.get(f"/reports/monthly.xlsx?month={KEY}").content))
-    cells = {str(c.value) for row in book["Uplinks"].iter_rows() for c in row}
-    assert "tanpa kontrak, tidak ditagih (no contract, not billed)" in cells
+    cells = {str(c.value) for row in book["Uplink"].iter_rows() for c in row}
+    assert "tanpa kontrak, tidak ditagih" in cells
     pdf = PdfReader(io.BytesIO(client.get(f"/reports/monthly.pdf?month={KEY}").content))
     text = " ".join(p.extract_text() for p in pdf.pages)
     assert "tanpa kontrak" in text

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from netmgr.app import create_app
 from netmgr.demo import catalog
 from netmgr.demo import finance as demo_finance
 from netmgr.demo.seed import seed_demo
+from netmgr.entrypoints.capabilities import create_app
 from netmgr.localtime import zone
 from netmgr.models.enums import Role
 from netmgr.services import reports

@@ -220,7 +220,7 @@ def test_new_version_form_shows_each_broken_rule_next_to_its_field(client: TestC
     assert broken.status_code == 422
     html = broken.text
     dukcapil = html[html.index('data-row="0"'):html.index('data-row="1"')]
-    assert "is above its ceiling (MIR) 30 Mbps" in dukcapil
+    assert "kecepatan terjamin (CIR) 40 Mbps melebihi batas atasnya (MIR) 30 Mbps" in dukcapil  # in Indonesian
     inspektorat = html[html.index('data-row="1"'):html.index('data-row="2"')]
     assert 'class="error"' in inspektorat
     assert session.scalar(select(PlanVersion).where(PlanVersion.number == 2)) is None
@@ -231,7 +231,7 @@ def test_new_version_form_shows_each_broken_rule_next_to_its_field(client: TestC
         HOTSPOT=("pool", "10.30.0.0/16", "400", "600", "6"))})
     assert too_much.status_code == 422
     total = too_much.text[too_much.text.index('id="cir-sum"'):]
-    assert "add up to 710 Mbps" in total[:total.index("</td>")] and "capacity of 700 Mbps" in total
+    assert "(CIR) 710 Mbps pada" in total[:total.index("</td>")] and "kapasitas rencana 700 Mbps" in total
 
     saved = client.post(f"/plans/{world.plan}/versions/new", data={"csrf_token": csrf, **_rows(
         DUKCAPIL=(busy, "10.20.8.0/24", "30", "40", "4"),
