@@ -310,6 +310,17 @@ class FinanceSettings(BaseModel):
     """An uplink whose 95th percentile reaches this share of capacity is flagged as saturated at peak."""
 
 
+class OpenDataSettings(BaseModel):
+    """The public-service dashboard for leaders and its open-data export (``netmgr.services.leadership``)."""
+
+    suppression_threshold: int = Field(default=5, ge=2)
+    """k-anonymity: any count below this is published empty (shown as ``<5``), never as its value (UU PDP)."""
+    licence: str = "CC-BY-4.0"
+    """The licence the open-data package declares (an SPDX id such as ``CC-BY-4.0`` or ``ODbL-1.0``)."""
+    publisher: str = ""
+    """Who publishes it, e.g. ``Diskominfo Kabupaten Kotawaringin Timur``; empty uses ``regency_name``."""
+
+
 class Settings(BaseSettings):
     """netmgr's configuration. Every field maps to ``NETMGR_<FIELD>`` (sections: ``NETMGR_<SECTION>__<FIELD>``)."""
 
@@ -350,6 +361,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
+    open_data: OpenDataSettings = Field(default_factory=OpenDataSettings)
     login: LoginSettings = Field(default_factory=LoginSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)

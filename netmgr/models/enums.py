@@ -76,3 +76,5 @@ class Role(StrEnum):
     OPERATOR = "operator"
     FINANCE = "finance"
     AGENCY_VIEWER = "agency_viewer"
+    LEADERSHIP = "leadership"
+    """The Bupati's office: reads the public-service dashboard and its open data, nothing else."""

@@ -28,6 +28,8 @@ class Permission(StrEnum):
     """Close report months and set the yearly internet budget (pagu)."""
     BANDWIDTH_REQUEST = "bandwidth.request"
     """Ask for more or less bandwidth (agency viewers: for their own office only)."""
+    LEADERSHIP_READ = "leadership.read"
+    """Read the public-service dashboard and its open-data export (aggregates only, small counts suppressed)."""
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -43,12 +45,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TOKENS_OWN,
             Permission.ALERTS_ACK,
             Permission.BANDWIDTH_REQUEST,
+            Permission.LEADERSHIP_READ,
         }
     ),
     Role.FINANCE: frozenset({Permission.INVENTORY_READ, Permission.REPORTS_READ, Permission.TOKENS_OWN,
                              Permission.FINANCE_MANAGE}),
     Role.AGENCY_VIEWER: frozenset({Permission.INVENTORY_READ, Permission.REPORTS_READ, Permission.TOKENS_OWN,
                                    Permission.BANDWIDTH_REQUEST}),
+    Role.LEADERSHIP: frozenset({Permission.LEADERSHIP_READ, Permission.TOKENS_OWN}),
 }
 
 

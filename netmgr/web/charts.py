@@ -190,3 +190,39 @@ def bar_chart(rows: Sequence[tuple[str, Sequence[float | None]]], series: Sequen
     return BarChart(width, height, (left, top_px, right, bottom), labels, bars, x_ticks,
                     [(round(x_of(v), 1), text) for v, text in guides if 0 <= v <= scale_top],
                     [(name, css) for name, css in series], empty=not bars or peak <= 0)
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    x: float
+    y: float
+    level: int
+    """0 (none) to 5 (the busiest cell); the template colours by level."""
+    label: str
+
+
+@dataclass
+class HeatMap:
+    width: int
+    height: int
+    cell: int
+    cells: list[HeatCell]
+    rows: list[tuple[float, str]]
+    columns: list[tuple[float, str]]
+
+
+def heat_map(values: Sequence[Sequence[float | None]], *, row_labels: Sequence[str],
+             format_value: Callable[[float | None], str], cell: int = 24) -> HeatMap:
+    """A rows × columns grid of shaded cells (e.g. weekday × hour); ``None`` is a hidden value, shaded lightest."""
+    left, top = 56, 18
+    peak = max((v for row in values for v in row if v is not None), default=0.0) or 1.0
+    cells: list[HeatCell] = []
+    for r, row in enumerate(values):
+        for c, value in enumerate(row):
+            level = 0 if not value else max(1, math.ceil(5 * value / peak))
+            cells.append(HeatCell(left + c * cell, top + r * cell, level if value is not None else 1,
+                                  format_value(value)))
+    columns = len(values[0]) if values else 0
+    return HeatMap(left + columns * cell + RIGHT, top + len(values) * cell + 4, cell, cells,
+                   [(top + r * cell + cell * 0.65, label) for r, label in enumerate(row_labels)],
+                   [(left + c * cell + cell / 2, f"{c:02d}") for c in range(0, columns, 3)])

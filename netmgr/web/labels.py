@@ -22,7 +22,7 @@ REACHABILITY_CSS = {"up": "up", "snmp_silent": "partial", "unreachable": "down",
 BILLING_MODELS = {"flat": _("Flat monthly"), "burstable_95th": _("Burstable (95th percentile)"),
                   "per_gb": _("Per GB")}
 ROLES = {"admin": _("Administrator"), "operator": _("Operator"), "finance": _("Finance"),
-         "agency_viewer": _("Agency viewer")}
+         "agency_viewer": _("Agency viewer"), "leadership": _("Leadership (Bupati's office)")}
 LANGUAGE_LABELS = {"id": "Bahasa Indonesia", "en": "English"}
 AUDIT_ACTIONS = {"create": _("created"), "update": _("changed"), "delete": _("deleted"), "login": _("signed in"),
                  "login_failed": _("failed sign-in"), "revoke": _("revoked"), "import": _("imported"),

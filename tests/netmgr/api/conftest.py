@@ -29,7 +29,7 @@ from netmgr.security.passwords import hash_password
 from netmgr.services import users
 from tests import factories
 
-ROLES = (Role.ADMIN, Role.OPERATOR, Role.FINANCE, Role.AGENCY_VIEWER)
+ROLES = (Role.ADMIN, Role.OPERATOR, Role.FINANCE, Role.AGENCY_VIEWER, Role.LEADERSHIP)
 
 
 @dataclass

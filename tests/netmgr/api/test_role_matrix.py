@@ -17,6 +17,8 @@ from tests.netmgr.api.conftest import World
 API = "/api/v1"
 MISSING_ID = 987654
 EVERYONE = frozenset(Role)
+STAFF = EVERYONE - {Role.LEADERSHIP}
+"""Every role but the Bupati's office, which sees only its dashboard (no inventory, reports or citizens' data)."""
 WRITERS = frozenset({Role.ADMIN, Role.OPERATOR})
 ADMINS = frozenset({Role.ADMIN})
 CONFIG_READERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE})
@@ -39,19 +41,19 @@ def rule_for(method: str, path: str) -> Rule | None:
     if rest.startswith(("/users", "/audit")):
         return Rule(ADMINS)
     if rest.startswith(INVENTORY):
-        return Rule(EVERYONE if method == "GET" else WRITERS)
+        return Rule(STAFF if method == "GET" else WRITERS)
     if rest.startswith(("/alerts", "/monitoring")):
-        return Rule(EVERYONE if method == "GET" else WRITERS)  # acknowledging needs alerts.ack
+        return Rule(STAFF if method == "GET" else WRITERS)  # acknowledging needs alerts.ack
     if method == "GET" and rest in ("/reports/budget", "/reports/contracts", "/reports/sla"):
         return Rule(frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE}))  # regency-wide: not agency viewers
     if rest.startswith("/reports"):
-        return Rule(EVERYONE if method == "GET" else frozenset({Role.ADMIN, Role.FINANCE}))  # close months, pagu
+        return Rule(STAFF if method == "GET" else frozenset({Role.ADMIN, Role.FINANCE}))  # close months, pagu
     if rest.startswith("/plans"):
-        return Rule(EVERYONE if method == "GET" else WRITERS)
+        return Rule(STAFF if method == "GET" else WRITERS)
     if rest == "/bandwidth-requests" and method == "POST":
         return Rule(frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY_VIEWER}))
     if rest.startswith("/bandwidth-requests"):
-        return Rule(EVERYONE if method == "GET" else WRITERS)  # approving: maker-checker among writers
+        return Rule(STAFF if method == "GET" else WRITERS)  # approving: maker-checker among writers
     if rest.startswith("/provisioning"):
         # Configs and jobs span every agency: finance reads, agency viewers get 403, operators change. A
         # template preview renders from a device's inventory: operators and admins only.
