@@ -37,6 +37,7 @@ API_ROUTE_MODULES = [
     "monitoring",
     "reports",
     "plans",
+    "alert_transports",
 ]
 
 # Routers of the capability packages as "module:attribute", included when their module exists. They carry
@@ -62,6 +63,7 @@ CAPABILITY_MIDDLEWARE = [
 # (e.g. ``netmgr.services.plans.JobRequester``), so a core service uses a capability without importing it.
 CAPABILITY_SERVICES = {
     "request_provision_job": "provisioning.jobs:request_job",
+    "send_alert_test": "collectors.notify.transports:send_through",
 }
 
 # ASGI middleware that wraps the whole app, outside even FastAPI's error, telemetry and body-limit layers: only
