@@ -98,6 +98,11 @@ def list_transports(session: Session) -> list[AlertTransport]:
                                 .order_by(AlertTransport.name)))
 
 
+def any_transport(session: Session) -> bool:
+    """Whether any transport is set up in the UI (then the NETMGR_NOTIFY__ channels are no longer used)."""
+    return session.scalar(select(AlertTransport.id).limit(1)) is not None
+
+
 def _unique_name(session: Session, name: str, own_id: int | None = None) -> None:
     other = session.scalar(select(AlertTransport.id).where(AlertTransport.name == name))
     if other is not None and other != own_id:
