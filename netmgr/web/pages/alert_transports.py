@@ -77,7 +77,8 @@ def _error(ctx: PageContext, exc: Exception) -> Response:
     if isinstance(exc, ValidationError):
         message = "; ".join(ctx._(str(e.get("msg", "")).removeprefix("Value error, ")) for e in exc.errors())
     else:
-        message = ctx._(str(exc.args[0]) if exc.args else "")
+        text = str(exc.args[0]) if exc.args else str(exc)
+        message = ctx._(text)
         field = getattr(exc, "field", None)
         if field:
             message = f"{field}: {message}"
