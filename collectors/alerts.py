@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from collectors.notify import Delivery, Message, Notifier
 from collectors.notify import messages as texts
-from netmgr.errors import MetricsQueryError
+from collectors.notify.transports import notifier_for
+from netmgr.errors import MetricsQueryError, SecretError
 from netmgr.metrics import MetricsStore
 from netmgr.models import Device, DeviceEvent, Interface, Site, Uplink
 from netmgr.models.alerts import (
@@ -36,6 +37,7 @@ from netmgr.models.alerts import (
 )
 from netmgr.models.base import utcnow
 from netmgr.models.enums import DeviceStatus
+from netmgr.services import alert_transports
 from netmgr.services.reachability import Reachability, device_reachability
 from netmgr.settings import AlertSettings, Settings
 
@@ -440,15 +442,37 @@ def _site_down_now(session: Session) -> set[int]:
         Alert.kind == AlertKind.SITE_DOWN, Alert.state.in_(ACTIVE_STATES))) if sid is not None}
 
 
+def _routed(session: Session, change: AlertChange, now: datetime, timezone: str,
+            built: dict[int, Notifier]) -> list[Notifier]:
+    """The notifiers of the transports set up in the UI whose routes take this alert (built once per round)."""
+    alert = session.get(Alert, change.alert_id)
+    if alert is None:
+        return []
+    out: list[Notifier] = []
+    for transport in alert_transports.transports_for(session, site_id=alert.site_id, agency_id=alert.agency_id,
+                                                     severity=alert.severity, now=now, tz=timezone):
+        if transport.id not in built:
+            try:
+                built[transport.id] = notifier_for(alert_transports.spec(session, transport))
+            except SecretError as exc:
+                log.error("alert transport %s skipped: %s", transport.name, exc.message)
+                continue
+        out.append(built[transport.id])
+    return out
+
+
 def _notify(session: Session, changes: Iterable[AlertChange], notifiers: Sequence[Notifier],
-            result: EvaluationResult) -> None:
-    """Send every change through every notifier, except a device's when its whole site is down."""
+            result: EvaluationResult, *, now: datetime, timezone: str) -> None:
+    """Send every change, except a device's when its whole site is down, through the transports set up in the
+    UI that its routes choose; while none is set up, through ``notifiers`` (the NETMGR_NOTIFY__ ones) instead."""
     sites_down = _site_down_now(session)
+    stored = alert_transports.any_transport(session)
+    built: dict[int, Notifier] = {}
     for change in changes:
         if change.kind == AlertKind.DEVICE_DOWN and change.site_id in sites_down:
             result.suppressed += 1  # the one site alert speaks for all its devices
             continue
-        for notifier in notifiers:
+        for notifier in (_routed(session, change, now, timezone, built) if stored else notifiers):
             deliveries: list[Delivery] = notifier.send(change.message)
             for d in deliveries:
                 session.add(Notification(alert_id=change.alert_id, event=change.event, channel=d.channel,
@@ -489,7 +513,7 @@ def evaluate_alerts(session_factory: sessionmaker[Session], *, store: MetricsSto
         result.opened = [c for c in changes if c.event == "opened"]
         result.resolved = [c for c in changes if c.event == "resolved"]
         session.commit()
-        if changes and notifiers:
-            _notify(session, changes, notifiers, result)
+        if changes:
+            _notify(session, changes, notifiers, result, now=moment, timezone=timezone)
             session.commit()
     return result

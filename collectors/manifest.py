@@ -11,8 +11,15 @@ from types import ModuleType
 
 import typer
 
-from netmgr.capabilities import Manifest
+from netmgr.capabilities import Manifest, WebParts
 from netmgr.jobs import PeriodicTask
+
+
+def web() -> WebParts:
+    from collectors.notify import transports
+
+    # netmgr.services.alert_transports sends a test message through a transport set up in the UI.
+    return WebParts(services={"send_alert_test": transports.send_through})
 
 
 def task_modules() -> Sequence[ModuleType]:
@@ -29,6 +36,7 @@ def register_cli(app: typer.Typer) -> None:
 
 MANIFEST = Manifest(
     name="collectors",
+    web=web,
     task_modules=task_modules,
     periodic_tasks=(
         # Interfaces of devices added since the last run (cheap when there are none), and of every device daily.

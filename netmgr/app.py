@@ -18,6 +18,7 @@ from netmgr.api.errors import install_error_handlers
 from netmgr.api.metrics import router as metrics_router
 from netmgr.api.routes import (
     agencies,
+    alert_transports,
     audit,
     auth,
     devices,
@@ -38,7 +39,8 @@ from netmgr.state import AppState
 log = logging.getLogger(__name__)
 
 API_ROUTERS = (auth.router, agencies.router, sites.router, devices.router, uplinks.router, users.router,
-               audit.router, inventory_io.router, monitoring.router, reports.router, plans.router)
+               audit.router, inventory_io.router, monitoring.router, reports.router, plans.router,
+               alert_transports.router)
 """The core's API routers, mounted under /api/v1."""
 
 

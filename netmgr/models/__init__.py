@@ -1,6 +1,6 @@
 """ORM models. Importing this package registers every table on ``Base.metadata``."""
 
-from netmgr.models.alerts import Alert, AlertCondition, Notification
+from netmgr.models.alerts import Alert, AlertCondition, AlertRoute, AlertTransport, Notification
 from netmgr.models.auth import AdminLoginAttempt, ApiToken, AuditLog, User, WebSession
 from netmgr.models.base import Base
 from netmgr.models.finance import (
@@ -51,6 +51,8 @@ from netmgr.models.traffic import (
 
 __all__ = [
     "AdminLoginAttempt",
+    "AlertRoute",
+    "AlertTransport",
     "Allocation",
     "BandwidthPlan",
     "BandwidthRequest",

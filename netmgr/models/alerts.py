@@ -146,3 +146,54 @@ class Notification(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
     alert: Mapped[Alert] = relationship(back_populates="notifications")
+
+
+class TransportKind(StrEnum):
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+    HTTP = "http"
+    """A WhatsApp or SMS gateway service reached with one HTTP request per message (the portal OTP's sender)."""
+
+
+class AlertTransport(Base):
+    """Where alert messages go, set up by an admin in the UI, e.g. the NOC's Telegram group or the
+    regency mail relay to ``noc@kotimkab.go.id``.
+
+    ``config`` holds what may be shown (host, port, recipients, chat ids, URL templates); the one secret
+    (SMTP password, bot token, HTTP gateway token) is only stored encrypted in ``secret_encrypted``.
+    """
+
+    __tablename__ = "alert_transports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[TransportKind] = mapped_column(String(15))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    routes: Mapped[list[AlertRoute]] = relationship(
+        back_populates="transport", cascade="all, delete-orphan", order_by="AlertRoute.id"
+    )
+
+
+class AlertRoute(Base):
+    """A rule sending some alerts to a transport, e.g. critical alerts of Dinas Kesehatan's sites to its
+    WhatsApp gateway between 07:00 and 16:00 (installation time).
+
+    Empty ``site_id``/``agency_id`` match every site/agency; ``min_severity`` ``warning`` matches all;
+    ``start``/``end`` ("HH:MM", local) bound the time of day, an ``end`` before ``start`` crossing midnight.
+    """
+
+    __tablename__ = "alert_routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transport_id: Mapped[int] = mapped_column(ForeignKey("alert_transports.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    min_severity: Mapped[AlertSeverity] = mapped_column(String(10), default=AlertSeverity.WARNING)
+    start: Mapped[str | None] = mapped_column(String(5))
+    end: Mapped[str | None] = mapped_column(String(5))
+
+    transport: Mapped[AlertTransport] = relationship(back_populates="routes")

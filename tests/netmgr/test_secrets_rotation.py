@@ -182,3 +182,24 @@ def test_cli_generate_key_prints_a_new_fernet_key(cli_env: None) -> None:
     key = result.output.strip()
     assert result.exit_code == 0 and key != generate_key()
     Fernet(key.encode())  # raises if it is not a valid key
+
+
+def test_rotation_covers_the_alert_transports_secrets(session: Session, rotated_settings: Settings) -> None:
+    from netmgr.models.alerts import AlertTransport, TransportKind
+    from netmgr.schemas.alert_transports import AlertTransportCreate
+    from netmgr.services import alert_transports
+
+    alert_transports.create_transport(session, SYSTEM, AlertTransportCreate(
+        name="Grup NOC", kind=TransportKind.TELEGRAM, config={"chat_ids": ["-100"]}, secret="123:bot-token"))
+    session.commit()
+    state = AppState.build(rotated_settings)
+    try:
+        with state.session_factory() as rotating:
+            result = rotate_encryption_key(rotating, SYSTEM)
+            rotating.commit()
+    finally:
+        state.engine.dispose()
+    assert result.per_table["alert_transports"] == 1
+    session.expire_all()
+    stored = session.scalar(sa.select(AlertTransport.secret_encrypted))
+    assert stored is not None and SecretBox([KEY2]).decrypt(stored) == "123:bot-token"

@@ -22,7 +22,7 @@ from netmgr.models import (
     User,
     VoucherBatch,
 )
-from netmgr.models.alerts import AlertKind, AlertSeverity, SubjectType
+from netmgr.models.alerts import AlertKind, AlertSeverity, AlertTransport, SubjectType, TransportKind
 from netmgr.models.enums import Role
 from netmgr.models.provisioning import BackupSource, JobStatus
 from netmgr.security.passwords import hash_password
@@ -53,6 +53,7 @@ class World:
     hotspot: int = 0
     policy: int = 0
     batch: int = 0
+    transport: int = 0
     usernames: dict[Role, str] = field(default_factory=dict)
     user_ids: dict[Role, int] = field(default_factory=dict)
     tokens: dict[Role, str] = field(default_factory=dict)
@@ -120,6 +121,15 @@ def _hotspot_rows(session: Session, site_id: int, device_id: int) -> tuple[int, 
     return hotspot.id, policy.id, batch.id
 
 
+def _transport(session: Session) -> int:
+    """An HTTP gateway transport on a closed loopback port: a test send there fails fast, it never leaves the host."""
+    row = AlertTransport(name="WhatsApp NOC", kind=TransportKind.HTTP, enabled=True,
+                         config={"url": "http://127.0.0.1:9/send", "recipients": ["081200000000"], "timeout_s": 1})
+    session.add(row)
+    session.commit()
+    return row.id
+
+
 @pytest.fixture
 def world(session: Session) -> World:
     own, other = factories.agency(session, code="DISDIK"), factories.agency(session, code="DINKES")
@@ -139,6 +149,7 @@ def world(session: Session) -> World:
     own_name = session.get(Device, own_device.id).name  # type: ignore[union-attr]
     w.job, w.template, w.backup = _provisioning_rows(session, own_device.id, own_name)
     w.hotspot, w.policy, w.batch = _hotspot_rows(session, own_site.id, own_device.id)
+    w.transport = _transport(session)
     for role in ROLES:
         user = _user(session, role, own.id if role == Role.AGENCY_VIEWER else None)
         _, plain = users.create_api_token(session, users.actor_for(user), name="tests")

@@ -42,6 +42,8 @@ def rule_for(method: str, path: str) -> Rule | None:
         return Rule(ADMINS)
     if rest.startswith(INVENTORY):
         return Rule(STAFF if method == "GET" else WRITERS)
+    if rest.startswith("/alert-transports"):
+        return Rule(WRITERS)  # secrets.write: transports carry SMTP passwords and bot tokens
     if rest.startswith(("/alerts", "/monitoring")):
         return Rule(STAFF if method == "GET" else WRITERS)  # acknowledging needs alerts.ack
     if method == "GET" and rest in ("/reports/budget", "/reports/contracts", "/reports/sla"):
@@ -88,6 +90,8 @@ def _ids(world: World, role: Role | None, method: str) -> dict[str, object]:
         "policy_id": world.policy,
         "batch_id": world.batch,
         "session_id": MISSING_ID,
+        "transport_id": world.transport,
+        "route_id": MISSING_ID,
     }
     if method == "DELETE":  # allowed deletes must not eat the fixtures the next requests use
         ids.update({k: MISSING_ID for k in ids if k.endswith("_id")})
