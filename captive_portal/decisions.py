@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import secrets
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, assert_never, cast
 
@@ -185,8 +185,27 @@ def _min_known(*values: int | None) -> int | None:
     return min(known) if known else None
 
 
+def closing_in_s(limits: PolicyLimits, *, now: datetime, timezone: str) -> int | None:
+    """Seconds until the policy's hotspot hours end after ``now`` (0: closed now), or None without hours.
+
+    Hours are local to the installation (``timezone``); ``22:00``-``06:00`` runs overnight.
+    """
+    if not limits.opening_start or not limits.opening_end:
+        return None
+    start, end = time.fromisoformat(limits.opening_start), time.fromisoformat(limits.opening_end)
+    local = localtime.to_local(now, timezone)
+    clock = local.time().replace(tzinfo=None)
+    is_open = start <= clock < end if start <= end else (clock >= start or clock < end)
+    if not is_open:
+        return 0
+    closing = datetime.combine(local.date(), end, tzinfo=local.tzinfo)
+    if closing <= local:
+        closing += timedelta(days=1)
+    return max(1, int((closing - local).total_seconds()))
+
+
 def grant_for(limits: PolicyLimits, *, device_today: Usage, person_today: Usage,
-              valid_for_s: int | None = None) -> Allowance | Refusal:
+              valid_for_s: int | None = None, closes_in_s: int | None = None) -> Allowance | Refusal:
     """What a login may get now, or why it may not (a daily quota used up, the voucher's lifetime over).
 
     Args:
@@ -194,6 +213,7 @@ def grant_for(limits: PolicyLimits, *, device_today: Usage, person_today: Usage,
         device_today: what this MAC used today (all hotspots).
         person_today: what this voucher/phone used today (all its devices).
         valid_for_s: seconds until the credential itself ends (a voucher's lifetime), if it does.
+        closes_in_s: seconds until the hotspot closes (``closing_in_s``): the session ends then at the latest.
     """
     device_time = _remaining(limits.device_daily_time_s, device_today.time_s)
     person_time = _remaining(limits.person_daily_time_s, person_today.time_s)
@@ -208,7 +228,7 @@ def grant_for(limits: PolicyLimits, *, device_today: Usage, person_today: Usage,
     if valid_for_s is not None and valid_for_s <= 0:
         return Refusal(RefusalReason.VOUCHER_USED)
     return Allowance(
-        session_timeout_s=_min_known(limits.session_timeout_s, device_time, person_time, valid_for_s),
+        session_timeout_s=_min_known(limits.session_timeout_s, device_time, person_time, valid_for_s, closes_in_s),
         idle_timeout_s=limits.idle_timeout_s,
         interim_interval_s=limits.interim_interval_s,
         rate_down_kbps=limits.rate_down_kbps,
@@ -554,9 +574,13 @@ def allowance_today(session: Session, limits: PolicyLimits, *, mac: str, subscri
                     timezone: str, valid_for_s: int | None = None) -> Allowance | Refusal:
     """What a login under ``limits`` gets now after today's usage, or why it gets nothing (a free login's quota
     check; vouchers and grants get it inside ``check_login``)."""
+    closes = closing_in_s(limits, now=now, timezone=timezone)
+    if closes == 0:
+        return Refusal(RefusalReason.HOTSPOT_CLOSED)
     usage = usage_today(session, limits, mac=mac, subscriber_id=subscriber_id, voucher_id=None, now=now,
                         timezone=timezone)
-    return grant_for(limits, device_today=usage.device, person_today=usage.person, valid_for_s=valid_for_s)
+    return grant_for(limits, device_today=usage.device, person_today=usage.person, valid_for_s=valid_for_s,
+                     closes_in_s=closes)
 
 
 # --- the decision ------------------------------------------------------------------------------------------
@@ -601,12 +625,15 @@ def _check_credential(session: Session, attempt: Attempt, *, timezone: str, vouc
         refused = voucher_refusal(session, voucher, hotspot_id=attempt.hotspot_id, now=attempt.now)
         if refused is not None or voucher.limits is None or voucher.policy_id is None:
             return Refusal(refused or RefusalReason.UNKNOWN_USER)
+        closes = closing_in_s(voucher.limits, now=attempt.now, timezone=timezone)
+        if closes == 0:
+            return Refusal(RefusalReason.HOTSPOT_CLOSED)
         usage = usage_today(session, voucher.limits, mac=attempt.mac, subscriber_id=voucher.subscriber_id,
                             voucher_id=voucher.id, now=attempt.now, timezone=timezone)
         if usage.other_devices >= voucher.limits.max_devices:
             return Refusal(RefusalReason.TOO_MANY_DEVICES)
         verdict = grant_for(voucher.limits, device_today=usage.device, person_today=usage.person,
-                            valid_for_s=voucher_valid_for(voucher, attempt.now))
+                            valid_for_s=voucher_valid_for(voucher, attempt.now), closes_in_s=closes)
         if isinstance(verdict, Refusal):
             return verdict
         return Login(allowance=verdict, limits=voucher.limits, policy_id=voucher.policy_id,
@@ -615,9 +642,12 @@ def _check_credential(session: Session, attempt: Attempt, *, timezone: str, vouc
         refused = grant_refusal(grant, hotspot_id=attempt.hotspot_id, mac=attempt.mac, now=attempt.now)
         if refused is not None or grant.limits is None or grant.policy_id is None:
             return Refusal(refused or RefusalReason.UNKNOWN_USER)
+        closes = closing_in_s(grant.limits, now=attempt.now, timezone=timezone)
+        if closes == 0:
+            return Refusal(RefusalReason.HOTSPOT_CLOSED)
         usage = usage_today(session, grant.limits, mac=attempt.mac, subscriber_id=grant.subscriber_id,
                             voucher_id=None, now=attempt.now, timezone=timezone)
-        verdict = grant_for(grant.limits, device_today=usage.device, person_today=usage.person)
+        verdict = grant_for(grant.limits, device_today=usage.device, person_today=usage.person, closes_in_s=closes)
         if isinstance(verdict, Refusal):
             return verdict
         return Login(allowance=verdict, limits=grant.limits, policy_id=grant.policy_id,

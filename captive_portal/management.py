@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from captive_portal import dialects, vouchers
 from captive_portal import portal as portal_service
 from captive_portal import sessions as hotspot_sessions
-from captive_portal.decisions import exhausted, grant_for
+from captive_portal.decisions import closing_in_s, exhausted, grant_for
 from captive_portal.policies import Allowance, PolicyLimits, Usage
 from captive_portal.schemas import (
     BatchCreate,
@@ -274,13 +274,7 @@ def is_open(policy: HotspotPolicy, *, now: datetime, timezone: str) -> bool:
 
     ``22:00``-``06:00`` is overnight; no hours means always open.
     """
-    start, end = opening_time(policy.opening_start, "opening_start"), opening_time(policy.opening_end, "opening_end")
-    if start is None or end is None:
-        return True
-    local = localtime.to_local(now, timezone).time().replace(tzinfo=None)
-    if start <= end:
-        return start <= local < end
-    return local >= start or local < end
+    return closing_in_s(PolicyLimits.of(policy), now=now, timezone=timezone) != 0
 
 
 def close_for_opening_hours(session: Session, *, now: datetime, timezone: str,

@@ -40,6 +40,9 @@ class PolicyLimits:
     person_daily_bytes: int | None = None
     max_devices: int = 1
     voucher_lifetime_s: int | None = None
+    opening_start: str | None = None
+    """``HH:MM`` in the installation's zone when logins open (with ``opening_end``; none: always open)."""
+    opening_end: str | None = None
 
     @classmethod
     def of(cls, policy: HotspotPolicy) -> PolicyLimits:
@@ -55,6 +58,8 @@ class PolicyLimits:
             person_daily_bytes=policy.person_daily_bytes,
             max_devices=policy.max_devices,
             voucher_lifetime_s=policy.voucher_lifetime_s,
+            opening_start=policy.opening_start,
+            opening_end=policy.opening_end,
         )
 
 

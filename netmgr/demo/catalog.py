@@ -205,6 +205,7 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("operator", "Operator-Sampit-2025", Role.OPERATOR, "Operator NOC Diskominfo"),
     DemoUser("keuangan", "Keuangan-Sampit-2025", Role.FINANCE, "Staf Keuangan BPKAD"),
     DemoUser("viewer-disdik", "Disdik-Sampit-2025", Role.AGENCY_VIEWER, "Kasubag Umum Dinas Pendidikan", "DISDIK"),
+    DemoUser("bupati", "Bupati-Sampit-2025", Role.LEADERSHIP, "Staf Khusus Bupati Kotawaringin Timur"),
 )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from captive_portal import aaa, decisions
 from captive_portal.decisions import RefusalReason
 from captive_portal.login_methods import LoginContext, LoginRefused, login_with_voucher
+from captive_portal.policies import PolicyLimits
 from netmgr.models import HotspotSession, PortalBudgetCounter, Voucher, VoucherBatch
 from netmgr.models.hotspot import LoginAttempt, LoginMethod, SessionStatus, Subscriber, VoucherStatus
 from netmgr.settings import PortalSettings, RadiusSettings, Settings
@@ -202,6 +203,14 @@ def _closed(s: Session, seeded: Seeded, other: Seeded) -> str:
     return _fresh(s, seeded, other)
 
 
+def _hours(start: str, end: str) -> Callable[[Session, Seeded, Seeded], str]:
+    """The policy's hotspot hours, in the installation's zone (WIB here: NOW is 12:00)."""
+    def arrange(s: Session, seeded: Seeded, other: Seeded) -> str:
+        seeded.policy.opening_start, seeded.policy.opening_end = start, end
+        return _fresh(s, seeded, other)
+    return arrange
+
+
 CASES: dict[str, tuple[RefusalReason | None, Callable[[Session, Seeded, Seeded], str]]] = {
     "valid code": (None, _fresh),
     "unknown code": (RefusalReason.UNKNOWN_USER, _unknown),
@@ -223,6 +232,9 @@ CASES: dict[str, tuple[RefusalReason | None, Callable[[Session, Seeded, Seeded],
         _failed(5, reason=RefusalReason.PERSON_TIME_USED, then=_person_used(time_s=3600))),
     "hotspot's ceiling of wrong codes": (RefusalReason.VOUCHERS_PAUSED, _ceiling_reached),
     "hotspot switched off": (RefusalReason.HOTSPOT_CLOSED, _closed),
+    "before the park opens at 13:00": (RefusalReason.HOTSPOT_CLOSED, _hours("13:00", "22:00")),
+    "overnight hours, closed at noon": (RefusalReason.HOTSPOT_CLOSED, _hours("18:00", "06:00")),
+    "open until 12:30": (None, _hours("06:00", "12:30")),
 }
 
 PORTAL_ONLY = {RefusalReason.FREE_SESSION_USED, RefusalReason.PHONE_INVALID, RefusalReason.OTP_WRONG,
@@ -260,6 +272,21 @@ def test_portal_and_radius_decide_and_count_the_same(session: Session, case: str
         # a pause names its minutes: the device's window, or the rest of the hour
         retry = {RefusalReason.TOO_MANY_ATTEMPTS: 600, RefusalReason.VOUCHERS_PAUSED: 3600}.get(expected)
         assert radius.message == decisions.message(expected, "id", retry_after_s=retry)
+
+
+def test_a_login_shortly_before_closing_time_ends_at_closing_time(session: Session) -> None:
+    """At 12:00 WIB under hours 06:00-12:30, a two-hour session is cut to the half hour left (RADIUS and portal)."""
+    seeded = seed_hotspot(session, session_timeout_s=7200)
+    other = seed_hotspot(session, nas_address="127.0.0.2")
+    code = _hours("06:00", "12:30")(session, seeded, other)
+    session.commit()
+    req = aaa.RadiusRequest(username=code, mac=MAC, ip=IP, nas_ip=seeded.nas.mgmt_address,
+                            client=client_at(session, seeded.nas.mgmt_address))
+    decision = aaa.authorize(session, aaa.AaaConfig.from_settings(_settings()), req, now=NOW)
+    assert decision.accept and decision.attributes["reply:Session-Timeout"] == 1800
+    session.rollback()
+    assert decisions.closing_in_s(PolicyLimits.of(seeded.policy), now=NOW, timezone="Asia/Jakarta") == 1800
+    assert decisions.closing_in_s(PolicyLimits.of(seeded.policy), now=NOW, timezone="Asia/Makassar") == 0
 
 
 def test_a_refused_code_never_tells_whether_it_exists(session: Session) -> None:

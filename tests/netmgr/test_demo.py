@@ -36,7 +36,7 @@ from tests.conftest import make_settings
 from tests.servers.process import need_binary
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED_COUNTS = {"agencies": 15, "sites": 19, "devices": 27, "uplinks": 2, "users": 4}
+EXPECTED_COUNTS = {"agencies": 15, "sites": 19, "devices": 27, "uplinks": 2, "users": 5}
 QUEUE_NAME = "1.3.6.1.4.1.14988.1.1.2.1.1.2"
 QUEUE_BYTES_OUT = "1.3.6.1.4.1.14988.1.1.2.1.1.9"
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
