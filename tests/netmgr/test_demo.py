@@ -286,7 +286,7 @@ def test_without_snmpsim_the_demo_stops_in_one_line_before_touching_the_database
 
 PORTAL_LINE = re.compile(r"(http://127\.0\.0\.1:\d+/portal/\S+)")
 VOUCHER_LINE = re.compile(r"a demo voucher: (\S+)")
-LOGIN_LINE = re.compile(r"^\W*(admin|operator|keuangan|viewer-disdik)\s+(\S+)\s+(\w+)", re.MULTILINE)
+LOGIN_LINE = re.compile(r"^\W*(admin|operator|keuangan|viewer-disdik|bupati)\s+(\S+)\s+(\w+)", re.MULTILINE)
 
 
 @pytest.mark.slow
