@@ -28,3 +28,8 @@ def catalog(locale_dir: Path, lang: str) -> NullTranslations:
     """The compiled ``messages`` catalog for ``lang`` under ``locale_dir`` (English msgids fall through unchanged;
     a language without a compiled catalog gets none, so its texts stay English)."""
     return Translations.load(str(locale_dir), [lang], domain="messages")
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark for translation only"
+    """Marks wording a page translates later (a service's error message) for the catalog extraction."""
+    return message

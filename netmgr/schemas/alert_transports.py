@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from netmgr.i18n import N_
 from netmgr.models.alerts import AlertSeverity, TransportKind
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -45,7 +46,7 @@ class AlertRouteCreate(BaseModel):
         if value in (None, ""):
             return None
         if not _HHMM.match(value):
-            raise ValueError("Enter a time as HH:MM, e.g. 07:30.")
+            raise ValueError(N_("Enter a time as HH:MM, e.g. 07:30."))
         return value
 
 

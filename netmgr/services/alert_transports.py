@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from netmgr import localtime
 from netmgr.db import secret_box
 from netmgr.errors import Conflict, NotFound, ValidationFailed
+from netmgr.i18n import N_
 from netmgr.models.alerts import AlertRoute, AlertSeverity, AlertTransport, TransportKind
 from netmgr.schemas.alert_transports import (
     AlertRouteCreate,
@@ -66,16 +67,16 @@ TransportSender = Callable[[TransportSpec, str, str], Sequence[TestDelivery]]
 def _check_config(kind: TransportKind, config: dict[str, Any]) -> dict[str, Any]:
     # Messages are fixed English msgids (the UI translates them) naming the field in ``field``.
     if any(k.endswith(("password", "token", "secret")) for k in config):
-        raise ValidationFailed("Put the password or token in the secret field, never in the settings.",
+        raise ValidationFailed(N_("Put the password or token in the secret field, never in the settings."),
                                field="secret")
     for key in _REQUIRED[kind]:
         if not config.get(key):
-            raise ValidationFailed("This kind of transport needs this field.", field=key)
+            raise ValidationFailed(N_("This kind of transport needs this field."), field=key)
     for key in _LISTS:
         if key in config and not (isinstance(config[key], list) and all(isinstance(v, str) for v in config[key])):
-            raise ValidationFailed("Enter a list: one address, number or chat id per line.", field=key)
+            raise ValidationFailed(N_("Enter a list: one address, number or chat id per line."), field=key)
     if "port" in config and not (isinstance(config["port"], int) and 0 < config["port"] < 65536):
-        raise ValidationFailed("Enter a port from 1 to 65535.", field="port")
+        raise ValidationFailed(N_("Enter a port from 1 to 65535."), field="port")
     return dict(config)
 
 

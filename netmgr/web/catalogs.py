@@ -24,6 +24,8 @@ EXPORTS_DIR = WEB_DIR.parent / "reports_export"
 """The report files speak the reader's language too; their msgids live in the same catalog."""
 SERVICES_DIR = WEB_DIR.parent / "services"
 """Services mark the wording of rule messages that pages translate with ``N_("...")`` (and nothing else)."""
+SCHEMAS_DIR = WEB_DIR.parent / "schemas"
+"""Schemas mark their validators' messages the same way."""
 METHOD_MAP = [
     ("templates/**.html", "jinja2.ext:babel_extract"),
     ("**.py", "python"),
@@ -44,11 +46,12 @@ def extract() -> Catalog:
     ):
         catalog.add(message, None, [(f"../reports_export/{filename}", lineno)], auto_comments=comments,
                     context=context)
-    for filename, lineno, message, comments, context in extract_from_dir(
-        str(SERVICES_DIR), [("**.py", "python")], keywords={"N_": None}, strip_comment_tags=True
-    ):
-        catalog.add(message, None, [(f"../services/{filename}", lineno)], auto_comments=comments,
-                    context=context)
+    for folder in (SERVICES_DIR, SCHEMAS_DIR):
+        for filename, lineno, message, comments, context in extract_from_dir(
+            str(folder), [("**.py", "python")], keywords={"N_": None}, strip_comment_tags=True
+        ):
+            catalog.add(message, None, [(f"../{folder.name}/{filename}", lineno)], auto_comments=comments,
+                        context=context)
     return catalog
 
 
