@@ -99,7 +99,10 @@ def send_once(app: Celery) -> Callable[..., object]:
     retries (about 20 s); ``netmgr.db.send_after_commit`` keeps the task in the outbox and sends it again."""
 
     def send(name: str, *, kwargs: dict[str, Any]) -> object:
-        return app.send_task(name, kwargs=kwargs, ignore_result=True, retry=False)
+        # retry=False stops Celery retrying the publish; kombu would still retry opening the connection
+        # (2 s, then 4 s: a request held 6 s or more): max_retries=0 makes a refusing broker fail at once.
+        with app.connection_for_write(transport_options={"max_retries": 0}) as connection:
+            return app.send_task(name, kwargs=kwargs, ignore_result=True, retry=False, connection=connection)
 
     return send
 
