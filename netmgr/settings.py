@@ -310,6 +310,22 @@ class FinanceSettings(BaseModel):
     """An uplink whose 95th percentile reaches this share of capacity is flagged as saturated at peak."""
 
 
+class EdgeSettings(BaseModel):
+    """Edge collectors (docs/deploy.md): the centre's patience with them, and an edge box's way to the centre."""
+
+    link_down_after_s: int = 180
+    """Centre: a site whose edge has not called for this long is shown and alerted as "link down"."""
+    centre_url: str = ""
+    """Edge box: the centre's base URL, e.g. https://netmgr.diskominfo.example.go.id."""
+    token: SecretStr = SecretStr("")
+    """Edge box: the token ``netmgr edge register`` printed at the centre."""
+    ca_file: Path | None = None
+    """Edge box: the CA bundle that signs the centre's certificate, when it is not a public one."""
+    timeout_s: float = 10.0
+    spool_max_bytes: int = 256 * 1024 * 1024
+    """Edge box: metrics kept on disk while the link is down (about a week for a small office at 60 s)."""
+
+
 class OpenDataSettings(BaseModel):
     """The public-service dashboard for leaders and its open-data export (``netmgr.services.leadership``)."""
 
@@ -362,6 +378,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
     open_data: OpenDataSettings = Field(default_factory=OpenDataSettings)
+    edge: EdgeSettings = Field(default_factory=EdgeSettings)
     login: LoginSettings = Field(default_factory=LoginSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)

@@ -3,6 +3,7 @@
 from netmgr.models.alerts import Alert, AlertCondition, AlertRoute, AlertTransport, Notification
 from netmgr.models.auth import AdminLoginAttempt, ApiToken, AuditLog, User, WebSession
 from netmgr.models.base import Base
+from netmgr.models.edge import EdgeCollector
 from netmgr.models.finance import (
     Allocation,
     BandwidthPlan,
@@ -87,6 +88,7 @@ __all__ = [
     "DeviceLock",
     "Device",
     "DeviceEvent",
+    "EdgeCollector",
     "PingHourly",
     "Interface",
     "OutboxTask",
