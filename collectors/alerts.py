@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from collectors.edge import centre as edge_centre
 from collectors.notify import Delivery, Message, Notifier
 from collectors.notify import messages as texts
 from collectors.notify.transports import notifier_for
@@ -223,6 +224,26 @@ def site_observations(session: Session, conditions: Mapping[tuple[str, str, int]
             AlertKind.SITE_DOWN, SubjectType.SITE, site.id, site.name, down, AlertSeverity.CRITICAL, policy,
             agency_id=site.agency_id, site_id=site.id, history=history,
             facts={"name": site.name, "site": "", "devices": len(site.devices)}))
+    return out
+
+
+def edge_link_observations(session: Session, conditions: Mapping[tuple[str, str, int], AlertCondition],
+                           settings: Settings, now: datetime) -> list[Observation]:
+    """``edge_link_down`` per site with an edge collector that has been silent too long (one alert for the
+    site instead of one per device: the edge keeps polling them and forwards when the link returns)."""
+    policy = DampingPolicy.from_settings(settings.alerts, raise_after_s=0.0)
+    out = []
+    for link in edge_centre.refresh_links(session, link_down_after_s=settings.edge.link_down_after_s, now=now):
+        key = (AlertKind.EDGE_LINK_DOWN.value, SubjectType.SITE.value, link.site_id)
+        cond = conditions.get(key)
+        if cond is None and not link.down:
+            continue
+        history = [(link.last_seen_at, True)] if link.down and link.last_seen_at is not None else []
+        site = session.get(Site, link.site_id)
+        out.append(Observation(
+            AlertKind.EDGE_LINK_DOWN, SubjectType.SITE, link.site_id, link.site, link.down, AlertSeverity.CRITICAL,
+            policy, agency_id=site.agency_id if site else None, site_id=link.site_id, history=history,
+            facts={"name": link.site, "site": "", "edge": link.name}))
     return out
 
 
@@ -499,6 +520,7 @@ def evaluate_alerts(session_factory: sessionmaker[Session], *, store: MetricsSto
                       for c in session.scalars(select(AlertCondition))}
         observations = device_observations(session, conditions, settings.alerts, moment)
         observations += site_observations(session, conditions, settings.alerts, moment)
+        observations += edge_link_observations(session, conditions, settings, moment)
         if store is not None:
             try:
                 observations += uplink_observations(session, store, conditions, settings, moment)

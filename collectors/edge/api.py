@@ -99,8 +99,8 @@ def _ingest(raw: bytes, gzipped: bool, edge: EdgeCollector, session: Session, st
 
 @router.get("", response_model=list[EdgeRead])
 def list_edges(session: SessionDep, settings: SettingsDep,
-               actor: Annotated[Actor, require(Permission.INVENTORY_READ)]) -> list[EdgeRead]:
-    """Every edge collector, its site and whether its link is down now."""
+               actor: Annotated[Actor, require(Permission.INVENTORY_WRITE)]) -> list[EdgeRead]:
+    """Every edge collector, its site and whether its link is down now (operators and admins)."""
     links = {link.edge_id: link for link in centre.links(session, link_down_after_s=settings.edge.link_down_after_s)}
     return [EdgeRead(id=e.id, name=e.name, site_id=e.site_id, site=e.site.name, token_prefix=e.token_prefix,
                      last_seen_at=e.last_seen_at.isoformat() if e.last_seen_at else None,

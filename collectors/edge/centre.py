@@ -13,7 +13,7 @@ import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -248,15 +248,20 @@ def device_names(session: Session, edge: EdgeCollector) -> frozenset[str]:
 def links(session: Session, *, link_down_after_s: float, now: datetime | None = None) -> list[EdgeLink]:
     """Every enabled edge and whether its link counts as down now."""
     moment = now or utcnow()
-    limit = moment - timedelta(seconds=link_down_after_s)
-    out = []
-    for edge in session.scalars(select(EdgeCollector).where(EdgeCollector.enabled.is_(True))
-                                .order_by(EdgeCollector.name)):
-        seen = edge.last_seen_at
-        out.append(EdgeLink(edge.id, edge.name, edge.site_id, edge.site.name, seen, seen is None or seen < limit,
-                            edge.backlog_points))
-    return out
+    return [EdgeLink(e.id, e.name, e.site_id, e.site.name, e.last_seen_at, e.silent(moment, after_s=link_down_after_s),
+                     e.backlog_points)
+            for e in session.scalars(select(EdgeCollector).where(EdgeCollector.enabled.is_(True))
+                                     .order_by(EdgeCollector.name))]
+
+
+def refresh_links(session: Session, *, link_down_after_s: float, now: datetime | None = None) -> list[EdgeLink]:
+    """``links`` and store each edge's ``link_down`` for the status pages (not committed here)."""
+    found = links(session, link_down_after_s=link_down_after_s, now=now)
+    down = {link.edge_id: link.down for link in found}
+    for edge in session.scalars(select(EdgeCollector).where(EdgeCollector.id.in_(list(down)))):
+        edge.link_down = down[edge.id]
+    return found
 
 
 __all__ = ["EdgeLink", "apply_status", "apply_usage", "authenticate", "device_names", "edge_device_ids",
-           "inventory", "links", "list_edges", "register", "remove"]
+           "inventory", "links", "list_edges", "refresh_links", "register", "remove"]

@@ -55,6 +55,10 @@ def opened(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Message:
         text = (f"🔴 LOKASI MATI: semua {facts['devices']} perangkat di {facts['name']} tidak merespons "
                 f"sejak {since}")
         subject = f"Lokasi mati: {facts['name']}"
+    elif kind == AlertKind.EDGE_LINK_DOWN:
+        text = (f"🔴 TAUTAN LOKASI PUTUS: kolektor tepi {facts['edge']} di {facts['name']} tidak menghubungi pusat "
+                f"sejak {since}; perangkat di sana tetap dipantau setempat dan datanya dikirim saat tautan pulih")
+        subject = f"Tautan lokasi putus: {facts['name']}"
     elif kind == AlertKind.UPLINK_SATURATED:
         direction = "unduh" if facts["direction"] == "down" else "unggah"
         text = (f"🟠 UPLINK PENUH: {where} arah {direction} terpakai {facts['percent']:.0f}% dari kapasitas "
@@ -87,6 +91,10 @@ def resolved(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Messag
     elif kind == AlertKind.SITE_DOWN:
         text = f"🟢 LOKASI PULIH: {facts['name']} kembali terhubung pukul {at} (terputus {lasted})"
         subject = f"Lokasi pulih: {facts['name']}"
+    elif kind == AlertKind.EDGE_LINK_DOWN:
+        text = (f"🟢 TAUTAN LOKASI PULIH: kolektor tepi {facts['edge']} di {facts['name']} menghubungi pusat lagi "
+                f"pukul {at} (putus {lasted}); data selama putus sedang dikirim")
+        subject = f"Tautan lokasi pulih: {facts['name']}"
     elif kind == AlertKind.UPLINK_SATURATED:
         text = f"🟢 UPLINK NORMAL: {where} kembali di bawah ambang pukul {at} (penuh {lasted})"
         subject = f"Uplink normal: {facts['name']}"

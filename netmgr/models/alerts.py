@@ -31,6 +31,8 @@ class AlertKind(StrEnum):
     SMS_GATEWAY = "sms_gateway"
     """The SMS/WhatsApp gateway failed to take OTP messages (down, timing out, refusing); subject: the installation."""
     VOUCHER_GUESSING = "voucher_guessing"
+    EDGE_LINK_DOWN = "edge_link_down"
+    """A site's edge collector has not reached the centre for a while: its devices are polled but unseen."""
     """A hotspot reached its ceiling of wrong voucher codes for the current window (someone is guessing)."""
 
 

@@ -7,7 +7,7 @@ Diskominfo is down. Only the SHA-256 of its token is stored; its prefix is shown
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,5 +34,11 @@ class EdgeCollector(TimestampMixin, Base):
     """Points the edge said were still in its spool at its last report (0 = caught up)."""
     oldest_backlog_at: Mapped[datetime | None] = mapped_column()
     agent_version: Mapped[str] = mapped_column(String(40), default="")
+    link_down: Mapped[bool] = mapped_column(default=False)
+    """Set by each alert round (``collectors.edge.centre.refresh_links``): silent longer than allowed."""
 
     site: Mapped[Site] = relationship()
+
+    def silent(self, now: datetime, *, after_s: float) -> bool:
+        """True when the edge has not called for ``after_s`` seconds (or never has): its site's link is down."""
+        return self.last_seen_at is None or self.last_seen_at < now - timedelta(seconds=after_s)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from netmgr.errors import MetricsQueryError, NotFound, ValidationFailed
 from netmgr.metrics import MetricsStore
-from netmgr.models import Agency, Device, DeviceEvent, Site
+from netmgr.models import Agency, Device, DeviceEvent, EdgeCollector, Site
 from netmgr.models.alerts import ACTIVE_STATES, Alert, AlertKind, AlertState
 from netmgr.models.base import utcnow
 from netmgr.security.permissions import Actor, Permission
@@ -133,6 +133,8 @@ class SiteHealth(StrEnum):
     PARTIAL = "partial"
     DOWN = "down"
     UNKNOWN = "unknown"
+    LINK_DOWN = "link_down"
+    """The site's edge collector cannot reach the centre: its devices keep their last known status."""
 
 
 @dataclass
@@ -153,9 +155,12 @@ class SiteState:
     unknown: int = 0
     snmp_silent: int = 0
     alerts: int = 0
+    link_down: bool = False
 
     @property
     def health(self) -> SiteHealth:
+        if self.link_down:
+            return SiteHealth.LINK_DOWN
         if self.down and not self.up:
             return SiteHealth.DOWN
         if self.down:
@@ -165,7 +170,8 @@ class SiteState:
         return SiteHealth.UNKNOWN
 
 
-_HEALTH_ORDER = {SiteHealth.DOWN: 0, SiteHealth.PARTIAL: 1, SiteHealth.UNKNOWN: 2, SiteHealth.UP: 3}
+_HEALTH_ORDER = {SiteHealth.DOWN: 0, SiteHealth.LINK_DOWN: 1, SiteHealth.PARTIAL: 2, SiteHealth.UNKNOWN: 3,
+                 SiteHealth.UP: 4}
 
 
 def site_states(session: Session, actor: Actor, *, health: SiteHealth | None = None) -> list[SiteState]:
@@ -196,6 +202,10 @@ def site_states(session: Session, actor: Actor, *, health: SiteHealth | None = N
     for alert_site, n in session.execute(alerts):
         if alert_site is not None and alert_site in states:
             states[alert_site].alerts = int(n)
+    for site_id in session.scalars(select(EdgeCollector.site_id).where(EdgeCollector.enabled.is_(True),
+                                                                       EdgeCollector.link_down.is_(True))):
+        if site_id in states:
+            states[site_id].link_down = True
     out = [s for s in states.values() if health is None or s.health == health]
     return sorted(out, key=lambda s: (_HEALTH_ORDER[s.health], s.name))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,12 +18,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from collectors.alerts import evaluate_alerts
 from collectors.edge import centre
 from collectors.edge.agent import EdgeAgent
 from collectors.scheduler import pollable_device_ids
 from netmgr.entrypoints.capabilities import create_app
 from netmgr.models import Device, DeviceEvent, Traffic5m, TrafficMeter
+from netmgr.models.alerts import Alert, AlertKind
 from netmgr.security.permissions import SYSTEM
+from netmgr.services import monitoring
+from netmgr.services.monitoring import SiteHealth
 from netmgr.settings import Settings
 from netmgr.state import AppState
 from tests import factories
@@ -211,3 +215,34 @@ def test_an_edge_without_an_inventory_says_what_to_do(tmp_path: Path) -> None:
     finally:
         agent.close()
     assert not result.link_up and "no inventory yet" in result.error
+
+
+def test_a_silent_edge_is_one_link_down_alert_for_its_site_not_one_per_device(
+        session: Session, session_factory: sessionmaker[Session], tmp_path: Path,
+        two_sites: tuple[int, int, int, int]) -> None:
+    site_a, *_ = two_sites
+    edge, token = centre.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
+    session.commit()
+    rules = make_settings(tmp_path / "rules", influx={"enabled": False}, timezone="Asia/Makassar",
+                          edge={"link_down_after_s": 180})
+    t0 = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    centre.authenticate(session, token, now=t0)
+    session.commit()
+    assert evaluate_alerts(session_factory, store=None, notifiers=[], settings=rules, now=t0).opened == []
+
+    silent = evaluate_alerts(session_factory, store=None, notifiers=[], settings=rules, now=t0 + timedelta(minutes=4))
+    assert [c.kind for c in silent.opened] == [AlertKind.EDGE_LINK_DOWN]
+    assert "edge-baamang" in silent.opened[0].message.text and "14:00 WITA" in silent.opened[0].message.text
+    states = {s.site_id: s.health for s in monitoring.site_states(session, SYSTEM)}
+    assert states[site_a] == SiteHealth.LINK_DOWN
+    assert session.scalar(select(func.count()).select_from(Alert)) == 1  # no device alerts for the site
+
+    for minute in (10, 12):  # the edge calls again; the alert clears once that held clear_hold_s (120 s)
+        centre.authenticate(session, token, now=t0 + timedelta(minutes=minute))
+        session.commit()
+        back = evaluate_alerts(session_factory, store=None, notifiers=[], settings=rules,
+                               now=t0 + timedelta(minutes=minute, seconds=1))
+    assert [c.kind for c in back.resolved] == [AlertKind.EDGE_LINK_DOWN]
+    assert "menghubungi pusat lagi" in back.resolved[0].message.text
+    session.expire_all()
+    assert {s.site_id: s.health for s in monitoring.site_states(session, SYSTEM)}[site_a] != SiteHealth.LINK_DOWN

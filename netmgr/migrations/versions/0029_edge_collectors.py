@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("backlog_points", sa.Integer(), nullable=False),
         sa.Column("oldest_backlog_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("agent_version", sa.String(length=40), nullable=False),
+        sa.Column("link_down", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_edge_collectors_site_id_sites"),

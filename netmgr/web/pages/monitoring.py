@@ -34,9 +34,11 @@ ALERT_KINDS = {
     "sms_budget": _("SMS budget spent"),
     "sms_gateway": _("SMS gateway failing"),
     "voucher_guessing": _("Voucher guessing"),
+    "edge_link_down": _("Site link down (edge collector)"),
 }
 ALERT_STATES = {"open": _("open"), "acknowledged": _("acknowledged"), "resolved": _("resolved")}
-SITE_HEALTH = {"up": _("up"), "partial": _("partly down"), "down": _("down"), "unknown": _("unknown")}
+SITE_HEALTH = {"up": _("up"), "partial": _("partly down"), "down": _("down"), "unknown": _("unknown"),
+               "link_down": _("link down")}
 RANGE_LABELS = {"6h": _("6 hours"), "24h": _("24 hours"), "7d": _("7 days")}
 MAP_WIDTH, MAP_HEIGHT, MAP_PAD = 720, 360, 24
 
