@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -56,6 +56,7 @@ from netmgr.models import (
     TrafficMeter,
     Uplink,
 )
+from netmgr.models.base import utcnow
 from netmgr.models.enums import DeviceRole, Platform, SiteKind, SnmpAuthProtocol, SnmpPrivProtocol, SnmpVersion
 from netmgr.settings import Settings
 from netmgr.state import AppState
@@ -222,6 +223,15 @@ def acknowledge_usage(session: Session, marks: list[tuple[datetime, datetime]]) 
                                                        TrafficDirtyHour.marked_at <= marked_at))
 
 
+def prune_forwarded(session: Session, *, keep_days: int) -> int:
+    """Drop local 5-minute rows older than ``keep_days`` whose hour the centre has taken (the edge is no archive)."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    waiting = select(TrafficDirtyHour.hour_start)
+    result = session.execute(delete(Traffic5m).where(Traffic5m.bucket_start < cutoff,
+                                                     Traffic5m.hour_start.not_in(waiting)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def status_report(session: Session, *, after_event_id: int, backlog_points: int) -> tuple[StatusReport, int]:
     """Devices' and interfaces' status now, and the events after ``after_event_id``; returns the new watermark."""
     devices = [DeviceStatusItem(id=d.id, status=str(d.status), status_changed_at=d.status_changed_at,
@@ -330,6 +340,7 @@ class EdgeAgent:
                 sent = len(report.buckets)
                 with self.session_factory() as session:
                     acknowledge_usage(session, marks)
+                    prune_forwarded(session, keep_days=self.settings.snmp.keep_5m_days)
                     session.commit()
             with self.session_factory() as session:
                 status, watermark = status_report(session, after_event_id=self._event_watermark(),
@@ -361,6 +372,9 @@ class EdgeAgent:
                 log.warning("edge: %s", result.error)
             cycle += 1
             stop.wait(max(0.0, interval - (time.monotonic() - started)))
+        link_up, _, error = self.forward()  # a last try, so a planned stop leaves nothing behind that could go
+        if not link_up:
+            log.warning("edge: stopping with data still waiting for the centre (kept on disk): %s", error)
 
     def close(self) -> None:
         self.store.close()
