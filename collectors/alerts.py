@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from collectors.edge import centre as edge_centre
 from collectors.notify import Delivery, Message, Notifier
 from collectors.notify import messages as texts
 from collectors.notify.transports import notifier_for
@@ -38,7 +37,7 @@ from netmgr.models.alerts import (
 )
 from netmgr.models.base import utcnow
 from netmgr.models.enums import DeviceStatus
-from netmgr.services import alert_transports
+from netmgr.services import alert_transports, edges
 from netmgr.services.reachability import Reachability, device_reachability
 from netmgr.settings import AlertSettings, Settings
 
@@ -233,7 +232,7 @@ def edge_link_observations(session: Session, conditions: Mapping[tuple[str, str,
     site instead of one per device: the edge keeps polling them and forwards when the link returns)."""
     policy = DampingPolicy.from_settings(settings.alerts, raise_after_s=0.0)
     out = []
-    for link in edge_centre.refresh_links(session, link_down_after_s=settings.edge.link_down_after_s, now=now):
+    for link in edges.refresh_links(session, link_down_after_s=settings.edge.link_down_after_s, now=now):
         key = (AlertKind.EDGE_LINK_DOWN.value, SubjectType.SITE.value, link.site_id)
         cond = conditions.get(key)
         if cond is None and not link.down:

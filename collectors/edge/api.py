@@ -23,6 +23,7 @@ from netmgr.errors import AuthenticationFailed, ValidationFailed
 from netmgr.metrics import MetricsStore
 from netmgr.models import EdgeCollector
 from netmgr.security.permissions import Actor, Permission
+from netmgr.services import edges
 
 router = APIRouter(prefix=EDGE_PREFIX, tags=["edge collectors"])
 
@@ -34,7 +35,7 @@ def current_edge(request: Request, session: SessionDep) -> EdgeCollector:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise AuthenticationFailed("send the edge collector's token as 'Authorization: Bearer <token>'")
-    return centre.authenticate(session, header[7:].strip(), address=client_ip(request) or "")
+    return edges.authenticate(session, header[7:].strip(), address=client_ip(request) or "")
 
 
 EdgeDep = Annotated[EdgeCollector, Depends(current_edge)]
@@ -101,8 +102,8 @@ def _ingest(raw: bytes, gzipped: bool, edge: EdgeCollector, session: Session, st
 def list_edges(session: SessionDep, settings: SettingsDep,
                actor: Annotated[Actor, require(Permission.INVENTORY_WRITE)]) -> list[EdgeRead]:
     """Every edge collector, its site and whether its link is down now (operators and admins)."""
-    links = {link.edge_id: link for link in centre.links(session, link_down_after_s=settings.edge.link_down_after_s)}
+    links = {link.edge_id: link for link in edges.links(session, link_down_after_s=settings.edge.link_down_after_s)}
     return [EdgeRead(id=e.id, name=e.name, site_id=e.site_id, site=e.site.name, token_prefix=e.token_prefix,
                      last_seen_at=e.last_seen_at.isoformat() if e.last_seen_at else None,
                      link_down=links[e.id].down if e.id in links else False, backlog_points=e.backlog_points)
-            for e in centre.list_edges(session)]
+            for e in edges.list_edges(session)]

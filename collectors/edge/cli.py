@@ -1,6 +1,6 @@
 """``netmgr edge …``: register edge collectors at the centre, and run one on the edge box.
 
-Thin: each command calls ``collectors.edge.centre`` or ``collectors.edge.agent`` and prints the outcome.
+Thin: each command calls ``netmgr.services.edges`` or ``collectors.edge.agent`` and prints the outcome.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from collectors.edge import centre
 from collectors.edge.agent import EdgeAgent
 from netmgr.commands.context import CLI_ACTOR, console, db_session, fail, settings
 from netmgr.errors import NetmgrError
 from netmgr.models import Site
+from netmgr.services import edges
 
 edge_app = typer.Typer(help="Edge collectors: small pollers at remote sites (docs/deploy.md).", no_args_is_help=True)
 
@@ -30,7 +30,7 @@ def register_command(site: str = typer.Argument(..., help="the site's name, as i
             site_id = session.scalar(select(Site.id).where(Site.name == site))
             if site_id is None:
                 raise fail(f"no site named {site!r}: `netmgr inventory` lists the sites")
-            edge, token = centre.register(session, CLI_ACTOR, site_id=site_id, name=name)
+            edge, token = edges.register(session, CLI_ACTOR, site_id=site_id, name=name)
             edge_name = edge.name
     except NetmgrError as exc:
         raise fail(exc) from exc
@@ -44,7 +44,7 @@ def register_command(site: str = typer.Argument(..., help="the site's name, as i
 def list_command() -> None:
     """Every edge collector, its site, when it last called and whether its link is down."""
     with db_session() as session:
-        links = centre.links(session, link_down_after_s=settings().edge.link_down_after_s)
+        links = edges.links(session, link_down_after_s=settings().edge.link_down_after_s)
     table = Table("edge", "site", "last seen (UTC)", "link", "backlog (points)")
     for link in links:
         table.add_row(link.name, link.site, link.last_seen_at.isoformat(timespec="seconds") if link.last_seen_at
@@ -57,10 +57,10 @@ def remove_command(name: str = typer.Argument(..., help="the edge's name")) -> N
     """Remove an edge: its token stops working and the centre polls the site's devices itself again."""
     try:
         with db_session() as session:
-            match = [e for e in centre.list_edges(session) if e.name == name]
+            match = [e for e in edges.list_edges(session) if e.name == name]
             if not match:
                 raise fail(f"no edge collector named {name!r}")
-            centre.remove(session, CLI_ACTOR, match[0].id)
+            edges.remove(session, CLI_ACTOR, match[0].id)
     except NetmgrError as exc:
         raise fail(exc) from exc
     console.print(f"edge collector {name} removed")

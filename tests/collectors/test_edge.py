@@ -26,7 +26,7 @@ from netmgr.entrypoints.capabilities import create_app
 from netmgr.models import Device, DeviceEvent, Traffic5m, TrafficMeter
 from netmgr.models.alerts import Alert, AlertKind
 from netmgr.security.permissions import SYSTEM
-from netmgr.services import monitoring
+from netmgr.services import edges, monitoring
 from netmgr.services.monitoring import SiteHealth
 from netmgr.settings import Settings
 from netmgr.state import AppState
@@ -58,7 +58,7 @@ def two_sites(session: Session) -> tuple[int, int, int, int]:
 def test_an_edge_gets_only_its_sites_devices_and_the_centre_stops_polling_them(
         session: Session, client: TestClient, two_sites: tuple[int, int, int, int]) -> None:
     site_a, _, a1, b1 = two_sites
-    edge, token = centre.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
+    edge, token = edges.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
     session.commit()
     assert edge.token_hash not in token and token.startswith("nme_")
     assert pollable_device_ids(session) == [b1]  # a1 is the edge's now
@@ -69,7 +69,7 @@ def test_an_edge_gets_only_its_sites_devices_and_the_centre_stops_polling_them(
     assert [d["name"] for d in inv["devices"]] == ["rtr-baamang"]
     assert inv["devices"][0]["snmp_community"] == "baamang-ro"
     assert "seranau-ro" not in str(inv)
-    links = centre.links(session, link_down_after_s=180)
+    links = edges.links(session, link_down_after_s=180)
     session.refresh(edge)
     assert [(link.name, link.down) for link in links] == [("edge-baamang", False)]
     assert a1 in centre.edge_device_ids(session)
@@ -78,7 +78,7 @@ def test_an_edge_gets_only_its_sites_devices_and_the_centre_stops_polling_them(
 def test_usage_reports_replace_totals_and_ignore_other_sites_devices(
         session: Session, client: TestClient, two_sites: tuple[int, int, int, int]) -> None:
     site_a, _, a1, b1 = two_sites
-    _, token = centre.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
+    _, token = edges.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
     session.commit()
     auth = {"Authorization": f"Bearer {token}"}
 
@@ -105,7 +105,7 @@ def test_usage_reports_replace_totals_and_ignore_other_sites_devices(
 def test_forwarded_points_must_name_the_edges_own_devices(
         session: Session, client: TestClient, two_sites: tuple[int, int, int, int]) -> None:
     site_a, *_ = two_sites
-    _, token = centre.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
+    _, token = edges.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
     session.commit()
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "text/plain"}
     forged = "interface_traffic,device=rtr-seranau,interface=ether1 in_bps=1 1765000000000000000\n"
@@ -120,7 +120,7 @@ def test_forwarded_points_must_name_the_edges_own_devices(
 def test_status_reports_apply_newer_status_and_events_once(
         session: Session, client: TestClient, two_sites: tuple[int, int, int, int]) -> None:
     site_a, _, a1, b1 = two_sites
-    _, token = centre.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
+    _, token = edges.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
     session.commit()
     auth = {"Authorization": f"Bearer {token}"}
     body = {"backlog_points": 42, "devices": [
@@ -159,7 +159,7 @@ def test_an_edge_keeps_polling_while_the_link_is_down_and_forwards_everything_af
     with state.session_factory() as session:
         site = factories.site(session, name="Kecamatan Baamang")
         core = sim_device(session, traffic_sim, "core-diskominfo", site_id=site.id, name="core-baamang")
-        _, token = centre.register(session, SYSTEM, site_id=site.id, name="edge-baamang")
+        _, token = edges.register(session, SYSTEM, site_id=site.id, name="edge-baamang")
         session.commit()
         core_id = core.id
     port = free_port()
@@ -221,12 +221,12 @@ def test_a_silent_edge_is_one_link_down_alert_for_its_site_not_one_per_device(
         session: Session, session_factory: sessionmaker[Session], tmp_path: Path,
         two_sites: tuple[int, int, int, int]) -> None:
     site_a, *_ = two_sites
-    edge, token = centre.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
+    edge, token = edges.register(session, SYSTEM, site_id=site_a, name="edge-baamang")
     session.commit()
     rules = make_settings(tmp_path / "rules", influx={"enabled": False}, timezone="Asia/Makassar",
                           edge={"link_down_after_s": 180})
     t0 = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
-    centre.authenticate(session, token, now=t0)
+    edges.authenticate(session, token, now=t0)
     session.commit()
     assert evaluate_alerts(session_factory, store=None, notifiers=[], settings=rules, now=t0).opened == []
 
@@ -238,7 +238,7 @@ def test_a_silent_edge_is_one_link_down_alert_for_its_site_not_one_per_device(
     assert session.scalar(select(func.count()).select_from(Alert)) == 1  # no device alerts for the site
 
     for minute in (10, 12):  # the edge calls again; the alert clears once that held clear_hold_s (120 s)
-        centre.authenticate(session, token, now=t0 + timedelta(minutes=minute))
+        edges.authenticate(session, token, now=t0 + timedelta(minutes=minute))
         session.commit()
         back = evaluate_alerts(session_factory, store=None, notifiers=[], settings=rules,
                                now=t0 + timedelta(minutes=minute, seconds=1))

@@ -25,13 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from collectors.alerts import evaluate_alerts
-from collectors.edge import centre
 from netmgr.entrypoints.capabilities import create_app
 from netmgr.models import EdgeCollector, Traffic5m, TrafficMeter
 from netmgr.models.alerts import AlertKind
 from netmgr.models.base import utcnow
 from netmgr.models.enums import DeviceRole, Platform
 from netmgr.security.permissions import SYSTEM
+from netmgr.services import edges
 from netmgr.services.reports import percentile_95
 from netmgr.settings import Settings
 from netmgr.state import AppState
@@ -107,7 +107,7 @@ def test_an_edge_behind_a_dead_link_loses_nothing_and_the_centre_says_link_down(
         core = factories.device(session, site_id=site.id, name="core-baamang", mgmt_address=link.far,
                                 snmp_port=device_in_ns, snmp_community=CORE.stem, platform=Platform.MIKROTIK_ROUTEROS,
                                 role=DeviceRole.CORE_ROUTER)
-        _, token = centre.register(session, SYSTEM, site_id=site.id, name="edge-baamang")
+        _, token = edges.register(session, SYSTEM, site_id=site.id, name="edge-baamang")
         session.commit()
         core_id = core.id
     port = free_port()
@@ -127,7 +127,7 @@ def test_an_edge_behind_a_dead_link_loses_nothing_and_the_centre_says_link_down(
             _in_ns(link, "iptables", "-I", "OUTPUT", "-d", link.near, "-j", "DROP")  # the radio link dies
             cut = time.monotonic()
             with state.session_factory() as session:
-                wait_until(lambda: centre.links(session, link_down_after_s=3)[0].down, timeout=30,
+                wait_until(lambda: edges.links(session, link_down_after_s=3)[0].down, timeout=30,
                            what="the centre noticing the silent edge")
             evaluated = evaluate_alerts(state.session_factory, store=None, notifiers=[], settings=settings)
             assert [c.kind for c in evaluated.opened] == [AlertKind.EDGE_LINK_DOWN]
