@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from collectors.profiles.base import CHASSIS_MODEL, CHASSIS_NAME, CHASSIS_SERIAL, Identity, Probes, SystemInfo
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 FG_SYS_VERSION = "1.3.6.1.4.1.12356.101.4.1.1.0"  # "v6.0.4,build0231,190107 (GA)"
@@ -20,6 +21,7 @@ class FortinetProfile:
     priority = 10
     probe_gets = (FG_SYS_VERSION, FN_SYS_SERIAL, CHASSIS_MODEL, CHASSIS_NAME, CHASSIS_SERIAL)
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return system.under("1.3.6.1.4.1.12356.101.1") or system.under("1.3.6.1.4.1.12356.15")
