@@ -36,7 +36,8 @@ def format_percent(value: float) -> str:
 
 
 def format_celsius(value: float) -> str:
-    return f"{value:.0f} °C"
+    """``45 °C``; an axis tick between whole degrees as ``12.5 °C``."""
+    return f"{value:.0f} °C" if value == int(value) else f"{value:.1f} °C"
 
 
 def format_volts(value: float) -> str:
