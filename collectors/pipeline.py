@@ -307,8 +307,8 @@ def _health_points(ctx: DeviceContext, sample: DeviceSample, *, rebooted: bool =
     if e.memory_used_bytes is not None and e.memory_total_bytes:
         fields["memory_used_bytes"] = int(e.memory_used_bytes)
         fields["memory_used_pct"] = float(100.0 * e.memory_used_bytes / e.memory_total_bytes)
-    elif h.mempools and h.mempools[0].used_pct is not None:
-        fields["memory_used_pct"] = float(h.mempools[0].used_pct)  # makers that report a percentage only
+    if h.mempools and h.mempools[0].used_pct is not None:
+        fields["memory_used_pct"] = float(h.mempools[0].used_pct)  # the maker's own figure where it gives one
     if e.wireless_clients is not None:
         fields["wireless_clients"] = int(e.wireless_clients)
     if e.wireless_signal_dbm is not None:

@@ -37,9 +37,12 @@ class Mempool:
 
     @property
     def used_pct(self) -> float | None:
+        """The maker's own percentage where it gives one (bytes were derived from it), else used / total."""
+        if self.used_pct_reported is not None:
+            return self.used_pct_reported
         if self.used_bytes is not None and self.total_bytes:
             return 100.0 * self.used_bytes / self.total_bytes
-        return self.used_pct_reported
+        return None
 
 
 class SensorKind:

@@ -14,9 +14,14 @@ from hypothesis import strategies as st
 from collectors.discovery import discover
 from collectors.pipeline import DeviceContext, process_sample
 from collectors.poller import DeviceSample, Extras, PollHints, poll_device
-from collectors.profiles.health import Health
+from collectors.profiles.cisco import CiscoProfile
+from collectors.profiles.fortinet import FortinetProfile
+from collectors.profiles.health import Health, HealthPart, columns_of, read_health
+from collectors.profiles.huawei import HuaweiProfile
+from collectors.profiles.ubiquiti import UbiquitiProfile
 from collectors.rates import TIMETICKS_MODULO, restarted
 from collectors.snmp import SnmpTarget, UdpSnmpClient
+from collectors.snmp.types import SnmpType, VarBind
 from collectors.state import DeviceState
 from tests.servers.snmp import SNMPREC_DIR, Agent
 
@@ -234,3 +239,116 @@ def test_health_points_carry_per_processor_sensor_and_ssid_series(snmpsim: Agent
     clients = {p.tags["index"]: (p.tags.get("ssid"), p.fields["clients"]) for p in by["wireless_clients"]}
     assert clients["1"] == ("WARKOP-KOPIBOSS-B", 7)
     assert by["device_memory"][0].fields["used_bytes"] == 27196 * 1024
+
+
+# --- recordings without LibreNMS results: our values against the recorded ones ----------------------------------
+
+
+def test_airos_station_count_and_band(snmpsim: Agent) -> None:
+    """airOS Rocket Prism: ubntWlStatStaCount.1 = 22 stations on ubntRadioFreq 5745 MHz (in the recording)."""
+    vendor, sample, _ = poll_recording(snmpsim, "airos")
+    assert vendor == "ubiquiti"
+    assert [(w.clients, w.radio) for w in sample.extras.health.wireless] == [(22, "5G")]
+    assert sample.extras.wireless_clients == 22
+
+
+def test_swos_board_temperature_and_voltage(snmpsim: Agent) -> None:
+    """MikroTik SwOS RB260GS: mtxrHlTemperature 250 (d°C) and mtxrHlVoltage 236 (dV) in the recording."""
+    _, sample, _ = poll_recording(snmpsim, "swos")
+    sensors = {(s.kind, s.name): s.value for s in sample.extras.health.sensors}
+    assert sensors[("temperature", "board")] == 25.0 and sensors[("voltage", "board")] == 23.6
+
+
+def test_linux_host_resources_gives_every_processor(snmpsim: Agent) -> None:
+    """Linux host: eight hrProcessorLoad rows; the device's CPU is their mean."""
+    recorded = [int(line.rsplit("|", 1)[1]) for line in (SNMPREC_DIR / "linux.snmprec").read_text().splitlines()
+                if line.startswith("1.3.6.1.2.1.25.3.3.1.2.")]
+    _, sample, _ = poll_recording(snmpsim, "linux")
+    assert [p.load_pct for p in sample.extras.health.processors] == recorded and len(recorded) == 8
+    assert sample.extras.cpu_load_pct == sum(recorded) / 8
+
+
+# --- makers with no recording: the readers on rows written from the makers' MIBs ------------------------------
+
+TYPES = {"2": SnmpType.INTEGER, "4": SnmpType.OCTET_STRING, "65": SnmpType.COUNTER32, "66": SnmpType.GAUGE32}
+
+
+def walked(parts: tuple[HealthPart, ...], snmprec: str) -> Health:
+    """What the poller's walk of ``parts`` returns for an agent holding these snmprec rows, read by the parts."""
+    found: dict[str, list[VarBind]] = {c: [] for c in columns_of(parts)}
+    for line in snmprec.strip().splitlines():
+        oid, tag, text = line.strip().split("|", 2)
+        value: int | bytes = text.encode() if tag == "4" else int(text)
+        for column in found:
+            if oid.startswith(column + "."):
+                found[column].append(VarBind(oid, TYPES[tag], value))
+    return read_health(parts, found)
+
+
+def test_cisco_process_memory_pool_and_envmon() -> None:
+    """CISCO-PROCESS-MIB cpmCPUTotal5minRev, CISCO-MEMORY-POOL-MIB (used + free) and CISCO-ENVMON-MIB rows."""
+    health = walked(CiscoProfile.health, """
+        1.3.6.1.4.1.9.9.109.1.1.1.1.8.1|66|7
+        1.3.6.1.4.1.9.9.13.1.2.1.2.1|4|+3.3 V
+        1.3.6.1.4.1.9.9.13.1.2.1.3.1|2|3312
+        1.3.6.1.4.1.9.9.13.1.3.1.2.1|4|chassis
+        1.3.6.1.4.1.9.9.13.1.3.1.3.1|66|34
+        1.3.6.1.4.1.9.9.48.1.1.1.2.1|4|Processor
+        1.3.6.1.4.1.9.9.48.1.1.1.2.2|4|I/O
+        1.3.6.1.4.1.9.9.48.1.1.1.5.1|66|12000000
+        1.3.6.1.4.1.9.9.48.1.1.1.5.2|66|3000000
+        1.3.6.1.4.1.9.9.48.1.1.1.6.1|66|36000000
+        1.3.6.1.4.1.9.9.48.1.1.1.6.2|66|1000000
+    """)
+    assert [(p.index, p.load_pct) for p in health.processors] == [("1", 7.0)]
+    assert [(m.name, m.used_bytes, m.total_bytes) for m in health.mempools] == [
+        ("Processor", 12_000_000, 48_000_000), ("I/O", 3_000_000, 4_000_000)]
+    assert {(s.kind, s.name, s.value) for s in health.sensors} == {("voltage", "+3.3 V", 3.312),
+                                                                   ("temperature", "chassis", 34.0)}
+
+
+def test_huawei_boards_are_the_entities_with_memory() -> None:
+    """HUAWEI-ENTITY-EXTENT-MIB: the chassis (entity 1) and a port (entity 17) have zero memory and are not boards."""
+    health = walked(HuaweiProfile.health, """
+        1.3.6.1.2.1.47.1.1.1.1.7.1|4|AR1220 chassis
+        1.3.6.1.2.1.47.1.1.1.1.7.9|4|SRU Board 0
+        1.3.6.1.2.1.47.1.1.1.1.7.17|4|GigabitEthernet0/0/0
+        1.3.6.1.4.1.2011.5.25.31.1.1.1.1.5.1|2|0
+        1.3.6.1.4.1.2011.5.25.31.1.1.1.1.5.9|2|12
+        1.3.6.1.4.1.2011.5.25.31.1.1.1.1.5.17|2|0
+        1.3.6.1.4.1.2011.5.25.31.1.1.1.1.7.9|2|45
+        1.3.6.1.4.1.2011.5.25.31.1.1.1.1.9.1|2|0
+        1.3.6.1.4.1.2011.5.25.31.1.1.1.1.9.9|2|536870912
+        1.3.6.1.4.1.2011.5.25.31.1.1.1.1.9.17|2|0
+        1.3.6.1.4.1.2011.5.25.31.1.1.1.1.11.1|2|0
+        1.3.6.1.4.1.2011.5.25.31.1.1.1.1.11.9|2|41
+    """)
+    assert [(p.index, p.load_pct) for p in health.processors] == [("9", 12.0)]
+    assert [(m.name, m.used_pct, m.total_bytes) for m in health.mempools] == [("SRU Board 0", 45.0, 536870912)]
+    assert [(s.name, s.value) for s in health.sensors] == [("SRU Board 0", 41.0)]
+
+
+def test_fortigate_cpu_and_memory() -> None:
+    """FORTINET-FORTIGATE-MIB fgSysCpuUsage, fgSysMemUsage (%) and fgSysMemCapacity (kB)."""
+    health = walked(FortinetProfile.health, """
+        1.3.6.1.4.1.12356.101.4.1.3.0|66|9
+        1.3.6.1.4.1.12356.101.4.1.4.0|66|50
+        1.3.6.1.4.1.12356.101.4.1.5.0|66|2048
+    """)
+    assert [p.load_pct for p in health.processors] == [9.0]
+    assert [(m.used_bytes, m.total_bytes, m.used_pct) for m in health.mempools] == [(1024 * 1024, 2048 * 1024, 50.0)]
+
+
+def test_unifi_clients_per_ssid_and_radio() -> None:
+    """UBNT-UniFi-MIB unifiVapTable: the same SSID on both radios is two rows (ng = 2.4 GHz, na = 5 GHz)."""
+    health = walked(UbiquitiProfile.health, """
+        1.3.6.1.4.1.41112.1.6.1.2.1.6.1|4|TamanKota-Gratis
+        1.3.6.1.4.1.41112.1.6.1.2.1.6.2|4|TamanKota-Gratis
+        1.3.6.1.4.1.41112.1.6.1.2.1.8.1|66|14
+        1.3.6.1.4.1.41112.1.6.1.2.1.8.2|66|5
+        1.3.6.1.4.1.41112.1.6.1.2.1.9.1|4|ng
+        1.3.6.1.4.1.41112.1.6.1.2.1.9.2|4|na
+    """)
+    assert [(w.ssid, w.radio, w.clients) for w in health.wireless] == [("TamanKota-Gratis", "2G", 14),
+                                                                       ("TamanKota-Gratis", "5G", 5)]
+    assert health.wireless_clients == 19
