@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from collectors.discovery import discover
 from collectors.pipeline import DeviceContext, process_sample
 from collectors.poller import DeviceSample, Extras, PollHints, poll_device
+from collectors.profiles.cambium import CambiumProfile
 from collectors.profiles.cisco import CiscoProfile
 from collectors.profiles.fortinet import FortinetProfile
 from collectors.profiles.health import Health, HealthPart, columns_of, read_health
@@ -352,3 +353,9 @@ def test_unifi_clients_per_ssid_and_radio() -> None:
     assert [(w.ssid, w.radio, w.clients) for w in health.wireless] == [("TamanKota-Gratis", "2G", 14),
                                                                        ("TamanKota-Gratis", "5G", 5)]
     assert health.wireless_clients == 19
+
+
+def test_cnpilot_total_clients() -> None:
+    """CAMBIUM-MIB cambiumAPTotalClients.0 (.17713.22.1.1.1.14.0), the OID LibreNMS's Cnpilote class reads."""
+    health = walked(CambiumProfile.health, "1.3.6.1.4.1.17713.22.1.1.1.14.0|2|23")
+    assert health.clients_total == health.wireless_clients == 23
