@@ -17,7 +17,19 @@ from netmgr.security.permissions import Permission
 from netmgr.services import monitoring
 from netmgr.services.monitoring import TRAFFIC_RANGES, SiteHealth, SiteState
 from netmgr.web import nav
-from netmgr.web.charts import LineChart, Series, format_bps, format_ms, format_percent, line_chart
+from netmgr.web.charts import (
+    PALETTE,
+    LineChart,
+    Series,
+    format_bps,
+    format_celsius,
+    format_count,
+    format_days,
+    format_ms,
+    format_percent,
+    format_volts,
+    line_chart,
+)
 from netmgr.web.context import CsrfChecked, FormDep, Page
 from netmgr.web.labels import _
 from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
@@ -112,16 +124,22 @@ def acknowledge_alert(alert_id: int, ctx: Page, form: FormDep) -> Response:
     return ctx.redirect(back if isinstance(back, str) and back.startswith("/alerts") else "/alerts")
 
 
-def _charts(traffic: monitoring.DeviceTraffic, timezone: str, in_label: str,
-            out_label: str) -> list[tuple[str, str, LineChart]]:
+def _charts(traffic: monitoring.DeviceTraffic, timezone: str, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Per interface (uplinks first): its traffic chart, and its errors/discards chart where the device counts them."""
     gap = timedelta(seconds=traffic.range.bucket_s * 2.5)
     out = []
     for iface in traffic.interfaces:
         chart = line_chart(
-            [Series(in_label, "in", [(p.time, p.in_bps) for p in iface.points]),
-             Series(out_label, "out", [(p.time, p.out_bps) for p in iface.points])],
+            [Series(labels["in"], "in", [(p.time, p.in_bps) for p in iface.points]),
+             Series(labels["out"], "out", [(p.time, p.out_bps) for p in iface.points])],
             start=traffic.start, end=traffic.end, gap=gap, timezone=timezone)
-        out.append((iface.interface, format_bps(iface.peak_bps), chart))
+        errors = line_chart(
+            [Series(labels["errors"], "c2", [(p.time, p.errors) for p in iface.points]),
+             Series(labels["discards"], "c4", [(p.time, p.discards) for p in iface.points])],
+            start=traffic.start, end=traffic.end, gap=gap, timezone=timezone, height=140,
+            y_format=format_count) if iface.has_errors else None
+        out.append({"name": iface.interface, "peak": format_bps(iface.peak_bps), "chart": chart, "errors": errors,
+                    "uplink": iface.uplink})
     return out
 
 
@@ -133,7 +151,8 @@ def device_traffic_page(device_id: int, ctx: Page) -> Response:
     store = get_metrics_store(ctx.request)
     traffic = monitoring.device_traffic(ctx.db, ctx.signed_in, store, device_id, range_key=range_key,
                                         interface=query(ctx, "interface"))
-    charts = _charts(traffic, ctx.settings.timezone, ctx._("in"), ctx._("out"))
+    charts = _charts(traffic, ctx.settings.timezone, {"in": ctx._("in"), "out": ctx._("out"),
+                                                      "errors": ctx._("errors"), "discards": ctx._("discards")})
     fragment = ctx.request.headers.get("HX-Request") == "true"
     return ctx.render("monitoring/traffic_fragment.html" if fragment else "monitoring/traffic.html",
                       title=ctx._("Traffic: %(name)s", name=traffic.device), traffic=traffic, charts=charts,
@@ -176,3 +195,49 @@ def device_ping_page(device_id: int, ctx: Page) -> Response:
 def uplink_ping_page(uplink_id: int, ctx: Page) -> Response:
     """RTT, loss and availability charts of the pings to an uplink's far end (fragment on the uplink page)."""
     return _ping_page(ctx, "uplink", uplink_id)
+
+
+def _multi(series: dict[str, list[tuple[Any, float | None]]]) -> tuple[list[Series], list[tuple[str, str]]]:
+    """Several named series with palette colours, and their legend (name, css)."""
+    out = [Series(name, PALETTE[n % len(PALETTE)], points) for n, (name, points) in enumerate(series.items())]
+    return out, [(s.name, s.css) for s in out]
+
+
+def _health_charts(history: monitoring.DeviceHealthHistory, timezone: str,
+                   labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The device's health charts that have data: CPU, memory, temperatures, voltages, clients per SSID, uptime."""
+    common: dict[str, Any] = {"start": history.start, "end": history.end, "timezone": timezone,
+                              "gap": timedelta(seconds=history.range.bucket_s * 2.5), "height": 180}
+    charts: list[dict[str, Any]] = []
+
+    def add(key: str, series: list[Series], legend: list[tuple[str, str]], y_format: Any) -> None:
+        if any(p[1] is not None for s in series for p in s.points):
+            charts.append({"key": key, "title": labels[key], "legend": legend,
+                           "chart": line_chart(series, y_format=y_format, **common)})
+
+    add("cpu", [Series(labels["cpu"], "in", history.cpu)], [], format_percent)
+    add("memory", [Series(labels["memory"], "out", history.memory)], [], format_percent)
+    for key, values, y_format in (("temperature", history.temperatures, format_celsius),
+                                  ("voltage", history.voltages, format_volts),
+                                  ("clients", history.clients, format_count)):
+        series, legend = _multi(values)
+        add(key, series, legend, y_format)
+    add("uptime", [Series(labels["uptime"], "c3", history.uptime_days)], [], format_days)
+    return charts
+
+
+@router.get("/devices/{device_id}/health")
+def device_health_page(device_id: int, ctx: Page) -> Response:
+    """CPU, memory, sensors, wireless clients, uptime and availability of a device (htmx fragment on its page)."""
+    range_key = query(ctx, "range") or "24h"
+    if range_key not in TRAFFIC_RANGES:
+        range_key = "24h"
+    history = monitoring.device_health_history(ctx.db, ctx.signed_in, get_metrics_store(ctx.request), device_id,
+                                               range_key=range_key)
+    charts = _health_charts(history, ctx.settings.timezone, {
+        "cpu": ctx._("Processor load"), "memory": ctx._("Memory used"), "temperature": ctx._("Temperature"),
+        "voltage": ctx._("Voltage"), "clients": ctx._("Wireless clients per SSID"), "uptime": ctx._("Uptime")})
+    fragment = ctx.request.headers.get("HX-Request") == "true"
+    return ctx.render("monitoring/health_fragment.html" if fragment else "monitoring/health.html",
+                      title=ctx._("Health: %(name)s", name=history.device), history=history, charts=charts,
+                      ranges=RANGE_LABELS, range_key=range_key)
