@@ -246,7 +246,6 @@ class Batch:
         if d_in or d_out or rec.status != AcctStatus.INTERIM:
             outcome.points = usage_points(
                 item.nas,
-                row_id=row.id,
                 acct_session_id=rec.acct_session_id,
                 d_in=d_in,
                 d_out=d_out,

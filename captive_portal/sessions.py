@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -396,13 +397,14 @@ def new_session(session: Session, nas: Nas, rec: AccountingRecord, now: datetime
     return row
 
 
-def usage_points(nas: Nas, *, row_id: int, acct_session_id: str, d_in: int, d_out: int, input_total: int,
+def usage_points(nas: Nas, *, acct_session_id: str, d_in: int, d_out: int, input_total: int,
                  output_total: int, session_time_s: int, now: datetime, event: str) -> list[Point]:
     """The two points one accounting update writes: the session's progress and the hotspot's usage."""
     # Many sessions report at once with the same tags, and one session may report twice in a second: the
-    # microsecond of the update plus the row id in the last digits keeps every point apart (InfluxDB would
-    # otherwise overwrite one with the other), while a replayed write still lands on the same point.
-    time_ns = int(now.timestamp() * 1_000_000) * 1000 + row_id % 1000
+    # microsecond of the update plus a hash of the gateway's session id in the last digits keeps every point
+    # apart (InfluxDB would otherwise overwrite one with the other), while a replayed update (the same record
+    # applied again after a crash, whatever row id its session got) lands on the same point.
+    time_ns = int(now.timestamp() * 1_000_000) * 1000 + zlib.crc32(acct_session_id.encode()) % 1000
     tags = {"hotspot": nas.hotspot_name or nas.name, "site": nas.site_name, "nas": nas.name}
     return [
         Point("hotspot_session", tags, {
