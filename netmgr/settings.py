@@ -106,6 +106,15 @@ class PingSettings(BaseModel):
     """Time between any two requests sent (``fping -i``): 2,000 targets x 3 requests take 6 s at 1 ms."""
 
 
+class AccountingMode(StrEnum):
+    """How FreeRADIUS hands Accounting-Requests to netmgr (``captive_portal.radius_config``)."""
+
+    REST = "rest"
+    """Each request is posted to netmgr's AAA endpoint and answered once it committed."""
+    SPOOL = "spool"
+    """Each request is appended to a detail file and answered at once; ``netmgr radius-spool`` applies them."""
+
+
 class RadiusSettings(BaseModel):
     """RADIUS AAA for the hotspots: FreeRADIUS (rest module) in front, netmgr's /api/v1/aaa behind it."""
 
@@ -125,6 +134,14 @@ class RadiusSettings(BaseModel):
     coa_timeout_s: float = 2.0
     coa_retries: int = 2
     login_attempt_retention_days: int = 7
+    accounting: AccountingMode = AccountingMode.REST
+    """``spool`` decouples accounting from netmgr: it keeps flowing while netmgr or its database is down."""
+    spool_dir: str = "/var/spool/netmgr/radius"
+    """Where FreeRADIUS writes its accounting detail files (one a minute) and ``netmgr radius-spool`` reads them."""
+    spool_batch: int = 500
+    """Accounting records applied per transaction by the spool reader."""
+    spool_poll_s: float = 1.0
+    """How long the spool reader waits when it has read everything."""
 
 
 class PortalSettings(BaseModel):
