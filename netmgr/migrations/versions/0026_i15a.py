@@ -1,7 +1,7 @@
 """radius_spool_offsets: how far netmgr applied each FreeRADIUS accounting detail file
 
 Revision ID: 0026_i15a
-Revises: 0020_alert_transports
+Revises: 0029_edge_collectors
 Create Date: 2026-12-08 00:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0026_i15a"
-down_revision: str | None = "0020_alert_transports"
+down_revision: str | None = "0029_edge_collectors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
