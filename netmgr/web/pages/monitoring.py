@@ -84,9 +84,36 @@ def _map_points(states: list[SiteState]) -> list[dict[str, Any]]:
     for site, lat, lon in sorted(placed, key=lambda p: (MAP_LAYER[p[0].health.value], p[0].name)):
         x = MAP_PAD + (MAP_WIDTH - 2 * MAP_PAD) * (lon - min(lons)) / lon_span
         y = MAP_PAD + (MAP_HEIGHT - 2 * MAP_PAD) * (max(lats) - lat) / lat_span
-        out.append({"site": site, "x": round(x, 1), "y": round(y, 1),
-                    "anchor": "end" if x > MAP_WIDTH * 0.7 else "start"})
+        out.append({"site": site, "x": round(x, 1), "y": round(y, 1)})
+    _place_labels(out)
     return out
+
+
+Box = tuple[float, float, float, float]
+
+
+def _place_labels(points: list[dict[str, Any]]) -> None:
+    """Give each point a label side (``anchor`` start/end) where its name covers no other label or dot; the sites
+    in worse health choose first, and a name that fits nowhere is left to the dot's tooltip (``anchor`` None)."""
+    def overlaps(a: Box, b: Box) -> bool:
+        return a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]
+
+    taken: list[Box] = [(p["x"] - 7, p["y"] - 7, p["x"] + 7, p["y"] + 7) for p in points]
+    for point in reversed(points):  # drawn last = worst health = labelled first
+        size = 12.0 if point["site"].health.value in ("down", "partial") else 10.0
+        width, (x, y) = len(point["site"].name) * size * 0.56, (point["x"], point["y"])
+        own = (x - 7, y - 7, x + 7, y + 7)
+        sides: list[tuple[str, Box]] = [("start", (x + 10, y - size / 2, x + 11 + width, y + size / 2)),
+                                        ("end", (x - 11 - width, y - size / 2, x - 10, y + size / 2))]
+        if x > MAP_WIDTH * 0.7:
+            sides.reverse()
+        free = [(anchor, box) for anchor, box in sides if box[0] >= 0 and box[2] <= MAP_WIDTH
+                and not any(overlaps(box, other) for other in taken if other != own)]
+        if not free and point["site"].health.value in ("down", "partial"):
+            free = sides[:1]  # a site in trouble is always named; its label is drawn above the others
+        point["anchor"] = free[0][0] if free else None
+        if free:
+            taken.append(free[0][1])
 
 
 def _map_data(ctx: Page, points: list[dict[str, Any]]) -> dict[str, Any]:

@@ -53,16 +53,21 @@
       var markers = cluster.getAllChildMarkers();
       var health = worst(markers);
       cluster.options.zIndexOffset = RANK[health] * 1000;  // a cluster with a site down stays above the others
-      return L.divIcon({
-        html: "<span>" + markers.length + "</span>", className: "site-cluster " + health,
-        iconSize: L.point(34, 34)
-      });
+      var html = "<span>" + markers.length + "</span>";
+      if (health !== "up") {  // name the site in trouble hidden in the cluster
+        var named = markers.filter(function (m) { return m.options.health === health; });
+        var label = document.createElement("b");
+        label.className = "site-marker-label rank-" + RANK[health];
+        label.textContent = named[0].options.alt + (named.length > 1 ? " +" + (named.length - 1) : "");
+        html += label.outerHTML;
+      }
+      return L.divIcon({html: html, className: "site-cluster " + health, iconSize: L.point(34, 34)});
     }
   });
   var bounds = [];
   data.sites.forEach(function (s) {
     var label = document.createElement("span");
-    label.className = "site-marker-label";
+    label.className = "site-marker-label rank-" + s.layer;
     label.textContent = s.name;
     var icon = L.divIcon({
       className: "site-marker " + s.health, iconSize: L.point(18, 18), iconAnchor: L.point(9, 9),
@@ -78,4 +83,44 @@
   });
   map.addLayer(group);
   map.fitBounds(bounds, {padding: [30, 30], maxZoom: 15});
+
+  // Labels that would cover a marker or another label move to the marker's other side, or hide (an up site only:
+  // its name stays in the tooltip and the list below); the site in worse health is placed first.
+  function declutter() {
+    var edge = holder.getBoundingClientRect();
+    var icons = Array.prototype.map.call(holder.querySelectorAll(".leaflet-marker-icon"), function (el) {
+      return {owner: el, rect: el.getBoundingClientRect()};
+    });
+    var labels = Array.prototype.slice.call(holder.querySelectorAll(".site-marker-label"));
+    labels.sort(function (a, b) { return rankOf(b) - rankOf(a); });
+    var kept = [];
+    function overlaps(r, k) { return r.left < k.right && r.right > k.left && r.top < k.bottom && r.bottom > k.top; }
+    function outside(el) {
+      var r = el.getBoundingClientRect();
+      return r.right > edge.right || r.left < edge.left;
+    }
+    function clashes(el) {
+      var r = el.getBoundingClientRect();
+      var owner = el.closest(".leaflet-marker-icon");
+      return outside(el) || kept.some(function (k) { return overlaps(r, k); }) ||
+        icons.some(function (i) { return i.owner !== owner && overlaps(r, i.rect); });
+    }
+    labels.forEach(function (el) {
+      el.style.visibility = "";
+      el.classList.remove("left");
+      if (clashes(el)) {
+        el.classList.add("left");
+        if (clashes(el)) {
+          if (rankOf(el) < 2) { el.style.visibility = "hidden"; return; }
+          if (outside(el)) { el.classList.remove("left"); }  // a site in trouble keeps its name, inside the map
+          if (outside(el)) { el.classList.add("left"); }
+        }
+      }
+      kept.push(el.getBoundingClientRect());
+    });
+  }
+  function rankOf(el) { var m = el.className.match(/rank-(\d)/); return m ? parseInt(m[1], 10) : 0; }
+  map.on("zoomend moveend", function () { window.setTimeout(declutter, 0); });
+  group.on("animationend spiderfied unspiderfied", declutter);
+  declutter();
 })();
