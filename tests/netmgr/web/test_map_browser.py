@@ -27,7 +27,8 @@ from netmgr.demo import catalog
 from netmgr.demo.seed import seed_demo
 from netmgr.entrypoints.capabilities import create_app
 from netmgr.metrics import Point, make_metrics_store
-from netmgr.models import Device, Site
+from netmgr.models import Alert, Device, Site
+from netmgr.models.alerts import AlertKind, AlertSeverity, AlertState, SubjectType
 from netmgr.models.base import utcnow
 from netmgr.models.enums import DeviceStatus, Role
 from netmgr.state import AppState
@@ -93,6 +94,13 @@ def demo(tmp_path: Path, influx: InfluxServer) -> Iterator[Demo]:
         partly = next(d for d in session.scalars(select(Device).where(Device.site_id == sites["RSUD dr. Murjani"].id)))
         partly.status = DeviceStatus.DOWN
         placed = sum(1 for s in sites.values() if s.latitude is not None and s.longitude is not None)
+        gateway = session.scalars(select(Device).where(Device.site_id == down.id).order_by(Device.name)).first()
+        assert gateway is not None
+        session.add(Alert(kind=AlertKind.SITE_DOWN, severity=AlertSeverity.CRITICAL, state=AlertState.OPEN,
+                          subject_type=SubjectType.SITE, subject_id=down.id, subject_name=down.name,
+                          site_id=down.id, ack_note="", message=f"🔴 LOKASI MATI: {down.name}",
+                          reason=[{"check": "ping", "address": gateway.mgmt_address, "sent": 3, "received": 0,
+                                   "at": "2026-03-02T07:02:00+00:00"}]))
         session.commit()
         down_id = down.id
     now = utcnow()
@@ -224,6 +232,8 @@ def test_the_noc_wall_screen_reads_from_across_the_room(demo: Demo, tmp_path: Pa
             expect(page.locator("#noc-board h1")).to_contain_text("Pusat operasi jaringan")
             expect(page.locator("#noc-trouble li").first).to_contain_text(DOWN_SITE)  # down first
             expect(page.locator("#noc-down")).to_have_text("1")
+            expect(page.locator("#noc-alert-list .reason")).to_have_text(
+                re.compile(r"ping 0/3 balasan dari 127\.0\.\d+\.\d+ pukul 14:02 WIB"))
             expect(page.locator('#noc-uplinks [role="meter"][aria-valuenow="91.0"]')).to_have_count(1)  # 455/500
             heading = float(page.locator("#noc-down").evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
             assert heading >= 60, f"the count of sites down is {heading}px: too small for a wall screen"
