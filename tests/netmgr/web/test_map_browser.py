@@ -245,6 +245,16 @@ def test_the_noc_wall_screen_reads_from_across_the_room(demo: Demo, tmp_path: Pa
             page.evaluate("htmx.ajax('GET', '/monitoring/noc', {target: '#noc-board', swap: 'outerHTML'})")
             expect(page.locator("#noc-board")).not_to_have_attribute("data-at", stamp or "")
             assert page.evaluate("window.__same_page") is True
+            # netmgr out of reach: the screen says its figures are old, and stops saying so once it answers
+            expect(page.locator("#noc-stale")).to_be_hidden()
+            page.route("**/monitoring/noc", lambda route: route.abort())
+            page.evaluate("htmx.ajax('GET', '/monitoring/noc', {target: '#noc-board', swap: 'outerHTML'})"
+                          ".catch(() => null)")  # the request fails: that is the point
+            expect(page.locator("#noc-stale")).to_be_visible()
+            expect(page.locator("#noc-stale")).to_contain_text("netmgr tidak menjawab")
+            page.unroute("**/monitoring/noc")
+            page.evaluate("htmx.ajax('GET', '/monitoring/noc', {target: '#noc-board', swap: 'outerHTML'})")
+            expect(page.locator("#noc-stale")).to_be_hidden()
             for name in ("laptop", "phone"):
                 page.set_viewport_size({"width": SIZES[name][0], "height": SIZES[name][1]})
                 assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[name][0], \
