@@ -422,7 +422,7 @@ def _open(session: Session, kind: AlertKind, obs: Observation, state: Damped, no
     session.add(alert)
     session.flush()
     log.info("alert %s opened: %s", alert.id, message.text)
-    return AlertChange(alert.id, kind, "opened", texts.with_reason(message, reason, timezone), obs.site_id)
+    return AlertChange(alert.id, kind, "opened", texts.with_reason(kind, message, reason, timezone), obs.site_id)
 
 
 def _resolve(session: Session, kind: AlertKind, obs: Observation, now: datetime, timezone: str) -> AlertChange | None:

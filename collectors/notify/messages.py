@@ -42,10 +42,17 @@ def _where(facts: Mapping[str, Any]) -> str:
     return f"{facts['name']} ({site})" if site else str(facts["name"])
 
 
-def with_reason(message: Message, reason: Sequence[Mapping[str, Any]] | None, timezone: str) -> Message:
+# Kinds whose opening message does not say its evidence itself (a saturation or error message already names
+# its figures, so a reason line would repeat them).
+REASON_LINE = frozenset({AlertKind.DEVICE_DOWN, AlertKind.SNMP_SILENT, AlertKind.SITE_DOWN})
+
+
+def with_reason(kind: AlertKind, message: Message, reason: Sequence[Mapping[str, Any]] | None,
+                timezone: str) -> Message:
     """``message`` with the alert's reason (the checks that failed and their evidence) as a second line in
-    Indonesian, e.g. "Alasan: ping 0/3 balasan dari 10.2.3.4 pukul 14:02 WIB"; unchanged without a reason."""
-    why = alert_reasons.describe_in(reason, "id", timezone)
+    Indonesian, e.g. "Alasan: ping 0/3 balasan dari 10.2.3.4 pukul 14:02 WIB"; unchanged without a reason or
+    when the message already says it (``REASON_LINE``)."""
+    why = alert_reasons.describe_in(reason, "id", timezone) if kind in REASON_LINE else ""
     return replace(message, text=f"{message.text}\nAlasan: {why}") if why else message
 
 
