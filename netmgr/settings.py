@@ -115,6 +115,21 @@ class AccountingMode(StrEnum):
     """Each request is appended to a detail file and answered at once; ``netmgr radius-spool`` applies them."""
 
 
+class MapSettings(BaseModel):
+    """The base map under the monitoring page's sites (Leaflet, vendored): where its tiles come from.
+
+    ``NETMGR_MAP__TILE_URL`` is a Leaflet URL template (``{z}/{x}/{y}``, optional ``{s}``); empty means no tiles:
+    the sites are drawn on a plain coordinate canvas, as they are when the tiles cannot be loaded (offline).
+    """
+
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    """Shown in the map's corner; the tile server's licence requires it (HTML, set by the admin only)."""
+    max_zoom: int = Field(default=19, ge=1, le=22)
+    noc_refresh_s: int = Field(default=30, ge=5, le=3600)
+    """How often the NOC wall screen (``/monitoring/noc``) reloads its figures."""
+
+
 class RadiusSettings(BaseModel):
     """RADIUS AAA for the hotspots: FreeRADIUS (rest module) in front, netmgr's /api/v1/aaa behind it."""
 
@@ -387,6 +402,7 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     snmp: SnmpSettings = Field(default_factory=SnmpSettings)
     ping: PingSettings = Field(default_factory=PingSettings)
+    map: MapSettings = Field(default_factory=MapSettings)
     radius: RadiusSettings = Field(default_factory=RadiusSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)

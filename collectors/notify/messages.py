@@ -5,13 +5,15 @@ Alert facts (names, times in UTC, measurements) → ``Message`` with times in th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from collectors.notify import Message
 from netmgr import localtime
 from netmgr.models.alerts import AlertKind
+from netmgr.services import alert_reasons
 
 
 def clock(moment: datetime, timezone: str) -> str:
@@ -38,6 +40,20 @@ def duration(delta: timedelta) -> str:
 def _where(facts: Mapping[str, Any]) -> str:
     site = facts.get("site")
     return f"{facts['name']} ({site})" if site else str(facts["name"])
+
+
+# Kinds whose opening message does not say its evidence itself (a saturation or error message already names
+# its figures, so a reason line would repeat them).
+REASON_LINE = frozenset({AlertKind.DEVICE_DOWN, AlertKind.SNMP_SILENT, AlertKind.SITE_DOWN})
+
+
+def with_reason(kind: AlertKind, message: Message, reason: Sequence[Mapping[str, Any]] | None,
+                timezone: str) -> Message:
+    """``message`` with the alert's reason (the checks that failed and their evidence) as a second line in
+    Indonesian, e.g. "Alasan: ping 0/3 balasan dari 10.2.3.4 pukul 14:02 WIB"; unchanged without a reason or
+    when the message already says it (``REASON_LINE``)."""
+    why = alert_reasons.describe_in(reason, "id", timezone) if kind in REASON_LINE else ""
+    return replace(message, text=f"{message.text}\nAlasan: {why}") if why else message
 
 
 def opened(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Message:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +26,9 @@ class AlertRead(_Orm):
     site_id: int | None
     device_id: int | None
     message: str
+    reason: list[dict[str, Any]] | None = Field(
+        None, description="the checks that failed and their evidence when the alert opened, e.g. "
+        '[{"check": "ping", "address": "10.2.3.4", "sent": 3, "received": 0, "at": "2026-12-07T06:02:00+00:00"}]')
     value: float | None
     started_at: datetime
     opened_at: datetime

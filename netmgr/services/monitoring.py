@@ -585,3 +585,94 @@ def device_health_history(session: Session, actor: Actor, store: MetricsStore, d
     ping_up = _number(ping[0], "up", 100.0) if ping else None
     result.ping_availability_percent = round(ping_up, 3) if ping_up is not None else None
     return result
+
+
+# ---------------------------------------------------------------------------------------------- NOC wall screen
+
+
+NOC_TRAFFIC_WINDOW = timedelta(minutes=10)
+"""The NOC screen shows each uplink's latest rate from this recent window (a few polls), or nothing if older."""
+
+
+@dataclass(frozen=True)
+class UplinkLoad:
+    """An uplink's latest download/upload rate against its contracted capacity, e.g. Telkom 82 % down, 12 % up.
+
+    ``down_bps``/``up_bps`` are None when no recent traffic point exists (not polled, InfluxDB down).
+    """
+
+    uplink_id: int
+    name: str
+    isp: str
+    capacity_down_mbps: int
+    capacity_up_mbps: int
+    down_bps: float | None = None
+    up_bps: float | None = None
+    ping_status: str = "unknown"
+
+    @staticmethod
+    def _percent(bps: float | None, mbps: int) -> float | None:
+        return None if bps is None or mbps <= 0 else round(100.0 * bps / (mbps * 1e6), 1)
+
+    @property
+    def down_percent(self) -> float | None:
+        return self._percent(self.down_bps, self.capacity_down_mbps)
+
+    @property
+    def up_percent(self) -> float | None:
+        return self._percent(self.up_bps, self.capacity_up_mbps)
+
+
+@dataclass
+class NocBoard:
+    """What the wall screen shows: sites with trouble first, active alerts, uplink loads, and when it was read."""
+
+    at: datetime
+    sites: list[SiteState]
+    alerts: list[Alert]
+    alert_counts: dict[str, int]
+    uplinks: list[UplinkLoad] = field(default_factory=list)
+    metrics_error: str = ""
+
+
+def _as_number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def uplink_loads(session: Session, actor: Actor, store: MetricsStore, *,
+                 now: datetime | None = None) -> tuple[list[UplinkLoad], str]:
+    """Every uplink the actor may see with its latest in (download) and out (upload) rate of the last minutes.
+
+    Returns the loads and an error text when InfluxDB could not answer (the loads then carry no rates).
+    """
+    end = _aware(now or utcnow())
+    rows = uplinks.list_uplinks(session, actor, limit=500).items
+    error = ""
+    latest: dict[tuple[str, str], dict[str, object]] = {}
+    if rows:
+        influxql = ("SELECT last(in_bps) AS in_bps, last(out_bps) AS out_bps FROM interface_traffic "  # noqa: S608
+                    f"WHERE time > {_ns(end - NOC_TRAFFIC_WINDOW)} AND time <= {_ns(end)} GROUP BY device, interface")
+        try:
+            latest = {(str(r.get("device")), str(r.get("interface"))): r for r in store.query(influxql)}
+        except MetricsQueryError as exc:
+            error = exc.message
+    loads = []
+    for uplink in rows:
+        port = uplinks.uplink_port(uplink)
+        point = latest.get((port[0].name, port[1]), {}) if port else {}
+        loads.append(UplinkLoad(uplink.id, uplink.name, uplink.isp_name, uplink.capacity_down_mbps,
+                                uplink.capacity_up_mbps, _as_number(point.get("in_bps")),
+                                _as_number(point.get("out_bps")),
+                                str(uplink.ping_status)))
+    return loads, error
+
+
+def noc_board(session: Session, actor: Actor, store: MetricsStore, *, now: datetime | None = None,
+              alert_limit: int = 12) -> NocBoard:
+    """The NOC wall screen's figures: every site (down first), the newest active alerts and the uplink loads."""
+    actor.require(Permission.INVENTORY_READ)
+    at = _aware(now or utcnow())
+    loads, error = uplink_loads(session, actor, store, now=at)
+    alerts = list_alerts(session, actor, active=True, limit=alert_limit).items
+    return NocBoard(at=at, sites=site_states(session, actor), alerts=list(alerts),
+                    alert_counts=count_active_alerts(session, actor), uplinks=loads, metrics_error=error)

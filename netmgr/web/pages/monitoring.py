@@ -6,15 +6,16 @@ Browser → handler → one ``netmgr.services.monitoring`` call → template (ch
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.responses import Response
 
+from netmgr import localtime
 from netmgr.api.routes.monitoring import get_metrics_store
-from netmgr.models.alerts import AlertKind, AlertState
+from netmgr.models.alerts import Alert, AlertKind, AlertState
 from netmgr.security.permissions import Permission
-from netmgr.services import monitoring
+from netmgr.services import alert_reasons, monitoring
 from netmgr.services.monitoring import TRAFFIC_RANGES, SiteHealth, SiteState
 from netmgr.web import nav
 from netmgr.web.charts import (
@@ -67,8 +68,25 @@ def ensure_nav(registry: nav.NavRegistry | None = None) -> None:
             registry.register(item)
 
 
+def _reasons(ctx: Page, alerts: list[Alert]) -> dict[int, str]:
+    """Each alert's reason (the checks that failed, with evidence) in the reader's language and the zone's clock."""
+    return {a.id: alert_reasons.describe(a.reason, gettext=ctx._, timezone=ctx.settings.timezone) for a in alerts}
+
+
+def clock(moment: datetime, timezone: str) -> str:
+    """``14:05 WITA``: a moment in the installation's zone, as the wall screen shows it."""
+    return f"{localtime.to_local(moment, timezone):%H:%M} {localtime.zone_label(timezone, moment)}"
+
+
+# Drawing order on both maps: a site in trouble is drawn after (above) a healthy one at the same place.
+MAP_LAYER = {"up": 0, "unknown": 1, "partial": 2, "down": 3}
+
+
 def _map_points(states: list[SiteState]) -> list[dict[str, Any]]:
-    """Sites with coordinates placed on an equirectangular box fitted to them (north up)."""
+    """Sites with coordinates placed on an equirectangular box fitted to them (north up), down ones last (on top).
+
+    This is the plain canvas drawn without JavaScript or tiles; the Leaflet map reads the same points' lat/lon.
+    """
     placed = [(s, s.latitude, s.longitude) for s in states if s.latitude is not None and s.longitude is not None]
     if not placed:
         return []
@@ -77,11 +95,52 @@ def _map_points(states: list[SiteState]) -> list[dict[str, Any]]:
     lat_span = max(max(lats) - min(lats), 1e-3)
     lon_span = max(max(lons) - min(lons), 1e-3)
     out = []
-    for site, lat, lon in placed:
+    for site, lat, lon in sorted(placed, key=lambda p: (MAP_LAYER[p[0].health.value], p[0].name)):
         x = MAP_PAD + (MAP_WIDTH - 2 * MAP_PAD) * (lon - min(lons)) / lon_span
         y = MAP_PAD + (MAP_HEIGHT - 2 * MAP_PAD) * (max(lats) - lat) / lat_span
         out.append({"site": site, "x": round(x, 1), "y": round(y, 1)})
+    _place_labels(out)
     return out
+
+
+Box = tuple[float, float, float, float]
+
+
+def _place_labels(points: list[dict[str, Any]]) -> None:
+    """Give each point a label side (``anchor`` start/end) where its name covers no other label or dot; the sites
+    in worse health choose first, and a name that fits nowhere is left to the dot's tooltip (``anchor`` None)."""
+    def overlaps(a: Box, b: Box) -> bool:
+        return a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]
+
+    taken: list[Box] = [(p["x"] - 7, p["y"] - 7, p["x"] + 7, p["y"] + 7) for p in points]
+    for point in reversed(points):  # drawn last = worst health = labelled first
+        size = 12.0 if point["site"].health.value in ("down", "partial") else 10.0
+        width, (x, y) = len(point["site"].name) * size * 0.56, (point["x"], point["y"])
+        own = (x - 7, y - 7, x + 7, y + 7)
+        sides: list[tuple[str, Box]] = [("start", (x + 10, y - size / 2, x + 11 + width, y + size / 2)),
+                                        ("end", (x - 11 - width, y - size / 2, x - 10, y + size / 2))]
+        if x > MAP_WIDTH * 0.7:
+            sides.reverse()
+        free = [(anchor, box) for anchor, box in sides if box[0] >= 0 and box[2] <= MAP_WIDTH
+                and not any(overlaps(box, other) for other in taken if other != own)]
+        if not free and point["site"].health.value in ("down", "partial"):
+            free = sides[:1]  # a site in trouble is always named; its label is drawn above the others
+        point["anchor"] = free[0][0] if free else None
+        if free:
+            taken.append(free[0][1])
+
+
+def _map_data(ctx: Page, points: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the Leaflet script draws: the tile source (empty: none) and each site's place, status and label."""
+    health_names = {key: ctx._(label) for key, label in SITE_HEALTH.items()}
+    return {
+        "tiles": {"url": ctx.settings.map.tile_url, "attribution": ctx.settings.map.tile_attribution,
+                  "maxZoom": ctx.settings.map.max_zoom},
+        "sites": [{"id": p["site"].site_id, "name": p["site"].name, "lat": p["site"].latitude,
+                   "lon": p["site"].longitude, "health": p["site"].health.value,
+                   "status": health_names[p["site"].health.value], "layer": MAP_LAYER[p["site"].health.value],
+                   "url": f"/sites/{p['site'].site_id}"} for p in points],
+    }
 
 
 @router.get("/monitoring")
@@ -91,10 +150,22 @@ def site_status_page(ctx: Page) -> Response:
     counts = {h.value: 0 for h in SiteHealth}
     for s in states:
         counts[s.health.value] += 1
+    points = _map_points(states)
     return ctx.render("monitoring/sites.html", title=ctx._("Monitoring"), states=states, counts=counts,
-                      health=health.value if health else "", health_labels=SITE_HEALTH, map_points=_map_points(states),
-                      map_size=(MAP_WIDTH, MAP_HEIGHT),
+                      health=health.value if health else "", health_labels=SITE_HEALTH, map_points=points,
+                      map_size=(MAP_WIDTH, MAP_HEIGHT), map_data=_map_data(ctx, points),
                       alert_counts=monitoring.count_active_alerts(ctx.db, ctx.signed_in))
+
+
+@router.get("/monitoring/noc")
+def noc_page(ctx: Page) -> Response:
+    """The wall screen: full-screen, refreshed in place by htmx every few seconds (meta refresh without JS)."""
+    board = monitoring.noc_board(ctx.db, ctx.signed_in, get_metrics_store(ctx.request))
+    fragment = ctx.request.headers.get("HX-Request") == "true"
+    return ctx.render("monitoring/noc_board.html" if fragment else "monitoring/noc.html",
+                      title=ctx._("Network operations"), board=board, health_labels=SITE_HEALTH, kinds=ALERT_KINDS,
+                      refresh_s=ctx.settings.map.noc_refresh_s, reasons=_reasons(ctx, board.alerts),
+                      clock=clock(board.at, ctx.settings.timezone))
 
 
 @router.get("/alerts")
@@ -112,6 +183,7 @@ def alerts_page(ctx: Page) -> Response:
                                     **filters)
     return ctx.render("monitoring/alerts.html", title=ctx._("Alerts"), rows=result.items,
                       pager=pager.with_total(result.total), filters=filters, show=show, kinds=ALERT_KINDS,
+                      reasons=_reasons(ctx, list(result.items)),
                       states=ALERT_STATES, can_ack=ctx.can(Permission.ALERTS_ACK))
 
 

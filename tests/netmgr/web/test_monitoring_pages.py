@@ -222,3 +222,78 @@ def test_interface_list_and_traffic_put_uplinks_first_with_error_charts(
     assert fragment.index("sfp1") < fragment.index("ether1")
     assert fragment.count("<svg") == 4  # traffic and errors/discards for each interface
     assert "series c2" in fragment and "series c4" in fragment
+
+
+def test_an_alerts_reason_is_shown_in_the_readers_language_and_the_zones_clock(
+        client: TestClient, session: Session) -> None:
+    ids = _world(session)
+    alert = session.get(Alert, ids["alert_ap-taman-kota-01"])
+    assert alert is not None
+    alert.reason = [{"check": "ping", "address": "10.2.3.4", "sent": 3, "received": 0,
+                     "at": "2026-03-02T07:02:00+00:00"},
+                    {"check": "snmp", "error": "no answer from 10.2.3.4:161 after 3 tries",
+                     "at": "2026-03-02T07:02:30+00:00"}]
+    session.commit()
+    factories.user(session, username="ops", role=Role.OPERATOR)
+    login(client, "ops")
+    english = client.get("/alerts?lang=en").text
+    assert ("ping 0/3 replies from 10.2.3.4 at 14:02 WIB; SNMP: no answer from 10.2.3.4:161 after 3 tries at "
+            "14:02 WIB") in english
+    indonesian = client.get("/alerts?lang=id").text
+    assert "ping 0/3 balasan dari 10.2.3.4 pukul 14:02 WIB" in indonesian
+    assert indonesian.count('class="alert-reason"') == 1  # the other alert has no stored reason
+    api = client.get(f"/api/v1/alerts/{ids['alert_ap-taman-kota-01']}")
+    assert api.status_code == 200 and api.json()["reason"][0]["address"] == "10.2.3.4"
+
+
+def test_noc_wall_screen_puts_down_sites_first_with_uplink_bars_from_influxdb(
+        client: TestClient, session: Session, influx: InfluxServer, tmp_path: Path) -> None:
+    ids = _world(session)
+    for name in ("Alun-alun Sampit", "Kantor Bupati"):
+        factories.site(session, name=name)
+    factories.device(session, site_id=factories.site(session, name="Kantor Camat").id, name="sw-camat").status = "up"
+    factories.uplink(session, name="Telkom Astinet 1", device_id=ids["device"], interface_name="ether1",
+                     capacity_down_mbps=100, capacity_up_mbps=50)
+    factories.uplink(session, name="Icon+ cadangan", capacity_down_mbps=200, capacity_up_mbps=200)
+    session.commit()
+    database = f"t_{uuid.uuid4().hex[:10]}"
+    influx.create_database(database)
+    store = make_metrics_store(make_settings(tmp_path, influx={"url": influx.url, "api": "v1", "database": database,
+                                                               "spool_dir": tmp_path / "spool"}))
+    now = utcnow()
+    store.write([Point("interface_traffic", {"device": "ap-taman-kota-01", "interface": "ether1"},
+                       {"in_bps": in_bps, "out_bps": 10e6}, int((now - timedelta(minutes=m)).timestamp()) * 10**9)
+                 for m, in_bps in ((30, 99e6), (3, 60e6), (1, 92e6))])
+    store.flush()
+    client.app.state.netmgr_metrics = store  # type: ignore[attr-defined]
+    assert client.get("/monitoring/noc", follow_redirects=False).status_code in (302, 303)  # signed in only
+    factories.user(session, username="ops", role=Role.OPERATOR)
+    login(client, "ops")
+    try:
+        page = client.get("/monitoring/noc?lang=id")
+        fragment = client.get("/monitoring/noc", headers={"HX-Request": "true"}).text
+    finally:
+        store.close()
+    assert page.status_code == 200 and "Pusat operasi jaringan" in page.text
+    html = page.text
+    assert 'hx-trigger="every 30s"' in html and '<meta http-equiv="refresh" content="30">' in html
+    assert '<nav class="main"' not in html  # the wall screen is the whole screen
+    trouble = html[html.index('id="noc-trouble"'):html.index('id="noc-rest"')]
+    assert "Taman Kota Sampit" in trouble and "Kantor Camat" not in trouble  # down first, on its own
+    rest = html[html.index('id="noc-rest"'):]
+    assert rest.index("Kantor Camat") > 0 and 'class="noc-chip up"' in rest
+    # the latest point of the last 10 minutes: 92 of 100 Mbps down, 10 of 50 Mbps up
+    assert 'aria-valuenow="92.0"' in html and 'aria-valuenow="20.0"' in html and 'class="fill hot"' in html
+    backup = html[html.index("Icon+ cadangan"):]
+    assert "aria-valuenow" not in backup.split("</li>")[0]  # no port: no bar value, a dash
+    assert "<html" not in fragment and fragment.lstrip().startswith("{#") is False and 'id="noc-board"' in fragment
+
+
+def test_agency_viewer_noc_screen_shows_its_own_sites_and_no_uplink(client: TestClient, session: Session) -> None:
+    ids = _world(session)
+    factories.uplink(session, name="Telkom Astinet 1", device_id=ids["device"], interface_name="ether1")
+    factories.user(session, username="viewer", role=Role.AGENCY_VIEWER, agency_id=ids["own_agency"])
+    login(client, "viewer")
+    html = client.get("/monitoring/noc").text
+    assert "Taman Kota Sampit" in html and "SMPN 1 Sampit" not in html
+    assert "Telkom Astinet 1" not in html and 'id="noc-uplinks"' not in html
