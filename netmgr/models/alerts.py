@@ -32,6 +32,9 @@ class AlertKind(StrEnum):
     """The SMS/WhatsApp gateway failed to take OTP messages (down, timing out, refusing); subject: the installation."""
     VOUCHER_GUESSING = "voucher_guessing"
     """A hotspot reached its ceiling of wrong voucher codes for the current window (someone is guessing)."""
+    POLL_LATE = "poll_late"
+    """The latest SNMP poll cycle was late or left devices unpolled while poll workers are missing (dead or none
+    alive); subject: the installation."""
 
 
 class AlertState(StrEnum):

@@ -9,7 +9,7 @@ import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,7 @@ class Agent:
     priv_key: str = V3_PRIV_KEY
 
 
-def _answers(port: int, community: str) -> bool:
+def _answers(port: int, community: str, host: str = "127.0.0.1") -> bool:
     """True once the agent answers a v2c GET of sysUpTime.0 (a hand-built packet: no client code under test)."""
     oid = bytes.fromhex("06082b06010201010300")  # 1.3.6.1.2.1.1.3.0
     vb = b"\x30" + bytes([len(oid) + 2]) + oid + b"\x05\x00"
@@ -50,24 +50,26 @@ def _answers(port: int, community: str) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(0.3)
         try:
-            s.sendto(msg, ("127.0.0.1", port))
+            s.sendto(msg, (host, port))
             return len(s.recv(2048)) > 0
         except OSError:
             return False
 
 
 @contextmanager
-def snmpd_agent() -> Iterator[Agent]:
-    """Debian net-snmp ``snmpd`` with community ``testcomm`` and v3 user ``v3user`` (SHA/AES authPriv)."""
+def snmpd_agent(addresses: Sequence[str] = ("127.0.0.1",)) -> Iterator[Agent]:
+    """Debian net-snmp ``snmpd`` with community ``testcomm`` and v3 user ``v3user`` (SHA/AES authPriv).
+
+    It answers on the same port of each of ``addresses`` (loopback ones: one simulated device per address)."""
     binary = need_binary("/usr/sbin/snmpd", "snmpd")
     root = Path(tempfile.mkdtemp(prefix="netmgr-snmpd-"))
     port = free_port(socket.SOCK_DGRAM)
     (root / "persist").mkdir()
     conf = root / "snmpd.conf"
     conf.write_text(
-        f"agentAddress udp:127.0.0.1:{port}\n"
+        f"agentAddress {','.join(f'udp:{a}:{port}' for a in addresses)}\n"
         f"[snmp] persistentDir {root / 'persist'}\n"
-        f"rocommunity {SNMPD_COMMUNITY} 127.0.0.1\n"
+        f"rocommunity {SNMPD_COMMUNITY} 127.0.0.0/8\n"
         f'createUser {V3_USER} SHA "{V3_AUTH_KEY}" AES "{V3_PRIV_KEY}"\n'
         f"rouser {V3_USER} priv\n"
         "sysLocation netmgr-tests\n"
@@ -78,8 +80,9 @@ def snmpd_agent() -> Iterator[Agent]:
     daemon = Daemon([binary, "-f", "-Lo", "-C", "-c", str(conf), "-p", str(root / "snmpd.pid")],
                     log=log, env={"MIBS": ""})
     try:
-        wait_until(lambda: _answers(port, SNMPD_COMMUNITY), timeout=20, what="snmpd", proc=daemon.proc, log=log)
-        yield Agent("127.0.0.1", port, SNMPD_COMMUNITY)
+        wait_until(lambda: _answers(port, SNMPD_COMMUNITY, addresses[0]), timeout=20, what="snmpd", proc=daemon.proc,
+                   log=log)
+        yield Agent(addresses[0], port, SNMPD_COMMUNITY)
     finally:
         daemon.stop()
         shutil.rmtree(root, ignore_errors=True)
