@@ -111,7 +111,7 @@ def release_leases(session: Session, device_ids: Sequence[int], *, holder: str) 
 @dataclass
 class DevicePoll:
     """What happened to one device in a batch: ``status`` is ok, failed, timeout, busy, done (polled in this
-    cycle already) or skipped."""
+    cycle already), lost (its lease was taken over while polling: nothing stored) or skipped."""
 
     device_id: int
     name: str
@@ -147,6 +147,15 @@ async def _poll_one(target: SnmpTarget, ctx: DeviceContext, state: DeviceState, 
                           time.perf_counter() - started)
     except NetmgrError as exc:
         return DevicePoll(ctx.device_id, ctx.name, "failed", exc.message, time.perf_counter() - started)
+
+
+def still_held(session: Session, device_ids: Sequence[int], *, holder: str) -> set[int]:
+    """The devices whose lease ``holder`` still has, locked until the caller commits (PostgreSQL): a worker
+    wrongly taken for dead stores nothing for the devices another worker took over, so none is counted twice."""
+    if not device_ids:
+        return set()
+    query = select(PollLease.device_id).where(PollLease.device_id.in_(list(device_ids)), PollLease.holder == holder)
+    return set(session.scalars(query.with_for_update()))
 
 
 def polled_in_cycle(session: Session, device_ids: Sequence[int], cycle: int) -> set[int]:
@@ -195,8 +204,12 @@ async def poll_batch(device_ids: Sequence[int], *, session_factory: sessionmaker
         points = 0
         with session_factory() as session:
             moment = clock()
+            kept = still_held(session, ids, holder=holder)
             for device_id, outcome in zip(ids, outcomes, strict=True):
                 ctx = contexts[device_id]
+                if device_id not in kept:
+                    results.append(DevicePoll(device_id, ctx.name, "lost", "lease taken over: this worker seemed dead"))
+                    continue
                 if isinstance(outcome, DevicePoll):
                     save_state(session, device_id, None, polled_at=moment, error=outcome.error, cycle=cycle)
                     results.append(outcome)

@@ -136,7 +136,7 @@ async def _poll(state: AppState, store: MetricsStore, device_ids: list[int], hol
                                 cycle=cycle)
 
 
-POLL_OUTCOMES = ("ok", "failed", "timeout", "busy", "done", "skipped")
+POLL_OUTCOMES = ("ok", "failed", "timeout", "busy", "done", "lost", "skipped")
 
 FIRST_FOLLOW_UP_S = 10
 """Devices polled for the first time are polled again this soon, so their rates (two samples) show at once

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -81,6 +81,31 @@ def test_a_device_is_polled_once_per_cycle_even_when_its_batch_comes_twice(
     assert [p.status for p in _batch(ids, session_factory, first).polls] == ["done", "done"]
     assert [p.status for p in _batch(ids, session_factory, first + 3000).polls] == ["ok", "ok"]
     assert {s.cycle for s in session.scalars(select(PollState))} == {first + 3000}
+
+
+def test_a_worker_taken_for_dead_stores_nothing_for_the_devices_taken_over(
+        session: Session, session_factory: sessionmaker[Session], snmpd: Agent) -> None:
+    site = factories.site(session)
+    ids = [factories.device(session, site_id=site.id, mgmt_address=a, snmp_port=snmpd.port,
+                            snmp_community=SNMPD_COMMUNITY).id for a in ADDRESSES]
+    heartbeat(session, holder="poll@a/1", node="poll@a", now=utcnow())
+    calls = []
+
+    def clock() -> datetime:
+        calls.append(1)
+        if len(calls) == 2:  # polled, about to store: meanwhile another worker took it for dead
+            with session_factory() as other:
+                assert acquire_leases(other, ids, holder="poll@b/2", ttl_s=85, now=utcnow(),
+                                      dead_before=utcnow() + timedelta(hours=1)) == sorted(ids)
+        return utcnow()
+
+    async def work() -> BatchResult:
+        async with MultiVersionClient() as snmp:
+            return await poll_batch(ids, session_factory=session_factory, snmp=snmp, store=DisabledMetricsStore(),
+                                    settings=FAST, timezone="Asia/Jakarta", holder="poll@a/1", cycle=1, clock=clock)
+
+    assert [p.status for p in asyncio.run(work()).polls] == ["lost", "lost"]
+    assert session.scalars(select(PollState)).all() == []
 
 
 def _two_workers_one_dead(session: Session) -> tuple[list[int], int]:
