@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
+from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.alerts import evaluate_alerts
 from collectors.autodiscovery import discover_inventory
@@ -217,6 +218,17 @@ def evaluate_alerts_task() -> dict[str, Any]:
 def _tune_worker_process(**_: Any) -> None:
     """Each worker process: keep the GC off the polling hot path (see collectors.runtime)."""
     tune_gc()
+
+
+@worker_process_shutdown.connect  # type: ignore[untyped-decorator]
+def _retire_poll_worker(**_: Any) -> None:
+    """A poll worker process stopping cleanly leaves the status (a killed one stays there, missing)."""
+    heartbeat = _worker.pop("heartbeat", None)
+    if heartbeat is not None:
+        try:
+            heartbeat.stop()
+        except SQLAlchemyError:
+            pass  # the database is away: the worker shows as missing until it is forgotten
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]

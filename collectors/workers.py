@@ -67,6 +67,12 @@ def heartbeat(session: Session, *, holder: str, node: str, now: datetime) -> Non
     session.commit()
 
 
+def retire(session: Session, *, holder: str) -> None:
+    """Forget a worker that stops cleanly (scaled down, restarted): it is gone, not missing. Commits."""
+    session.execute(delete(PollWorker).where(PollWorker.holder == holder))
+    session.commit()
+
+
 def record_batch(session: Session, *, holder: str, node: str, cycle: int, devices: int, finished: datetime,
                  interval_s: float) -> None:
     """Add a finished batch of ``cycle`` to the holder's figures: devices polled, lateness past the cycle's end.
@@ -110,8 +116,11 @@ class Heartbeat:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop beating and forget this worker (a clean shutdown: not a missing worker)."""
         self._stop.set()
         self._thread.join(self._interval + 5)
+        with self._factory() as session:
+            retire(session, holder=self.holder)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -201,4 +210,4 @@ def status_json(status: PollStatus) -> dict[str, Any]:
 
 
 __all__ = ["DEAD_AFTER_HEARTBEATS", "Heartbeat", "PollStatus", "WorkerStatus", "cycle_id", "cycle_start",
-           "dead_before", "heartbeat", "holder_name", "poll_status", "record_batch", "status_json"]
+           "dead_before", "heartbeat", "holder_name", "poll_status", "record_batch", "retire", "status_json"]

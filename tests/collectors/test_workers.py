@@ -16,15 +16,16 @@ from typer.testing import CliRunner
 from collectors.alerts import evaluate_alerts
 from collectors.scheduler import BatchResult, acquire_leases, poll_batch
 from collectors.snmp import MultiVersionClient
-from collectors.workers import cycle_id, dead_before, heartbeat, poll_status, record_batch
+from collectors.workers import Heartbeat, cycle_id, dead_before, heartbeat, poll_status, record_batch
 from netmgr.entrypoints.cli import app
 from netmgr.metrics import DisabledMetricsStore
-from netmgr.models import Alert, PollState
+from netmgr.models import Alert, PollState, PollWorker
 from netmgr.models.alerts import AlertKind
 from netmgr.models.base import utcnow
 from netmgr.settings import Settings, SnmpSettings, get_settings
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY, make_settings
+from tests.servers.process import wait_until
 from tests.servers.snmp import SNMPD_COMMUNITY, Agent, snmpd_agent
 
 FAST = SnmpSettings(worker_heartbeat_s=0.5, poll_interval_s=3, timeout_s=1, retries=1, poll_deadline_s=5)
@@ -59,6 +60,27 @@ def test_a_dead_workers_leases_are_taken_over_before_they_expire(session: Sessio
     much_later = later + timedelta(seconds=60)
     assert acquire_leases(session, [c.id], holder="poll@b/2", ttl_s=85, now=much_later,
                           dead_before=dead_before(much_later, FAST)) == []
+
+
+def test_a_worker_beats_while_it_runs_and_leaves_the_status_when_it_stops(
+        session: Session, session_factory: sessionmaker[Session]) -> None:
+    beat = Heartbeat(session_factory, holder="poll@a/1", node="poll@a", settings=FAST)
+    beat.start()
+    try:
+        first = session.get(PollWorker, "poll@a/1")
+        assert first is not None
+        seen = first.seen_at
+
+        def beat_again() -> bool:
+            session.expire_all()
+            row = session.get(PollWorker, "poll@a/1")
+            return row is not None and row.seen_at > seen
+
+        wait_until(beat_again, timeout=10, what="a second heartbeat")
+    finally:
+        beat.stop()
+    session.expire_all()
+    assert session.get(PollWorker, "poll@a/1") is None
 
 
 def _batch(ids: list[int], factory: sessionmaker[Session], cycle: int) -> BatchResult:
