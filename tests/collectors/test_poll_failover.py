@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +129,8 @@ class Run:
 
     def close(self) -> None:
         self.stop_cycles()
-        for worker in self.workers.values():
-            worker.stop(timeout=20)
+        with ThreadPoolExecutor(len(self.workers) or 1) as pool:  # warm shutdowns side by side
+            list(pool.map(lambda worker: worker.stop(timeout=20), self.workers.values()))
         self.results.close()
         self.app.close()
 
