@@ -73,8 +73,9 @@ def retire(session: Session, *, holder: str) -> None:
     session.commit()
 
 
-def record_batch(session: Session, *, holder: str, node: str, cycle: int, devices: int, finished: datetime,
-                 interval_s: float) -> None:
+def record_batch(
+    session: Session, *, holder: str, node: str, cycle: int, devices: int, finished: datetime, interval_s: float
+) -> None:
     """Add a finished batch of ``cycle`` to the holder's figures: devices polled, lateness past the cycle's end.
 
     A holder runs one batch at a time, so its row is never written by two batches at once. Commits.
@@ -99,8 +100,9 @@ class Heartbeat:
     process, so a killed worker stops beating and the others reclaim its leases.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], *, holder: str, node: str,
-                 settings: SnmpSettings) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], *, holder: str, node: str, settings: SnmpSettings
+    ) -> None:
         self.holder, self.node = holder, node
         self._factory = session_factory
         self._interval = settings.worker_heartbeat_s
@@ -179,15 +181,32 @@ def poll_status(session: Session, device_ids: list[int], *, settings: SnmpSettin
     """
     dead = dead_before(now, settings)
     rows = session.scalars(select(PollWorker).order_by(PollWorker.node, PollWorker.holder)).all()
-    workers = [WorkerStatus(r.holder, r.node, aware(r.seen_at) >= dead, aware(r.seen_at), aware(r.started_at),
-                            r.cycle, r.devices, r.lateness_s) for r in rows]
+    workers = [
+        WorkerStatus(
+            r.holder,
+            r.node,
+            aware(r.seen_at) >= dead,
+            aware(r.seen_at),
+            aware(r.started_at),
+            r.cycle,
+            r.devices,
+            r.lateness_s,
+        )
+        for r in rows
+    ]
     interval_ms = settings.poll_interval_s * 1000
     ended = [w.cycle for w in workers if w.cycle is not None and w.cycle + interval_ms <= cycle_id(now)]
     last = max(ended, default=None)
     if last is None or not device_ids:
         return PollStatus(workers, len(device_ids), last, 0, 0.0)
-    polled = session.scalar(select(func.count()).select_from(PollState).where(
-        PollState.device_id.in_(device_ids), PollState.cycle >= last)) or 0
+    polled = (
+        session.scalar(
+            select(func.count())
+            .select_from(PollState)
+            .where(PollState.device_id.in_(device_ids), PollState.cycle >= last)
+        )
+        or 0
+    )
     newest = max(w.cycle for w in workers if w.cycle is not None)
     stalled = (cycle_id(now) - newest - 2 * interval_ms) / 1000
     lateness = max([w.lateness_s for w in workers if w.cycle == last] + [stalled, 0.0])
@@ -196,18 +215,46 @@ def poll_status(session: Session, device_ids: list[int], *, settings: SnmpSettin
 
 def status_json(status: PollStatus) -> dict[str, Any]:
     """``status`` as JSON-ready data (times ISO 8601 UTC, cycles as their start)."""
+
     def when(cycle: int | None) -> str | None:
         return cycle_start(cycle).isoformat() if cycle is not None else None
 
     return {
-        "workers": [{"holder": w.holder, "node": w.node, "alive": w.alive, "seen_at": w.seen_at.isoformat(),
-                     "started_at": w.started_at.isoformat(), "cycle_started": when(w.cycle), "devices": w.devices,
-                     "lateness_s": round(w.lateness_s, 3)} for w in status.workers],
-        "alive": len(status.alive), "missing": len(status.missing), "devices": status.devices,
-        "last_cycle_started": when(status.last_cycle), "missed": status.missed,
-        "lateness_s": round(status.lateness_s, 3), "late": status.late,
+        "workers": [
+            {
+                "holder": w.holder,
+                "node": w.node,
+                "alive": w.alive,
+                "seen_at": w.seen_at.isoformat(),
+                "started_at": w.started_at.isoformat(),
+                "cycle_started": when(w.cycle),
+                "devices": w.devices,
+                "lateness_s": round(w.lateness_s, 3),
+            }
+            for w in status.workers
+        ],
+        "alive": len(status.alive),
+        "missing": len(status.missing),
+        "devices": status.devices,
+        "last_cycle_started": when(status.last_cycle),
+        "missed": status.missed,
+        "lateness_s": round(status.lateness_s, 3),
+        "late": status.late,
     }
 
 
-__all__ = ["DEAD_AFTER_HEARTBEATS", "Heartbeat", "PollStatus", "WorkerStatus", "cycle_id", "cycle_start",
-           "dead_before", "heartbeat", "holder_name", "poll_status", "record_batch", "retire", "status_json"]
+__all__ = [
+    "DEAD_AFTER_HEARTBEATS",
+    "Heartbeat",
+    "PollStatus",
+    "WorkerStatus",
+    "cycle_id",
+    "cycle_start",
+    "dead_before",
+    "heartbeat",
+    "holder_name",
+    "poll_status",
+    "record_batch",
+    "retire",
+    "status_json",
+]

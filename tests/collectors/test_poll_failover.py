@@ -46,23 +46,31 @@ NETMGR = str(Path(sys.executable).parent / "netmgr")
 INTERVAL_S = 3
 DEVICES = 50
 ADDRESSES = [f"127.0.3.{n}" for n in range(1, DEVICES + 1)]
-SNMP = SnmpSettings(poll_interval_s=INTERVAL_S, worker_heartbeat_s=0.5, poll_batch_size=5, timeout_s=1, retries=1,
-                    poll_deadline_s=2.5)
+SNMP = SnmpSettings(
+    poll_interval_s=INTERVAL_S, worker_heartbeat_s=0.5, poll_batch_size=5, timeout_s=1, retries=1, poll_deadline_s=2.5
+)
 
 
 class Run:
     """The servers, the worker processes and the cycles the test started."""
 
-    def __init__(self, tmp_path: Path, database_url: str, broker: str, results: str, influx: InfluxServer,
-                 database: str) -> None:
+    def __init__(
+        self, tmp_path: Path, database_url: str, broker: str, results: str, influx: InfluxServer, database: str
+    ) -> None:
         self.tmp_path = tmp_path
         self.influx, self.database = influx, database
         self.env = {
-            "NETMGR_ENVIRONMENT": "test", "NETMGR_DATA_DIR": str(tmp_path / "data"),
-            "NETMGR_DATABASE_URL": database_url, "NETMGR_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
-            "NETMGR_CELERY__BROKER_URL": broker, "NETMGR_CELERY__RESULT_BACKEND": results,
-            "NETMGR_INFLUX__URL": influx.url, "NETMGR_INFLUX__API": "v1", "NETMGR_INFLUX__DATABASE": database,
-            "NETMGR_PING__ENABLED": "false", "NETMGR_LOG_LEVEL": "info",
+            "NETMGR_ENVIRONMENT": "test",
+            "NETMGR_DATA_DIR": str(tmp_path / "data"),
+            "NETMGR_DATABASE_URL": database_url,
+            "NETMGR_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
+            "NETMGR_CELERY__BROKER_URL": broker,
+            "NETMGR_CELERY__RESULT_BACKEND": results,
+            "NETMGR_INFLUX__URL": influx.url,
+            "NETMGR_INFLUX__API": "v1",
+            "NETMGR_INFLUX__DATABASE": database,
+            "NETMGR_PING__ENABLED": "false",
+            "NETMGR_LOG_LEVEL": "info",
             **{f"NETMGR_SNMP__{k.upper()}": str(v) for k, v in SNMP.model_dump().items()},
         }
         self.workers: dict[str, Daemon] = {}
@@ -70,18 +78,27 @@ class Run:
         self.results = redis.Redis.from_url(results)
         self._stop = threading.Event()
         self._driver: threading.Thread | None = None
-        settings = make_settings(tmp_path / "sender", database_url,
-                                 celery=CelerySettings(broker_url=broker, result_backend=results))
+        settings = make_settings(
+            tmp_path / "sender", database_url, celery=CelerySettings(broker_url=broker, result_backend=results)
+        )
         self.app: Celery = make_celery(settings)
 
     def start_worker(self, name: str) -> None:
-        self.workers[name] = Daemon([NETMGR, "worker", "-Q", "poll", "-c", "1", "-n", f"{name}@failover"],
-                                    log=self.tmp_path / f"{name}.log", env=self.env)
+        self.workers[name] = Daemon(
+            [NETMGR, "worker", "-Q", "poll", "-c", "1", "-n", f"{name}@failover"],
+            log=self.tmp_path / f"{name}.log",
+            env=self.env,
+        )
 
     def wait_ready(self, name: str) -> None:
         log = self.tmp_path / f"{name}.log"
-        wait_until(lambda: " ready." in log.read_text(errors="replace"), timeout=90, what=f"worker {name}",
-                   proc=self.workers[name].proc, log=log)
+        wait_until(
+            lambda: " ready." in log.read_text(errors="replace"),
+            timeout=90,
+            what=f"worker {name}",
+            proc=self.workers[name].proc,
+            log=log,
+        )
 
     def kill(self, name: str) -> None:
         """SIGKILL the worker and its pool process, as a container or machine dies (no shutdown at all)."""
@@ -90,6 +107,7 @@ class Run:
 
     def drive_cycles(self) -> None:
         """Start a cycle every INTERVAL_S, as beat does, and keep each cycle's number."""
+
         def loop() -> None:
             while not self._stop.is_set():
                 started = time.monotonic()
@@ -157,15 +175,17 @@ def _health_times(influx: InfluxServer, database: str) -> dict[str, list[float]]
     return {s["tags"]["device"]: [row[0] / 1000 for row in s["values"]] for s in series}
 
 
-def test_three_workers_share_the_devices_and_a_killed_ones_are_polled_by_the_others(run: Run,
-                                                                                     postgres_url: str) -> None:
+def test_three_workers_share_the_devices_and_a_killed_ones_are_polled_by_the_others(
+    run: Run, postgres_url: str
+) -> None:
     state = AppState.build(make_settings(run.tmp_path / "t", postgres_url))
     with state.session_factory() as session:
         site = factories.site(session)
         with snmpd_agent(ADDRESSES) as agent:
             for address in ADDRESSES:
-                factories.device(session, site_id=site.id, mgmt_address=address, snmp_port=agent.port,
-                                 snmp_community=SNMPD_COMMUNITY)
+                factories.device(
+                    session, site_id=site.id, mgmt_address=address, snmp_port=agent.port, snmp_community=SNMPD_COMMUNITY
+                )
             devices = set(pollable_device_ids(session))
             assert len(devices) == DEVICES
 
@@ -176,27 +196,39 @@ def test_three_workers_share_the_devices_and_a_killed_ones_are_polled_by_the_oth
             run.drive_cycles()
             run.start_worker("poll3")  # added while the others poll: no restart, no new configuration
             # Warm-up: the workers' start-up discovery is done once two cycles in a row poll every device.
-            wait_until(lambda: any(run.complete(run.cycles[i:i + 2], devices)() for i in range(len(run.cycles) - 1)),
-                       timeout=60, what="two complete cycles")
-            warm = next(c for i, c in enumerate(run.cycles) if run.complete(run.cycles[i:i + 2], devices)())
+            wait_until(
+                lambda: any(run.complete(run.cycles[i : i + 2], devices)() for i in range(len(run.cycles) - 1)),
+                timeout=60,
+                what="two complete cycles",
+            )
+            warm = next(c for i, c in enumerate(run.cycles) if run.complete(run.cycles[i : i + 2], devices)())
             run.wait_ready("poll3")
-            wait_until(lambda: any(b["holder"].startswith("poll3@") and b["polled"] for b in run.batches()),
-                       timeout=30, what="the added worker polling")
+            wait_until(
+                lambda: any(b["holder"].startswith("poll3@") and b["polled"] for b in run.batches()),
+                timeout=30,
+                what="the added worker polling",
+            )
 
             # Kill poll1 while it holds device leases if we catch it polling (a few seconds), else as it is.
             deadline = time.monotonic() + 2 * INTERVAL_S
-            while time.monotonic() < deadline and not session.scalars(
-                    select(PollLease).where(PollLease.holder.startswith("poll1@"))).first():
+            while (
+                time.monotonic() < deadline
+                and not session.scalars(select(PollLease).where(PollLease.holder.startswith("poll1@"))).first()
+            ):
                 session.rollback()
                 time.sleep(0.01)
             run.kill("poll1")
             killed_at = utcnow().timestamp() * 1000
             count_at_kill = len(run.cycles)
-            wait_until(lambda: len([c for c in run.cycles if c > killed_at]) >= 3, timeout=60,
-                       what="three cycles after the kill")
+            wait_until(
+                lambda: len([c for c in run.cycles if c > killed_at]) >= 3,
+                timeout=60,
+                what="three cycles after the kill",
+            )
             after = [c for c in run.cycles if c > killed_at][:3]
-            wait_until(run.complete(after, devices), timeout=30,
-                       what="every device polled in the cycles after the kill")
+            wait_until(
+                run.complete(after, devices), timeout=30, what="every device polled in the cycles after the kill"
+            )
             run.stop_cycles()
 
             status = poll_status(session, sorted(devices), settings=SNMP, now=utcnow())
@@ -214,8 +246,11 @@ def test_three_workers_share_the_devices_and_a_killed_ones_are_polled_by_the_oth
         assert not any(a and b for a, b in zip(missed, missed[1:], strict=False)), (device, missed)
     assert count_at_kill >= 3
     # The dead worker shows as missing, the two others alive.
-    assert sorted((w.node.split("@")[0], w.alive) for w in status.workers) == [("poll1", False), ("poll2", True),
-                                                                                ("poll3", True)]
+    assert sorted((w.node.split("@")[0], w.alive) for w in status.workers) == [
+        ("poll1", False),
+        ("poll2", True),
+        ("poll3", True),
+    ]
     # Metrics: each device's series has a point for every poll, none more than one cycle apart beyond one.
     times = _health_times(run.influx, run.database)
     assert len(times) == DEVICES
