@@ -1,5 +1,5 @@
 """Alert rules: device down (unreachable), SNMP silent (answers ping only), site down, uplink saturated,
-interface errors rising — damped, then notified.
+interface errors rising, polling late with poll workers missing — damped, then notified.
 
 Inventory status + device events (from collectors.availability) and InfluxDB points → one ``Observation``
 per rule and subject → ``observe`` (hold-down and flap damping, state kept in ``AlertCondition``) →
@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from collectors.notify import Delivery, Message, Notifier
 from collectors.notify import messages as texts
 from collectors.notify.transports import notifier_for
+from collectors.scheduler import pollable_device_ids
+from collectors.workers import poll_status
 from netmgr.errors import MetricsQueryError, SecretError
 from netmgr.metrics import MetricsStore
 from netmgr.models import Device, DeviceEvent, Interface, Site, Uplink
@@ -273,6 +275,24 @@ def edge_link_observations(session: Session, conditions: Mapping[tuple[str, str,
             policy, agency_id=site.agency_id if site else None, site_id=link.site_id, history=history,
             facts={"name": link.site, "site": "", "edge": link.name}))
     return out
+
+
+def polling_observations(session: Session, conditions: Mapping[tuple[str, str, int], AlertCondition],
+                         settings: Settings, now: datetime) -> list[Observation]:
+    """``poll_late`` for the installation: the latest poll cycle was late or missed devices while poll workers
+    are missing (some stopped beating, or none is alive). A cycle late with every worker alive is a capacity
+    question (see docs/deploy.md), not this alert."""
+    status = poll_status(session, pollable_device_ids(session), settings=settings.snmp, now=now)
+    problem = status.late and (bool(status.missing) or not status.alive)
+    key = (AlertKind.POLL_LATE.value, SubjectType.INSTALLATION.value, 0)
+    if key not in conditions and not problem:
+        return []
+    return [Observation(
+        AlertKind.POLL_LATE, SubjectType.INSTALLATION, 0, "SNMP polling", problem, AlertSeverity.WARNING,
+        DampingPolicy.from_settings(settings.alerts), value=float(status.missed),
+        facts={"name": "SNMP polling", "site": "", "missed": status.missed, "devices": status.devices,
+               "lateness_s": status.lateness_s, "alive": len(status.alive),
+               "missing": [w.holder for w in status.missing]})]
 
 
 def _ns(moment: datetime) -> int:
@@ -549,6 +569,7 @@ def evaluate_alerts(session_factory: sessionmaker[Session], *, store: MetricsSto
                                            ping_count=settings.ping.count)
         observations += site_observations(session, conditions, settings.alerts, moment)
         observations += edge_link_observations(session, conditions, settings, moment)
+        observations += polling_observations(session, conditions, settings, moment)
         if store is not None:
             try:
                 observations += uplink_observations(session, store, conditions, settings, moment)

@@ -7,6 +7,7 @@ renders the live summary.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import datetime
 
@@ -22,10 +23,12 @@ from collectors.runtime import tune_gc_after_first_poll
 from collectors.scheduler import BatchResult, DevicePoll, poll_batch, pollable_device_ids, shard
 from collectors.snmp.client import MultiVersionClient, target_for_device
 from collectors.state import load_states
+from collectors.workers import cycle_start, poll_status, status_json
 from netmgr import localtime
 from netmgr.commands.context import CLI_ACTOR, console, db_session, fail, settings
 from netmgr.errors import NetmgrError
 from netmgr.metrics import MetricsStore, make_metrics_store
+from netmgr.models.base import utcnow
 from netmgr.services.devices import device_credentials, get_device_by_name
 from netmgr.state import AppState
 
@@ -152,8 +155,36 @@ def run_command(
         raise typer.Exit(1)
 
 
+def _ago(moment: datetime, now: datetime) -> str:
+    return f"{max(0.0, (now - moment).total_seconds()):.0f} s ago"
+
+
+def status_command(as_json: bool = typer.Option(False, "--json", help="print the status as JSON")) -> None:
+    """Show the poll workers (alive or missing), the devices each polled in its latest cycle, and whether the
+    latest cycle was late. Exits 1 when it was late."""
+    now = utcnow()
+    with db_session() as session:
+        status = poll_status(session, pollable_device_ids(session), settings=settings().snmp, now=now)
+    if as_json:
+        typer.echo(json.dumps(status_json(status), indent=2))
+    else:
+        table = Table("worker", "state", "last heartbeat", "devices (latest cycle)", "cycle started", "late by")
+        for w in status.workers:
+            table.add_row(w.holder, "[green]alive[/]" if w.alive else "[red]missing[/]", _ago(w.seen_at, now),
+                          str(w.devices), f"{cycle_start(w.cycle):%H:%M:%S} UTC" if w.cycle is not None else "-",
+                          f"{w.lateness_s:.1f} s")
+        console.print(table)
+        started = f"{cycle_start(status.last_cycle):%H:%M:%S} UTC" if status.last_cycle is not None else "none yet"
+        console.print(f"{len(status.alive)} poll worker(s) alive, {len(status.missing)} missing; "
+                      f"{status.devices} pollable devices; latest ended cycle {started}: "
+                      f"{status.missed} device(s) not polled, late by {status.lateness_s:.1f} s")
+    if status.late:
+        raise typer.Exit(1)
+
+
 def register_collector(app: typer.Typer) -> None:
-    collector = typer.Typer(help="Run the SNMP collector in this process (small sites and the demo).",
-                            no_args_is_help=True)
+    collector = typer.Typer(help="Run the SNMP collector in this process (small sites and the demo), or see the "
+                                 "poll workers of a Celery installation.", no_args_is_help=True)
     collector.command("run")(run_command)
+    collector.command("status")(status_command)
     app.add_typer(collector, name="collector")

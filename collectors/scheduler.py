@@ -1,7 +1,9 @@
 """Poll many devices: shards for the workers, a lease per device, a hard deadline per device.
 
-Inventory → ``shard`` (batches for ``collectors.poll_batch``) → ``poll_batch``: lease the devices (a
-``poll_leases`` row with an expiry; a device leased elsewhere is skipped, so polls never overlap) → poll
+Inventory → ``shard`` (batches of one cycle for ``collectors.poll_batch``) → ``poll_batch``: lease the devices (a
+``poll_leases`` row with an expiry; a device leased by a live worker is skipped, so polls never overlap, and one
+polled in this cycle already is skipped, so each is polled once per cycle; the leases of a dead worker, silent for
+three heartbeats, are taken over at once rather than at their expiry: see ``collectors.workers``) → poll
 all of them at once, each under ``asyncio.wait_for`` (a stuck device only loses its own cycle) → rates,
 points to the MetricsStore, usage and state to the database in one transaction → leases released.
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,10 +38,11 @@ from collectors.poller import DeviceSample, poll_device, vendor_slug
 from collectors.snmp.client import has_snmp, target_for_device
 from collectors.snmp.types import SnmpClient, SnmpTarget
 from collectors.state import DeviceState, load_states, save_state
+from collectors.workers import dead_before
 from netmgr import localtime
 from netmgr.errors import NetmgrError
 from netmgr.metrics import MetricsStore
-from netmgr.models import Device, PollLease
+from netmgr.models import Device, PollLease, PollState, PollWorker
 from netmgr.models.base import utcnow
 from netmgr.services.devices import device_credentials
 from netmgr.settings import SnmpSettings
@@ -70,8 +73,9 @@ def lease_holder() -> str:
 
 
 def acquire_leases(session: Session, device_ids: Sequence[int], *, holder: str, ttl_s: float,
-                   now: datetime | None = None) -> list[int]:
-    """Claim the devices not leased by anyone else (or whose lease expired); returns the ones claimed. Commits.
+                   now: datetime | None = None, dead_before: datetime | None = None) -> list[int]:
+    """Claim the devices not leased by anyone else (or whose lease expired, or whose holder's last heartbeat is
+    older than ``dead_before``); returns the ones claimed. Commits.
 
     One ``INSERT … ON CONFLICT DO UPDATE … WHERE expires_at < now`` per batch: atomic on PostgreSQL (row
     locks) and on SQLite (one writer), so two workers can never both win the same device.
@@ -84,10 +88,14 @@ def acquire_leases(session: Session, device_ids: Sequence[int], *, holder: str, 
     dialect = session.get_bind().dialect.name
     insert_fn: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert_fn(table).values(rows)
+    takeover: Any = table.c.expires_at < moment
+    if dead_before is not None:
+        dead = select(PollWorker.holder).where(PollWorker.seen_at < dead_before)
+        takeover = or_(takeover, table.c.holder.in_(dead.scalar_subquery()))
     stmt = stmt.on_conflict_do_update(
         index_elements=["device_id"],
         set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
-        where=table.c.expires_at < moment,
+        where=takeover,
     )
     session.execute(stmt)
     won = list(session.scalars(select(PollLease.device_id).where(PollLease.device_id.in_(list(device_ids)),
@@ -105,7 +113,8 @@ def release_leases(session: Session, device_ids: Sequence[int], *, holder: str) 
 
 @dataclass
 class DevicePoll:
-    """What happened to one device in a batch: ``status`` is ok, failed, timeout, busy or skipped."""
+    """What happened to one device in a batch: ``status`` is ok, failed, timeout, busy, done (polled in this
+    cycle already), lost (its lease was taken over while polling: nothing stored) or skipped."""
 
     device_id: int
     name: str
@@ -143,27 +152,49 @@ async def _poll_one(target: SnmpTarget, ctx: DeviceContext, state: DeviceState, 
         return DevicePoll(ctx.device_id, ctx.name, "failed", exc.message, time.perf_counter() - started)
 
 
+def still_held(session: Session, device_ids: Sequence[int], *, holder: str) -> set[int]:
+    """The devices whose lease ``holder`` still has, locked until the caller commits (PostgreSQL): a worker
+    wrongly taken for dead stores nothing for the devices another worker took over, so none is counted twice."""
+    if not device_ids:
+        return set()
+    query = select(PollLease.device_id).where(PollLease.device_id.in_(list(device_ids)), PollLease.holder == holder)
+    return set(session.scalars(query.with_for_update()))
+
+
+def polled_in_cycle(session: Session, device_ids: Sequence[int], cycle: int) -> set[int]:
+    """The devices among ``device_ids`` whose last poll belongs to ``cycle`` or a later one."""
+    if not device_ids:
+        return set()
+    return set(session.scalars(select(PollState.device_id).where(PollState.device_id.in_(list(device_ids)),
+                                                                 PollState.cycle >= cycle)))
+
+
 async def poll_batch(device_ids: Sequence[int], *, session_factory: sessionmaker[Session], snmp: SnmpClient,
                      store: MetricsStore, settings: SnmpSettings, timezone: str, holder: str | None = None,
-                     clock: Callable[[], datetime] = utcnow) -> BatchResult:
+                     clock: Callable[[], datetime] = utcnow, cycle: int | None = None) -> BatchResult:
     """Poll these devices once: lease, poll concurrently under the deadline, store, release.
 
     Per-device outcomes are returned; a failing or stuck device never stops the batch. Points go to
     ``store`` (flushed at the end); usage and poll state are committed together, so a crash between
-    polls loses no traffic and a retried batch counts nothing twice.
+    polls loses no traffic and a retried batch counts nothing twice. With a ``cycle`` (see
+    ``collectors.workers.cycle_id``) a device already polled in that cycle is left alone (``done``).
     """
     started = time.perf_counter()
     holder = holder or lease_holder()
     deadline = settings.poll_deadline_s
     tz = localtime.zone(timezone)
     with session_factory() as session:
-        leased = acquire_leases(session, device_ids, holder=holder, ttl_s=deadline + LEASE_MARGIN_S, now=clock())
+        moment = clock()
+        leased = acquire_leases(session, device_ids, holder=holder, ttl_s=deadline + LEASE_MARGIN_S, now=moment,
+                                dead_before=dead_before(moment, settings))
     results: list[DevicePoll] = []
     busy = sorted(set(device_ids) - set(leased))
     try:
         targets: dict[int, SnmpTarget] = {}
         with session_factory() as session:
-            contexts = load_contexts(session, leased)
+            done = polled_in_cycle(session, leased, cycle) if cycle is not None else set()
+            results += [DevicePoll(i, f"#{i}", "done", "polled in this cycle already") for i in sorted(done)]
+            contexts = load_contexts(session, [i for i in leased if i not in done])
             states = load_states(session, list(contexts))
             for device in session.scalars(select(Device).where(Device.id.in_(list(contexts)))):
                 try:
@@ -176,10 +207,14 @@ async def poll_batch(device_ids: Sequence[int], *, session_factory: sessionmaker
         points = 0
         with session_factory() as session:
             moment = clock()
+            kept = still_held(session, ids, holder=holder)
             for device_id, outcome in zip(ids, outcomes, strict=True):
                 ctx = contexts[device_id]
+                if device_id not in kept:
+                    results.append(DevicePoll(device_id, ctx.name, "lost", "lease taken over: this worker seemed dead"))
+                    continue
                 if isinstance(outcome, DevicePoll):
-                    save_state(session, device_id, None, polled_at=moment, error=outcome.error)
+                    save_state(session, device_id, None, polled_at=moment, error=outcome.error, cycle=cycle)
                     results.append(outcome)
                     continue
                 processed = process_sample(ctx, outcome, states[device_id],
@@ -188,7 +223,7 @@ async def poll_batch(device_ids: Sequence[int], *, session_factory: sessionmaker
                 points += len(processed.points)
                 record_usage(session, device_id, processed.usage, tz=tz, now=moment)
                 update_oper_status(session, ctx, outcome)
-                save_state(session, device_id, processed.state, polled_at=moment)
+                save_state(session, device_id, processed.state, polled_at=moment, cycle=cycle)
                 results.append(DevicePoll(device_id, ctx.name, "ok", duration_s=outcome.duration_s,
                                           points=len(processed.points), interfaces=len(outcome.interfaces),
                                           views=processed.views, first=states[device_id].wall_time is None))
@@ -205,5 +240,5 @@ async def poll_batch(device_ids: Sequence[int], *, session_factory: sessionmaker
     return BatchResult(sorted(results, key=lambda p: p.device_id), points, time.perf_counter() - started)
 
 
-__all__ = ["BatchResult", "DevicePoll", "acquire_leases", "poll_batch", "pollable_device_ids", "release_leases",
-           "shard"]
+__all__ = ["BatchResult", "DevicePoll", "acquire_leases", "poll_batch", "pollable_device_ids", "polled_in_cycle",
+           "release_leases", "shard"]

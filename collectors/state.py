@@ -77,8 +77,9 @@ def load_states(session: Session, device_ids: list[int]) -> dict[int, DeviceStat
 
 
 def save_state(session: Session, device_id: int, state: DeviceState | None, *, polled_at: datetime,
-               error: str = "") -> None:
-    """Store a device's state (None keeps the counters and only records the error). Not committed here."""
+               error: str = "", cycle: int | None = None) -> None:
+    """Store a device's state (None keeps the counters and only records the error) and, when the poll belonged
+    to one, its cycle. Not committed here."""
     row = session.get(PollState, device_id)
     if row is None:
         row = PollState(device_id=device_id, data="{}")
@@ -87,3 +88,5 @@ def save_state(session: Session, device_id: int, state: DeviceState | None, *, p
         row.data = state.to_json()
         row.polled_at = polled_at
     row.last_error = error[:2000]
+    if cycle is not None:
+        row.cycle = max(cycle, row.cycle or cycle)

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
+from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.alerts import evaluate_alerts
 from collectors.autodiscovery import discover_inventory
@@ -21,9 +22,11 @@ from collectors.rollups import prune_5m, rollup_pending
 from collectors.runtime import tune_gc, tune_gc_after_first_poll
 from collectors.scheduler import BatchResult, poll_batch, pollable_device_ids, shard
 from collectors.snmp.client import MultiVersionClient
+from collectors.workers import DEAD_AFTER_HEARTBEATS, Heartbeat, cycle_id, cycle_start, holder_name, record_batch
 from netmgr import localtime, selfmetrics
 from netmgr.jobs import POLL_QUEUE
 from netmgr.metrics import MetricsStore, make_metrics_store
+from netmgr.models.base import utcnow
 from netmgr.settings import get_settings
 from netmgr.state import AppState
 
@@ -84,7 +87,8 @@ def ping_targets_task() -> dict[str, Any]:
 # --- polling and rollups (beat: collectors.schedule_polls → collectors.poll_batch per shard) ---------------------
 
 _worker: dict[str, Any] = {}
-"""Per-process resources, built on the first task (never at import): the AppState and the MetricsStore."""
+"""Per-process resources, built on the first task (never at import): the AppState, the MetricsStore and, in a
+process that polls, its heartbeat."""
 
 
 def _resources() -> tuple[AppState, MetricsStore]:
@@ -95,47 +99,81 @@ def _resources() -> tuple[AppState, MetricsStore]:
     return _worker["state"], _worker["store"]
 
 
+def _heartbeat(state: AppState, node: str) -> Heartbeat:
+    """This process's heartbeat, started with its first poll: from then on it counts as a poll worker."""
+    if "heartbeat" not in _worker:
+        beat = Heartbeat(state.session_factory, holder=holder_name(node), node=node, settings=state.settings.snmp)
+        beat.start()
+        _worker["heartbeat"] = beat
+    heartbeat: Heartbeat = _worker["heartbeat"]
+    return heartbeat
+
+
 @shared_task(name="collectors.schedule_polls", bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
 def schedule_polls_task(self: Any) -> dict[str, int]:
-    """Split the SNMP devices into shards and send one ``collectors.poll_batch`` per shard.
+    """Start a poll cycle: split the SNMP devices into shards and send one ``collectors.poll_batch`` per shard.
 
-    Each batch expires after one poll interval: when workers fall behind, stale polls are dropped rather
-    than piling up (the next poll's rate covers the gap, so no traffic is lost).
+    Any poll worker takes any shard, so adding a worker takes load at the next cycle, and a dead worker's shards
+    go to the others. Each batch expires at the cycle's end: when workers fall behind, stale polls are dropped
+    rather than piling up (the next poll's rate covers the gap, so no traffic is lost).
     """
     state, _ = _resources()
     snmp = state.settings.snmp
     with state.session_factory() as session:
         ids = pollable_device_ids(session)
     batches = shard(ids, snmp.poll_batch_size)
+    cycle = cycle_id(utcnow())
     for batch in batches:
-        self.app.send_task("collectors.poll_batch", args=[batch], expires=float(snmp.poll_interval_s))
-    return {"devices": len(ids), "batches": len(batches)}
+        self.app.send_task("collectors.poll_batch", args=[batch], kwargs={"cycle": cycle},
+                           expires=float(snmp.poll_interval_s))
+    return {"devices": len(ids), "batches": len(batches), "cycle": cycle}
 
 
-async def _poll(state: AppState, store: MetricsStore, device_ids: list[int]) -> BatchResult:
+async def _poll(state: AppState, store: MetricsStore, device_ids: list[int], holder: str,
+                cycle: int | None) -> BatchResult:
     async with MultiVersionClient(max_in_flight=state.settings.snmp.max_in_flight) as snmp:
         return await poll_batch(device_ids, session_factory=state.session_factory, snmp=snmp, store=store,
-                                settings=state.settings.snmp, timezone=state.settings.timezone)
+                                settings=state.settings.snmp, timezone=state.settings.timezone, holder=holder,
+                                cycle=cycle)
 
 
-POLL_OUTCOMES = ("ok", "failed", "timeout", "busy", "skipped")
+POLL_OUTCOMES = ("ok", "failed", "timeout", "busy", "done", "lost", "skipped")
 
 FIRST_FOLLOW_UP_S = 10
-"""Devices polled for the first time are polled again this soon, so their rates (two samples) show at once."""
+"""Devices polled for the first time are polled again this soon, so their rates (two samples) show at once
+(when the poll interval is much longer: otherwise the next cycle comes as soon)."""
 
 
 @shared_task(name="collectors.poll_batch", bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
-def poll_batch_task(self: Any, device_ids: list[int]) -> dict[str, Any]:
-    """Poll these devices once (leased, each under the poll deadline) and store points, usage and state."""
+def poll_batch_task(self: Any, device_ids: list[int], cycle: int | None = None) -> dict[str, Any]:
+    """Poll these devices once in ``cycle`` (leased, each under the poll deadline) and store points, usage and
+    state; devices busy with a worker that may have died are tried again before the cycle ends."""
     state, store = _resources()
-    result = asyncio.run(_poll(state, store, [int(i) for i in device_ids]))
+    snmp = state.settings.snmp
+    node = str(self.request.hostname or "")
+    heartbeat = _heartbeat(state, node)
+    result = asyncio.run(_poll(state, store, [int(i) for i in device_ids], heartbeat.holder, cycle))
     selfmetrics.record_poll_batch(result.duration_s, {s: result.count(s) for s in POLL_OUTCOMES})
     tune_gc_after_first_poll()
+    polled = [p.device_id for p in result.polls if p.status in ("ok", "failed", "timeout")]
+    interval = float(snmp.poll_interval_s)
+    if cycle is not None:
+        finished = utcnow()
+        with state.session_factory() as session:
+            record_batch(session, holder=heartbeat.holder, node=node, cycle=cycle, devices=len(polled),
+                         finished=finished, interval_s=interval)
+        left_s = interval - (finished - cycle_start(cycle)).total_seconds()
+        busy = [p.device_id for p in result.polls if p.status == "busy"]
+        retry_in = DEAD_AFTER_HEARTBEATS * snmp.worker_heartbeat_s
+        if busy and retry_in < left_s:
+            # Held by a worker still polling them, or by one that died: once it is dead its leases are free.
+            self.app.send_task("collectors.poll_batch", args=[busy], kwargs={"cycle": cycle}, countdown=retry_in,
+                               expires=left_s)
     first = [p.device_id for p in result.polls if p.first]
-    if first:
-        self.app.send_task("collectors.poll_batch", args=[first], countdown=FIRST_FOLLOW_UP_S,
-                           expires=float(state.settings.snmp.poll_interval_s))
+    if first and interval > 2 * FIRST_FOLLOW_UP_S:
+        self.app.send_task("collectors.poll_batch", args=[first], countdown=FIRST_FOLLOW_UP_S, expires=interval)
     return {"devices": len(result.polls), "points": result.points, "seconds": round(result.duration_s, 3),
+            "cycle": cycle, "holder": heartbeat.holder, "polled": polled,
             **{status: result.count(status) for status in POLL_OUTCOMES}}
 
 
@@ -180,6 +218,17 @@ def evaluate_alerts_task() -> dict[str, Any]:
 def _tune_worker_process(**_: Any) -> None:
     """Each worker process: keep the GC off the polling hot path (see collectors.runtime)."""
     tune_gc()
+
+
+@worker_process_shutdown.connect  # type: ignore[untyped-decorator]
+def _retire_poll_worker(**_: Any) -> None:
+    """A poll worker process stopping cleanly leaves the status (a killed one stays there, missing)."""
+    heartbeat = _worker.pop("heartbeat", None)
+    if heartbeat is not None:
+        try:
+            heartbeat.stop()
+        except SQLAlchemyError:
+            pass  # the database is away: the worker shows as missing until it is forgotten
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]

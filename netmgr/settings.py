@@ -81,6 +81,9 @@ class SnmpSettings(BaseModel):
     """Hard limit on one device's poll; a device that takes longer is abandoned for this cycle."""
     poll_batch_size: int = 50
     """Devices per ``collectors.poll_batch`` task: the shards beat hands to the workers."""
+    worker_heartbeat_s: float = Field(default=10.0, gt=0)
+    """Each poll worker process writes a heartbeat this often; one silent for three heartbeats is dead: the other
+    workers take over its device leases and ``netmgr collectors status`` shows it missing."""
     rollup_interval_s: int = 300
     """How often beat schedules ``collectors.rollup_traffic`` (hourly and daily usage in the database)."""
     keep_5m_days: int = 3

@@ -57,6 +57,18 @@ def test_compose_has_every_production_service_with_healthchecks() -> None:
     assert services["influxdb"]["image"].startswith("influxdb:2")
 
 
+def test_polling_runs_in_its_own_scalable_worker_service() -> None:
+    services = _compose()["services"]
+    poll, other = services["worker-poll"], services["worker"]
+    queues = {name: s["command"][s["command"].index("--queues") + 1].split(",") for name, s in
+              (("worker-poll", poll), ("worker", other))}
+    assert queues["worker-poll"] == ["poll"] and "poll" not in queues["worker"]
+    assert "healthcheck" in poll and poll["deploy"]["replicas"] >= 2
+    # Scaling (`--scale worker-poll=N`) needs replicas that differ only by their container: no fixed name or port.
+    assert "container_name" not in poll and "ports" not in poll
+    assert "poll@%h" in poll["command"]
+
+
 def test_every_netmgr_variable_in_compose_is_a_real_setting() -> None:
     names = _netmgr_env_names(_compose())
     assert "NETMGR_DATABASE_URL" in names and "NETMGR_INFLUX__TOKEN" in names

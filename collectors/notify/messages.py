@@ -88,6 +88,12 @@ def opened(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Message:
         text = (f"🟡 TIDAK STABIL: {where} berganti status {facts['changes']} kali dalam {facts['minutes']} menit "
                 f"terakhir; pemberitahuan lain ditahan sampai stabil")
         subject = f"Tidak stabil: {facts['name']}"
+    elif kind == AlertKind.POLL_LATE:
+        missing = ", ".join(facts["missing"]) or "-"
+        text = (f"🟠 POLLING TERLAMBAT: siklus SNMP terakhir melewatkan {facts['missed']} dari {facts['devices']} "
+                f"perangkat (terlambat {facts['lateness_s']:.0f} detik) sejak {since}; worker poll hidup "
+                f"{facts['alive']}, hilang {len(facts['missing'])}: {missing}")
+        subject = "Polling terlambat: worker poll hilang"
     else:  # pragma: no cover - every AlertKind is handled above
         raise ValueError(f"no message for alert kind {kind!r}")
     return Message(subject=f"[netmgr] {subject}", text=text)
@@ -120,6 +126,10 @@ def resolved(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Messag
     elif kind == AlertKind.FLAPPING:
         text = f"🟢 STABIL KEMBALI: {where} stabil sejak pukul {at}"
         subject = f"Stabil kembali: {facts['name']}"
+    elif kind == AlertKind.POLL_LATE:
+        text = (f"🟢 POLLING TEPAT WAKTU: semua perangkat kembali dipoll tiap siklus sejak pukul {at} "
+                f"(terlambat {lasted})")
+        subject = "Polling tepat waktu lagi"
     else:  # pragma: no cover
         raise ValueError(f"no message for alert kind {kind!r}")
     return Message(subject=f"[netmgr] {subject}", text=text)

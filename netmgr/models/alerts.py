@@ -34,6 +34,9 @@ class AlertKind(StrEnum):
     EDGE_LINK_DOWN = "edge_link_down"
     """A site's edge collector has not reached the centre for a while: its devices are polled but unseen."""
     """A hotspot reached its ceiling of wrong voucher codes for the current window (someone is guessing)."""
+    POLL_LATE = "poll_late"
+    """The latest SNMP poll cycle was late or left devices unpolled while poll workers are missing (dead or none
+    alive); subject: the installation."""
 
 
 class AlertState(StrEnum):

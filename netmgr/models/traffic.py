@@ -126,6 +126,9 @@ class PollState(Base):
     data: Mapped[str] = mapped_column(Text, default="{}")
     polled_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str] = mapped_column(Text, default="")
+    cycle: Mapped[int | None] = mapped_column(BigInteger)
+    """The poll cycle (its start, epoch milliseconds) this device was last polled in: a second batch of the same
+    cycle (a redelivered or retried task) skips the device, so it is polled once per cycle."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -137,3 +140,25 @@ class PollLease(Base):
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class PollWorker(Base):
+    """One poll worker process as the others see it: its heartbeat and what it polled in its latest cycle.
+
+    For example ``poll@server-2/4711`` (Celery node ``poll@server-2``, process 4711) last seen 3 s ago, 250 devices in
+    the cycle that started 14:05:00, finished 0 s late. A worker silent for three heartbeats is dead: its device
+    leases are reclaimed by the others and the status shows it missing.
+    """
+
+    __tablename__ = "poll_workers"
+
+    holder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    node: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cycle: Mapped[int | None] = mapped_column(BigInteger)
+    """The latest cycle it polled in (start, epoch milliseconds)."""
+    devices: Mapped[int] = mapped_column(Integer, default=0)
+    """Devices it polled in that cycle."""
+    lateness_s: Mapped[float] = mapped_column(Float, default=0.0)
+    """How long after that cycle's end (start + poll interval) its last batch of the cycle finished; 0 on time."""

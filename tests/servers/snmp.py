@@ -9,7 +9,7 @@ import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,17 +57,19 @@ def _answers(port: int, community: str, host: str = "127.0.0.1") -> bool:
 
 
 @contextmanager
-def snmpd_agent() -> Iterator[Agent]:
-    """Debian net-snmp ``snmpd`` with community ``testcomm`` and v3 user ``v3user`` (SHA/AES authPriv)."""
+def snmpd_agent(addresses: Sequence[str] = ("127.0.0.1",)) -> Iterator[Agent]:
+    """Debian net-snmp ``snmpd`` with community ``testcomm`` and v3 user ``v3user`` (SHA/AES authPriv).
+
+    It answers on the same port of each of ``addresses`` (loopback ones: one simulated device per address)."""
     binary = need_binary("/usr/sbin/snmpd", "snmpd")
     root = Path(tempfile.mkdtemp(prefix="netmgr-snmpd-"))
     port = free_port(socket.SOCK_DGRAM)
     (root / "persist").mkdir()
     conf = root / "snmpd.conf"
     conf.write_text(
-        f"agentAddress udp:127.0.0.1:{port}\n"
+        f"agentAddress {','.join(f'udp:{a}:{port}' for a in addresses)}\n"
         f"[snmp] persistentDir {root / 'persist'}\n"
-        f"rocommunity {SNMPD_COMMUNITY} 127.0.0.1\n"
+        f"rocommunity {SNMPD_COMMUNITY} 127.0.0.0/8\n"
         f'createUser {V3_USER} SHA "{V3_AUTH_KEY}" AES "{V3_PRIV_KEY}"\n'
         f"rouser {V3_USER} priv\n"
         "sysLocation netmgr-tests\n"
@@ -78,8 +80,9 @@ def snmpd_agent() -> Iterator[Agent]:
     daemon = Daemon([binary, "-f", "-Lo", "-C", "-c", str(conf), "-p", str(root / "snmpd.pid")],
                     log=log, env={"MIBS": ""})
     try:
-        wait_until(lambda: _answers(port, SNMPD_COMMUNITY), timeout=20, what="snmpd", proc=daemon.proc, log=log)
-        yield Agent("127.0.0.1", port, SNMPD_COMMUNITY)
+        wait_until(lambda: _answers(port, SNMPD_COMMUNITY, addresses[0]), timeout=20, what="snmpd", proc=daemon.proc,
+                   log=log)
+        yield Agent(addresses[0], port, SNMPD_COMMUNITY)
     finally:
         daemon.stop()
         shutil.rmtree(root, ignore_errors=True)

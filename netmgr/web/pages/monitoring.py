@@ -48,6 +48,7 @@ ALERT_KINDS = {
     "sms_gateway": _("SMS gateway failing"),
     "voucher_guessing": _("Voucher guessing"),
     "edge_link_down": _("Site link down (edge collector)"),
+    "poll_late": _("Polling late, poll workers missing"),
 }
 ALERT_STATES = {"open": _("open"), "acknowledged": _("acknowledged"), "resolved": _("resolved")}
 SITE_HEALTH = {"up": _("up"), "partial": _("partly down"), "down": _("down"), "unknown": _("unknown"),
