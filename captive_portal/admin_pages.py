@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from captive_portal import coa, i18n, management, privacy, terms, vouchers
 from captive_portal import portal as portal_service
 from captive_portal import sessions as hotspot_sessions
-from captive_portal.schemas import BatchCreate, HotspotCreate, HotspotUpdate, PolicyCreate, PolicyUpdate
+from captive_portal.schemas import MAX_BATCH, BatchCreate, HotspotCreate, HotspotUpdate, PolicyCreate, PolicyUpdate
 from netmgr import localtime
 from netmgr.errors import Conflict, NotFound, ValidationFailed
 from netmgr.models.hotspot import NasDialect
@@ -203,7 +203,7 @@ def _voucher_page(ctx: PageContext, *, error: str = "", status_code: int = 200) 
                    batches=result.items, pager=pager.with_total(result.total), sort=sort.value,
                    order="desc" if descending else "asc", size=size, sizes=BATCH_PAGE_SIZES,
                    policies=portal_service.list_policies(ctx.db, ctx.signed_in),
-                   hotspots=portal_service.list_hotspots(ctx.db, ctx.signed_in), error=error)
+                   hotspots=portal_service.list_hotspots(ctx.db, ctx.signed_in), error=error, max_batch=MAX_BATCH)
 
 
 @router.get("/portal-admin/vouchers")

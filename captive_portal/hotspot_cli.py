@@ -260,7 +260,7 @@ def policy_set_command(
 def batch_create_command(
     name: str,
     policy_id: int = typer.Option(...),
-    count: int = typer.Option(..., help="how many codes (1-5000)"),
+    count: int = typer.Option(..., help="how many codes (1-10000)"),
     hotspot_id: int | None = typer.Option(None, help="only for this hotspot (default: every hotspot)"),
     use_before: str | None = typer.Option(None, help="YYYY-MM-DD: codes not logged in by then are refused"),
     price: int | None = typer.Option(None, help="price per voucher, rupiah"),

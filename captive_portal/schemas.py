@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from netmgr.models.hotspot import NasDialect
 
+MAX_BATCH = 10_000
+"""The most codes one voucher batch holds (a festival's worth); its PDF sheet is 477 A4 pages."""
+
 
 class BrandingData(BaseModel):
     """The portal's look: title, colours as ``#rrggbb``, who runs it and the welcome line per language."""
@@ -179,7 +182,7 @@ class PolicyChangeRead(BaseModel):
 class BatchCreate(BaseModel):
     name: str = Field(max_length=100)
     policy_id: int = Field(ge=1)
-    count: int = Field(ge=1, le=5000)
+    count: int = Field(ge=1, le=MAX_BATCH)
     hotspot_id: int | None = Field(None, ge=1)
     valid_until: datetime | None = Field(None, description="codes not logged in by then are refused")
     price_idr: int | None = Field(None, ge=0, le=100_000_000)
