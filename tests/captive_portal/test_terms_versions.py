@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from captive_portal import management, terms
+from captive_portal import management, privacy, terms
 from captive_portal.schemas import HotspotUpdate
 from netmgr.entrypoints.cli import app as cli_app
 from netmgr.errors import ValidationFailed
@@ -23,7 +23,7 @@ from netmgr.models import ConsentRecord, HotspotTermsVersion
 from netmgr.models.enums import Role
 from netmgr.security.permissions import SYSTEM
 from netmgr.services import users
-from netmgr.settings import get_settings
+from netmgr.settings import Settings, get_settings
 from tests import factories
 from tests.captive_portal import portal_support as ps
 from tests.conftest import TEST_ENCRYPTION_KEY
@@ -60,7 +60,8 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def test_the_portal_shows_the_current_version_and_a_consent_names_it(client: TestClient, session: Session) -> None:
+def test_the_portal_shows_the_current_version_and_a_consent_names_it(client: TestClient, session: Session,
+                                                                      settings: Settings) -> None:
     h = ps.hotspot(session)
     _update(session, h.id, terms_version="2026-02", privacy_text=PRIVACY_V2)
     page = client.get(f"/portal/{h.slug}/privacy")
@@ -75,6 +76,9 @@ def test_the_portal_shows_the_current_version_and_a_consent_names_it(client: Tes
     assert consent is not None and consent.terms_version == "2026-02"
     accepted = session.get(HotspotTermsVersion, consent.terms_version_id)
     assert accepted is not None and accepted.version == "2026-02" and accepted.privacy_text == PRIVACY_V2
+    exported = privacy.export_person(session, SYSTEM, mac=ps.CLIENT_MAC,
+                                     secret_key=settings.secret_key.get_secret_value())
+    assert exported["consents"][0]["terms_version_id"] == accepted.id  # the citizen's copy names it too
 
 
 def test_the_api_changes_the_texts_and_lists_past_versions(client: TestClient, session: Session) -> None:
