@@ -1,6 +1,7 @@
 """Captive-portal logins and the Captive Portal API under concurrent load, each against a bare-framework peer.
 
     .venv/bin/python bench/portal.py [--logins 3000] [--concurrency 64] [--workers 2] [--database-url URL]
+                                     [--warmup 200]
 
 One login is what a phone does: the gateway's redirect (GET with a fresh MAC → 303), the welcome page
 (GET → CSRF token), the terms form (POST → consent record, subscriber, one-time RADIUS grant, 303 to the
@@ -225,6 +226,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--warmup", type=int, default=200, help="logins before the clock starts")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-portal-"))
@@ -259,7 +261,7 @@ def main() -> None:
     try:
         wait_until(lambda: tcp_open("127.0.0.1", port), timeout=30, what="uvicorn", proc=server.proc,
                    log=work / "uvicorn.log")
-        warm = _redirects(slug, 0, 200)
+        warm = _redirects(slug, 0, args.warmup)
         _event_loop_run(_run("login", port, slug, warm, 8))  # warm-up: imports, templates, pools, every worker
         results = []
         for kind, name in (("peer", "peer: 3 × GET /healthz"), ("login", "netmgr click-through login"),

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Query, status
 from fastapi.responses import Response
 
-from captive_portal import coa, management, vouchers
+from captive_portal import coa, management, terms, vouchers
 from captive_portal.api import send_disconnect
 from captive_portal.schemas import (
     BatchCreate,
@@ -31,6 +31,7 @@ from captive_portal.schemas import (
     PolicyRead,
     PolicyUpdate,
     RevokeRead,
+    TermsVersionRead,
 )
 from captive_portal.sessions import DisconnectOrder
 from netmgr.api.deps import Limit, Offset, Search, SessionDep, StateDep, require
@@ -61,7 +62,8 @@ def _hotspot(h: Hotspot, online: dict[int, int]) -> HotspotRead:
     return HotspotRead(id=h.id, name=h.name, slug=h.slug, site_id=h.site_id, gateway_device_id=h.gateway_device_id,
                        nas_dialect=h.nas_dialect, ssid=h.ssid, login_methods=list(h.login_methods or []),
                        default_policy_id=h.default_policy_id, branding=dict(h.branding or {}),
-                       terms_version=h.terms_version, terms_text=h.terms_text, coa_port=h.coa_port,
+                       terms_version=h.terms_version, terms_text=h.terms_text, privacy_text=h.privacy_text or "",
+                       coa_port=h.coa_port,
                        enabled=h.enabled, online=online.get(h.id, 0))
 
 
@@ -98,6 +100,12 @@ def update_hotspot(hotspot_id: int, data: HotspotUpdate, session: SessionDep, ac
 @router.delete("/hotspots/{hotspot_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_hotspot(hotspot_id: int, session: SessionDep, actor: PortalManager) -> None:
     management.delete_hotspot(session, actor, hotspot_id)
+
+
+@router.get("/hotspots/{hotspot_id}/terms-versions", response_model=list[TermsVersionRead])
+def list_terms_versions(hotspot_id: int, session: SessionDep, actor: PortalManager) -> list[TermsVersionRead]:
+    """Every version of the hotspot's terms and privacy text, newest first (what citizens consented to)."""
+    return [TermsVersionRead.model_validate(v) for v in terms.list_versions(session, actor, hotspot_id)]
 
 
 @router.get("/hotspots/{hotspot_id}/sessions", response_model=Page[LiveSessionRead])

@@ -20,10 +20,10 @@ from jinja2.runtime import Context
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
-from captive_portal import coa, i18n, management, privacy, vouchers
+from captive_portal import coa, i18n, management, privacy, terms, vouchers
 from captive_portal import portal as portal_service
 from captive_portal import sessions as hotspot_sessions
-from captive_portal.schemas import BatchCreate, HotspotCreate, HotspotUpdate, PolicyCreate, PolicyUpdate
+from captive_portal.schemas import MAX_BATCH, BatchCreate, HotspotCreate, HotspotUpdate, PolicyCreate, PolicyUpdate
 from netmgr import localtime
 from netmgr.errors import Conflict, NotFound, ValidationFailed
 from netmgr.models.hotspot import NasDialect
@@ -123,12 +123,21 @@ def _hotspot_page(ctx: PageContext, hotspot_id: int, *, error: str = "", status_
     item = portal_service.get_hotspot(ctx.db, ctx.signed_in, hotspot_id)
     api_url = f"{ctx.settings.portal.base_url.rstrip('/')}/api/captive/{item.hotspot.slug}"
     return _render(ctx, "admin/hotspot.html", status_code=status_code, title=item.hotspot.name, item=item,
-                   kinds=[k.value for k in GatewayKind], error=error, captive_api_url=api_url)
+                   kinds=[k.value for k in GatewayKind], error=error, captive_api_url=api_url,
+                   versions=terms.list_versions(ctx.db, ctx.signed_in, hotspot_id))
 
 
 @router.get("/portal-admin/hotspots/{hotspot_id}")
 def hotspot_detail(hotspot_id: int, ctx: Page) -> Response:
     return _hotspot_page(ctx, hotspot_id)
+
+
+@router.get("/portal-admin/hotspots/{hotspot_id}/terms/{version_id}")
+def terms_version(hotspot_id: int, version_id: int, ctx: Page) -> Response:
+    """One past or current version of a hotspot's terms and privacy text, as citizens saw it."""
+    version = terms.get_version(ctx.db, ctx.signed_in, hotspot_id, version_id)
+    return _render(ctx, "admin/terms_version.html", title=_t(ctx, "Terms version %(version)s", version=version.version),
+                   version=version, hotspot_id=hotspot_id)
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -160,6 +169,7 @@ async def hotspot_save(hotspot_id: int, request: Request, ctx: Page) -> Response
         login_methods=[str(m) for m in form.getlist("login_methods")],
         terms_version=str(form.get("terms_version") or ""),
         terms_text=str(form.get("terms_text") or ""),
+        privacy_text=str(form.get("privacy_text") or "") if "privacy_text" in form else None,
         title=str(form.get("title") or ""),
         primary_color=str(form.get("primary_color") or ""),
         faskey=faskey or None,
@@ -193,7 +203,7 @@ def _voucher_page(ctx: PageContext, *, error: str = "", status_code: int = 200) 
                    batches=result.items, pager=pager.with_total(result.total), sort=sort.value,
                    order="desc" if descending else "asc", size=size, sizes=BATCH_PAGE_SIZES,
                    policies=portal_service.list_policies(ctx.db, ctx.signed_in),
-                   hotspots=portal_service.list_hotspots(ctx.db, ctx.signed_in), error=error)
+                   hotspots=portal_service.list_hotspots(ctx.db, ctx.signed_in), error=error, max_batch=MAX_BATCH)
 
 
 @router.get("/portal-admin/vouchers")
@@ -358,7 +368,8 @@ async def people_erase(request: Request, ctx: Page) -> Response:
 FIELD_LABELS = {
     "name": _("Name"), "slug": _("Portal address"), "site_id": _("Site"), "gateway_device_id": _("Gateway"),
     "login_methods": _("Login methods"), "default_policy_id": _("Policy"), "terms_version": _("Terms version"),
-    "branding.primary_color": _("Brand colour"), "coa_port": _("CoA port"), "opening_start": _("Opens at"),
+    "branding.primary_color": _("Brand colour"), "branding.venue_info_url": _("Venue information page"),
+    "coa_port": _("CoA port"), "opening_start": _("Opens at"),
     "opening_end": _("Closes at"), "valid_until": _("Use before"), "count": _("Number of codes"),
     "price_idr": _("Price per voucher (Rp)"),
 }
@@ -410,9 +421,10 @@ def _hotspot_payload(form: Any) -> dict[str, Any]:
         "login_methods": [str(m) for m in form.getlist("login_methods")],
         "default_policy_id": _optional_int(form.get("default_policy_id")),
         "branding": {"title": str(form.get("title") or ""), "primary_color": str(form.get("primary_color") or ""),
-                     "operator": str(form.get("operator") or "")},
+                     "operator": str(form.get("operator") or ""),
+                     "venue_info_url": str(form.get("venue_info_url") or "").strip()},
         "terms_version": str(form.get("terms_version") or ""), "terms_text": str(form.get("terms_text") or ""),
-        "coa_port": _optional_int(form.get("coa_port")),
+        "privacy_text": str(form.get("privacy_text") or ""), "coa_port": _optional_int(form.get("coa_port")),
     }
 
 
@@ -421,7 +433,8 @@ def hotspot_edit(hotspot_id: int, ctx: Page) -> Response:
     hotspot = management.get_hotspot(ctx.db, ctx.signed_in, hotspot_id)
     values = {c: getattr(hotspot, c) for c in ("name", "slug", "site_id", "gateway_device_id", "nas_dialect",
                                                 "ssid", "login_methods", "default_policy_id", "terms_version",
-                                                "terms_text", "coa_port")} | dict(hotspot.branding or {})
+                                                "terms_text", "privacy_text", "coa_port")}
+    values |= dict(hotspot.branding or {})
     return _hotspot_form_page(ctx, hotspot=hotspot, values=values)
 
 

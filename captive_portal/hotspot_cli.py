@@ -14,7 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from captive_portal import coa, i18n, management, vouchers
+from captive_portal import coa, i18n, management, terms, vouchers
 from captive_portal.schemas import BatchCreate, HotspotCreate, HotspotUpdate, PolicyCreate, PolicyUpdate
 from captive_portal.sessions import DisconnectOrder
 from netmgr import localtime
@@ -137,6 +137,49 @@ def delete_command(hotspot_id: int, yes: bool = typer.Option(False, "--yes", hel
     console.print(_("Hotspot deleted."))
 
 
+@hotspot_app.command("terms-set")
+def terms_set_command(
+    hotspot_id: int,
+    version: str = typer.Option(..., help="the new version's name, e.g. 2026-02 (each name once per hotspot)"),
+    terms_file: Path | None = typer.Option(None, help="UTF-8 file with the terms of use (empty file: standard)"),
+    privacy_file: Path | None = typer.Option(None, help="UTF-8 file with the privacy notice (empty file: standard)"),
+) -> None:
+    """Publish a new version of a hotspot's terms and/or privacy text; citizens consent to it from then on."""
+    try:
+        texts = {name: path.read_text(encoding="utf-8") for name, path in
+                 (("terms_text", terms_file), ("privacy_text", privacy_file)) if path is not None}
+        data = HotspotUpdate.model_validate({"terms_version": version} | texts)
+        with db_session() as session:
+            management.update_hotspot(session, CLI_ACTOR, hotspot_id, data,
+                                      now=datetime.now(UTC), default_coa_port=settings().radius.coa_port)
+    except (NetmgrError, ValueError, OSError) as exc:
+        raise fail(_field_error(exc)) from exc
+    console.print(_("Terms version %(version)s published.", version=version))
+
+
+@hotspot_app.command("terms-versions")
+def terms_versions_command(hotspot_id: int,
+                           show: str | None = typer.Option(None, help="print this version's texts")) -> None:
+    """Every version of a hotspot's terms and privacy text, newest first; ``--show`` prints one."""
+    try:
+        with db_session() as session:
+            rows = terms.list_versions(session, CLI_ACTOR, hotspot_id)
+            if show is not None:
+                chosen = next((v for v in rows if v.version == show), None)
+                if chosen is None:
+                    raise ValidationFailed(f"hotspot {hotspot_id} has no terms version {show}", field="show")
+                console.print(f"# {_('Terms of use')} {chosen.version}\n{chosen.terms_text or '—'}\n\n"
+                              f"# {_('Privacy notice')}\n{chosen.privacy_text or '—'}", markup=False)
+                return
+            table = Table(_("Version"), _("Since"), _("By"))
+            for v in rows:
+                since = localtime.to_local(v.created_at, settings().timezone).strftime("%Y-%m-%d %H:%M")
+                table.add_row(v.version, since, v.created_by)
+            console.print(table)
+    except (NetmgrError, ValueError) as exc:
+        raise fail(_field_error(exc)) from exc
+
+
 @hotspot_app.command("policies")
 def policies_command() -> None:
     """Every policy and what it gives."""
@@ -217,7 +260,7 @@ def policy_set_command(
 def batch_create_command(
     name: str,
     policy_id: int = typer.Option(...),
-    count: int = typer.Option(..., help="how many codes (1-5000)"),
+    count: int = typer.Option(..., help="how many codes (1-10000)"),
     hotspot_id: int | None = typer.Option(None, help="only for this hotspot (default: every hotspot)"),
     use_before: str | None = typer.Option(None, help="YYYY-MM-DD: codes not logged in by then are refused"),
     price: int | None = typer.Option(None, help="price per voucher, rupiah"),

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from captive_portal import dialects, vouchers
+from captive_portal import dialects, terms, vouchers
 from captive_portal import portal as portal_service
 from captive_portal import sessions as hotspot_sessions
 from captive_portal.decisions import closing_in_s, exhausted, grant_for
@@ -165,6 +165,7 @@ def create_hotspot(session: Session, actor: Actor, data: HotspotCreate) -> Hotsp
     hotspot = Hotspot(**values, branding=_branding(data.branding))
     session.add(hotspot)
     session.flush()
+    terms.record_version(session, hotspot, created_by=actor.username)
     session.add(portal_service.default_config(hotspot))
     session.flush()
     portal_service.settings_changed()
@@ -202,11 +203,10 @@ def update_hotspot(session: Session, actor: Actor, hotspot_id: int, data: Hotspo
             raise ValidationFailed(f"{name} cannot be empty", field=name)
     values = {k: before[k] for k in ("name", "slug", "site_id", "gateway_device_id", "login_methods",
                                      "default_policy_id", "terms_version")} | sent
-    if ("terms_text" in sent and sent["terms_text"] != hotspot.terms_text
-            and values["terms_version"] == hotspot.terms_version):
-        raise ValidationFailed("the terms text changed: give it a new version so citizens consent again",
-                               field="terms_version")
     _validate_hotspot(session, values, exclude_id=hotspot.id)
+    terms_text, privacy_text = values.pop("terms_text", None), values.pop("privacy_text", None)
+    terms.change_terms(session, hotspot, version=values.pop("terms_version"), terms_text=terms_text,
+                       privacy_text=privacy_text, created_by=actor.username)
     for key, value in values.items():  # ``values`` holds what was sent, checked and trimmed
         setattr(hotspot, key, value)
     if data.branding is not None:

@@ -374,8 +374,10 @@ async def privacy_page(request: Request) -> Response:
         return v
     p, lang = v.p, v.lang
     gw = _gateway(_portal_state(request, v.slug))
+    paragraphs = [para.strip() for para in p.privacy_text.split("\n\n") if para.strip()]
     return _render(request, lang, "portal/privacy.html", **_page_vars(p, lang),
-                   title=i18n.gettext(_("Privacy and your data"), lang),
+                   title=i18n.gettext(_("Privacy and your data"), lang), privacy_paragraphs=paragraphs,
+                   terms_version=p.terms_version,
                    retention_days=_settings(request).portal.retention_days,
                    operator=p.branding.operator or "Diskominfo", mac=gw.mac if gw else "")
 
@@ -644,10 +646,9 @@ def status_page(request: Request) -> Response:
         gw = _gateway(data)
         raw_login = data.get("login")
         login: dict[str, Any] = raw_login if isinstance(raw_login, dict) else {}
-        left = portal_service.remaining_for(session, hotspot=p, mac=gw.mac if gw else "",
-                                            ip="" if gw else _client_ip(request), subscriber_id=login.get("sub"),
-                                            policy_id=login.get("policy"), now=_now(),
-                                            timezone=_settings(request).timezone)
+        left = portal_service.remaining_for(session, hotspot=p, client_ip=_client_ip(request),
+                                            subscriber_id=login.get("sub"), policy_id=login.get("policy"),
+                                            now=_now(), timezone=_settings(request).timezone)
     if gw is None and not left.connected:
         return RedirectResponse(f"/portal/{slug}/", status_code=303, headers=NO_STORE)
     speed = ""

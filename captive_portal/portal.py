@@ -15,10 +15,12 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, defer
 
 from captive_portal import sessions as hotspot_sessions
+from captive_portal import terms
 from captive_portal.decisions import allowance_today
 from captive_portal.gateways import GatewayRegistration, validation
 from captive_portal.login_methods.base import PolicySnapshot
 from captive_portal.policies import Allowance, PolicyLimits
+from netmgr import localtime
 from netmgr.db import secret_box
 from netmgr.errors import NotFound, ValidationFailed
 from netmgr.models import Device, Hotspot, HotspotPolicy, HotspotSession, PortalConfig, Site, VoucherBatch
@@ -96,6 +98,7 @@ class HotspotSnapshot:
     login_methods: tuple[str, ...]
     terms_version: str
     terms_text: str
+    privacy_text: str
     default_policy_id: int | None
     gateway_kind: str
     gateway_hosts: tuple[str, ...]
@@ -150,7 +153,8 @@ def load_snapshot(session: Session, slug: str) -> HotspotSnapshot | None:
     return HotspotSnapshot(
         id=hotspot.id, slug=hotspot.slug, name=hotspot.name, enabled=hotspot.enabled,
         login_methods=tuple(hotspot.login_methods or ()), terms_version=hotspot.terms_version,
-        terms_text=hotspot.terms_text or "", default_policy_id=hotspot.default_policy_id,
+        terms_text=hotspot.terms_text or "", privacy_text=hotspot.privacy_text or "",
+        default_policy_id=hotspot.default_policy_id,
         gateway_kind=str(config.gateway_kind), gateway_hosts=tuple(config.gateway_hosts or ()), faskey=faskey,
         free_logins_per_day=config.free_logins_per_day, default_language=config.default_language or "id",
         has_logo=bool(has_logo), branding=branding_of(hotspot, has_logo=bool(has_logo)),
@@ -232,17 +236,31 @@ class Remaining:
     rate_up_kbps: int | None
 
 
-def active_session(session: Session, *, hotspot_id: int, mac: str = "", ip: str = "") -> HotspotSession | None:
-    """The newest open session of this device (by MAC, else by IP) at the hotspot."""
-    stmt = select(HotspotSession).where(HotspotSession.hotspot_id == hotspot_id,
-                                        HotspotSession.status == SessionStatus.ACTIVE)
-    if mac:
-        stmt = stmt.where(HotspotSession.mac == mac)
-    elif ip:
-        stmt = stmt.where(HotspotSession.ip == ip)
-    else:
+def client_session(session: Session, *, hotspot_id: int, client_ip: str) -> HotspotSession | None:
+    """The open session at the hotspot of the client at ``client_ip``, the address netmgr sees.
+
+    The client is found in the session table by the address its gateway reported in accounting
+    (``Framed-IP-Address``). A MAC from the gateway's redirect is never used: the browser carries it and can
+    change it, and it would let one device read another's remaining time and data.
+    """
+    if not client_ip:
         return None
-    return session.scalars(stmt.order_by(HotspotSession.started_at.desc()).limit(1)).first()
+    # No ORDER BY: so the planner takes the (ip, status, hotspot_id) index rather than walking the hotspot's
+    # history by start time; an address has one open session, rarely a stale second one.
+    rows = session.scalars(select(HotspotSession).where(
+        HotspotSession.ip == client_ip, HotspotSession.status == SessionStatus.ACTIVE,
+        HotspotSession.hotspot_id == hotspot_id)).all()
+    return max(rows, key=lambda row: (row.started_at, row.id), default=None)
+
+
+def _client_mac_today(session: Session, *, hotspot_id: int, client_ip: str, since: datetime) -> str:
+    """The MAC the gateway last reported for ``client_ip`` at the hotspot since ``since`` ("" when none)."""
+    if not client_ip:
+        return ""
+    mac = session.scalar(select(HotspotSession.mac).where(
+        HotspotSession.ip == client_ip, HotspotSession.hotspot_id == hotspot_id, HotspotSession.started_at >= since)
+        .order_by(HotspotSession.started_at.desc(), HotspotSession.id.desc()).limit(1))
+    return mac or ""
 
 
 @dataclass(frozen=True)
@@ -260,20 +278,9 @@ class CaptiveState:
 
 
 def captive_state(session: Session, *, hotspot_id: int, client_ip: str) -> CaptiveState:
-    """The API answer for the client at ``client_ip`` (the address netmgr sees, never a parameter it sent).
-
-    The client is found in the session table by the address its gateway reported in accounting
-    (``Framed-IP-Address``). A MAC from the gateway's redirect is not used: the browser carries it and can
-    change it, and it would let one device read another's remaining time and data.
-    """
-    if not client_ip:
-        return CaptiveState(captive=True)
-    # No ORDER BY: so the planner takes the (ip, status, hotspot_id) index rather than walking the hotspot's
-    # history by start time; an address has one open session, rarely a stale second one.
-    rows = session.scalars(select(HotspotSession).where(
-        HotspotSession.ip == client_ip, HotspotSession.status == SessionStatus.ACTIVE,
-        HotspotSession.hotspot_id == hotspot_id)).all()
-    running = max(rows, key=lambda row: (row.started_at, row.id), default=None)
+    """The API answer for the client at ``client_ip`` (the address netmgr sees, never a parameter it sent;
+    see ``client_session``)."""
+    running = client_session(session, hotspot_id=hotspot_id, client_ip=client_ip)
     if running is None:
         return CaptiveState(captive=True)
     seconds = None if running.allowance_time_s is None else max(0, running.allowance_time_s
@@ -290,10 +297,12 @@ def online_by_ip(session: Session, ip: str) -> bool:
         HotspotSession.ip == ip, HotspotSession.status == SessionStatus.ACTIVE).limit(1)) is not None
 
 
-def remaining_for(session: Session, *, hotspot: HotspotSnapshot, mac: str, ip: str, subscriber_id: int | None,
+def remaining_for(session: Session, *, hotspot: HotspotSnapshot, client_ip: str, subscriber_id: int | None,
                   policy_id: int | None, now: datetime, timezone: str) -> Remaining:
-    """Time and data left: from the running session's allowance, else what a login would get now."""
-    running = active_session(session, hotspot_id=hotspot.id, mac=mac, ip=ip)
+    """Time and data left for the client at ``client_ip`` (the address netmgr sees): from its running session's
+    allowance, else what a login would get now after today's use of the device the gateway last reported at
+    that address. Never by a MAC from the redirect (see ``client_session``)."""
+    running = client_session(session, hotspot_id=hotspot.id, client_ip=client_ip)
     policy_ref = running.policy_id if running is not None and running.policy_id else policy_id
     policy = session.get(HotspotPolicy, policy_ref) if policy_ref else None
     limits = PolicyLimits.of(policy) if policy is not None else hotspot.policy.limits if hotspot.policy else None
@@ -306,6 +315,8 @@ def remaining_for(session: Session, *, hotspot: HotspotSnapshot, mac: str, ip: s
         return Remaining(True, seconds, octets, *rates)
     if limits is None:
         return Remaining(False, None, None, None, None)
+    mac = _client_mac_today(session, hotspot_id=hotspot.id, client_ip=client_ip,
+                            since=localtime.local_day_start(now, timezone))
     outcome = allowance_today(session, limits, mac=mac, subscriber_id=subscriber_id, now=now, timezone=timezone)
     if isinstance(outcome, Allowance):
         return Remaining(False, outcome.session_timeout_s, outcome.data_bytes, *rates)
@@ -360,6 +371,8 @@ class PortalSettingsUpdate:
     login_methods: list[str]
     terms_version: str
     terms_text: str
+    privacy_text: str | None = None
+    """None keeps the hotspot's privacy notice."""
     title: str = ""
     primary_color: str = ""
     faskey: str | None = None
@@ -409,8 +422,8 @@ def update_portal_settings(session: Session, actor: Actor, hotspot_id: int, data
     if data.logo is not None:
         config.logo, config.logo_type = data.logo, data.logo_type
     hotspot.login_methods = methods
-    hotspot.terms_version = data.terms_version.strip()[:32] or hotspot.terms_version
-    hotspot.terms_text = data.terms_text
+    terms.change_terms(session, hotspot, version=data.terms_version.strip()[:32] or hotspot.terms_version,
+                       terms_text=data.terms_text, privacy_text=data.privacy_text, created_by=actor.username)
     branding = dict(hotspot.branding or {})
     if data.title:
         branding["title"] = data.title.strip()[:100]
@@ -490,6 +503,7 @@ def seed_demo_hotspot(session: Session, actor: Actor) -> Hotspot | None:
                           terms_version="2026-01")
         session.add(hotspot)
         session.flush()
+        terms.record_version(session, hotspot, created_by=actor.username)
     if session.scalar(select(PortalConfig).where(PortalConfig.hotspot_id == hotspot.id)) is None:
         session.add(PortalConfig(hotspot_id=hotspot.id, gateway_kind=GatewayKind.MIKROTIK,
                                  gateway_hosts=[hotspot.gateway.mgmt_address, "hotspot.sampit.go.id"],

@@ -102,6 +102,7 @@ def export_person(session: Session, actor: Actor, *, mac: str | None = None, pho
                          "created_at": s.created_at.isoformat(), "erase_after": _iso(s.erase_after)}
                         for s in subscribers],
         "consents": [{"hotspot_id": c.hotspot_id, "mac": c.mac, "terms_version": c.terms_version,
+                      "terms_version_id": c.terms_version_id,
                       "purpose": c.purpose, "language": c.language, "accepted_at": c.accepted_at.isoformat(),
                       "erase_after": _iso(c.erase_after)} for c in consents],
         "sessions": [{"hotspot_id": r.hotspot_id, "mac": r.mac, "ip": r.ip, "started_at": r.started_at.isoformat(),

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from netmgr.models.hotspot import NasDialect
 
+MAX_BATCH = 10_000
+"""The most codes one voucher batch holds (a festival's worth); its PDF sheet is 477 A4 pages."""
+
 
 class BrandingData(BaseModel):
     """The portal's look: title, colours as ``#rrggbb``, who runs it and the welcome line per language."""
@@ -38,12 +41,14 @@ class HotspotCreate(BaseModel):
     branding: BrandingData = Field(default_factory=BrandingData)
     terms_version: str = Field("1", max_length=32)
     terms_text: str = Field("", max_length=20000)
+    privacy_text: str = Field("", max_length=20000, description="the hotspot's privacy notice (empty: standard)")
     coa_port: int | None = Field(None, ge=1, le=65535)
     enabled: bool = True
 
 
 class HotspotUpdate(BaseModel):
-    """Only the fields sent are changed. Changing ``terms_text`` needs a new ``terms_version``."""
+    """Only the fields sent are changed. Changing ``terms_text`` or ``privacy_text`` needs a new ``terms_version``
+    (each version is kept: ``GET /api/v1/hotspots/{id}/terms-versions``)."""
 
     name: str | None = Field(None, max_length=100)
     slug: str | None = Field(None, max_length=64)
@@ -56,6 +61,7 @@ class HotspotUpdate(BaseModel):
     branding: BrandingData | None = None
     terms_version: str | None = Field(None, max_length=32)
     terms_text: str | None = Field(None, max_length=20000)
+    privacy_text: str | None = Field(None, max_length=20000)
     coa_port: int | None = Field(None, ge=1, le=65535)
     enabled: bool | None = None
 
@@ -76,10 +82,25 @@ class HotspotRead(BaseModel):
     """As stored: ``title``, ``primary_color``, ``operator``, ``welcome`` per language, …"""
     terms_version: str
     terms_text: str
+    privacy_text: str
     coa_port: int | None
     enabled: bool
     online: int = 0
     """Devices online now."""
+
+
+class TermsVersionRead(BaseModel):
+    """One kept version of a hotspot's terms and privacy text."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    hotspot_id: int
+    version: str
+    terms_text: str
+    privacy_text: str
+    created_at: datetime
+    created_by: str
 
 
 class PolicyFields(BaseModel):
@@ -161,7 +182,7 @@ class PolicyChangeRead(BaseModel):
 class BatchCreate(BaseModel):
     name: str = Field(max_length=100)
     policy_id: int = Field(ge=1)
-    count: int = Field(ge=1, le=5000)
+    count: int = Field(ge=1, le=MAX_BATCH)
     hotspot_id: int | None = Field(None, ge=1)
     valid_until: datetime | None = Field(None, description="codes not logged in by then are refused")
     price_idr: int | None = Field(None, ge=0, le=100_000_000)

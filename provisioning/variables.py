@@ -7,7 +7,7 @@ secrets encrypted (``dump_for_storage``) → per device, ``complete`` fills gaps
 
 from __future__ import annotations
 
-from ipaddress import IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface, IPv4Network, IPv6Network
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -72,7 +72,17 @@ class HotspotVariables(PurposeVariables):
     hotspot_slug: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
     """The hotspot's portal address (``/portal/<slug>/``): with it the gateway hands out the Captive Portal
     API in DHCP option 114 (RFC 8910), so phones find the portal without probing."""
+    ipv6_prefix: IPv6Network | None = None
+    """The hotspot VLAN's IPv6 /64, e.g. ``2001:db8:20::/64``: Linux gateways then advertise it with radvd,
+    carrying the Captive Portal API in the RA option of RFC 8910 (type 37) when ``hotspot_slug`` is set."""
     from_inventory: ClassVar[dict[str, str]] = {"radius_secret": "radius_secret", "portal_url": "portal_url"}
+
+    @field_validator("ipv6_prefix")
+    @classmethod
+    def _slaac_prefix(cls, value: IPv6Network | None) -> IPv6Network | None:
+        if value is not None and value.prefixlen != 64:
+            raise ValueError("phones configure themselves only from a /64, e.g. 2001:db8:20::/64")
+        return value
 
     @field_validator("gateway")
     @classmethod

@@ -28,7 +28,14 @@ from captive_portal.gateways import Credentials
 from captive_portal.policies import PolicyLimits
 from netmgr import localtime
 from netmgr.errors import NetmgrError
-from netmgr.models import AccessGrant, ConsentRecord, HotspotPolicy, Subscriber, SubscriberDevice
+from netmgr.models import (
+    AccessGrant,
+    ConsentRecord,
+    HotspotPolicy,
+    HotspotTermsVersion,
+    Subscriber,
+    SubscriberDevice,
+)
 from netmgr.models.hotspot import LoginMethod
 from netmgr.settings import PortalSettings
 
@@ -193,6 +200,11 @@ def erase_after(ctx: LoginContext) -> datetime:
 _SUBSCRIBERS = cast(Table, Subscriber.__table__)
 _DEVICES = cast(Table, SubscriberDevice.__table__)
 _CONSENTS = cast(Table, ConsentRecord.__table__)
+_VERSIONS = cast(Table, HotspotTermsVersion.__table__)
+_CONSENT_INSERT = _CONSENTS.insert().values(terms_version_id=select(_VERSIONS.c.id).where(
+    _VERSIONS.c.hotspot_id == bindparam("tv_hotspot_id"), _VERSIONS.c.version == bindparam("tv_version"))
+    .scalar_subquery())
+"""A consent names the kept version of the terms in the same statement (no extra round trip per login)."""
 _GRANTS = cast(Table, AccessGrant.__table__)
 
 
@@ -234,11 +246,13 @@ def remember_device(session: Session, ctx: LoginContext, subscriber_id: int) -> 
 
 
 def record_consent(session: Session, ctx: LoginContext, subscriber_id: int, *, purpose: str) -> None:
-    """UU PDP: who consented (subscriber, device), to which terms version, when, for what, until when."""
-    session.connection().execute(_CONSENTS.insert(), {
+    """UU PDP: who consented (subscriber, device), to which terms version (the kept text), when, for what, until
+    when."""
+    session.connection().execute(_CONSENT_INSERT, {
         "hotspot_id": ctx.hotspot.id, "subscriber_id": subscriber_id, "mac": ctx.mac,
         "terms_version": ctx.hotspot.terms_version, "purpose": purpose, "language": ctx.language,
-        "accepted_at": ctx.now, "erase_after": erase_after(ctx)})
+        "accepted_at": ctx.now, "erase_after": erase_after(ctx), "tv_hotspot_id": ctx.hotspot.id,
+        "tv_version": ctx.hotspot.terms_version})
 
 
 def check_quotas(session: Session, ctx: LoginContext, limits: PolicyLimits, subscriber_id: int | None) -> None:

@@ -82,8 +82,9 @@ class Hotspot(TimestampMixin, Base):
     """An SSID at a site served by one gateway (the NAS), e.g. ``Sampit Free WiFi`` at Taman Kota Sampit.
 
     ``login_methods`` lists the ways in (``click_through``, ``voucher``, ``phone_otp``); ``branding`` holds
-    the portal's look (title, colours, logo URL, welcome text per language); ``terms_version`` is what a
-    citizen consents to, recorded in ``consent_records``.
+    the portal's look (title, colours, logo URL, welcome text per language); ``terms_version`` names the
+    current terms and privacy text, which a citizen consents to (``consent_records``); every version stays in
+    ``hotspot_terms_versions``.
     """
 
     __tablename__ = "hotspots"
@@ -100,6 +101,8 @@ class Hotspot(TimestampMixin, Base):
     branding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     terms_version: Mapped[str] = mapped_column(String(32), default="1")
     terms_text: Mapped[str] = mapped_column(Text, default="")
+    privacy_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The hotspot's own privacy notice (empty: the standard text), versioned with the terms."""
     coa_port: Mapped[int | None] = mapped_column(Integer)
     """The gateway's RADIUS Disconnect/CoA port when not the configured default (3799)."""
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -107,6 +110,25 @@ class Hotspot(TimestampMixin, Base):
     site: Mapped[Site] = relationship()
     gateway: Mapped[Device] = relationship()
     default_policy: Mapped[HotspotPolicy | None] = relationship()
+
+
+class HotspotTermsVersion(Base):
+    """One version of a hotspot's terms of use and privacy text, kept as shown so consent can be proven (UU PDP).
+
+    For example ``2026-02`` of Taman Kota Sampit: the terms and privacy text citizens accepted from 1 February.
+    Rows are only added (``captive_portal.terms``); the hotspot's ``terms_version`` names the current one.
+    """
+
+    __tablename__ = "hotspot_terms_versions"
+    __table_args__ = (UniqueConstraint("hotspot_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(32))
+    terms_text: Mapped[str] = mapped_column(Text, default="")
+    privacy_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
 
 
 class VoucherBatch(TimestampMixin, Base):
@@ -267,6 +289,9 @@ class ConsentRecord(Base):
         ForeignKey("hotspot_subscribers.id", ondelete="CASCADE"), index=True)
     mac: Mapped[str] = mapped_column(String(17), default="")
     terms_version: Mapped[str] = mapped_column(String(32))
+    terms_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hotspot_terms_versions.id", ondelete="SET NULL"), index=True)
+    """The exact terms and privacy text accepted (None only for consents recorded before versions were kept)."""
     purpose: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(5), default="id")
     accepted_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from captive_portal import terms
 from netmgr.db import secret_box
 from netmgr.models import Hotspot, HotspotPolicy, PortalConfig
 from netmgr.models.enums import DeviceRole, SiteKind
@@ -46,6 +47,7 @@ def hotspot(session: Session, *, slug: str | None = None, kind: GatewayKind = Ga
                   default_policy_id=policy_row.id, branding=branding or {}, terms_version="2026-01")
     session.add(row)
     session.flush()
+    terms.record_version(session, row, created_by="test")
     if hosts is None:
         hosts = [MIKROTIK_HOST] if kind == GatewayKind.MIKROTIK else [OPENNDS_HOST]
     session.add(PortalConfig(hotspot_id=row.id, gateway_kind=kind, gateway_hosts=list(hosts),

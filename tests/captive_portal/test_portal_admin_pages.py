@@ -202,3 +202,23 @@ def test_a_batch_is_extended_and_a_hotspot_deleted_after_confirming(client: Test
     assert "Hotspot dihapus." in deleted.text
     session.expire_all()
     assert session.get(Hotspot, hotspot_id) is None
+
+
+def test_the_hotspot_form_sets_the_venue_info_url_phones_are_given(client: TestClient, session: Session) -> None:
+    h = ps.hotspot(session)
+    csrf = _admin(client, session)
+    edit = client.get(f"/portal-admin/hotspots/{h.id}/edit")
+    assert 'name="venue_info_url"' in edit.text and "Halaman informasi tempat" in edit.text
+    form = {"csrf_token": csrf, "name": h.name, "slug": h.slug, "site_id": str(h.site_id),
+            "gateway_device_id": str(h.gateway_device_id), "nas_dialect": "mikrotik", "login_methods": ["voucher"],
+            "terms_version": h.terms_version, "venue_info_url": "http://kotimkab.go.id/taman-kota"}
+    bad = client.post(f"/portal-admin/hotspots/{h.id}/edit", data=form)
+    assert bad.status_code == 422 and "Periksa “Halaman informasi tempat”" in bad.text
+    ok = client.post(f"/portal-admin/hotspots/{h.id}/edit",
+                     data=form | {"venue_info_url": "https://kotimkab.go.id/taman-kota"}, follow_redirects=False)
+    assert ok.status_code == 303, ok.text
+    session.expire_all()
+    assert session.get(Hotspot, h.id).branding["venue_info_url"] == "https://kotimkab.go.id/taman-kota"  # type: ignore[union-attr]
+    assert 'value="https://kotimkab.go.id/taman-kota"' in client.get(f"/portal-admin/hotspots/{h.id}/edit").text
+    api = client.get(f"/portal/api/captive/{h.slug}").json()
+    assert api["venue-info-url"] == "https://kotimkab.go.id/taman-kota"

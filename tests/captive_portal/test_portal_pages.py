@@ -235,14 +235,34 @@ def test_status_shows_time_and_data_left_of_the_running_session(client: TestClie
     pol = ps.policy(session, device_daily_bytes=500_000_000)
     h = ps.hotspot(session, policy_row=pol)
     _arrive(client, h.slug)
+    # The gateway reported the address netmgr sees this browser at ("testclient" under TestClient).
     session.add(HotspotSession(hotspot_id=h.id, nas_device_id=h.gateway_device_id, acct_session_id="s1",
-                               mac=ps.CLIENT_MAC, ip=ps.CLIENT_IP, status=SessionStatus.ACTIVE,
+                               mac=ps.CLIENT_MAC, ip="testclient", status=SessionStatus.ACTIVE,
                                session_time_s=600, allowance_time_s=3600, input_octets=50_000_000,
                                output_octets=150_000_000, allowance_bytes=500_000_000))
     session.commit()
     r = client.get(f"/portal/{h.slug}/status")
+    assert "Anda sudah tersambung" in r.text
     assert re.search(r'id="time-left">0 jam 50 menit<', r.text)
     assert re.search(r'id="data-left">300 MB<', r.text)
+
+
+def test_status_ignores_a_forged_mac_in_the_redirect(client: TestClient, session: Session) -> None:
+    """Another citizen's MAC in the gateway parameters must not show that citizen's session on this browser."""
+    pol = ps.policy(session, device_daily_bytes=500_000_000)
+    h = ps.hotspot(session, policy_row=pol)
+    session.add(HotspotSession(hotspot_id=h.id, nas_device_id=h.gateway_device_id, acct_session_id="other",
+                               mac=ps.CLIENT_MAC, ip="10.5.50.77", status=SessionStatus.ACTIVE,
+                               session_time_s=600, allowance_time_s=3600, input_octets=50_000_000,
+                               output_octets=150_000_000, allowance_bytes=500_000_000))
+    session.commit()
+    _arrive(client, h.slug)  # the redirect carries ps.CLIENT_MAC, the MAC of the session above
+    r = client.get(f"/portal/{h.slug}/status")
+    assert r.status_code == 200
+    assert "Anda sudah tersambung" not in r.text
+    # What a fresh login here would get (the policy's full day), not what the other device has left.
+    assert re.search(r'id="time-left">1 jam 0 menit<', r.text), r.text
+    assert re.search(r'id="data-left">500 MB<', r.text)
 
 
 def test_captive_api_finds_the_client_by_the_address_its_gateway_reported(client: TestClient,

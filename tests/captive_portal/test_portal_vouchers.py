@@ -7,11 +7,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from captive_portal import vouchers
 from captive_portal.login_methods.voucher import ALPHABET, normalise_code
+from captive_portal.schemas import BatchCreate
 from netmgr.errors import PermissionDenied, ValidationFailed
 from netmgr.models import AuditLog, Voucher
 from netmgr.models.enums import Role
@@ -85,3 +87,17 @@ def test_demo_gets_taman_kota_hotspot_with_a_printable_batch_once(session: Sessi
     assert len(batches) == 1 and batches[0].count == 24
     _, pdf = vouchers.batch_sheet(session, SYSTEM, batches[0].id)
     assert pdf.startswith(b"%PDF")
+
+
+def test_a_batch_of_ten_thousand_codes_is_made_and_one_more_is_refused(session: Session) -> None:
+    h = ps.hotspot(session)
+    assert vouchers.MAX_BATCH == 10_000
+    with pytest.raises(ValidationFailed, match="10000"):
+        vouchers.create_batch(session, SYSTEM, name="Festival", policy_id=h.default_policy_id or 0, count=10_001)
+    with pytest.raises(PydanticValidationError):
+        BatchCreate(name="Festival", policy_id=h.default_policy_id or 0, count=10_001)
+    batch = vouchers.create_batch(session, SYSTEM, name="Festival", policy_id=h.default_policy_id or 0,
+                                  count=10_000, hotspot_id=h.id)
+    session.commit()
+    codes = list(session.scalars(select(Voucher.code).where(Voucher.batch_id == batch.id)))
+    assert len(codes) == len(set(codes)) == 10_000 and batch.count == 10_000

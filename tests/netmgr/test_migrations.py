@@ -176,3 +176,19 @@ def test_two_upgrades_at_once_wait_for_each_other(empty_database: sa.Engine) -> 
     assert errors == []
     assert current_revision(empty_database) == head_revision()
     assert _differences(empty_database) == []
+
+
+def test_terms_versions_migration_keeps_each_hotspots_terms_and_links_past_consents(
+        empty_database: sa.Engine) -> None:
+    """0022_i13: the terms each hotspot shows become its first kept version; consents to it point at it."""
+    upgrade(empty_database, "0027_i15p")
+    _fill_empty_tables(empty_database)
+    with empty_database.begin() as conn:
+        conn.execute(sa.text("UPDATE hotspots SET terms_version = '2026-01', terms_text = 'Gunakan dengan bijak.'"))
+        conn.execute(sa.text("UPDATE consent_records SET terms_version = '2026-01'"))
+    upgrade(empty_database, "0022_i13")
+    with empty_database.connect() as conn:
+        kept = conn.execute(sa.text("SELECT id, version, terms_text, privacy_text FROM hotspot_terms_versions")).all()
+        linked = conn.execute(sa.text("SELECT terms_version_id FROM consent_records")).scalars().all()
+    assert [(v, t, p) for _, v, t, p in kept] == [("2026-01", "Gunakan dengan bijak.", "")]
+    assert linked == [kept[0][0]]

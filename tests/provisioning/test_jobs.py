@@ -345,3 +345,20 @@ def test_device_whose_platform_has_no_driver_fails_with_the_reason_in_both_langu
     indonesian = gettext.translation("messages", Path(messages.__file__).parent / "locale", languages=["id"])
     assert messages.translate(work[0].problem or "", indonesian.gettext) == (
         "tidak ada driver untuk platform fortinet; netmgr mengonfigurasi cisco_ios, linux, mikrotik_routeros")
+
+
+def test_a_hotspot_job_with_the_portal_pushes_dhcp_option_114_to_routeros(
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int],
+        fleet: list[SimulatorHandle]) -> None:
+    """RFC 8910: the template's ``/ip dhcp-server option`` lines are accepted by the device and kept."""
+    job_id = _job(session, variables={**HOTSPOT, "hotspot_slug": "taman-kota-sampit"},
+                  targets={"devices": ["ap-taman-1"]})
+    assert _run(session_factory, settings, job_id) == [ResultStatus.CHANGED]
+    with NetmikoConnector()(_target(fleet[0]), "mikrotik_routeros") as conn:
+        export = conn.send_command("/export terse")
+    api = f"{settings.portal.base_url.rstrip('/')}/api/captive/taman-kota-sampit"
+    assert f"/ip dhcp-server option add code=114 name=captive-20 value=\"'{api}'\"" in export.splitlines()
+    assert any(line.startswith("/ip dhcp-server network add address=10.20.0.0/22 dhcp-option=captive-20")
+               for line in export.splitlines())
+    assert any(line.startswith("/ip dhcp-server add address-pool=hs-pool-20 disabled=no interface=vlan20-hotspot")
+               for line in export.splitlines())

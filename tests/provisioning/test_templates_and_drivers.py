@@ -188,3 +188,26 @@ def test_hotspot_gateways_advertise_the_captive_portal_api_in_dhcp_option_114(pl
     assert "114" not in without
     with pytest.raises(ValidationFailed, match="hotspot_slug"):
         validate_variables("hotspot", {**EXAMPLES["hotspot"], "hotspot_slug": "Taman Kota"})
+
+
+def test_linux_gateways_advertise_the_captive_portal_api_in_the_ipv6_ra_option_37() -> None:
+    """RFC 8910's RA option through radvd's ``AdvCaptivePortalAPI``; RouterOS's ``/ipv6 nd`` has no such setting,
+    so the RouterOS template carries the IPv4 option 114 only (see docs/captive-portal.md)."""
+    api = "https://portal.kotimkab.go.id/portal/api/captive/taman-kota-sampit"
+    inventory = {**INVENTORY, "portal_url": "https://portal.kotimkab.go.id/portal/"}
+    variables = validate_variables("hotspot", {**EXAMPLES["hotspot"], "hotspot_slug": "taman-kota-sampit",
+                                               "ipv6_prefix": "2001:db8:20::/64"})
+    text = render(find_template(None, platform="linux", purpose="hotspot"), complete(variables, inventory))
+    radvd = text.split("### file radvd-hotspot.conf\n")[1].split("### file")[0]
+    assert "interface ether2.20 {" in radvd.splitlines()
+    assert f'    AdvCaptivePortalAPI "{api}";' in radvd.splitlines()
+    assert "    prefix 2001:db8:20::/64 {" in radvd.splitlines() and radvd.rstrip().endswith("};")
+    assert "ip -6 addr replace 2001:db8:20::1/64 dev ether2.20" in text.splitlines()
+    no_slug = validate_variables("hotspot", {**EXAMPLES["hotspot"], "ipv6_prefix": "2001:db8:20::/64"})
+    plain = render(find_template(None, platform="linux", purpose="hotspot"), complete(no_slug, inventory))
+    assert "### file radvd-hotspot.conf" in plain and "AdvCaptivePortalAPI" not in plain
+    routeros = render(find_template(None, platform="mikrotik_routeros", purpose="hotspot"),
+                      complete(variables, inventory))
+    assert "/ipv6" not in routeros
+    with pytest.raises(ValidationFailed, match="/64"):
+        validate_variables("hotspot", {**EXAMPLES["hotspot"], "ipv6_prefix": "2001:db8:20::/56"})

@@ -202,3 +202,46 @@ def test_state_file_keeps_config_across_restart(tmp_path: pytest.TempPathFactory
             connect(handle) as conn:
         assert conn.base_prompt == "[admin@core]"
         assert "10.5.0.1/24" in conn.send_command("/ip address print")
+
+
+CAPTIVE_API = "https://portal.kotimkab.go.id/portal/api/captive/taman-kota-sampit"
+
+
+def test_dhcp_server_option_114_network_and_server_are_added_and_exported(mikrotik: SimulatorHandle) -> None:
+    """RFC 8910's option 114 the way the hotspot template pushes it (``/ip dhcp-server option``)."""
+    with connect(mikrotik) as conn:
+        output = conn.send_config_set([
+            "/ip pool add name=hs-pool-20 ranges=10.20.0.2-10.20.3.254",
+            f"/ip dhcp-server option add name=captive-20 code=114 value=\"'{CAPTIVE_API}'\"",
+            "/ip dhcp-server network add address=10.20.0.0/22 gateway=10.20.0.1 dns-server=10.20.0.1 "
+            "dhcp-option=captive-20",
+            "/ip dhcp-server add name=dhcp-hs-20 interface=ether2 address-pool=hs-pool-20 lease-time=1h disabled=no",
+        ])
+        assert "failure" not in output and "expected" not in output and "invalid" not in output, output
+        export = conn.send_command("/export terse")
+        printed = conn.send_command("/ip dhcp-server option print")
+    assert f"/ip dhcp-server option add code=114 name=captive-20 value=\"'{CAPTIVE_API}'\"" in export.splitlines()
+    assert ("/ip dhcp-server network add address=10.20.0.0/22 dhcp-option=captive-20 dns-server=10.20.0.1 "
+            "gateway=10.20.0.1") in export.splitlines()
+    assert ("/ip dhcp-server add address-pool=hs-pool-20 disabled=no interface=ether2 lease-time=1h "
+            "name=dhcp-hs-20") in export.splitlines()
+    assert CAPTIVE_API.encode().hex() in printed  # raw-value: the bytes phones get, the URL as ASCII
+    lines = export.splitlines()
+    assert lines.index(next(x for x in lines if x.startswith("/ip dhcp-server option"))) < \
+        lines.index(next(x for x in lines if x.startswith("/ip dhcp-server network")))
+
+
+@pytest.mark.parametrize(("command", "message"), [
+    ("/ip dhcp-server option add name=x code=255 value=0x01", "value of code out of range (1..254)"),
+    ("/ip dhcp-server option add name=x value=0x01", "failure: code not specified"),
+    ("/ip dhcp-server option add name=x code=114 value=0x123", "invalid value for argument value"),
+    ("/ip dhcp-server option add name=x code=114 value=portal", "invalid value for argument value"),
+    ("/ip dhcp-server network add address=10.20.0.0/22 dhcp-option=nothing",
+     "input does not match any value of dhcp-option"),
+    ("/ip dhcp-server add name=d interface=ether9", "input does not match any value of interface"),
+    ("/ip dhcp-server add name=d interface=ether2 address-pool=nowhere",
+     "input does not match any value of address-pool"),
+])
+def test_dhcp_server_menus_refuse_what_routeros_refuses(mikrotik: SimulatorHandle, command: str, message: str) -> None:
+    with connect(mikrotik) as conn:
+        assert conn.send_command(command) == message

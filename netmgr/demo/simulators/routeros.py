@@ -121,8 +121,16 @@ MENUS: tuple[Menu, ...] = (
         "use-radius": "no", "radius-accounting": "yes", "radius-interim-update": "received", "rate-limit": ""},
        columns=("name", "hotspot-address", "dns-name", "use-radius"), builtin=({"name": "default"},),
        required=("name",)),
+    # DHCP options are defined before the pools, servers and networks that name them (as RouterOS exports).
+    _m("ip dhcp-server option", "list", {"name": "", "code": "", "value": "", "raw-value": ""},
+       columns=("name", "code", "value", "raw-value"), required=("name", "code"), readonly=("raw-value",)),
     _m("ip pool", "list", {"name": "", "ranges": "", "next-pool": ""}, columns=("name", "ranges"),
        required=("name", "ranges")),
+    _m("ip dhcp-server", "list",
+       {"name": "", "interface": "", "address-pool": "static-only", "lease-time": "30m", "authoritative": "yes",
+        "disabled": "yes"},
+       columns=("name", "interface", "address-pool", "lease-time"), required=("interface",),
+       refs={"interface": "interface", "address-pool": "dhcp-pool"}),
     _m("queue type", "list",
        {"name": "", "kind": "pfifo", "pcq-rate": "0", "pcq-classifier": "", "pcq-limit": "50KiB",
         "pcq-total-limit": "2000KiB"},
@@ -157,6 +165,10 @@ MENUS: tuple[Menu, ...] = (
     _m("ip address", "list", {"address": "", "network": "", "interface": ""},
        columns=("address", "network", "interface"), required=("address", "interface"), unique="address",
        unique_error="failure: already have such address", refs={"interface": "interface"}),
+    _m("ip dhcp-server network", "list",
+       {"address": "", "gateway": "", "netmask": "", "dns-server": "", "domain": "", "dhcp-option": ""},
+       columns=("address", "gateway", "dns-server"), required=("address",), unique=None,
+       refs={"dhcp-option": "dhcp-option"}),
     _m("ip dns", "single", {"servers": "", "allow-remote-requests": "no", "cache-size": "2048KiB",
                             "cache-max-ttl": "1w"}),
     _m("ip firewall filter", "list",
@@ -214,7 +226,7 @@ ROOT_COMMANDS = ("export", "import", "quit", "print")
 BOOLEANS = ("yes", "no", "true", "false")
 BOOLEAN_FIELDS = {"disabled", "enabled", "allow-remote-requests", "use-radius", "read-access", "write-access",
                   "accept", "hide-ssid", "vlan-filtering", "log", "radius-accounting", "bsd-syslog",
-                  "dont-require-permissions"}
+                  "dont-require-permissions", "authoritative"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -365,6 +377,39 @@ def parse_duration(text: str) -> float:
     return total
 
 
+_OPTION_PART = re.compile(r"0x(?P<hex>[0-9A-Fa-f]*)|(?P<s>s?)'(?P<text>[^']*)'|\$\((?P<var>[A-Z0-9_]+)\)")
+_OPTION_VARIABLES = ("HOSTNAME", "RADIUS_MT_STR1", "RADIUS_MT_STR2", "REMOTE_ID", "NETWORK_GATEWAY")
+
+
+def dhcp_option_raw_value(value: str) -> bytes:
+    """The bytes a ``/ip dhcp-server option`` value sends (its read-only ``raw-value``), per the manual's types:
+    ``0x0a0b`` hex, ``'text'`` a string (``'10.0.0.1'`` an IPv4 address, ``'10'`` a decimal byte), ``s'…'`` the
+    text as a string, ``$(HOSTNAME)`` a variable (sent empty here), run together as in ``0x01'vards'$(HOSTNAME)``.
+
+    Raises:
+        RosFailure: anything else (the simulator's wording; RouterOS's own for this case is not documented).
+    """
+    out = bytearray()
+    pos = 0
+    while pos < len(value):
+        m = _OPTION_PART.match(value, pos)
+        if m is None or (m.group("hex") is not None and len(m.group("hex")) % 2) or (
+                m.group("var") is not None and m.group("var") not in _OPTION_VARIABLES):
+            raise RosFailure("invalid value for argument value")
+        if m.group("hex") is not None:
+            out += bytes.fromhex(m.group("hex"))
+        elif m.group("text") is not None:
+            text = m.group("text")
+            if not m.group("s") and re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", text):
+                out += ipaddress.IPv4Address(text).packed
+            elif not m.group("s") and text.isdigit() and int(text) < 256:
+                out.append(int(text))
+            else:
+                out += text.encode()
+        pos = m.end()
+    return bytes(out)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # execution context
 # ---------------------------------------------------------------------------------------------------------
@@ -462,6 +507,10 @@ class RouterOsDevice(Device):
             return names("ip/hotspot/profile")
         if name == "pool":
             return ["none", *names("ip/pool")]
+        if name == "dhcp-pool":
+            return ["static-only", *names("ip/pool")]
+        if name == "dhcp-option":
+            return names("ip/dhcp-server/option")
         if name == "logging-action":
             return names("system/logging/action")
         if name == "queue-type":
@@ -650,6 +699,18 @@ class RouterOsDevice(Device):
                 if not value.isdigit() or not 1 <= int(value) <= 4094:
                     raise RosFailure("value of vlan-id out of range (1..4094)")
             if menu.key == "system/scheduler" and key == "interval":
+                parse_duration(value)
+            if menu.key == "ip/dhcp-server/option" and key == "code":
+                if not value.isdigit() or not 1 <= int(value) <= 254:
+                    raise RosFailure("value of code out of range (1..254)")
+            if menu.key == "ip/dhcp-server/option" and key == "value":
+                result["raw-value"] = dhcp_option_raw_value(value).hex()
+            if menu.key == "ip/dhcp-server/network" and key == "address":
+                try:
+                    value = str(ipaddress.ip_network(value, strict=False))
+                except ValueError as exc:
+                    raise RosFailure("invalid value for argument address") from exc
+            if menu.key == "ip/dhcp-server" and key == "lease-time":
                 parse_duration(value)
             result[key] = value
         return result
