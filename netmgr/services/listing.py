@@ -80,7 +80,10 @@ class ListRequest:
         if sort not in sorting.keys:
             sort = sorting.default
         order = params.get("order")
-        descending = sorting.default_descending if order not in ("asc", "desc") else order == "desc"
+        if order in ("asc", "desc"):
+            descending = order == "desc"
+        else:  # the default order is the default key's; another key starts ascending, as its heading link does
+            descending = sorting.default_descending and sort == sorting.default
         size = _int(params.get("size"))
         page = _int(params.get("page")) or 1
         return cls(sort=sort, descending=descending, page=min(max(page, 1), MAX_PAGE),

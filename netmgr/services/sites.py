@@ -25,7 +25,7 @@ def _scoped(stmt: Select[Site], actor: Actor) -> Select[Site]:
 
 
 SORTING = Sorting(keys={"name": (Site.name,), "kind": (Site.kind,), "agency": (Agency.name,)}, default="name",
-                  tie_breaker=Site.id)
+                  tie_breaker=Site.id, unique=frozenset({"name"}))
 """The site list's sort keys (the agency sorts by its name; sites without one come together)."""
 
 
