@@ -18,6 +18,8 @@ from tests import factories
 from tests.conftest import _truncate_all, make_settings
 from tests.netmgr.web.helpers import login
 
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
 DEVICES = 20_000
 
 
