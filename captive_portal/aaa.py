@@ -24,8 +24,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from captive_portal import decisions, dialects, sessions
+from captive_portal.accounting import AccountingItem, AccountingRequest, AccountingSettings, apply_accounting_batch
 from captive_portal.decisions import AttemptLimits, Refusal, RefusalReason
-from captive_portal.fastpath import AccountingRequest
 from captive_portal.policies import Allowance
 from captive_portal.sessions import AccountingOutcome, AccountingRecord, AcctStatus, Nas, NasCache
 from netmgr.db import secret_box
@@ -369,8 +369,8 @@ def accounting(session: Session, cfg: AaaConfig, body: Mapping[str, Any], *, cli
 
     A request from a NAS netmgr does not know, or one a client sends for another gateway, is logged and
     acknowledged, so the gateway stops resending it.
-    (The AAA endpoint batches requests through ``captive_portal.fastpath`` instead; this is the one-request
-    form, through the ORM.)
+    (The AAA endpoint batches requests through ``captive_portal.fastpath``; this is the one-request form of the
+    same ``captive_portal.accounting``.)
     """
     request = parse_accounting_request(body, now=now, client=client)
     if request is None:
@@ -381,5 +381,9 @@ def accounting(session: Session, cfg: AaaConfig, body: Mapping[str, Any], *, cli
         sessions.log.warning("accounting from unknown NAS %s (%s / %s) ignored", request.client, request.nas_ip,
                              request.nas_identifier)
         return AccountingOutcome()
-    return sessions.apply_accounting(session, nas, request.rec, store=store, now=now, timezone=cfg.timezone,
-                                     default_interim_s=cfg.interim_interval_s, default_coa_port=cfg.coa_port)
+    settings = AccountingSettings(timezone=cfg.timezone, default_interim_s=cfg.interim_interval_s,
+                                  default_coa_port=cfg.coa_port)
+    [outcome] = apply_accounting_batch(session, [AccountingItem(nas=nas, rec=request.rec, now=now)], settings)
+    if store is not None and outcome.points:
+        store.write(outcome.points)
+    return outcome

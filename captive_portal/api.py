@@ -34,11 +34,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from captive_portal import aaa, coa, sessions
+from captive_portal.accounting import AccountingSettings
 from captive_portal.decisions import RefusalReason
 from captive_portal.decisions import message as refusal_message
-from captive_portal.fastpath import AaaWorker, AccountingSettings
+from captive_portal.fastpath import AaaWorker
 from netmgr import selfmetrics
-from netmgr.db import session_scope
 from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied, ValidationFailed
 from netmgr.metrics import MetricsStore, make_metrics_store
 from netmgr.settings import Settings
@@ -317,8 +317,4 @@ router = APIRouter(tags=["aaa"], lifespan=_lifespan)
 
 def send_disconnect(state: AppState, order: sessions.DisconnectOrder) -> coa.DisconnectResult:
     """Send one Disconnect-Request and store the NAS's answer (runs after the accounting response went out)."""
-    radius = state.settings.radius
-    result = coa.disconnect(order, timeout_s=radius.coa_timeout_s, retries=radius.coa_retries)
-    with session_scope(state.session_factory) as session:
-        sessions.record_disconnect_result(session, order.session_id, acked=result.acked, detail=result.detail)
-    return result
+    return coa.disconnect_and_record(order, factory=state.session_factory, radius=state.settings.radius)

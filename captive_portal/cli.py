@@ -1,20 +1,28 @@
 """``netmgr radius config`` writes the FreeRADIUS configuration; ``netmgr radius test`` sends one Access-Request;
-``netmgr sms test`` sends a test SMS through the portal's gateway."""
+``netmgr radius-spool`` applies the accounting FreeRADIUS spooled; ``netmgr sms test`` sends a test SMS through
+the portal's gateway."""
 
 from __future__ import annotations
 
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import typer
 from pyrad import packet
 from pyrad.client import Client, Timeout
 
-from captive_portal import sms
+from captive_portal import coa, sms, spool
+from captive_portal.accounting import AccountingSettings
 from captive_portal.coa import radius_dictionary
 from captive_portal.login_methods import LoginRefused
 from captive_portal.radius_config import RadiusClient, inventory_clients, write_config
+from captive_portal.sessions import DisconnectOrder
 from netmgr.commands.context import console, db_session, fail, settings
 from netmgr.errors import NetmgrError
+from netmgr.metrics import make_metrics_store
+from netmgr.state import AppState
 
 sms_app = typer.Typer(help="The SMS gateway that sends the portal's OTP codes.", no_args_is_help=True)
 radius_app = typer.Typer(help="RADIUS AAA for the hotspots (FreeRADIUS in front of netmgr).", no_args_is_help=True)
@@ -88,8 +96,45 @@ def sms_test_command(phone: str = typer.Argument(..., help="an Indonesian mobile
     console.print(f"the {cfg.portal.sms_sender} gateway took the test SMS to {shown}; check that it arrives")
 
 
+def spool_command(
+    once: bool = typer.Option(False, "--once", help="apply what the spool holds now, then exit"),
+) -> None:
+    """Apply the accounting FreeRADIUS wrote to its detail spool (NETMGR_RADIUS__ACCOUNTING=spool), in batches.
+
+    Runs until stopped (SIGTERM or Ctrl-C finish the current batch). Run one per spool directory.
+    """
+    cfg = settings()
+    state = AppState.build(cfg)
+    store = make_metrics_store(cfg)
+    radius = cfg.radius
+    reader = spool.SpoolReader(state.session_factory, Path(radius.spool_dir), store=store, batch=radius.spool_batch,
+                               settings=AccountingSettings(timezone=cfg.timezone,
+                                                           default_interim_s=radius.interim_interval_s,
+                                                           default_coa_port=radius.coa_port))
+    senders = ThreadPoolExecutor(max_workers=4, thread_name_prefix="disconnect")
+
+    def send(order: DisconnectOrder) -> None:
+        senders.submit(coa.disconnect_and_record, order, factory=state.session_factory, radius=radius)
+
+    stop = threading.Event()
+    try:
+        if once:
+            console.print(f"applied {spool.drain(reader, send=send)} accounting record(s) from {radius.spool_dir}")
+            return
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        console.print(f"applying RADIUS accounting from {radius.spool_dir}; Ctrl-C stops")
+        spool.run(reader, stop=stop, poll_s=radius.spool_poll_s, send=send)
+    finally:
+        senders.shutdown(wait=True)
+        store.close()
+        state.engine.dispose()
+
+
 def register(app: typer.Typer) -> None:
     from captive_portal.hotspot_cli import hotspot_app
+
+    app.command("radius-spool")(spool_command)
 
     app.add_typer(radius_app, name="radius")
     app.add_typer(hotspot_app, name="hotspot")

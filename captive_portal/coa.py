@@ -17,8 +17,11 @@ from functools import lru_cache
 from pyrad import packet
 from pyrad.client import Client, Timeout
 from pyrad.dictionary import Dictionary
+from sqlalchemy.orm import Session, sessionmaker
 
-from captive_portal.sessions import DisconnectOrder
+from captive_portal.sessions import DisconnectOrder, record_disconnect_result
+from netmgr.db import session_scope
+from netmgr.settings import RadiusSettings
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +138,15 @@ def disconnect(order: DisconnectOrder, *, timeout_s: float = 2.0, retries: int =
     error_cause = int(cause[0]) if cause else None
     return DisconnectResult(order.session_id, acked=False, error_cause=error_cause,
                             detail=f"error-cause {error_cause}" if error_cause is not None else "nak")
+
+
+def disconnect_and_record(order: DisconnectOrder, *, factory: sessionmaker[Session],
+                          radius: RadiusSettings) -> DisconnectResult:
+    """Send one Disconnect-Request and store the NAS's answer (after the order's transaction committed)."""
+    result = disconnect(order, timeout_s=radius.coa_timeout_s, retries=radius.coa_retries)
+    with session_scope(factory) as session:
+        record_disconnect_result(session, order.session_id, acked=result.acked, detail=result.detail)
+    return result
 
 
 def change_rates(order: DisconnectOrder, attributes: dict[str, int | str], *, timeout_s: float = 2.0,

@@ -24,7 +24,7 @@ from captive_portal.dialects import POLICY_ATTRIBUTES
 from netmgr.db import secret_box
 from netmgr.models import Device
 from netmgr.models.enums import DeviceRole
-from netmgr.settings import Settings
+from netmgr.settings import AccountingMode, Settings
 
 # CoovaChilli's gigawords companion to ChilliSpot-Max-Total-Octets is missing from FreeRADIUS 3.2's dictionary.
 LOCAL_DICTIONARY = """\
@@ -34,6 +34,10 @@ ATTRIBUTE\tChilliSpot-Max-Input-Gigawords\t21\tinteger
 ATTRIBUTE\tChilliSpot-Max-Output-Gigawords\t22\tinteger
 ATTRIBUTE\tChilliSpot-Max-Total-Gigawords\t23\tinteger
 END-VENDOR ChilliSpot
+# Written into each accounting detail record (site-local range 3000-3999): the RADIUS client FreeRADIUS matched,
+# and when it received the request (seconds.microseconds), for ``captive_portal.spool``.
+ATTRIBUTE\tNetmgr-Client\t3191\tstring
+ATTRIBUTE\tNetmgr-Received\t3192\tstring
 """
 
 
@@ -104,10 +108,26 @@ def _rest_section(name: str, uri: str) -> str:
             "\t\t\tpassword = ${..aaa_token}\n\t\t\trequire_auth = yes\n\t\t\ttimeout = 4\n\t\t}\n")
 
 
+def _spool_module(spool_dir: Path) -> str:
+    """rlm_detail writing one file a minute under ``spool_dir`` (``captive_portal.spool`` reads and removes them)."""
+    path = str(spool_dir.resolve())
+    if any(c in path for c in '"\\%$\r\n\x00'):  # the filename is expanded (xlat), so it cannot be escaped
+        raise ValueError(f"the spool directory cannot contain quotes, backslashes, % or $: {path!r}")
+    return (f"\tdetail netmgr_spool {{\n\t\tfilename = \"{path}/detail-%Y%m%d-%H%G\"\n"
+            "\t\tescape_filenames = no\n\t\tpermissions = 0640\n\t\theader = \"%t\"\n\t\tlocking = yes\n\t}\n")
+
+
+# Before the record is written: who sent it (the matched client, as the rest calls name it) and when it came
+# (``%l`` seconds, ``%M`` microseconds; in a file name ``%G`` is the minute).
+_SPOOL_ACCOUNTING = ("\t\tupdate request {\n\t\t\t&Netmgr-Client := \"%{client:shortname}\"\n"
+                     "\t\t\t&Netmgr-Received := \"%l.%M\"\n\t\t}\n\t\tnetmgr_spool\n")
+
+
 def render_radiusd_conf(*, raddb: Path, listen_address: str, auth_port: int, acct_port: int, api_url: str,
                         aaa_token: str, language: str = "id", max_servers: int = 32,
-                        static_users: bool = False) -> str:
-    """The whole ``radiusd.conf``. ``static_users`` answers from ``raddb/users`` instead (the benchmark's ceiling)."""
+                        static_users: bool = False, spool_dir: Path | None = None) -> str:
+    """The whole ``radiusd.conf``. ``static_users`` answers from ``raddb/users`` instead (the benchmark's ceiling);
+    ``spool_dir`` writes accounting to detail files there and answers at once instead of asking netmgr."""
     raddb = raddb.resolve()
     strip = "\n".join(f"\t\t\t\t&{name} !* ANY" for name in POLICY_ATTRIBUTES)
     wrong_password = _quote(message(RefusalReason.WRONG_PASSWORD, language))
@@ -131,10 +151,11 @@ def render_radiusd_conf(*, raddb: Path, listen_address: str, auth_port: int, acc
             + "\t\tpool {\n\t\t\tstart = 0\n\t\t\tmin = 0\n"
             f"\t\t\tmax = {max_servers}\n\t\t\tspare = 4\n\t\t\tuses = 0\n\t\t\tretry_delay = 1\n"
             "\t\t\tlifetime = 0\n\t\t\tidle_timeout = 60\n\t\t}\n\t}\n"
+            + (_spool_module(spool_dir) if spool_dir is not None else "")
         )
         # rest answers 401 with a Reply-Message for refusals, or the password for PAP/CHAP plus the policy.
         authorize = "\t\trest\n\t\tpap\n\t\tchap\n"
-        accounting = "\t\trest\n"
+        accounting = _SPOOL_ACCOUNTING if spool_dir is not None else "\t\trest\n"
         post_auth = "\t\trest\n"
         reject_rest = "\t\t\trest\n"
         # For gateways set to Auth-Type rest: netmgr checks the password (200 + attributes, or 401).
@@ -244,6 +265,9 @@ def write_config(output: Path, *, clients: Iterable[RadiusClient], settings: Set
     """
     radius = settings.radius
     raddb = output / "raddb"
+    spool_dir = Path(radius.spool_dir) if radius.accounting == AccountingMode.SPOOL else None
+    if spool_dir is not None:
+        spool_dir.mkdir(parents=True, exist_ok=True)
     for sub in (raddb, output / "log", output / "run"):
         sub.mkdir(parents=True, exist_ok=True)
     auth = auth_port or radius.auth_port
@@ -252,7 +276,8 @@ def write_config(output: Path, *, clients: Iterable[RadiusClient], settings: Set
     conf = render_radiusd_conf(
         raddb=raddb, listen_address=listen_address or radius.listen_address, auth_port=auth, acct_port=acct,
         api_url=api_url or radius.aaa_url or settings.public_url, aaa_token=radius.aaa_token.get_secret_value(),
-        language=settings.default_language, max_servers=max_servers, static_users=static_users is not None)
+        language=settings.default_language, max_servers=max_servers, static_users=static_users is not None,
+        spool_dir=spool_dir)
     _write_private(raddb / "radiusd.conf", conf)
     _write_private(raddb / "clients.conf", render_clients(client_list))
     _write_private(raddb / "dictionary", LOCAL_DICTIONARY)

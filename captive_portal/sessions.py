@@ -1,8 +1,9 @@
 """Hotspot sessions: RADIUS accounting keeps them current, quotas end them, silence closes them.
 
-Data flows Accounting-Request (via FreeRADIUS rest → ``captive_portal.aaa.accounting``) → ``apply_accounting``
-→ the ``hotspot_sessions`` row and usage points for the metrics store → a ``DisconnectOrder`` when the
-session used up its allowance (sent by ``captive_portal.coa``). ``close_stale_sessions`` and
+Data flows Accounting-Request (FreeRADIUS rest or its detail spool) → ``captive_portal.accounting``, which
+applies it with the rules kept here (``advance_octets``, ``new_session``, ``disconnect_order``) → the
+``hotspot_sessions`` row and usage points for the metrics store → a ``DisconnectOrder`` when the session used
+up its allowance (sent by ``captive_portal.coa``). ``close_stale_sessions`` and
 ``enforce_quotas`` run from Celery beat as the safety net. No transport imports here.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,8 +27,7 @@ from captive_portal.decisions import Refusal, exhausted, grant_for
 from captive_portal.policies import Allowance, PolicyLimits, Usage
 from netmgr import localtime
 from netmgr.db import secret_box
-from netmgr.localtime import DEFAULT_TIMEZONE
-from netmgr.metrics import MetricsStore, Point
+from netmgr.metrics import Point
 from netmgr.models import (
     AccessGrant,
     ConsentRecord,
@@ -356,8 +357,10 @@ def subscriber_for(session: Session, identity: str, kind: LoginMethod, now: date
     return row
 
 
-def _new_session(session: Session, nas: Nas, rec: AccountingRecord, now: datetime, timezone: str,
-                 default_interim_s: int) -> HotspotSession:
+def new_session(session: Session, nas: Nas, rec: AccountingRecord, now: datetime, timezone: str,
+                default_interim_s: int) -> HotspotSession:
+    """The row for a session netmgr has not seen yet, with its allowance fixed; the existing row when a
+    concurrent request inserted it first. Its counters are left to ``captive_portal.accounting``."""
     cred = credential_of(session, rec.username)
     if cred.voucher_id is not None and cred.subscriber_id is None:
         # Accounting can arrive for a voucher whose login netmgr did not see (FreeRADIUS restarted mid-way):
@@ -394,13 +397,14 @@ def _new_session(session: Session, nas: Nas, rec: AccountingRecord, now: datetim
     return row
 
 
-def usage_points(nas: Nas, *, row_id: int, acct_session_id: str, d_in: int, d_out: int, input_total: int,
+def usage_points(nas: Nas, *, acct_session_id: str, d_in: int, d_out: int, input_total: int,
                  output_total: int, session_time_s: int, now: datetime, event: str) -> list[Point]:
     """The two points one accounting update writes: the session's progress and the hotspot's usage."""
     # Many sessions report at once with the same tags, and one session may report twice in a second: the
-    # microsecond of the update plus the row id in the last digits keeps every point apart (InfluxDB would
-    # otherwise overwrite one with the other), while a replayed write still lands on the same point.
-    time_ns = int(now.timestamp() * 1_000_000) * 1000 + row_id % 1000
+    # microsecond of the update plus a hash of the gateway's session id in the last digits keeps every point
+    # apart (InfluxDB would otherwise overwrite one with the other), while a replayed update (the same record
+    # applied again after a crash, whatever row id its session got) lands on the same point.
+    time_ns = int(now.timestamp() * 1_000_000) * 1000 + zlib.crc32(acct_session_id.encode()) % 1000
     tags = {"hotspot": nas.hotspot_name or nas.name, "site": nas.site_name, "nas": nas.name}
     return [
         Point("hotspot_session", tags, {
@@ -411,82 +415,14 @@ def usage_points(nas: Nas, *, row_id: int, acct_session_id: str, d_in: int, d_ou
     ]
 
 
-def apply_accounting(session: Session, nas: Nas, rec: AccountingRecord, *, store: MetricsStore | None,
-                     now: datetime, timezone: str = DEFAULT_TIMEZONE, default_interim_s: int = 300,
-                     default_coa_port: int = 3799) -> AccountingOutcome:
-    """Bring the session named by ``rec`` up to date; close the NAS's sessions on Accounting-On/Off.
-
-    Returns what happened, with a ``DisconnectOrder`` when the session has used up its allowance.
-    """
-    outcome = apply_accounting_orm(session, nas, rec, now=now, timezone=timezone,
-                                   default_interim_s=default_interim_s, default_coa_port=default_coa_port)
-    if store is not None and outcome.points:
-        store.write(outcome.points)
-    return outcome
-
-
-def apply_accounting_orm(session: Session, nas: Nas, rec: AccountingRecord, *, now: datetime,
-                         timezone: str = DEFAULT_TIMEZONE, default_interim_s: int = 300,
-                         default_coa_port: int = 3799) -> AccountingOutcome:
-    """``apply_accounting`` through the ORM, the usage points left in ``outcome.points`` for the caller.
-
-    Every case goes this way when it is rare or complex (a new session, a disconnect, a NAS reboot);
-    ``captive_portal.fastpath`` takes the common interim updates with Core SQL and falls back to this.
-    """
-    if rec.status in (AcctStatus.ACCOUNTING_ON, AcctStatus.ACCOUNTING_OFF):
-        closed = close_nas_sessions(session, nas.device_id, now=now, reason="nas_reboot")
-        log.info("%s from %s closed %d open session(s)", rec.status.value, nas.name, closed)
-        return AccountingOutcome(closed_sessions=closed)
-    row = session.scalar(select(HotspotSession).where(
-        HotspotSession.nas_device_id == nas.device_id, HotspotSession.acct_session_id == rec.acct_session_id))
-    if row is None:
-        row = _new_session(session, nas, rec, now, timezone, default_interim_s)
-    if rec.status == AcctStatus.INTERIM and row.status != SessionStatus.ACTIVE:
-        # A late Interim-Update (reordered after the Stop, or for a session a reboot closed) changes nothing.
-        return AccountingOutcome(session_id=row.id)
-    # Counters are cumulative per session; a retransmitted or reordered packet must not make them go back.
-    total_in = advance_octets(row.input_octets, rec.input_octets, wraps=rec.octets_wrap)
-    total_out = advance_octets(row.output_octets, rec.output_octets, wraps=rec.octets_wrap)
-    d_in, d_out = total_in - row.input_octets, total_out - row.output_octets
-    row.input_octets, row.output_octets = total_in, total_out
-    row.session_time_s = max(row.session_time_s, rec.session_time_s)
-    row.last_update_at = now
-    if rec.ip:
-        row.ip = rec.ip
-    if rec.interim_interval_s:
-        row.interim_interval_s = rec.interim_interval_s
-    outcome = AccountingOutcome(session_id=row.id)
-    if rec.status == AcctStatus.STOP:
-        if row.status == SessionStatus.ACTIVE:
-            row.status = SessionStatus.CLOSED
-            row.stopped_at = now
-            row.terminate_cause = rec.terminate_cause[:40]
-            row.close_reason = "stop"
-    elif row.status == SessionStatus.ACTIVE:
-        outcome.disconnect = _disconnect_if_exhausted(session, nas, row, now=now, default_coa_port=default_coa_port)
-    session.flush()
-    if d_in or d_out or rec.status != AcctStatus.INTERIM:
-        outcome.points = usage_points(nas, row_id=row.id, acct_session_id=row.acct_session_id, d_in=d_in,
-                                      d_out=d_out, input_total=row.input_octets, output_total=row.output_octets,
-                                      session_time_s=row.session_time_s, now=now, event=rec.status.value)
-    return outcome
-
-
 def due_for_disconnect(row: HotspotSession, now: datetime) -> bool:
     """Whether a Disconnect-Request may be sent (none yet, or the last one is older than the retry interval)."""
-    if row.disconnect_requested_at is None:
-        return True
-    return now - as_utc(row.disconnect_requested_at) >= timedelta(seconds=DISCONNECT_RETRY_S)
+    return disconnect_due(row.disconnect_requested_at, now)
 
 
-def _disconnect_if_exhausted(session: Session, nas: Nas, row: HotspotSession, *, now: datetime,
-                             default_coa_port: int) -> DisconnectOrder | None:
-    reason = exhausted(allowance_bytes=row.allowance_bytes, allowance_time_s=row.allowance_time_s,
-                       used=Usage(row.session_time_s, row.total_octets))
-    if reason is None or not due_for_disconnect(row, now):
-        return None
-    return disconnect_order(session, row, reason=reason.value, now=now, nas_address=nas.address,
-                            coa_port=nas.coa_port or default_coa_port)
+def disconnect_due(requested_at: datetime | None, now: datetime) -> bool:
+    """``due_for_disconnect`` from the time of the last Disconnect-Request alone."""
+    return requested_at is None or now - as_utc(requested_at) >= timedelta(seconds=DISCONNECT_RETRY_S)
 
 
 def disconnect_order(session: Session, row: HotspotSession, *, reason: str, now: datetime,

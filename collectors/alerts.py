@@ -37,8 +37,11 @@ from netmgr.models.alerts import (
 )
 from netmgr.models.base import utcnow
 from netmgr.models.enums import DeviceStatus
-from netmgr.services import alert_transports
+from netmgr.services import alert_reasons as reasons
+from netmgr.services import alert_transports, edges
+from netmgr.services.alert_reasons import Reason
 from netmgr.services.reachability import Reachability, device_reachability
+from netmgr.services.uplinks import uplink_port
 from netmgr.settings import AlertSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -160,14 +163,34 @@ class Observation:
     value: float | None = None
     history: list[tuple[datetime, bool]] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    reason: Reason = field(default_factory=list)
+    """The checks that failed and their evidence (``netmgr.services.alert_reasons``), stored when the alert opens."""
 
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.kind.value, self.subject_type.value, self.subject_id)
 
 
+def _device_reason(session: Session, device: Device, kind: AlertKind, ping_count: int) -> Reason:
+    """What failed for a device: its last ping round (when pinged) and the SNMP poller's last error."""
+    out: Reason = []
+    if device.ping_checked_at is not None and device.ping_loss_percent is not None:
+        received = round(ping_count * (1 - device.ping_loss_percent / 100))
+        out.append(reasons.ping_check(address=device.mgmt_address, sent=ping_count, received=received,
+                                      at=device.ping_checked_at))
+    if device.status == DeviceStatus.DOWN:
+        event = session.scalar(select(DeviceEvent).where(
+            DeviceEvent.device_id == device.id, DeviceEvent.kind == DeviceStatus.DOWN.value)
+            .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()).limit(1))
+        out.append(reasons.snmp_check(error=event.detail if event else "",
+                                      at=event.at if event else device.status_changed_at))
+    if kind == AlertKind.SNMP_SILENT:
+        out.append(reasons.check("snmp_silent"))
+    return out
+
+
 def device_observations(session: Session, conditions: Mapping[tuple[str, str, int], AlertCondition],
-                        settings: AlertSettings, now: datetime) -> list[Observation]:
+                        settings: AlertSettings, now: datetime, *, ping_count: int = 3) -> list[Observation]:
     """Per device, ``device_down`` (unreachable) and ``snmp_silent`` (answers ping, not SNMP), kept apart.
 
     ``device_down`` replays the SNMP up/down events since the last round, then the current reachability; while
@@ -198,8 +221,13 @@ def device_observations(session: Session, conditions: Mapping[tuple[str, str, in
             out.append(Observation(
                 kind, SubjectType.DEVICE, device.id, device.name, problem, severity, policy,
                 agency_id=device.site.agency_id, site_id=device.site_id, device_id=device.id, history=history,
-                facts=facts))
+                facts=facts, reason=_device_reason(session, device, kind, ping_count) if problem else []))
     return out
+
+
+def _names(devices: Sequence[Device], most: int = 8) -> str:
+    names = sorted(d.name for d in devices)
+    return ", ".join(names[:most]) + (f" (+{len(names) - most})" if len(names) > most else "")
 
 
 def site_observations(session: Session, conditions: Mapping[tuple[str, str, int], AlertCondition],
@@ -222,7 +250,28 @@ def site_observations(session: Session, conditions: Mapping[tuple[str, str, int]
         out.append(Observation(
             AlertKind.SITE_DOWN, SubjectType.SITE, site.id, site.name, down, AlertSeverity.CRITICAL, policy,
             agency_id=site.agency_id, site_id=site.id, history=history,
-            facts={"name": site.name, "site": "", "devices": len(site.devices)}))
+            facts={"name": site.name, "site": "", "devices": len(site.devices)},
+            reason=[reasons.check("site", devices=len(site.devices), names=_names(site.devices))] if down else []))
+    return out
+
+
+def edge_link_observations(session: Session, conditions: Mapping[tuple[str, str, int], AlertCondition],
+                           settings: Settings, now: datetime) -> list[Observation]:
+    """``edge_link_down`` per site with an edge collector that has been silent too long (one alert for the
+    site instead of one per device: the edge keeps polling them and forwards when the link returns)."""
+    policy = DampingPolicy.from_settings(settings.alerts, raise_after_s=0.0)
+    out = []
+    for link in edges.refresh_links(session, link_down_after_s=settings.edge.link_down_after_s, now=now):
+        key = (AlertKind.EDGE_LINK_DOWN.value, SubjectType.SITE.value, link.site_id)
+        cond = conditions.get(key)
+        if cond is None and not link.down:
+            continue
+        history = [(link.last_seen_at, True)] if link.down and link.last_seen_at is not None else []
+        site = session.get(Site, link.site_id)
+        out.append(Observation(
+            AlertKind.EDGE_LINK_DOWN, SubjectType.SITE, link.site_id, link.site, link.down, AlertSeverity.CRITICAL,
+            policy, agency_id=site.agency_id if site else None, site_id=link.site_id, history=history,
+            facts={"name": link.site, "site": "", "edge": link.name}))
     return out
 
 
@@ -233,14 +282,6 @@ def _ns(moment: datetime) -> int:
 def _between(start: datetime, end: datetime) -> str:
     """An InfluxQL time condition for (start, end], as integer nanoseconds (nothing user-supplied)."""
     return f"time > {_ns(start)} AND time <= {_ns(end)}"
-
-
-def _uplink_target(uplink: Uplink) -> tuple[Device, str] | None:
-    if uplink.interface is not None:
-        return uplink.interface.device, uplink.interface.name
-    if uplink.device is not None and uplink.interface_name:
-        return uplink.device, uplink.interface_name
-    return None
 
 
 def saturation(points: Sequence[Mapping[str, Any]], *, uplink: Uplink, start: datetime, end: datetime,
@@ -286,7 +327,7 @@ def uplink_observations(session: Session, store: MetricsStore, conditions: Mappi
                                   selectinload(Uplink.interface).selectinload(Interface.device)
                                   .selectinload(Device.site)).order_by(Uplink.id)
     for uplink in session.scalars(stmt):
-        target = _uplink_target(uplink)
+        target = uplink_port(uplink)
         if target is None:
             continue
         device, interface = target
@@ -306,7 +347,9 @@ def uplink_observations(session: Session, store: MetricsStore, conditions: Mappi
             policy, agency_id=None, site_id=device.site_id, device_id=device.id, value=round(percent, 1),
             history=[(start, True)] if saturated else [],
             facts={"name": uplink.name, "site": uplink.isp_name, "direction": direction, "percent": percent,
-                   "capacity_mbps": capacity, "minutes": rules.uplink_saturation_minutes}))
+                   "capacity_mbps": capacity, "minutes": rules.uplink_saturation_minutes},
+            reason=[reasons.check("traffic", direction=direction, percent=round(percent, 1), capacity=capacity,
+                                  minutes=rules.uplink_saturation_minutes)]))
     return out
 
 
@@ -341,7 +384,9 @@ def interface_error_observations(session: Session, store: MetricsStore, conditio
             rising, AlertSeverity.WARNING, policy, agency_id=device.site.agency_id, site_id=device.site_id,
             device_id=device.id, value=float(errors),
             facts={"name": f"{interface.name} di {device.name}", "site": device.site.name, "errors": errors,
-                   "previous": before, "minutes": settings.interface_errors_window_minutes}))
+                   "previous": before, "minutes": settings.interface_errors_window_minutes},
+            reason=[reasons.check("errors", errors=errors, previous=before,
+                                  minutes=settings.interface_errors_window_minutes)]))
     return out
 
 
@@ -384,17 +429,20 @@ def _open(session: Session, kind: AlertKind, obs: Observation, state: Damped, no
         return None
     since = state.raw_since if kind != AlertKind.FLAPPING else (state.changes[0] if state.changes else now)
     facts = {**obs.facts, "since": since}
+    reason = obs.reason
     if kind == AlertKind.FLAPPING:
         facts.update(changes=len(state.changes), minutes=round((now - since).total_seconds() / 60) or 1)
+        reason = [reasons.check("flapping", changes=facts["changes"], minutes=facts["minutes"])]
     message = texts.opened(kind, facts, timezone)
     alert = Alert(kind=kind, severity=AlertSeverity.WARNING if kind == AlertKind.FLAPPING else obs.severity,
                   state=AlertState.OPEN, subject_type=obs.subject_type, subject_id=obs.subject_id,
                   subject_name=obs.name, agency_id=obs.agency_id, site_id=obs.site_id, device_id=obs.device_id,
-                  message=message.text, value=obs.value, started_at=since, opened_at=now, ack_note="")
+                  message=message.text, value=obs.value, started_at=since, opened_at=now, ack_note="",
+                  reason=reason or None)
     session.add(alert)
     session.flush()
     log.info("alert %s opened: %s", alert.id, message.text)
-    return AlertChange(alert.id, kind, "opened", message, obs.site_id)
+    return AlertChange(alert.id, kind, "opened", texts.with_reason(kind, message, reason, timezone), obs.site_id)
 
 
 def _resolve(session: Session, kind: AlertKind, obs: Observation, now: datetime, timezone: str) -> AlertChange | None:
@@ -497,8 +545,10 @@ def evaluate_alerts(session_factory: sessionmaker[Session], *, store: MetricsSto
     with session_factory() as session:
         conditions = {(str(c.kind), str(c.subject_type), c.subject_id): c
                       for c in session.scalars(select(AlertCondition))}
-        observations = device_observations(session, conditions, settings.alerts, moment)
+        observations = device_observations(session, conditions, settings.alerts, moment,
+                                           ping_count=settings.ping.count)
         observations += site_observations(session, conditions, settings.alerts, moment)
+        observations += edge_link_observations(session, conditions, settings, moment)
         if store is not None:
             try:
                 observations += uplink_observations(session, store, conditions, settings, moment)

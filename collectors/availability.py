@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from collectors.discovery import SYS_UPTIME
+from collectors.edge.centre import edge_device_ids
 from collectors.snmp.client import has_snmp, target_for_device
 from collectors.snmp.types import SnmpClient, SnmpTarget
 from netmgr.errors import DeviceError, NetmgrError
@@ -109,8 +110,9 @@ async def check_availability(session_factory: sessionmaker[Session], *, snmp: Sn
     targets: dict[int, SnmpTarget] = {}
     skipped: list[DeviceCheck] = []
     with session_factory() as session:
+        behind_edges = edge_device_ids(session)  # their edge probes them; the centre may not reach them at all
         for device in session.scalars(select(Device).order_by(Device.id)):
-            if not has_snmp(device):
+            if not has_snmp(device) or device.id in behind_edges:
                 continue
             try:
                 targets[device.id] = target_for_device(device, device_credentials(session, device), settings)

@@ -16,10 +16,11 @@ from netmgr.jobs import PeriodicTask
 
 
 def web() -> WebParts:
+    from collectors.edge import api as edge_api
     from collectors.notify import transports
 
     # netmgr.services.alert_transports sends a test message through a transport set up in the UI.
-    return WebParts(services={"send_alert_test": transports.send_through})
+    return WebParts(routers=(edge_api.router,), services={"send_alert_test": transports.send_through})
 
 
 def task_modules() -> Sequence[ModuleType]:
@@ -30,8 +31,10 @@ def task_modules() -> Sequence[ModuleType]:
 
 def register_cli(app: typer.Typer) -> None:
     from collectors import cli
+    from collectors.edge import cli as edge_cli
 
     cli.register(app)
+    edge_cli.register(app)
 
 
 MANIFEST = Manifest(

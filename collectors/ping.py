@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from collectors.edge.centre import edge_device_ids
 from netmgr.errors import ConfigError
 from netmgr.metrics import MetricsStore, Point
 from netmgr.models import Device, PingHourly, Uplink
@@ -175,9 +176,13 @@ class RoundResult:
 
 
 def ping_targets(session: Session) -> list[PingTarget]:
-    """Every device's management address and every uplink's probe address, devices first."""
+    """Every device's management address and every uplink's probe address, devices first.
+
+    Devices an edge collector polls are left to it: seen from the centre they vanish whenever the site's link
+    drops, which is the edge's ``edge_link_down`` alert, not each device's."""
+    behind_edges = edge_device_ids(session)
     out = [PingTarget("device", d.id, d.name, d.mgmt_address)
-           for d in session.scalars(select(Device).order_by(Device.id)) if d.mgmt_address]
+           for d in session.scalars(select(Device).order_by(Device.id)) if d.mgmt_address and d.id not in behind_edges]
     out += [PingTarget("uplink", u.id, u.name, u.probe_address.strip())
             for u in session.scalars(select(Uplink).where(Uplink.probe_address.is_not(None)).order_by(Uplink.id))
             if u.probe_address and u.probe_address.strip()]

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from collectors.poller import DeviceSample, InterfaceSample
-from collectors.rates import DEFAULT_CAPACITY_TOLERANCE, CounterSample, NoRate, Rate, counter_rate, spread
+from collectors.rates import DEFAULT_CAPACITY_TOLERANCE, CounterSample, NoRate, Rate, counter_rate, restarted, spread
 from collectors.rollups import add_usage, split_into_buckets
 from collectors.state import DeviceState
 from netmgr.metrics import FieldValue, Point
@@ -224,7 +224,9 @@ def process_sample(ctx: DeviceContext, sample: DeviceSample, state: DeviceState,
     No rate (hence no point and no usage) on the first poll, after a reboot or a counter discontinuity:
     such intervals are unknown, not zero.
     """
-    new = DeviceState(wall_time=sample.wall_time, uptime_cs=sample.uptime_cs, hints=state.hints)
+    health = sample.extras.health
+    new = DeviceState(wall_time=sample.wall_time, uptime_cs=sample.uptime_cs, hints=state.hints,
+                      system_uptime_cs=health.system_uptime_cs)
     points: list[Point] = []
     usage: list[MeterUsage] = []
     views: list[CounterView] = []
@@ -255,7 +257,7 @@ def process_sample(ctx: DeviceContext, sample: DeviceSample, state: DeviceState,
         views.append(_view(MeterKind.QUEUE, queue.name, "", rate_in, rate_out))
         if isinstance(rate_in, Rate) or isinstance(rate_out, Rate):
             usage.append(_usage(MeterKind.QUEUE, queue.name, rate_in, rate_out, agency_id, None, True))
-    points += _health_points(ctx, sample)
+    points += _health_points(ctx, sample, rebooted=_rebooted(state, sample))
     return ProcessResult(points=points, usage=usage, state=new, views=views)
 
 
@@ -281,21 +283,57 @@ def _usage(kind: MeterKind, name: str, rate_in: Rate | NoRate | None, rate_out: 
                       agency_id=agency_id, interface_id=interface_id, billing=billing)
 
 
-def _health_points(ctx: DeviceContext, sample: DeviceSample) -> list[Point]:
+def _rebooted(state: DeviceState, sample: DeviceSample) -> bool:
+    """Did the device restart since the last poll? hrSystemUptime (the system's) where both polls have it,
+    else sysUpTime (the agent's: restarting snmpd alone also counts)."""
+    system = sample.extras.health.system_uptime_cs
+    if system is not None and state.system_uptime_cs is not None:
+        return restarted(state.wall_time, state.system_uptime_cs, sample.wall_time, system)
+    return restarted(state.wall_time, state.uptime_cs, sample.wall_time, sample.uptime_cs)
+
+
+def _health_points(ctx: DeviceContext, sample: DeviceSample, *, rebooted: bool = False) -> list[Point]:
     e = sample.extras
+    h = e.health
     fields: dict[str, FieldValue] = {"poll_ms": float(sample.duration_s * 1000), "interfaces": len(sample.interfaces)}
     if sample.uptime_cs is not None:
         fields["uptime_s"] = int(sample.uptime_cs // 100)
+    if h.system_uptime_cs is not None:
+        fields["system_uptime_s"] = int(h.system_uptime_cs // 100)
+    if rebooted:
+        fields["reboot"] = 1
     if e.cpu_load_pct is not None:
         fields["cpu_load_pct"] = float(e.cpu_load_pct)
     if e.memory_used_bytes is not None and e.memory_total_bytes:
         fields["memory_used_bytes"] = int(e.memory_used_bytes)
         fields["memory_used_pct"] = float(100.0 * e.memory_used_bytes / e.memory_total_bytes)
+    if h.mempools and h.mempools[0].used_pct is not None:
+        fields["memory_used_pct"] = float(h.mempools[0].used_pct)  # the maker's own figure where it gives one
     if e.wireless_clients is not None:
         fields["wireless_clients"] = int(e.wireless_clients)
     if e.wireless_signal_dbm is not None:
         fields["wireless_signal_dbm"] = float(e.wireless_signal_dbm)
-    return [Point("device_health", ctx.tags(), fields, time_ns=round(sample.wall_time * NS))]
+    at = round(sample.wall_time * NS)
+    tags = ctx.tags()
+    points = [Point("device_health", tags, fields, time_ns=at)]
+    for cpu in h.processors:
+        points.append(Point("device_processor", {**tags, "processor": cpu.index}, {"load_pct": cpu.load_pct},
+                            time_ns=at))
+    for pool in h.mempools:
+        pool_fields: dict[str, FieldValue] = {}
+        if pool.used_bytes is not None and pool.total_bytes:
+            pool_fields["used_bytes"], pool_fields["total_bytes"] = int(pool.used_bytes), int(pool.total_bytes)
+        if pool.used_pct is not None:
+            pool_fields["used_pct"] = float(pool.used_pct)
+        if pool_fields:
+            points.append(Point("device_memory", {**tags, "pool": pool.name}, pool_fields, time_ns=at))
+    for sensor in h.sensors:
+        points.append(Point("device_sensor", {**tags, "kind": sensor.kind, "sensor": sensor.name},
+                            {"value": float(sensor.value)}, time_ns=at))
+    for radio in h.wireless:
+        points.append(Point("wireless_clients", {**tags, "ssid": radio.ssid, "radio": radio.radio,
+                                                 "index": radio.index}, {"clients": int(radio.clients)}, time_ns=at))
+    return points
 
 
 # --- the database ends ---------------------------------------------------------------------------------------

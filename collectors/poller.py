@@ -2,7 +2,9 @@
 
 SNMP (a GET of sysUpTime + one multi-column GETBULK walk per table, in flight at once) → decoded raw counters.
 Pure reading: no rates, no database; ``collectors.pipeline`` turns samples into rates and points.
-Vendor extras (MikroTik queues and wireless, Ubiquiti client counts) are keyed by vendor slug in ``EXTRAS``.
+Health (CPU, memory, sensors, wireless clients) is what the device's profile declares (``Profile.health``),
+read in one multi-column walk; vendor extras (MikroTik queues and registration table) are keyed by vendor slug
+in ``EXTRAS``.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import cast
 
+from collectors.profiles import PROFILES
+from collectors.profiles.health import STANDARD, Health, HealthPart, columns_of, read_health
 from collectors.snmp import codecs
 from collectors.snmp.types import SnmpClient, SnmpTarget, SnmpType, Value, VarBind
 from netmgr.models.enums import Platform
@@ -47,26 +51,17 @@ INTERFACE_COLUMNS = (IF_NAME, IF_OPER_STATUS, IF_HIGH_SPEED, IF_HC_IN_OCTETS, IF
 # Read only for devices whose interfaces lack the 64-bit counters (or ifName).
 FALLBACK_COLUMNS = (IF_IN_OCTETS, IF_OUT_OCTETS, IF_IN_UCAST_PKTS, IF_OUT_UCAST_PKTS)
 
-HR_PROCESSOR_LOAD = "1.3.6.1.2.1.25.3.3.1.2"
-HR_STORAGE_TYPE = "1.3.6.1.2.1.25.2.3.1.2"
-HR_STORAGE_UNITS = "1.3.6.1.2.1.25.2.3.1.4"
-HR_STORAGE_SIZE = "1.3.6.1.2.1.25.2.3.1.5"
-HR_STORAGE_USED = "1.3.6.1.2.1.25.2.3.1.6"
-HR_STORAGE_RAM = "1.3.6.1.2.1.25.2.1.2"
-
 # MIKROTIK-MIB
 MTXR_WL_RTAB_STRENGTH = "1.3.6.1.4.1.14988.1.1.1.2.1.3"
 """mtxrWlRtabStrength: one row per registered wireless client (index MAC.ifIndex), signal in dBm."""
-MTXR_WL_AP_CLIENT_COUNT = "1.3.6.1.4.1.14988.1.1.1.3.1.6"
 MTXR_QUEUE_SIMPLE_NAME = "1.3.6.1.4.1.14988.1.1.2.1.1.2"
 MTXR_QUEUE_SIMPLE_BYTES_IN = "1.3.6.1.4.1.14988.1.1.2.1.1.8"
 MTXR_QUEUE_SIMPLE_BYTES_OUT = "1.3.6.1.4.1.14988.1.1.2.1.1.9"
 QUEUE_COLUMNS = (MTXR_QUEUE_SIMPLE_NAME, MTXR_QUEUE_SIMPLE_BYTES_IN, MTXR_QUEUE_SIMPLE_BYTES_OUT)
-# Ubiquiti: UniFi (UBNT-UniFi-MIB unifiVapNumStations) and airMAX (ubntWlStatStaCount)
-UNIFI_VAP_NUM_STATIONS = "1.3.6.1.4.1.41112.1.6.1.2.1.8"
-AIRMAX_STA_COUNT = "1.3.6.1.4.1.41112.1.4.5.1.15"
 
 MAX_REPETITIONS = 50
+HEALTH_REPETITIONS = 16
+"""Rows per column per GETBULK of the health walk: health tables are short (a few CPUs, pools, sensors)."""
 REPROBE_EVERY = 60
 """Polls between re-checks of optional tables a device did not have (HOST-RESOURCES, vendor MIBs)."""
 
@@ -104,7 +99,10 @@ class QueueSample:
 
 @dataclass
 class Extras:
-    """Health and vendor values of one poll; None where the device has no such table."""
+    """Health and vendor values of one poll; None where the device has no such table.
+
+    ``health`` holds the details (per processor, pool, sensor and SSID); the first fields sum it up.
+    """
 
     cpu_load_pct: float | None = None
     memory_used_bytes: int | None = None
@@ -112,6 +110,7 @@ class Extras:
     wireless_clients: int | None = None
     wireless_signal_dbm: float | None = None
     queues: list[QueueSample] = field(default_factory=list)
+    health: Health = field(default_factory=Health)
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,8 @@ class DeviceSample:
 class PollHints:
     """What earlier polls learned about a device, so later polls ask for less (kept in the poll state).
 
-    ``rows`` sizes GETBULK max-repetitions; ``has_*`` skip tables the device does not have (re-checked
+    ``rows`` sizes GETBULK max-repetitions; ``has_*`` skip tables the device does not have (``has_hr``: any
+    of its profile's health tables; re-checked
     every ``REPROBE_EVERY`` polls); ``polls`` counts polls since the last re-check.
     """
 
@@ -169,19 +169,16 @@ def _width(rows: list[VarBind]) -> int:
 
 
 async def _mikrotik_extras(target: SnmpTarget, snmp: SnmpClient, reps: int) -> Extras:
-    rtab, ap_clients, (names, bytes_in, bytes_out) = await asyncio.gather(
+    rtab, (names, bytes_in, bytes_out) = await asyncio.gather(
         snmp.bulk_walk(target, MTXR_WL_RTAB_STRENGTH, MAX_REPETITIONS),
-        snmp.bulk_walk(target, MTXR_WL_AP_CLIENT_COUNT, reps),
         snmp.bulk_walk_columns(target, QUEUE_COLUMNS, MAX_REPETITIONS),
     )
     extras = Extras()
     signals = [vb.value for vb in rtab if isinstance(vb.value, int) and not vb.missing]
     if signals:
+        # The registration table has a row per client: the count the AP table gives, plus the mean signal.
         extras.wireless_clients = len(signals)
         extras.wireless_signal_dbm = sum(signals) / len(signals)
-    elif ap_clients:
-        extras.wireless_clients = sum(v for v in codecs.by_index(ap_clients, MTXR_WL_AP_CLIENT_COUNT).values()
-                                      if isinstance(v, int))
     name_by = codecs.by_index(names, MTXR_QUEUE_SIMPLE_NAME)
     in_by = codecs.by_index(bytes_in, MTXR_QUEUE_SIMPLE_BYTES_IN)
     out_by = codecs.by_index(bytes_out, MTXR_QUEUE_SIMPLE_BYTES_OUT)
@@ -196,17 +193,9 @@ async def _mikrotik_extras(target: SnmpTarget, snmp: SnmpClient, reps: int) -> E
     return extras
 
 
-async def _ubiquiti_extras(target: SnmpTarget, snmp: SnmpClient, reps: int) -> Extras:
-    unifi, airmax = await asyncio.gather(snmp.bulk_walk(target, UNIFI_VAP_NUM_STATIONS, reps),
-                                         snmp.bulk_walk(target, AIRMAX_STA_COUNT, reps))
-    counts = [vb.value for vb in unifi + airmax if isinstance(vb.value, int) and not vb.missing]
-    return Extras(wireless_clients=sum(counts) if counts else None)
-
-
 def build_extras_registry() -> Registry[ExtrasReader]:
     registry: Registry[ExtrasReader] = Registry("poll extras")
     registry.register("mikrotik", _mikrotik_extras)
-    registry.register("ubiquiti", _ubiquiti_extras)
     return registry
 
 
@@ -226,21 +215,26 @@ def vendor_slug(platform: str, vendor: str = "") -> str:
     return slug or vendor.strip().lower().replace(" ", "-")
 
 
-async def _host_resources(target: SnmpTarget, snmp: SnmpClient, reps: int) -> Extras:
-    loads, types = await snmp.bulk_walk_columns(target, (HR_PROCESSOR_LOAD, HR_STORAGE_TYPE), reps)
-    extras = Extras()
-    values = [vb.value for vb in loads if isinstance(vb.value, int) and not vb.missing]
-    if values:
-        extras.cpu_load_pct = sum(values) / len(values)
-    ram = [index for index, value in codecs.by_index(types, HR_STORAGE_TYPE).items() if value == HR_STORAGE_RAM]
-    if ram:
-        index = ram[0]
-        units, size, used = await snmp.get(target, [f"{HR_STORAGE_UNITS}.{index}", f"{HR_STORAGE_SIZE}.{index}",
-                                                    f"{HR_STORAGE_USED}.{index}"])
-        if isinstance(units.value, int) and isinstance(size.value, int) and isinstance(used.value, int):
-            extras.memory_total_bytes = units.value * size.value
-            extras.memory_used_bytes = units.value * used.value
-    return extras
+@lru_cache(maxsize=64)
+def health_parts(vendor: str) -> tuple[tuple[HealthPart, ...], tuple[str, ...]]:
+    """The health parts of the vendor's profile (HOST-RESOURCES for an unknown one) and their columns."""
+    parts = PROFILES.get(vendor).health if vendor in PROFILES else STANDARD
+    return parts, columns_of(parts)
+
+
+async def _health(target: SnmpTarget, snmp: SnmpClient, vendor: str) -> Health:
+    parts, columns = health_parts(vendor)
+    walks = await snmp.bulk_walk_columns(target, columns, HEALTH_REPETITIONS)
+    return read_health(parts, dict(zip(columns, walks, strict=True)))
+
+
+def _named_radios(health: Health, interfaces: list[InterfaceSample]) -> None:
+    """Give radios indexed by ifIndex their interface name (``wlan1``) where the MIB names no band."""
+    if not any(w.if_index is not None for w in health.wireless):
+        return
+    names = {i.if_index: i.name for i in interfaces}
+    health.wireless = [replace(w, radio=names.get(w.if_index, w.radio) if w.if_index is not None else w.radio)
+                       for w in health.wireless]
 
 
 @lru_cache(maxsize=262144)
@@ -332,28 +326,32 @@ async def poll_device(target: SnmpTarget, *, snmp: SnmpClient, vendor: str = "",
     reps = min(MAX_REPETITIONS, hints.rows + 1) if hints.rows else MAX_REPETITIONS
     vendor_reader = EXTRAS.get(vendor) if vendor in EXTRAS and hints.has_vendor else None
 
-    optional: list[Awaitable[Extras]] = []
+    optional: list[Awaitable[Health | Extras]] = []
     if hints.has_hr:
-        optional.append(_host_resources(target, snmp, reps))
+        optional.append(_health(target, snmp, vendor))
     if vendor_reader is not None:
         optional.append(vendor_reader(target, snmp, reps))
     # Only what this device has becomes a task: most polls are the sysUpTime GET and one interface walk.
     found = await asyncio.gather(snmp.get(target, [SYS_UPTIME]), _interfaces(target, snmp, hints, reps), *optional)
     uptime_vbs = cast(list[VarBind], found[0])
     interfaces = cast(list[InterfaceSample], found[1])
-    more = cast(list[Extras], found[2:])
-    hr = more.pop(0) if hints.has_hr else Extras()
-    vendor_extras = more.pop(0) if vendor_reader is not None else Extras()
+    more = list(found[2:])
+    health = cast(Health, more.pop(0)) if hints.has_hr else Health()
+    vendor_extras = cast(Extras, more.pop(0)) if vendor_reader is not None else Extras()
     wall = clock()
     hints.rows = len(interfaces)
     hints.polls += 1
-    if hints.has_hr and hr.cpu_load_pct is None and hr.memory_total_bytes is None:
+    if hints.has_hr and health.empty:
         hints.has_hr = False
     if vendor_reader is not None and vendor_extras == Extras():
         hints.has_vendor = False
     uptime = uptime_vbs[0].value if isinstance(uptime_vbs[0].value, int) else None
-    extras = Extras(cpu_load_pct=hr.cpu_load_pct, memory_used_bytes=hr.memory_used_bytes,
-                    memory_total_bytes=hr.memory_total_bytes, wireless_clients=vendor_extras.wireless_clients,
-                    wireless_signal_dbm=vendor_extras.wireless_signal_dbm, queues=vendor_extras.queues)
+    _named_radios(health, interfaces)
+    memory = health.mempools[0] if health.mempools else None
+    clients = vendor_extras.wireless_clients
+    extras = Extras(cpu_load_pct=health.cpu_load_pct, memory_used_bytes=memory.used_bytes if memory else None,
+                    memory_total_bytes=memory.total_bytes if memory else None,
+                    wireless_clients=clients if clients is not None else health.wireless_clients,
+                    wireless_signal_dbm=vendor_extras.wireless_signal_dbm, queues=vendor_extras.queues, health=health)
     return DeviceSample(wall_time=wall, uptime_cs=uptime, interfaces=interfaces, queues=extras.queues, extras=extras,
                         duration_s=time.perf_counter() - started)

@@ -107,6 +107,21 @@ def _elapsed_agent_cs(prev: CounterSample, cur: CounterSample, wall_elapsed: flo
     return cur.uptime_cs - prev.uptime_cs
 
 
+def restarted(previous_wall: float | None, previous_uptime_cs: int | None, wall: float, uptime_cs: int | None, *,
+              clock_slack_s: float = DEFAULT_CLOCK_SLACK_S) -> bool:
+    """True when an uptime (sysUpTime or hrSystemUptime, centiseconds) shows a restart between two readings.
+
+    The same verdict ``counter_rate`` gives its counters: going back is a restart unless it is the 32-bit
+    TimeTicks wrap after 497 days (the wrapped delta then matches the wall time); an uptime shorter than the
+    wall time since the last reading is a restart too. False when either reading lacks an uptime.
+    """
+    if previous_wall is None or previous_uptime_cs is None or uptime_cs is None:
+        return False
+    verdict = _elapsed_agent_cs(CounterSample(0, previous_wall, previous_uptime_cs), CounterSample(0, wall, uptime_cs),
+                                wall - previous_wall, clock_slack_s)
+    return isinstance(verdict, NoRate)
+
+
 def counter_rate(previous: CounterSample | None, current: CounterSample, *, speed_bps: float | None = None,
                  poll_interval_s: float | None = None, tolerance: float = DEFAULT_CAPACITY_TOLERANCE,
                  clock_slack_s: float = DEFAULT_CLOCK_SLACK_S) -> Rate | NoRate:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from collectors.edge.centre import edge_device_ids
 from collectors.pipeline import (
     CounterView,
     DeviceContext,
@@ -57,8 +58,10 @@ def shard(device_ids: Sequence[int], size: int) -> list[list[int]]:
 
 
 def pollable_device_ids(session: Session) -> list[int]:
-    """Devices with SNMP credentials, in id order."""
-    return [d.id for d in session.scalars(select(Device).order_by(Device.id)) if has_snmp(d)]
+    """Devices with SNMP credentials, in id order, except those an edge collector polls at their site."""
+    behind_edges = edge_device_ids(session)
+    return [d.id for d in session.scalars(select(Device).order_by(Device.id))
+            if has_snmp(d) and d.id not in behind_edges]
 
 
 def lease_holder() -> str:

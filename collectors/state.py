@@ -35,6 +35,8 @@ class DeviceState:
     counters: dict[str, tuple[int, int]] = field(default_factory=dict)
     """key → (value, width in bits)."""
     hints: PollHints = field(default_factory=PollHints)
+    system_uptime_cs: int | None = None
+    """hrSystemUptime at the last poll, where the device has it (reboot detection prefers it to sysUpTime)."""
 
     def sample(self, key: str) -> CounterSample | None:
         """The previous sample of counter ``key``, or None when there is none (first poll, new interface)."""
@@ -47,18 +49,19 @@ class DeviceState:
     def to_json(self) -> str:
         return json.dumps({"t": self.wall_time, "u": self.uptime_cs,
                            "c": {k: [v, w] for k, (v, w) in self.counters.items()},
-                           "h": self.hints.to_json()}, separators=(",", ":"))
+                           "h": self.hints.to_json(), "s": self.system_uptime_cs}, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> DeviceState:
         """Parse a stored state; a damaged one is logged and treated as empty (costs one interval)."""
         try:
             data: dict[str, Any] = json.loads(text or "{}")
-            wall, uptime = data.get("t"), data.get("u")
+            wall, uptime, system = data.get("t"), data.get("u"), data.get("s")
             counters = {str(k): (int(v[0]), int(v[1])) for k, v in (data.get("c") or {}).items()}
             return cls(wall_time=float(wall) if wall is not None else None,
                        uptime_cs=int(uptime) if uptime is not None else None, counters=counters,
-                       hints=PollHints.from_json(data.get("h") or {}))
+                       hints=PollHints.from_json(data.get("h") or {}),
+                       system_uptime_cs=int(system) if system is not None else None)
         except (ValueError, TypeError, AttributeError, IndexError) as exc:
             log.warning("unreadable poll state ignored: %s", exc)
             return cls()

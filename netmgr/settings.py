@@ -106,6 +106,30 @@ class PingSettings(BaseModel):
     """Time between any two requests sent (``fping -i``): 2,000 targets x 3 requests take 6 s at 1 ms."""
 
 
+class AccountingMode(StrEnum):
+    """How FreeRADIUS hands Accounting-Requests to netmgr (``captive_portal.radius_config``)."""
+
+    REST = "rest"
+    """Each request is posted to netmgr's AAA endpoint and answered once it committed."""
+    SPOOL = "spool"
+    """Each request is appended to a detail file and answered at once; ``netmgr radius-spool`` applies them."""
+
+
+class MapSettings(BaseModel):
+    """The base map under the monitoring page's sites (Leaflet, vendored): where its tiles come from.
+
+    ``NETMGR_MAP__TILE_URL`` is a Leaflet URL template (``{z}/{x}/{y}``, optional ``{s}``); empty means no tiles:
+    the sites are drawn on a plain coordinate canvas, as they are when the tiles cannot be loaded (offline).
+    """
+
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    """Shown in the map's corner; the tile server's licence requires it (HTML, set by the admin only)."""
+    max_zoom: int = Field(default=19, ge=1, le=22)
+    noc_refresh_s: int = Field(default=30, ge=5, le=3600)
+    """How often the NOC wall screen (``/monitoring/noc``) reloads its figures."""
+
+
 class RadiusSettings(BaseModel):
     """RADIUS AAA for the hotspots: FreeRADIUS (rest module) in front, netmgr's /api/v1/aaa behind it."""
 
@@ -125,6 +149,14 @@ class RadiusSettings(BaseModel):
     coa_timeout_s: float = 2.0
     coa_retries: int = 2
     login_attempt_retention_days: int = 7
+    accounting: AccountingMode = AccountingMode.REST
+    """``spool`` decouples accounting from netmgr: it keeps flowing while netmgr or its database is down."""
+    spool_dir: str = "/var/spool/netmgr/radius"
+    """Where FreeRADIUS writes its accounting detail files (one a minute) and ``netmgr radius-spool`` reads them."""
+    spool_batch: int = 500
+    """Accounting records applied per transaction by the spool reader."""
+    spool_poll_s: float = 1.0
+    """How long the spool reader waits when it has read everything."""
 
 
 class PortalSettings(BaseModel):
@@ -310,6 +342,22 @@ class FinanceSettings(BaseModel):
     """An uplink whose 95th percentile reaches this share of capacity is flagged as saturated at peak."""
 
 
+class EdgeSettings(BaseModel):
+    """Edge collectors (docs/deploy.md): the centre's patience with them, and an edge box's way to the centre."""
+
+    link_down_after_s: int = 180
+    """Centre: a site whose edge has not called for this long is shown and alerted as "link down"."""
+    centre_url: str = ""
+    """Edge box: the centre's base URL, e.g. https://netmgr.diskominfo.example.go.id."""
+    token: SecretStr = SecretStr("")
+    """Edge box: the token ``netmgr edge register`` printed at the centre."""
+    ca_file: Path | None = None
+    """Edge box: the CA bundle that signs the centre's certificate, when it is not a public one."""
+    timeout_s: float = 10.0
+    spool_max_bytes: int = 256 * 1024 * 1024
+    """Edge box: metrics kept on disk while the link is down (about a week for a small office at 60 s)."""
+
+
 class OpenDataSettings(BaseModel):
     """The public-service dashboard for leaders and its open-data export (``netmgr.services.leadership``)."""
 
@@ -354,6 +402,7 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     snmp: SnmpSettings = Field(default_factory=SnmpSettings)
     ping: PingSettings = Field(default_factory=PingSettings)
+    map: MapSettings = Field(default_factory=MapSettings)
     radius: RadiusSettings = Field(default_factory=RadiusSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
@@ -362,6 +411,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
     open_data: OpenDataSettings = Field(default_factory=OpenDataSettings)
+    edge: EdgeSettings = Field(default_factory=EdgeSettings)
     login: LoginSettings = Field(default_factory=LoginSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)

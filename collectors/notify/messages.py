@@ -5,13 +5,15 @@ Alert facts (names, times in UTC, measurements) → ``Message`` with times in th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from collectors.notify import Message
 from netmgr import localtime
 from netmgr.models.alerts import AlertKind
+from netmgr.services import alert_reasons
 
 
 def clock(moment: datetime, timezone: str) -> str:
@@ -40,6 +42,20 @@ def _where(facts: Mapping[str, Any]) -> str:
     return f"{facts['name']} ({site})" if site else str(facts["name"])
 
 
+# Kinds whose opening message does not say its evidence itself (a saturation or error message already names
+# its figures, so a reason line would repeat them).
+REASON_LINE = frozenset({AlertKind.DEVICE_DOWN, AlertKind.SNMP_SILENT, AlertKind.SITE_DOWN})
+
+
+def with_reason(kind: AlertKind, message: Message, reason: Sequence[Mapping[str, Any]] | None,
+                timezone: str) -> Message:
+    """``message`` with the alert's reason (the checks that failed and their evidence) as a second line in
+    Indonesian, e.g. "Alasan: ping 0/3 balasan dari 10.2.3.4 pukul 14:02 WIB"; unchanged without a reason or
+    when the message already says it (``REASON_LINE``)."""
+    why = alert_reasons.describe_in(reason, "id", timezone) if kind in REASON_LINE else ""
+    return replace(message, text=f"{message.text}\nAlasan: {why}") if why else message
+
+
 def opened(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Message:
     """The message sent when an alert opens. ``facts`` carries ``name``, ``site``, ``since`` and per-kind values."""
     since = clock(facts["since"], timezone)
@@ -55,6 +71,10 @@ def opened(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Message:
         text = (f"🔴 LOKASI MATI: semua {facts['devices']} perangkat di {facts['name']} tidak merespons "
                 f"sejak {since}")
         subject = f"Lokasi mati: {facts['name']}"
+    elif kind == AlertKind.EDGE_LINK_DOWN:
+        text = (f"🔴 TAUTAN LOKASI PUTUS: kolektor tepi {facts['edge']} di {facts['name']} tidak menghubungi pusat "
+                f"sejak {since}; perangkat di sana tetap dipantau setempat dan datanya dikirim saat tautan pulih")
+        subject = f"Tautan lokasi putus: {facts['name']}"
     elif kind == AlertKind.UPLINK_SATURATED:
         direction = "unduh" if facts["direction"] == "down" else "unggah"
         text = (f"🟠 UPLINK PENUH: {where} arah {direction} terpakai {facts['percent']:.0f}% dari kapasitas "
@@ -87,6 +107,10 @@ def resolved(kind: AlertKind, facts: Mapping[str, Any], timezone: str) -> Messag
     elif kind == AlertKind.SITE_DOWN:
         text = f"🟢 LOKASI PULIH: {facts['name']} kembali terhubung pukul {at} (terputus {lasted})"
         subject = f"Lokasi pulih: {facts['name']}"
+    elif kind == AlertKind.EDGE_LINK_DOWN:
+        text = (f"🟢 TAUTAN LOKASI PULIH: kolektor tepi {facts['edge']} di {facts['name']} menghubungi pusat lagi "
+                f"pukul {at} (putus {lasted}); data selama putus sedang dikirim")
+        subject = f"Tautan lokasi pulih: {facts['name']}"
     elif kind == AlertKind.UPLINK_SATURATED:
         text = f"🟢 UPLINK NORMAL: {where} kembali di bawah ambang pukul {at} (penuh {lasted})"
         subject = f"Uplink normal: {facts['name']}"

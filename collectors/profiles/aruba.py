@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from collectors.profiles.base import CHASSIS_MODEL, CHASSIS_SERIAL, Identity, Probes, SystemInfo
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 AOSCX = "1.3.6.1.4.1.47196.4.1.1.1"
@@ -24,6 +25,7 @@ class ArubaProfile:
     priority = 10
     probe_gets = (CHASSIS_MODEL, CHASSIS_SERIAL)
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return (system.under(AOSCX) or system.under(HP_NETWORKING)

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from collectors.profiles.health import HealthPart
 from collectors.snmp import codecs
 from collectors.snmp.types import Value
 from netmgr.models.enums import Platform
@@ -92,6 +93,11 @@ class Profile(Protocol):
     @property
     def probe_walks(self) -> tuple[str, ...]:
         """Small subtrees to walk before ``identify``."""
+        ...
+
+    @property
+    def health(self) -> tuple[HealthPart, ...]:
+        """What the poller reads for this maker's health on every cycle (in one multi-column walk)."""
         ...
 
     def claims(self, system: SystemInfo) -> bool:

@@ -5,6 +5,15 @@ from __future__ import annotations
 import re
 
 from collectors.profiles.base import Identity, Probes, SystemInfo
+from collectors.profiles.health import (
+    HOST_RESOURCES,
+    Columns,
+    Health,
+    HealthPart,
+    Processor,
+    WirelessClients,
+    scalar,
+)
 from netmgr.models.enums import Platform
 
 EPMP_SW_VERSION = "1.3.6.1.4.1.17713.21.1.1.17.0"
@@ -13,11 +22,41 @@ CNPILOT = "1.3.6.1.4.1.17713.22"
 _CNPILOT_MODEL = re.compile(r"(cnPilot \S+)")
 
 
+# CAMBIUM-PMP80211-MIB (ePMP)
+EPMP_CPU_UTILIZATION = "1.3.6.1.4.1.17713.21.2.1.64"  # tenths of %
+EPMP_FREQUENCY = "1.3.6.1.4.1.17713.21.1.2.1"  # MHz
+EPMP_CLIENT_COUNT = "1.3.6.1.4.1.17713.21.1.2.10"
+# CAMBIUM-MIB (cnPilot E): the AP's associated clients, as LibreNMS's Cnpilote OS class reads them
+CNPILOT_TOTAL_CLIENTS = "1.3.6.1.4.1.17713.22.1.1.1.14"
+
+
+def _read_cambium(columns: Columns, health: Health) -> None:
+    cpu = scalar(columns, EPMP_CPU_UTILIZATION)
+    if cpu is not None:
+        health.processors = [Processor("0", cpu / 10)]
+    clients = scalar(columns, EPMP_CLIENT_COUNT)
+    if clients is not None:
+        freq = scalar(columns, EPMP_FREQUENCY)
+        band = "" if not freq else "2G" if freq < 3000 else "5G"
+        health.wireless.append(WirelessClients("0", "", clients, radio=band))
+    total = scalar(columns, CNPILOT_TOTAL_CLIENTS)
+    if total is not None:
+        health.clients_total = total
+        health.wireless.append(WirelessClients("0", "", total, radio="AP"))
+
+
+CAMBIUM_HEALTH = HealthPart("CAMBIUM-PMP80211-MIB/CAMBIUM-MIB",
+                            (EPMP_CPU_UTILIZATION, EPMP_FREQUENCY, EPMP_CLIENT_COUNT, CNPILOT_TOTAL_CLIENTS),
+                            _read_cambium)
+"""ePMP CPU (tenths of a percent) and registered subscriber modules on the radio; cnPilot's associated clients."""
+
+
 class CambiumProfile:
     slug = "cambium"
     priority = 10
     probe_gets = (EPMP_SW_VERSION, EPMP_SERIAL)
     probe_walks: tuple[str, ...] = ()
+    health = (HOST_RESOURCES, CAMBIUM_HEALTH)
 
     def claims(self, system: SystemInfo) -> bool:
         return (system.under("1.3.6.1.4.1.17713") or system.sys_descr.startswith("Cambium")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collectors.profiles.base import CHASSIS_MODEL, CHASSIS_SERIAL, CHASSIS_SOFTWARE, Identity, Probes, SystemInfo
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 
@@ -11,6 +12,7 @@ class CdataProfile:
     priority = 10
     probe_gets = (CHASSIS_MODEL, CHASSIS_SERIAL, CHASSIS_SOFTWARE)
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return system.under("1.3.6.1.4.1.17409") and not system.under("1.3.6.1.4.1.17409.1")

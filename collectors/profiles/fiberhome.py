@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from collectors.profiles.base import Identity, Probes, SystemInfo
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 FH_SOFTWARE_VERSION = "1.3.6.1.4.1.5875.800.3.9.4.3.0"  # "RP0700"
@@ -16,6 +17,7 @@ class FiberhomeProfile:
     priority = 10
     probe_gets = (FH_SOFTWARE_VERSION,)
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return system.under("1.3.6.1.4.1.5875.800") or bool(_MODEL.match(system.sys_descr))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collectors.profiles.base import ENT_PHYSICAL_MODEL, Identity, Probes, SystemInfo
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 
@@ -11,6 +12,7 @@ class GenericProfile:
     priority = 1000
     probe_gets = (f"{ENT_PHYSICAL_MODEL}.1",)
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return True

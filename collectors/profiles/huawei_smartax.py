@@ -14,6 +14,7 @@ from collectors.profiles.base import (
     Probes,
     SystemInfo,
 )
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 SMARTAX_OBJECT_IDS = tuple(f"1.3.6.1.4.1.2011.2.{n}" for n in ("80.8", "115", "123", "133", "248"))
@@ -24,6 +25,7 @@ class HuaweiSmartaxProfile:
     priority = 5
     probe_gets = (CHASSIS_MODEL, CHASSIS_NAME, CHASSIS_SERIAL, CHASSIS_SOFTWARE)
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return (system.sys_descr.startswith("Huawei Integrated Access Software")

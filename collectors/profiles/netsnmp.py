@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collectors.profiles.base import Identity, Probes, SystemInfo
+from collectors.profiles.health import HOST_RESOURCES, UCD_SNMP
 from netmgr.models.enums import Platform
 
 
@@ -11,6 +12,7 @@ class NetSnmpProfile:
     priority = 50
     probe_gets: tuple[str, ...] = ()
     probe_walks: tuple[str, ...] = ()
+    health = (HOST_RESOURCES, UCD_SNMP)
 
     def claims(self, system: SystemInfo) -> bool:
         return system.under("1.3.6.1.4.1.8072")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from collectors.profiles.base import Identity, Probes, SystemInfo
+from collectors.profiles.health import HOST_RESOURCES, UCD_SNMP
 from netmgr.models.enums import Platform
 
 # NET-SNMP-EXTEND-MIB::nsExtendOutput1Line."version"
@@ -23,6 +24,7 @@ class OpnsenseProfile:
     priority = 10
     probe_gets = (NS_EXTEND_VERSION,)
     probe_walks: tuple[str, ...] = ()
+    health = (HOST_RESOURCES, UCD_SNMP)
 
     def claims(self, system: SystemInfo) -> bool:
         return system.sys_descr.startswith("OPNsense") or system.under(NET_SNMP_FREEBSD)

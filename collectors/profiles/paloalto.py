@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collectors.profiles.base import Identity, Probes, SystemInfo
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 PAN_SYS_SW_VERSION = "1.3.6.1.4.1.25461.2.1.2.1.1.0"
@@ -15,6 +16,7 @@ class PaloaltoProfile:
     priority = 10
     probe_gets = (PAN_SYS_SW_VERSION, PAN_SYS_SERIAL, PAN_CHASSIS_TYPE)
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return system.under("1.3.6.1.4.1.25461") or system.sys_descr.startswith("Palo Alto Networks")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from collectors.profiles.base import Identity, Probes, SystemInfo
+from collectors.profiles.health import HOST_RESOURCES, UCD_SNMP
 from netmgr.models.enums import Platform
 
 _VERSION = re.compile(r"(\S+) pfSense FreeBSD")
@@ -15,6 +16,7 @@ class PfsenseProfile:
     priority = 10
     probe_gets: tuple[str, ...] = ()
     probe_walks: tuple[str, ...] = ()
+    health = (HOST_RESOURCES, UCD_SNMP)
 
     def claims(self, system: SystemInfo) -> bool:
         return system.sys_descr.startswith("pfSense")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from collectors.profiles.base import Identity, Probes, SystemInfo
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 _MODEL = re.compile(r"\(([^)]+)\)")
@@ -15,6 +16,7 @@ class RuijieProfile:
     priority = 10
     probe_gets: tuple[str, ...] = ()
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return system.under("1.3.6.1.4.1.4881") or system.sys_descr.startswith("Ruijie")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collectors.profiles.base import Identity, Probes, SystemInfo
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 SFOS_DEVICE_TYPE = "1.3.6.1.4.1.2604.5.1.1.2.0"
@@ -15,6 +16,7 @@ class SophosProfile:
     priority = 10
     probe_gets = (SFOS_DEVICE_TYPE, SFOS_FW_VERSION, SFOS_APP_KEY)
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return system.under("1.3.6.1.4.1.2604.5")

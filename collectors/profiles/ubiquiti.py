@@ -19,6 +19,20 @@ from collectors.profiles.base import (
     Probes,
     SystemInfo,
 )
+from collectors.profiles.health import (
+    HOST_RESOURCES,
+    Columns,
+    Health,
+    HealthPart,
+    Mempool,
+    Processor,
+    WirelessClients,
+    name_of,
+    number,
+    rows,
+    scalar,
+)
+from collectors.snmp import codecs
 from netmgr.models.enums import Platform
 
 AIRMAX_RADIO = "1.3.6.1.4.1.41112.1.4.1"
@@ -26,6 +40,57 @@ AIRFIBER_FW_VERSION = "1.3.6.1.4.1.41112.1.3.2.1.40.1"  # UBNT-AirFIBER-MIB::fwV
 BROADCOM = "1.3.6.1.4.1.4413"
 NET_SNMP_LINUX = "1.3.6.1.4.1.8072.3.2.10"
 _SWITCH_DESCR = re.compile(r"^(EdgeSwitch|EdgePoint|USW-|UBNT US)")
+
+# FROGFOOT-RESOURCES-MIB (UniFi and airOS firmware): load averages ×100 and memory in kB
+FROGFOOT_LOAD_VALUE = "1.3.6.1.4.1.10002.1.1.1.4.2.1.3"  # index 1, 2, 3: 1-, 5-, 15-minute
+FROGFOOT_MEM_TOTAL = "1.3.6.1.4.1.10002.1.1.1.1.1"
+FROGFOOT_MEM_FREE = "1.3.6.1.4.1.10002.1.1.1.1.2"
+FROGFOOT_MEM_BUFFER = "1.3.6.1.4.1.10002.1.1.1.1.3"
+FROGFOOT_MEM_CACHE = "1.3.6.1.4.1.10002.1.1.1.1.4"
+# UBNT-UniFi-MIB unifiVapTable: one row per virtual AP (SSID on a radio)
+UNIFI_VAP_ESSID = "1.3.6.1.4.1.41112.1.6.1.2.1.6"
+UNIFI_VAP_NUM_STATIONS = "1.3.6.1.4.1.41112.1.6.1.2.1.8"
+UNIFI_VAP_RADIO = "1.3.6.1.4.1.41112.1.6.1.2.1.9"  # "ng" (2.4 GHz), "na" (5 GHz)
+# UBNT-AirMAX-MIB: ubntWlStatTable (SSID, station count) and the radio's frequency
+AIRMAX_SSID = "1.3.6.1.4.1.41112.1.4.5.1.2"
+AIRMAX_STA_COUNT = "1.3.6.1.4.1.41112.1.4.5.1.15"
+AIRMAX_FREQ = "1.3.6.1.4.1.41112.1.4.1.1.4"
+_UNIFI_RADIO = {"ng": "2G", "na": "5G", "6e": "6G"}
+
+
+def _read_ubiquiti(columns: Columns, health: Health) -> None:
+    loads = rows(columns, FROGFOOT_LOAD_VALUE)
+    five_minutes = number(loads.get("2"))
+    if not health.processors and five_minutes is not None:
+        # LibreNMS reads the 5-minute load average ×100 as the processor's percentage; so do we.
+        health.processors.append(Processor("0", float(five_minutes)))
+    total, free = scalar(columns, FROGFOOT_MEM_TOTAL), scalar(columns, FROGFOOT_MEM_FREE)
+    if not health.mempools and total and free is not None:
+        spare = free + (scalar(columns, FROGFOOT_MEM_BUFFER) or 0) + (scalar(columns, FROGFOOT_MEM_CACHE) or 0)
+        health.mempools.append(Mempool("memory", max(0, total - spare) * 1024, total * 1024))
+    ssids, radios = rows(columns, UNIFI_VAP_ESSID), rows(columns, UNIFI_VAP_RADIO)
+    for index, value in rows(columns, UNIFI_VAP_NUM_STATIONS).items():
+        clients = number(value)
+        if clients is not None:
+            radio = codecs.text(radios.get(index)).strip()
+            health.wireless.append(WirelessClients(index, name_of(ssids, index, ""), clients,
+                                                   radio=_UNIFI_RADIO.get(radio, radio)))
+    ssids, freq = rows(columns, AIRMAX_SSID), number(next(iter(rows(columns, AIRMAX_FREQ).values()), None))
+    for index, value in rows(columns, AIRMAX_STA_COUNT).items():
+        clients = number(value)
+        if clients is not None:
+            band = "" if not freq else "2G" if freq < 3000 else "5G"
+            health.wireless.append(WirelessClients(index, name_of(ssids, index, ""), clients, radio=band))
+
+
+UBIQUITI_HEALTH = HealthPart(
+    "UBNT/FROGFOOT",
+    (FROGFOOT_LOAD_VALUE, FROGFOOT_MEM_TOTAL, FROGFOOT_MEM_FREE, FROGFOOT_MEM_BUFFER, FROGFOOT_MEM_CACHE,
+     UNIFI_VAP_ESSID, UNIFI_VAP_NUM_STATIONS, UNIFI_VAP_RADIO, AIRMAX_SSID, AIRMAX_STA_COUNT, AIRMAX_FREQ),
+    _read_ubiquiti,
+)
+"""CPU (5-minute load) and memory from FROGFOOT where HOST-RESOURCES has none; clients per UniFi VAP (SSID,
+radio) and per airMAX radio."""
 
 
 def _switch(system: SystemInfo) -> bool:
@@ -39,6 +104,7 @@ class UbiquitiProfile:
     priority = 10
     probe_gets = (AIRFIBER_FW_VERSION, CHASSIS_MODEL, f"{ENT_PHYSICAL_DESCR}.1")
     probe_walks = (DOT11_PRODUCT_NAME, DOT11_PRODUCT_VERSION, AIRMAX_RADIO)
+    health = (HOST_RESOURCES, UBIQUITI_HEALTH)
 
     def claims(self, system: SystemInfo) -> bool:
         return (system.under("1.3.6.1.4.1.10002.1") or system.under("1.3.6.1.4.1.41112") or _switch(system)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from collectors.profiles.base import CHASSIS_SERIAL, Identity, Probes, SystemInfo
+from collectors.profiles.health import STANDARD
 from netmgr.models.enums import Platform
 
 _DESCR = re.compile(r"^(\S+) Version (\S+)")
@@ -15,6 +16,7 @@ class ZteProfile:
     priority = 10
     probe_gets = (CHASSIS_SERIAL,)
     probe_walks: tuple[str, ...] = ()
+    health = STANDARD
 
     def claims(self, system: SystemInfo) -> bool:
         return system.under("1.3.6.1.4.1.3902.1082")

@@ -8,7 +8,7 @@ build one with ``make_metrics_store(settings)``. The schema is documented in doc
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -160,6 +160,9 @@ class MetricsStore(Protocol):
         Never raises for an unreachable server: points wait in the spool instead.
         """
 
+    def write_lines(self, lines: Sequence[str]) -> None:
+        """Queue lines already in line protocol (points forwarded by an edge collector), like ``write``."""
+
     def flush(self) -> None:
         """Send everything queued now, replaying the spool first if InfluxDB is back."""
 
@@ -187,6 +190,9 @@ class DisabledMetricsStore:
 
     def write(self, points: Iterable[Point]) -> None:
         self._stats.points_lost += sum(1 for _ in points)
+
+    def write_lines(self, lines: Sequence[str]) -> None:
+        self._stats.points_lost += len(lines)
 
     def flush(self) -> None:
         return None

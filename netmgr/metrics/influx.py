@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 import httpx
@@ -26,7 +26,7 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
-from netmgr.errors import MetricsWriteError
+from netmgr.errors import MetricsQueryError, MetricsWriteError
 from netmgr.metrics import MetricsStoreStats, Point
 from netmgr.metrics.query import InfluxQLClient
 from netmgr.metrics.spool import Spool
@@ -148,7 +148,7 @@ class InfluxMetricsStore:
 
     Args:
         writer: sends line-protocol bodies (``InfluxV1Writer`` or ``InfluxV2Writer``).
-        reader: runs InfluxQL.
+        reader: runs InfluxQL; None for a store that only forwards (an edge collector's).
         spool: where batches wait while the server is away; None loses them (counted, logged).
         batch_size: points per request.
         flush_interval_s: ``write`` sends a partial batch once this much time passed since the last send.
@@ -156,9 +156,10 @@ class InfluxMetricsStore:
         clock: monotonic seconds (injectable for tests).
     """
 
-    def __init__(self, writer: LineWriter, reader: InfluxQLClient, *, spool: Spool | None, batch_size: int = 5000,
-                 flush_interval_s: float = 1.0, replay_budget_s: float = 30.0, backoff_min_s: float = 1.0,
-                 backoff_max_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, writer: LineWriter, reader: InfluxQLClient | None, *, spool: Spool | None,
+                 batch_size: int = 5000, flush_interval_s: float = 1.0, replay_budget_s: float = 30.0,
+                 backoff_min_s: float = 1.0, backoff_max_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._writer = writer
         self._reader = reader
         self._spool = spool
@@ -192,6 +193,12 @@ class InfluxMetricsStore:
             if len(self._buffer) >= self._batch_size or self._clock() - self._last_flush >= self._flush_interval_s:
                 self._flush_locked(explicit=False)
 
+    def write_lines(self, lines: Sequence[str]) -> None:
+        with self._lock:
+            self._buffer.extend(lines)
+            if len(self._buffer) >= self._batch_size or self._clock() - self._last_flush >= self._flush_interval_s:
+                self._flush_locked(explicit=False)
+
     def flush(self) -> None:
         with self._lock:
             self._flush_locked(explicit=True)
@@ -200,11 +207,14 @@ class InfluxMetricsStore:
         with self._lock:
             self._flush_locked(explicit=True)
             self._writer.close()
-            self._reader.close()
+            if self._reader is not None:
+                self._reader.close()
             if self._spool is not None:
                 self._spool.close()
 
     def query(self, influxql: str, params: Mapping[str, object] | None = None) -> list[dict[str, Any]]:
+        if self._reader is None:
+            raise MetricsQueryError(f"this store only forwards points to {self._writer.target}; it cannot be queried")
         return self._reader.query(influxql, params)
 
     def stats(self) -> MetricsStoreStats:

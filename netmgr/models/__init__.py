@@ -3,6 +3,7 @@
 from netmgr.models.alerts import Alert, AlertCondition, AlertRoute, AlertTransport, Notification
 from netmgr.models.auth import AdminLoginAttempt, ApiToken, AuditLog, User, WebSession
 from netmgr.models.base import Base
+from netmgr.models.edge import EdgeCollector
 from netmgr.models.finance import (
     Allocation,
     BandwidthPlan,
@@ -20,6 +21,7 @@ from netmgr.models.hotspot import (
     LoginAttempt,
     OtpChallenge,
     PortalBudgetCounter,
+    RadiusSpoolOffset,
     Subscriber,
     SubscriberDevice,
     Voucher,
@@ -68,6 +70,7 @@ __all__ = [
     "Hotspot",
     "HotspotPolicy",
     "HotspotSession",
+    "RadiusSpoolOffset",
     "LoginAttempt",
     "OtpChallenge",
     "PortalBudgetCounter",
@@ -87,6 +90,7 @@ __all__ = [
     "DeviceLock",
     "Device",
     "DeviceEvent",
+    "EdgeCollector",
     "PingHourly",
     "Interface",
     "OutboxTask",

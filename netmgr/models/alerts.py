@@ -31,6 +31,8 @@ class AlertKind(StrEnum):
     SMS_GATEWAY = "sms_gateway"
     """The SMS/WhatsApp gateway failed to take OTP messages (down, timing out, refusing); subject: the installation."""
     VOUCHER_GUESSING = "voucher_guessing"
+    EDGE_LINK_DOWN = "edge_link_down"
+    """A site's edge collector has not reached the centre for a while: its devices are polled but unseen."""
     """A hotspot reached its ceiling of wrong voucher codes for the current window (someone is guessing)."""
 
 
@@ -85,6 +87,9 @@ class Alert(Base):
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), index=True)
     message: Mapped[str] = mapped_column(Text, default="")
     """The Indonesian text sent when the alert opened."""
+    reason: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """The checks that failed and their evidence when the alert opened, e.g. ``[{"check": "ping", "address":
+    "10.2.3.4", "sent": 3, "received": 0, "at": "…"}]`` (``netmgr.services.alert_reasons`` words it)."""
     value: Mapped[float | None] = mapped_column(Float)
     """The measurement behind the alert, e.g. 96.5 (% of capacity) or 120 (errors in the window)."""
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

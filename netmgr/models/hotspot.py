@@ -328,3 +328,19 @@ class PortalBudgetCounter(Base):
     key: Mapped[str] = mapped_column(String(64))
     window_start: Mapped[int] = mapped_column(BigInteger)
     spent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RadiusSpoolOffset(Base):
+    """How far netmgr has applied one FreeRADIUS accounting detail file (``captive_portal.spool``).
+
+    Example: ``detail-20261207-2341`` read to byte 183_204. The offset moves in the same transaction as the
+    records before it are applied, so a reader killed at any moment neither loses nor repeats a record.
+    """
+
+    __tablename__ = "radius_spool_offsets"
+
+    file: Mapped[str] = mapped_column(String(255), primary_key=True)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    records: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Records applied or skipped from this file so far (for the operator's view of the backlog)."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +26,9 @@ class AlertRead(_Orm):
     site_id: int | None
     device_id: int | None
     message: str
+    reason: list[dict[str, Any]] | None = Field(
+        None, description="the checks that failed and their evidence when the alert opened, e.g. "
+        '[{"check": "ping", "address": "10.2.3.4", "sent": 3, "received": 0, "at": "2026-12-07T06:02:00+00:00"}]')
     value: float | None
     started_at: datetime
     opened_at: datetime
@@ -65,11 +69,40 @@ class TrafficPointRead(BaseModel):
     time: datetime
     in_bps: float | None
     out_bps: float | None
+    errors: float | None = Field(None, description="in + out errors counted in the bucket")
+    discards: float | None = Field(None, description="in + out discards counted in the bucket")
 
 
 class InterfaceTrafficRead(BaseModel):
     interface: str
+    uplink: bool = Field(False, description="the interface carries an uplink (listed first)")
     points: list[TrafficPointRead]
+
+
+class HealthPointRead(BaseModel):
+    time: datetime
+    value: float | None
+
+
+class DeviceHealthRead(BaseModel):
+    """A device's health over a range: series per kind, availability percentages and reboots."""
+
+    device_id: int
+    device: str
+    range: str
+    bucket_s: int
+    start: datetime
+    end: datetime
+    cpu_load_pct: list[HealthPointRead]
+    memory_used_pct: list[HealthPointRead]
+    uptime_days: list[HealthPointRead]
+    temperatures_c: dict[str, list[HealthPointRead]]
+    voltages_v: dict[str, list[HealthPointRead]]
+    wireless_clients: dict[str, list[HealthPointRead]] = Field(description="per SSID and radio label")
+    reboots: int
+    ping_availability_percent: float | None
+    snmp_availability_percent: float | None
+    error: str = Field("", description="set when InfluxDB could not answer; the series are then empty")
 
 
 class DeviceTrafficRead(BaseModel):

@@ -8,7 +8,7 @@ alerts, and no uplink.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from netmgr.errors import MetricsQueryError, NotFound, ValidationFailed
 from netmgr.metrics import MetricsStore
-from netmgr.models import Agency, Device, DeviceEvent, Site
+from netmgr.models import Agency, Device, DeviceEvent, EdgeCollector, Site
 from netmgr.models.alerts import ACTIVE_STATES, Alert, AlertKind, AlertState
 from netmgr.models.base import utcnow
 from netmgr.security.permissions import Actor, Permission
-from netmgr.services import audit, budget, devices, uplinks
+from netmgr.services import audit, budget, devices, interfaces, uplinks
 from netmgr.services.common import ListResult, paginate
 from netmgr.services.listing import Sorting
 from netmgr.services.reachability import Reachability, combine
@@ -185,6 +185,8 @@ class SiteHealth(StrEnum):
     PARTIAL = "partial"
     DOWN = "down"
     UNKNOWN = "unknown"
+    LINK_DOWN = "link_down"
+    """The site's edge collector cannot reach the centre: its devices keep their last known status."""
 
 
 @dataclass
@@ -205,9 +207,12 @@ class SiteState:
     unknown: int = 0
     snmp_silent: int = 0
     alerts: int = 0
+    link_down: bool = False
 
     @property
     def health(self) -> SiteHealth:
+        if self.link_down:
+            return SiteHealth.LINK_DOWN
         if self.down and not self.up:
             return SiteHealth.DOWN
         if self.down:
@@ -217,7 +222,8 @@ class SiteState:
         return SiteHealth.UNKNOWN
 
 
-_HEALTH_ORDER = {SiteHealth.DOWN: 0, SiteHealth.PARTIAL: 1, SiteHealth.UNKNOWN: 2, SiteHealth.UP: 3}
+_HEALTH_ORDER = {SiteHealth.DOWN: 0, SiteHealth.LINK_DOWN: 1, SiteHealth.PARTIAL: 2, SiteHealth.UNKNOWN: 3,
+                 SiteHealth.UP: 4}
 
 
 def site_states(session: Session, actor: Actor, *, health: SiteHealth | None = None) -> list[SiteState]:
@@ -248,6 +254,10 @@ def site_states(session: Session, actor: Actor, *, health: SiteHealth | None = N
     for alert_site, n in session.execute(alerts):
         if alert_site is not None and alert_site in states:
             states[alert_site].alerts = int(n)
+    for site_id in session.scalars(select(EdgeCollector.site_id).where(EdgeCollector.enabled.is_(True),
+                                                                       EdgeCollector.link_down.is_(True))):
+        if site_id in states:
+            states[site_id].link_down = True
     out = [s for s in states.values() if health is None or s.health == health]
     return sorted(out, key=lambda s: (_HEALTH_ORDER[s.health], s.name))
 
@@ -272,15 +282,25 @@ TRAFFIC_RANGES = {
 
 @dataclass(frozen=True)
 class TrafficPoint:
+    """One bucket of an interface: mean bit rates, and errors and discards counted in the bucket (both ways)."""
+
     time: datetime
     in_bps: float | None
     out_bps: float | None
+    errors: float | None = None
+    discards: float | None = None
 
 
 @dataclass
 class InterfaceTraffic:
     interface: str
     points: list[TrafficPoint] = field(default_factory=list)
+    uplink: bool = False
+
+    @property
+    def has_errors(self) -> bool:
+        """True when the device reported error or discard counters for this interface in the period."""
+        return any(p.errors is not None or p.discards is not None for p in self.points)
 
     @property
     def peak_bps(self) -> float:
@@ -326,8 +346,9 @@ def device_traffic(session: Session, actor: Actor, store: MetricsStore, device_i
     if interface:
         where += " AND interface = $interface"
         params["interface"] = interface
-    influxql = (f"SELECT mean(in_bps) AS in_bps, mean(out_bps) AS out_bps FROM interface_traffic "  # noqa: S608
-                f"WHERE {where} AND time > {_ns(start)} AND time <= {_ns(end)} "
+    influxql = ("SELECT mean(in_bps) AS in_bps, mean(out_bps) AS out_bps, sum(in_errors) AS in_errors, "  # noqa: S608
+                "sum(out_errors) AS out_errors, sum(in_discards) AS in_discards, sum(out_discards) AS out_discards "
+                f"FROM interface_traffic WHERE {where} AND time > {_ns(start)} AND time <= {_ns(end)} "
                 f"GROUP BY time({chosen.bucket}), interface fill(none)")
     try:
         rows = store.query(influxql, params)
@@ -337,12 +358,23 @@ def device_traffic(session: Session, actor: Actor, store: MetricsStore, device_i
     series: dict[str, list[TrafficPoint]] = defaultdict(list)
     for row in rows:
         series[str(row.get("interface", ""))].append(TrafficPoint(
-            datetime.fromtimestamp(int(row["time"]) / 1e9, UTC),
-            None if row.get("in_bps") is None else float(row["in_bps"]),
-            None if row.get("out_bps") is None else float(row["out_bps"])))
-    result.interfaces = [InterfaceTraffic(name, sorted(points, key=lambda p: p.time))
-                         for name, points in sorted(series.items())]
+            datetime.fromtimestamp(int(row["time"]) / 1e9, UTC), _number(row, "in_bps"), _number(row, "out_bps"),
+            _both(row, "in_errors", "out_errors"), _both(row, "in_discards", "out_discards")))
+    uplinks = interfaces.uplink_interface_names(session, device.id)
+    result.interfaces = [InterfaceTraffic(name, sorted(series[name], key=lambda p: p.time), name in uplinks)
+                         for name in interfaces.uplinks_first(sorted(series), uplinks)]
     return result
+
+
+def _number(row: dict[str, object], key: str, scale: float = 1.0) -> float | None:
+    value = row.get(key)
+    return None if value is None else float(value) * scale  # type: ignore[arg-type]
+
+
+def _both(row: dict[str, object], first: str, second: str) -> float | None:
+    """The sum of two directions' counts, or None when the device reported neither."""
+    a, b = _number(row, first), _number(row, second)
+    return None if a is None and b is None else (a or 0.0) + (b or 0.0)
 
 
 # ---------------------------------------------------------------------------------------------- ping history
@@ -416,13 +448,9 @@ def ping_history(session: Session, actor: Actor, store: MetricsStore, subject_ty
         result.error = exc.message
         return result
 
-    def number(row: dict[str, object], key: str, scale: float = 1.0) -> float | None:
-        value = row.get(key)
-        return None if value is None else float(value) * scale  # type: ignore[arg-type]
-
     result.points = sorted((PingPoint(datetime.fromtimestamp(int(row["time"]) / 1e9, UTC),
-                                      number(row, "rtt_avg_ms"), number(row, "rtt_max_ms"),
-                                      number(row, "loss_percent"), number(row, "up", 100.0))
+                                      _number(row, "rtt_avg_ms"), _number(row, "rtt_max_ms"),
+                                      _number(row, "loss_percent"), _number(row, "up", 100.0))
                             for row in rows), key=lambda p: p.time)
     return result
 
@@ -488,11 +516,214 @@ def uplink_availability(session: Session, actor: Actor, uplink_id: int, *, start
     device_id = uplink.device_id or (uplink.interface.device_id if uplink.interface is not None else None)
     if device_id is None:
         return UplinkAvailability(uplink.id, start, end, 0.0, 0.0, (end - start).total_seconds() / 60)
+    up, down, unknown = device_event_minutes(session, device_id, start, end)
+    return UplinkAvailability(uplink.id, start, end, round(up, 3), round(down, 3), round(unknown, 3))
+
+
+def device_event_minutes(session: Session, device_id: int, start: datetime,
+                         end: datetime) -> tuple[float, float, float]:
+    """(up, down, unknown) minutes of a device in [start, end) from its SNMP up/down events."""
     before = session.scalar(select(DeviceEvent.kind).where(DeviceEvent.device_id == device_id,
                                                            DeviceEvent.at <= start)
                             .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()).limit(1))
     rows = session.execute(select(DeviceEvent.at, DeviceEvent.kind).where(
         DeviceEvent.device_id == device_id, DeviceEvent.at > start, DeviceEvent.at < end)
         .order_by(DeviceEvent.at, DeviceEvent.id)).all()
-    up, down, unknown = availability_minutes([(r[0], r[1]) for r in rows], start, end, before)
-    return UplinkAvailability(uplink.id, start, end, round(up, 3), round(down, 3), round(unknown, 3))
+    return availability_minutes([(r[0], r[1]) for r in rows], start, end, before)
+
+
+# ---------------------------------------------------------------------------------------------- device health
+
+
+HealthSeries = list[tuple[datetime, float | None]]
+
+
+@dataclass
+class DeviceHealthHistory:
+    """A device's health over a range, in buckets (from InfluxDB); ``error`` when InfluxDB failed.
+
+    ``temperatures``, ``voltages`` and ``clients`` are keyed by sensor or SSID/radio label; ``reboots`` counts the
+    polls that saw the device restart; the availability figures are percentages of the range (None when unknown).
+    """
+
+    device_id: int
+    device: str
+    range: TrafficRange
+    start: datetime
+    end: datetime
+    cpu: HealthSeries = field(default_factory=list)
+    memory: HealthSeries = field(default_factory=list)
+    uptime_days: HealthSeries = field(default_factory=list)
+    temperatures: dict[str, HealthSeries] = field(default_factory=dict)
+    voltages: dict[str, HealthSeries] = field(default_factory=dict)
+    clients: dict[str, HealthSeries] = field(default_factory=dict)
+    reboots: int = 0
+    ping_availability_percent: float | None = None
+    snmp_availability_percent: float | None = None
+    error: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.cpu or self.memory or self.uptime_days or self.temperatures or self.voltages or self.clients)
+
+
+def _at(row: dict[str, object]) -> datetime:
+    return datetime.fromtimestamp(int(row["time"]) / 1e9, UTC)  # type: ignore[call-overload]
+
+
+def _grouped(rows: list[dict[str, object]], label: Callable[[dict[str, object]], str],
+             key: str = "value") -> dict[str, HealthSeries]:
+    out: dict[str, HealthSeries] = defaultdict(list)
+    for row in rows:
+        out[label(row)].append((_at(row), _number(row, key)))
+    return {name: sorted(points, key=lambda p: p[0]) for name, points in sorted(out.items())}
+
+
+def _client_label(row: dict[str, object]) -> str:
+    """``WARKOP-KOPIBOSS · wlan1``: the SSID and the radio, whichever the AP names."""
+    parts = [str(row.get(k) or "") for k in ("ssid", "radio")]
+    return " · ".join(p for p in parts if p) or f"#{row.get('index', '')}"
+
+
+def device_health_history(session: Session, actor: Actor, store: MetricsStore, device_id: int, *,
+                          range_key: str = "24h", now: datetime | None = None) -> DeviceHealthHistory:
+    """CPU, memory, uptime, temperatures, voltages and wireless clients of a device over 6 h, 24 h or 7 d, and its
+    availability in the same period: by ping (share of ping rounds answered) and by SNMP (up/down events).
+
+    Raises:
+        ValidationFailed: unknown range.
+    An unreachable InfluxDB does not raise: the result carries the error (SNMP availability is still given).
+    """
+    device = devices.get_device(session, actor, device_id)
+    if range_key not in TRAFFIC_RANGES:
+        raise ValidationFailed(f"unknown range {range_key!r}; use one of {', '.join(TRAFFIC_RANGES)}",
+                               field="range")
+    chosen = TRAFFIC_RANGES[range_key]
+    end = _aware(now or utcnow())
+    start = end - chosen.span
+    result = DeviceHealthHistory(device.id, device.name, chosen, start, end)
+    up, down, _ = device_event_minutes(session, device.id, start, end)
+    result.snmp_availability_percent = round(100.0 * up / (up + down), 3) if up + down else None
+    window = f"time > {_ns(start)} AND time <= {_ns(end)}"
+    group = f"GROUP BY time({chosen.bucket})"
+    params = {"device": device.name}
+    try:
+        rows = store.query("SELECT mean(cpu_load_pct) AS cpu, mean(memory_used_pct) AS memory, "  # noqa: S608
+                           "max(system_uptime_s) AS system_uptime, max(uptime_s) AS uptime, sum(reboot) AS reboots "
+                           f"FROM device_health WHERE device = $device AND {window} {group} fill(none)", params)
+        sensors = store.query("SELECT mean(value) AS value FROM device_sensor "  # noqa: S608
+                              f"WHERE device = $device AND {window} {group}, \"kind\", \"sensor\" fill(none)", params)
+        clients = store.query("SELECT mean(clients) AS value FROM wireless_clients "  # noqa: S608
+                              f"WHERE device = $device AND {window} {group}, \"ssid\", \"radio\", \"index\" "
+                              "fill(none)", params)
+        ping = store.query("SELECT mean(\"up\") AS up FROM ping WHERE \"kind\" = 'device' "  # noqa: S608
+                           f"AND \"device\" = $device AND {window}", params)
+    except MetricsQueryError as exc:
+        result.error = exc.message
+        return result
+    rows.sort(key=lambda r: int(r["time"]))
+    result.cpu = [(_at(r), _number(r, "cpu")) for r in rows if r.get("cpu") is not None]
+    result.memory = [(_at(r), _number(r, "memory")) for r in rows if r.get("memory") is not None]
+    for r in rows:
+        seconds = _number(r, "system_uptime") if r.get("system_uptime") is not None else _number(r, "uptime")
+        if seconds is not None:
+            result.uptime_days.append((_at(r), seconds / 86400))
+    result.reboots = int(sum(_number(r, "reboots") or 0 for r in rows))
+    result.temperatures = _grouped([r for r in sensors if r.get("kind") == "temperature"],
+                                   lambda r: str(r.get("sensor", "")))
+    result.voltages = _grouped([r for r in sensors if r.get("kind") == "voltage"], lambda r: str(r.get("sensor", "")))
+    result.clients = _grouped(clients, _client_label)
+    ping_up = _number(ping[0], "up", 100.0) if ping else None
+    result.ping_availability_percent = round(ping_up, 3) if ping_up is not None else None
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- NOC wall screen
+
+
+NOC_TRAFFIC_WINDOW = timedelta(minutes=10)
+"""The NOC screen shows each uplink's latest rate from this recent window (a few polls), or nothing if older."""
+
+
+@dataclass(frozen=True)
+class UplinkLoad:
+    """An uplink's latest download/upload rate against its contracted capacity, e.g. Telkom 82 % down, 12 % up.
+
+    ``down_bps``/``up_bps`` are None when no recent traffic point exists (not polled, InfluxDB down).
+    """
+
+    uplink_id: int
+    name: str
+    isp: str
+    capacity_down_mbps: int
+    capacity_up_mbps: int
+    down_bps: float | None = None
+    up_bps: float | None = None
+    ping_status: str = "unknown"
+
+    @staticmethod
+    def _percent(bps: float | None, mbps: int) -> float | None:
+        return None if bps is None or mbps <= 0 else round(100.0 * bps / (mbps * 1e6), 1)
+
+    @property
+    def down_percent(self) -> float | None:
+        return self._percent(self.down_bps, self.capacity_down_mbps)
+
+    @property
+    def up_percent(self) -> float | None:
+        return self._percent(self.up_bps, self.capacity_up_mbps)
+
+
+@dataclass
+class NocBoard:
+    """What the wall screen shows: sites with trouble first, active alerts, uplink loads, and when it was read."""
+
+    at: datetime
+    sites: list[SiteState]
+    alerts: list[Alert]
+    alert_counts: dict[str, int]
+    uplinks: list[UplinkLoad] = field(default_factory=list)
+    metrics_error: str = ""
+
+
+def _as_number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def uplink_loads(session: Session, actor: Actor, store: MetricsStore, *,
+                 now: datetime | None = None) -> tuple[list[UplinkLoad], str]:
+    """Every uplink the actor may see with its latest in (download) and out (upload) rate of the last minutes.
+
+    Returns the loads and an error text when InfluxDB could not answer (the loads then carry no rates).
+    """
+    end = _aware(now or utcnow())
+    rows = uplinks.list_uplinks(session, actor, limit=500).items
+    error = ""
+    latest: dict[tuple[str, str], dict[str, object]] = {}
+    if rows:
+        influxql = ("SELECT last(in_bps) AS in_bps, last(out_bps) AS out_bps FROM interface_traffic "  # noqa: S608
+                    f"WHERE time > {_ns(end - NOC_TRAFFIC_WINDOW)} AND time <= {_ns(end)} GROUP BY device, interface")
+        try:
+            latest = {(str(r.get("device")), str(r.get("interface"))): r for r in store.query(influxql)}
+        except MetricsQueryError as exc:
+            error = exc.message
+    loads = []
+    for uplink in rows:
+        port = uplinks.uplink_port(uplink)
+        point = latest.get((port[0].name, port[1]), {}) if port else {}
+        loads.append(UplinkLoad(uplink.id, uplink.name, uplink.isp_name, uplink.capacity_down_mbps,
+                                uplink.capacity_up_mbps, _as_number(point.get("in_bps")),
+                                _as_number(point.get("out_bps")),
+                                str(uplink.ping_status)))
+    return loads, error
+
+
+def noc_board(session: Session, actor: Actor, store: MetricsStore, *, now: datetime | None = None,
+              alert_limit: int = 12) -> NocBoard:
+    """The NOC wall screen's figures: every site (down first), the newest active alerts and the uplink loads."""
+    actor.require(Permission.INVENTORY_READ)
+    at = _aware(now or utcnow())
+    loads, error = uplink_loads(session, actor, store, now=at)
+    alerts = list_alerts(session, actor, active=True, limit=alert_limit).items
+    return NocBoard(at=at, sites=site_states(session, actor), alerts=list(alerts),
+                    alert_counts=count_active_alerts(session, actor), uplinks=loads, metrics_error=error)

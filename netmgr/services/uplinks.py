@@ -13,6 +13,16 @@ from netmgr.services import audit, contracts, reports
 from netmgr.services.common import ListResult, ensure_unique, flush_or_conflict, paginate, snapshot
 
 
+def uplink_port(uplink: Uplink) -> tuple[Device, str] | None:
+    """The router and interface name carrying ``uplink``'s traffic (the discovered interface, else the name typed
+    in with the device), or None when the uplink is not tied to a port."""
+    if uplink.interface is not None:
+        return uplink.interface.device, uplink.interface.name
+    if uplink.device is not None and uplink.interface_name:
+        return uplink.device, uplink.interface_name
+    return None
+
+
 def price_with_tax(uplink: Uplink) -> int:
     """A whole month of the current contract's base price with PPN, rounded as the monthly report rounds it."""
     return sum(reports.prorated_cost(contracts.current_terms(uplink), None, 1, 1))

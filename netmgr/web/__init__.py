@@ -15,6 +15,7 @@ from netmgr.settings import Settings
 from netmgr.web import nav
 from netmgr.web.pages import agencies, audit, devices, imports, login, monitoring, overview, sites, uplinks, users
 from netmgr.web.pages import alert_transports as transport_pages
+from netmgr.web.pages import edges as edge_pages
 from netmgr.web.pages import leadership as leadership_pages
 from netmgr.web.pages import plans as plan_pages
 from netmgr.web.pages import reports as report_pages
@@ -34,7 +35,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.netmgr_web_env = make_environment(settings.timezone)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="web-static")
     for module in (login, overview, agencies, sites, devices, uplinks, imports, audit, users, monitoring,
-                   transport_pages):
+                   transport_pages, edge_pages):
         app.include_router(module.router)
     for pages in (report_pages, plan_pages, leadership_pages):
         app.include_router(pages.router)

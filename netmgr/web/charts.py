@@ -35,6 +35,28 @@ def format_percent(value: float) -> str:
     return f"{value:.1f} %" if 0 < value < 10 else f"{value:.0f} %"
 
 
+def format_celsius(value: float) -> str:
+    """``45 °C``; an axis tick between whole degrees as ``12.5 °C``."""
+    return f"{value:.0f} °C" if value == int(value) else f"{value:.1f} °C"
+
+
+def format_volts(value: float) -> str:
+    return f"{value:.1f} V" if value < 100 else f"{value:.0f} V"
+
+
+def format_count(value: float) -> str:
+    """Whole things (clients): ``12``; a fractional axis tick as ``2.5``."""
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
+def format_days(value: float) -> str:
+    return f"{value:.1f} d" if value < 10 else f"{value:.0f} d"
+
+
+PALETTE = ("in", "out", "c2", "c3", "c4", "c5", "c6", "c7")
+"""CSS classes of the series colours, in the order charts with several series use them."""
+
+
 def nice_ceiling(value: float) -> float:
     """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above ``value`` (an axis top that reads well)."""
     if value <= 0:

@@ -1,5 +1,6 @@
-"""The AAA hot path: batched accounting gives the same sessions as one request at a time through the ORM,
-the worker commits before it answers and isolates a failing request, and the NAS cache expires.
+"""Accounting (``captive_portal.accounting``, one implementation for a request alone and for a batch) and the AAA
+hot path: a day of a gateway's updates leaves the right sessions in batches of any size, a replay changes
+nothing, the worker commits before it answers and isolates a failing request, and the NAS cache expires.
 On SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from captive_portal import aaa, sessions
-from captive_portal.fastpath import AaaWorker, AccountingItem, apply_accounting_batch
-from netmgr.metrics import Point
+from captive_portal.accounting import AccountingItem, apply_accounting_batch
+from captive_portal.fastpath import AaaWorker
 from netmgr.models import Hotspot, HotspotSession
 from netmgr.models.hotspot import SessionStatus
 from tests.captive_portal.hotspot_data import add_voucher, client_at, seed_hotspot
@@ -88,44 +89,75 @@ def _items(session: Session, requests: list[tuple[datetime, dict[str, Any]]]) ->
     return items
 
 
-def _point_fields(points: list[Point]) -> list[tuple[str, dict[str, Any]]]:
-    return [(p.measurement, dict(p.fields)) for p in points]
-
-
 @pytest.mark.parametrize("batch_size", [1, 3, len(SCRIPT)])
-def test_batched_accounting_leaves_the_same_sessions_and_points_as_the_orm_path(session: Session,
-                                                                                batch_size: int) -> None:
-    orm_bed = seed_hotspot(session, nas_address="10.1.0.1")
-    fast_bed = seed_hotspot(session, nas_address="10.2.0.1")
-    add_voucher(session, orm_bed.batch, "ORMPATH1")
-    add_voucher(session, fast_bed.batch, "FASTPAT1")
+def test_a_day_of_accounting_leaves_the_same_sessions_in_batches_of_any_size(session: Session,
+                                                                              batch_size: int) -> None:
+    bed = seed_hotspot(session, nas_address="10.2.0.1")
+    add_voucher(session, bed.batch, "FASTPAT1")
 
-    orm_outcomes = []
-    for now, body in _requests("10.1.0.1", "ORMPATH1"):
-        orm_outcomes.append(aaa.accounting(session, CFG, body, client=orm_bed.nas.name, store=None, now=now))
-        session.commit()
     items = _items(session, _requests("10.2.0.1", "FASTPAT1"))
-    fast_outcomes = []
+    outcomes = []
     for start in range(0, len(items), batch_size):
-        fast_outcomes.extend(apply_accounting_batch(session, items[start:start + batch_size]))
+        outcomes.extend(apply_accounting_batch(session, items[start:start + batch_size]))
         session.commit()
     session.expire_all()
 
-    orm_rows, fast_rows = _rows(session, orm_bed.nas.id), _rows(session, fast_bed.nas.id)
-    assert set(fast_rows) == {"a", "b", "c"}
-    for sid in ("a", "b", "c"):
-        orm_row = dict(zip(COMPARED, orm_rows[sid], strict=True))
-        fast_row = dict(zip(COMPARED, fast_rows[sid], strict=True))
-        orm_row.pop("voucher_id"), fast_row.pop("voucher_id")  # each bed has its own voucher
-        orm_row.pop("subscriber_id"), fast_row.pop("subscriber_id")
-        orm_row.pop("policy_id"), fast_row.pop("policy_id")
-        assert fast_row == orm_row, sid
-    assert fast_rows["a"][COMPARED.index("status")] == SessionStatus.CLOSED
-    assert [_point_fields(o.points) for o in fast_outcomes] == [_point_fields(o.points) for o in orm_outcomes]
-    # The last interim crossed the allowance: both paths order a Disconnect-Request for session b.
-    assert orm_outcomes[-1].disconnect is not None and fast_outcomes[-1].disconnect is not None
-    assert fast_outcomes[-1].disconnect.acct_session_id == "b"
-    assert all(o.disconnect is None for o in fast_outcomes[:-1])
+    rows = {sid: dict(zip(COMPARED, row, strict=True)) for sid, row in _rows(session, bed.nas.id).items()}
+    assert set(rows) == {"a", "b", "c"}
+    a, b, c = rows["a"], rows["b"], rows["c"]
+    # a: the reordered interim and the interim after the Stop changed nothing.
+    assert (a["status"], a["close_reason"], a["terminate_cause"]) == (SessionStatus.CLOSED, "stop", "1")
+    assert (a["input_octets"], a["output_octets"], a["session_time_s"]) == (2**32 + 900, 0, 180)
+    assert sessions.as_utc(a["stopped_at"]) == sessions.as_utc(a["last_update_at"]) == T0 + timedelta(seconds=180)
+    assert a["ip"] == "192.168.201.10"
+    # b: the interim interval and address it reported, and 6 GiB + 1 byte: over its allowance.
+    assert (b["status"], b["output_octets"], b["session_time_s"]) == (SessionStatus.ACTIVE, 2**32 + 2**31 + 1, 240)
+    assert (b["ip"], b["interim_interval_s"], b["allowance_bytes"]) == ("192.168.201.11", 120, 6 * 2**30)
+    # c: never seen starting; it started when its session time says.
+    assert sessions.as_utc(c["started_at"]) == T0 + timedelta(seconds=121 - 300)
+    assert (c["input_octets"], c["voucher_id"] is not None) == (10, True)
+    # Usage points carry each update's increase once: per session they add up to its counters.
+    for sid, row in rows.items():
+        sent = [p.fields for o in outcomes for p in o.points
+                if p.measurement == "hotspot_session" and p.fields["session"] == sid]
+        assert sum(int(f["input_octets"]) for f in sent) == row["input_octets"], sid
+        assert sum(int(f["output_octets"]) for f in sent) == row["output_octets"], sid
+    assert [o.disconnect.acct_session_id for o in outcomes if o.disconnect is not None] == ["b"]
+    assert outcomes[-1].disconnect is not None
+
+
+def test_a_replayed_batch_changes_nothing_and_writes_no_usage(session: Session) -> None:
+    bed = seed_hotspot(session, nas_address="10.2.0.2")
+    add_voucher(session, bed.batch, "REPLAY01")
+    items = _items(session, _requests("10.2.0.2", "REPLAY01"))
+    apply_accounting_batch(session, items)
+    session.commit()
+    session.expire_all()
+    before = _rows(session, bed.nas.id)
+
+    again = apply_accounting_batch(session, items)
+    session.commit()
+    session.expire_all()
+
+    assert _rows(session, bed.nas.id) == before
+    moved = [p for o in again for p in o.points if p.measurement == "hotspot_usage"
+             and (p.fields["input_octets"] or p.fields["output_octets"])]
+    assert moved == []
+
+
+@pytest.mark.parametrize("path", ["one-by-one", "batched"])
+def test_a_session_over_its_allowance_gets_one_disconnect_per_retry_interval(session: Session, path: str) -> None:
+    bed = seed_hotspot(session, nas_address="10.2.0.3", person_daily_bytes=1000, coa_port=3799)
+    script = [(0, _body("Start", "q", "10.2.0.3")),
+              (60, _body("Interim-Update", "q", "10.2.0.3", Acct_Input_Octets=2000, Acct_Session_Time=60)),
+              (61, _body("Interim-Update", "q", "10.2.0.3", Acct_Input_Octets=3000, Acct_Session_Time=61)),
+              (200, _body("Interim-Update", "q", "10.2.0.3", Acct_Input_Octets=4000, Acct_Session_Time=200))]
+    outcomes = _apply(path, session, bed.nas.name, script)
+
+    assert [o.disconnect is not None for o in outcomes] == [False, True, False, True]
+    row = _session(session, "q")
+    assert (row.input_octets, row.disconnect_result) == (4000, "pending")
+    assert sessions.as_utc(row.disconnect_requested_at) == T0 + timedelta(seconds=200)
 
 
 def test_worker_answers_every_request_of_a_batch_after_one_commit(session_factory: sessionmaker[Session]) -> None:
@@ -228,13 +260,16 @@ def _acct_requests(n: int, client: str) -> list[Any]:
     return out
 
 
-def _apply(path: str, session: Session, nas_name: str, script: list[tuple[int, dict[str, Any]]]) -> None:
-    """``script`` through the one-request ORM path, or through the batched path one batch for all."""
-    if path == "orm":
+def _apply(path: str, session: Session, nas_name: str,
+           script: list[tuple[int, dict[str, Any]]]) -> list[sessions.AccountingOutcome]:
+    """``script`` one request per transaction (as ``aaa.accounting``), or the Start alone and the rest in one batch."""
+    if path == "one-by-one":
+        outcomes = []
         for offset, body in script:
-            aaa.accounting(session, CFG, body, client=nas_name, store=None, now=T0 + timedelta(seconds=offset))
+            outcomes.append(aaa.accounting(session, CFG, body, client=nas_name, store=None,
+                                           now=T0 + timedelta(seconds=offset)))
             session.commit()
-        return
+        return outcomes
     items = []
     for offset, body in script:
         req = aaa.parse_accounting_request(body, now=T0 + timedelta(seconds=offset), client=nas_name)
@@ -242,11 +277,11 @@ def _apply(path: str, session: Session, nas_name: str, script: list[tuple[int, d
         nas = sessions.find_nas(session, client=nas_name, nas_ip=req.nas_ip, nas_identifier=None)
         assert nas is not None
         items.append(AccountingItem(nas=nas, rec=req.rec, now=req.now))
-    # The Start goes alone (a new session always takes the ORM path); the rest share one batch.
-    apply_accounting_batch(session, items[:1])
+    outcomes = apply_accounting_batch(session, items[:1])
     session.commit()
-    apply_accounting_batch(session, items[1:])
+    outcomes += apply_accounting_batch(session, items[1:])
     session.commit()
+    return outcomes
 
 
 def _session(session: Session, sid: str) -> HotspotSession:
@@ -256,7 +291,7 @@ def _session(session: Session, sid: str) -> HotspotSession:
     return row
 
 
-@pytest.mark.parametrize("path", ["orm", "fast"])
+@pytest.mark.parametrize("path", ["one-by-one", "batched"])
 def test_a_32_bit_counter_that_wraps_without_gigawords_is_counted(session: Session, path: str) -> None:
     bed = seed_hotspot(session, nas_address="10.3.0.1", person_daily_bytes=None)
     _apply(path, session, bed.nas.name, [
@@ -271,7 +306,7 @@ def test_a_32_bit_counter_that_wraps_without_gigawords_is_counted(session: Sessi
     assert (row.input_octets, row.output_octets) == (2**32 + 100_000_000, 9)
 
 
-@pytest.mark.parametrize("path", ["orm", "fast"])
+@pytest.mark.parametrize("path", ["one-by-one", "batched"])
 def test_an_interim_update_after_the_stop_leaves_the_closed_session_alone(session: Session, path: str) -> None:
     bed = seed_hotspot(session, nas_address="10.4.0.1", person_daily_bytes=None)
     _apply(path, session, bed.nas.name, [
@@ -287,7 +322,7 @@ def test_an_interim_update_after_the_stop_leaves_the_closed_session_alone(sessio
     assert sessions.as_utc(row.last_update_at) == T0 + timedelta(seconds=60)
 
 
-@pytest.mark.parametrize("path", ["orm", "fast"])
+@pytest.mark.parametrize("path", ["one-by-one", "batched"])
 def test_gigawords_from_2_31_and_unsigned_32_bit_times_are_stored(session: Session, path: str) -> None:
     bed = seed_hotspot(session, nas_address="10.5.0.1", person_daily_bytes=None, person_daily_time_s=None)
     _apply(path, session, bed.nas.name, [

@@ -20,7 +20,7 @@ from collectors.notify.telegram import TelegramNotifier
 from netmgr.metrics import MetricsStore, Point, make_metrics_store
 from netmgr.models import Alert, Device, Interface, Notification
 from netmgr.models.alerts import AlertKind, AlertState
-from netmgr.models.enums import SiteKind
+from netmgr.models.enums import DeviceStatus, SiteKind
 from netmgr.settings import Settings
 from tests import factories
 from tests.conftest import make_settings
@@ -143,7 +143,7 @@ def test_device_down_opens_after_the_hold_down_and_notifies_in_indonesian_local_
     opened = _evaluate(session_factory, bot, rules, 120).opened
     assert [c.kind for c in opened] == [AlertKind.DEVICE_DOWN]
     expected = f"🔴 PERANGKAT MATI: ap-taman-kota-01 (Taman Kota Sampit) tidak merespons sejak {down}"
-    assert bot.texts() == [expected]
+    assert bot.texts() == [f"{expected}\nAlasan: SNMP: no SNMP answer pukul {down}"]
 
     _set(session, ap, True, T0 + timedelta(seconds=200))
     assert _evaluate(session_factory, bot, rules, 240).resolved == []
@@ -158,6 +158,45 @@ def test_device_down_opens_after_the_hold_down_and_notifies_in_indonesian_local_
             ("opened", "telegram", "-100", True), ("resolved", "telegram", "-100", True)]
 
 
+@pytest.mark.parametrize(("tz", "pinged", "polled"), [("Asia/Jakarta", "14:04 WIB", "14:05 WIB"),
+                                                      ("Asia/Makassar", "15:04 WITA", "15:05 WITA")])
+def test_an_unreachable_device_alert_keeps_its_ping_and_snmp_evidence_and_the_message_says_it(
+        session_factory: sessionmaker[Session], session: Session, bot: BotApi, tmp_path: Path,
+        tz: str, pinged: str, polled: str) -> None:
+    rules = _settings(tmp_path).model_copy(update={"timezone": tz})
+    site = factories.site(session, name="Kantor Dinas Kesehatan")
+    router = factories.device(session, site_id=site.id, name="dist-dinkes", mgmt_address="10.2.3.4")
+    factories.device(session, site_id=site.id, name="ap-dinkes-01")
+    router.ping_status, router.ping_loss_percent = DeviceStatus.DOWN, 100.0
+    router.ping_checked_at = T0 - timedelta(seconds=60)
+    _set(session, router, False, T0)  # the SNMP poller's error: "no SNMP answer"
+
+    assert [c.kind for c in _evaluate(session_factory, bot, rules, 120).opened] == [AlertKind.DEVICE_DOWN]
+    with session_factory() as s:
+        alert = s.scalars(select(Alert)).one()
+        assert alert.reason == [
+            {"check": "ping", "address": "10.2.3.4", "sent": 3, "received": 0, "at": "2026-03-02T07:04:00+00:00"},
+            {"check": "snmp", "error": "no SNMP answer", "at": "2026-03-02T07:05:00+00:00"}]
+        assert "Alasan" not in alert.message  # the reason is stored apart and worded in the reader's language
+    assert bot.texts()[0].endswith(f"\nAlasan: ping 0/3 balasan dari 10.2.3.4 pukul {pinged}; "
+                                   f"SNMP: no SNMP answer pukul {polled}")
+
+
+def test_snmp_silent_alert_names_the_ping_that_answered_and_suspects_the_credentials(
+        session_factory: sessionmaker[Session], session: Session, bot: BotApi, tmp_path: Path) -> None:
+    rules = _settings(tmp_path)
+    site = factories.site(session, name="Kantor Bappeda")
+    router = factories.device(session, site_id=site.id, name="dist-bappeda", mgmt_address="10.2.9.1")
+    router.ping_status, router.ping_loss_percent = DeviceStatus.UP, 0.0
+    router.ping_checked_at = T0
+    _set(session, router, False, T0)
+
+    assert [c.kind for c in _evaluate(session_factory, bot, rules, 120).opened] == [AlertKind.SNMP_SILENT]
+    assert bot.texts()[0].split("\n")[1] == (
+        "Alasan: ping 3/3 balasan dari 10.2.9.1 pukul 14:05 WIB; SNMP: no SNMP answer pukul 14:05 WIB; "
+        "SNMP tidak menjawab padahal ping menjawab: community, kredensial v3 atau ACL ditolak?")
+
+
 def test_whole_site_down_sends_one_site_alert_instead_of_one_per_device(
         session_factory: sessionmaker[Session], session: Session, bot: BotApi, tmp_path: Path) -> None:
     rules = _settings(tmp_path)
@@ -170,7 +209,7 @@ def test_whole_site_down_sends_one_site_alert_instead_of_one_per_device(
     assert sorted(c.kind for c in result.opened) == [AlertKind.DEVICE_DOWN] * 3 + [AlertKind.SITE_DOWN]
     assert result.suppressed == 3
     assert bot.texts() == ["🔴 LOKASI MATI: semua 3 perangkat di Kantor Kecamatan Baamang tidak merespons "
-                           "sejak 14:05 WIB"]
+                           "sejak 14:05 WIB\nAlasan: tidak ada jawaban dari sw-baamang-0, sw-baamang-1, sw-baamang-2"]
 
 
 def test_a_flapping_device_raises_one_flapping_alert_and_no_down_alerts(

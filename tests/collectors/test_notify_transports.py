@@ -121,7 +121,7 @@ def test_an_alert_goes_only_to_the_transports_its_routes_choose_and_not_to_the_e
         evaluate_alerts(session_factory, store=None, notifiers=[environment], settings=rules,
                         now=NOW + timedelta(seconds=120))  # past the hold-down, 14:07 WIB
         assert api.texts("-100") == ["🔴 PERANGKAT MATI: ap-puskesmas-01 (Puskesmas Baamang) tidak merespons "
-                                     "sejak 14:05 WIB"]
+                                     "sejak 14:05 WIB\nAlasan: SNMP: no SNMP answer pukul 14:05 WIB"]
         assert api.texts("-200") == [] and api.texts("-999") == []
     assert box.messages == []
     with session_factory() as s:

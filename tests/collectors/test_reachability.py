@@ -7,6 +7,7 @@ to a local Bot API, and the device pages in Indonesian.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -102,10 +103,17 @@ def test_wrong_community_is_snmp_silent_and_a_dead_address_is_unreachable_in_ale
                              now=T0 + timedelta(seconds=120))
     assert sorted((c.kind, c.message.text.split(":")[1].split("(")[0].strip()) for c in result.opened) == [
         (AlertKind.DEVICE_DOWN, "router-dead"), (AlertKind.SNMP_SILENT, "router-silent")]
-    assert sorted(bot.texts()) == [
-        "🔴 PERANGKAT MATI: router-dead (Kantor Bupati) tidak merespons sejak 14:05 WIB",
-        "🟠 SNMP TIDAK MENJAWAB: router-silent (Kantor Bupati) menjawab ping tetapi tidak SNMP sejak 14:05 WIB "
-        "(periksa community, kredensial v3 atau ACL)"]
+    dead_text, silent_text = sorted(bot.texts())
+    assert dead_text.split("\n")[0] == "🔴 PERANGKAT MATI: router-dead (Kantor Bupati) tidak merespons sejak 14:05 WIB"
+    assert silent_text.split("\n")[0] == ("🟠 SNMP TIDAK MENJAWAB: router-silent (Kantor Bupati) menjawab ping tetapi "
+                                          "tidak SNMP sejak 14:05 WIB (periksa community, kredensial v3 atau ACL)")
+    # each message carries its reason: the real fping round and the real SNMP client's error
+    assert re.fullmatch(rf"Alasan: ping 0/3 balasan dari {re.escape(dead.mgmt_address)} pukul \d\d:\d\d WIB; "
+                        rf"SNMP: no answer from {re.escape(dead.mgmt_address)}:\d+ .* pukul 14:05 WIB",
+                        dead_text.split("\n")[1])
+    assert re.fullmatch(r"Alasan: ping 3/3 balasan dari 127\.0\.0\.1 pukul \d\d:\d\d WIB; SNMP: no answer from "
+                        r"127\.0\.0\.1:\d+ .* pukul 14:05 WIB; SNMP tidak menjawab padahal ping menjawab: community, "
+                        r"kredensial v3 atau ACL ditolak\?", silent_text.split("\n")[1])
 
     factories.user(session, username="noc", role=Role.OPERATOR)
     login(client, "noc")

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from pyasn1.codec.ber import decoder, encoder
@@ -453,3 +456,16 @@ def test_rows_with_multi_byte_indexes_are_in_order(responder: Callable[..., Scri
     rows = run(lambda snmp: snmp.bulk_walk_columns(scripted_target(agent.port), [a], 10))
     assert isinstance(rows, list)
     assert [vb.oid.rsplit(".", 1)[1] for vb in rows[0]] == ["5", "5639", "16385", str(2**31)]
+
+
+def test_a_v2c_poller_process_never_loads_pysnmp() -> None:
+    """pysnmp and its MIB compiler cost a poll worker ~30 MiB (issue 15): only SNMPv3 devices need them."""
+    code = ("import sys; import collectors.snmp, collectors.scheduler, collectors.tasks, collectors.edge.agent; "
+            "from collectors.snmp import MultiVersionClient; MultiVersionClient(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pysnmp', 'pysmi')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]", out.stdout[:500]
+    import collectors.snmp
+
+    assert collectors.snmp.PysnmpV3Client is PysnmpV3Client  # still importable by name, on demand

@@ -138,7 +138,7 @@ def _demo_points(now: datetime) -> list[Point]:
             event = "Start" if minute == citizen * 10 else "Interim-Update"
             if minute >= citizen * 10:
                 moment = datetime.fromtimestamp(t / 10**9, UTC)
-                points += usage_points(nas, row_id=citizen + 1, acct_session_id=f"sess-{citizen}", d_in=50_000,
+                points += usage_points(nas, acct_session_id=f"sess-{citizen}", d_in=50_000,
                                        d_out=400_000, input_total=50_000 * minute, output_total=400_000 * minute,
                                        session_time_s=60 * (minute - citizen * 10), now=moment, event=event)
     return points

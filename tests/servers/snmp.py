@@ -37,7 +37,7 @@ class Agent:
     priv_key: str = V3_PRIV_KEY
 
 
-def _answers(port: int, community: str) -> bool:
+def _answers(port: int, community: str, host: str = "127.0.0.1") -> bool:
     """True once the agent answers a v2c GET of sysUpTime.0 (a hand-built packet: no client code under test)."""
     oid = bytes.fromhex("06082b06010201010300")  # 1.3.6.1.2.1.1.3.0
     vb = b"\x30" + bytes([len(oid) + 2]) + oid + b"\x05\x00"
@@ -50,7 +50,7 @@ def _answers(port: int, community: str) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(0.3)
         try:
-            s.sendto(msg, ("127.0.0.1", port))
+            s.sendto(msg, (host, port))
             return len(s.recv(2048)) > 0
         except OSError:
             return False

@@ -21,7 +21,9 @@ from netmgr.schemas.monitoring import (
     AlertAcknowledge,
     AlertRead,
     DeviceEventRead,
+    DeviceHealthRead,
     DeviceTrafficRead,
+    HealthPointRead,
     InterfaceTrafficRead,
     SiteStateRead,
     TrafficPointRead,
@@ -29,7 +31,7 @@ from netmgr.schemas.monitoring import (
 )
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import monitoring
-from netmgr.services.monitoring import DeviceTraffic, SiteHealth, SiteState
+from netmgr.services.monitoring import DeviceHealthHistory, DeviceTraffic, HealthSeries, SiteHealth, SiteState
 
 router = APIRouter(tags=["monitoring"])
 _store_lock = threading.Lock()
@@ -65,9 +67,24 @@ def traffic_read(traffic: DeviceTraffic) -> DeviceTrafficRead:
     return DeviceTrafficRead(
         device_id=traffic.device_id, device=traffic.device, range=traffic.range.key, bucket_s=traffic.range.bucket_s,
         start=traffic.start, end=traffic.end, error=traffic.error,
-        interfaces=[InterfaceTrafficRead(interface=i.interface, points=[
-            TrafficPointRead(time=p.time, in_bps=p.in_bps, out_bps=p.out_bps) for p in i.points])
-            for i in traffic.interfaces])
+        interfaces=[InterfaceTrafficRead(interface=i.interface, uplink=i.uplink, points=[
+            TrafficPointRead(time=p.time, in_bps=p.in_bps, out_bps=p.out_bps, errors=p.errors, discards=p.discards)
+            for p in i.points]) for i in traffic.interfaces])
+
+
+def _series(points: HealthSeries) -> list[HealthPointRead]:
+    return [HealthPointRead(time=t, value=v) for t, v in points]
+
+
+def health_read(h: DeviceHealthHistory) -> DeviceHealthRead:
+    return DeviceHealthRead(
+        device_id=h.device_id, device=h.device, range=h.range.key, bucket_s=h.range.bucket_s, start=h.start,
+        end=h.end, cpu_load_pct=_series(h.cpu), memory_used_pct=_series(h.memory), uptime_days=_series(h.uptime_days),
+        temperatures_c={k: _series(v) for k, v in h.temperatures.items()},
+        voltages_v={k: _series(v) for k, v in h.voltages.items()},
+        wireless_clients={k: _series(v) for k, v in h.clients.items()}, reboots=h.reboots,
+        ping_availability_percent=h.ping_availability_percent,
+        snmp_availability_percent=h.snmp_availability_percent, error=h.error)
 
 
 @router.get("/alerts", response_model=Page[AlertRead])
@@ -114,6 +131,15 @@ def device_traffic(device_id: int, session: SessionDep, actor: CurrentActor, sto
     """Mean in/out bps per interface in buckets (2 min, 10 min, 1 h); ``error`` is set if InfluxDB is away."""
     return traffic_read(monitoring.device_traffic(session, actor, store, device_id, range_key=range,
                                                   interface=interface))
+
+
+@router.get("/devices/{device_id}/health", response_model=DeviceHealthRead)
+def device_health(device_id: int, session: SessionDep, actor: CurrentActor, store: MetricsDep,
+                  range: str = Query("24h", pattern="^(6h|24h|7d)$", description="6h, 24h or 7d"),  # noqa: A002
+                  ) -> DeviceHealthRead:
+    """CPU, memory, uptime, temperatures, voltages and wireless clients per SSID in buckets, with the device's
+    availability (ping and SNMP) and reboots in the range; ``error`` is set if InfluxDB is away."""
+    return health_read(monitoring.device_health_history(session, actor, store, device_id, range_key=range))
 
 
 @router.get("/monitoring/sites", response_model=list[SiteStateRead])

@@ -1,7 +1,7 @@
 """indexes for sorting long lists (devices, alerts, live hotspot sessions)
 
 Revision ID: 0025_i14l
-Revises: 0020_alert_transports
+Revises: 0024_i14m
 Create Date: 2026-12-07 23:40:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0025_i14l"
-down_revision: str | None = "0020_alert_transports"
+down_revision: str | None = "0024_i14m"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -183,7 +183,8 @@ def device_detail(device_id: int, ctx: Page) -> Response:
     device = devices.get_device(ctx.db, ctx.signed_in, device_id)
     rows = interfaces.list_interfaces(ctx.db, ctx.signed_in, device.id)
     return ctx.render("devices/detail.html", title=device.name, device=device, interfaces=rows,
-                      stored=_stored(device), secret_labels=_secret_labels())
+                      uplinks=interfaces.uplink_interface_names(ctx.db, device.id), stored=_stored(device),
+                      secret_labels=_secret_labels())
 
 
 def _secret_labels() -> dict[str, str]:

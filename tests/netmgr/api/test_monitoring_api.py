@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from netmgr.metrics import make_metrics_store
 from netmgr.models import Alert, AuditLog, Device, DeviceEvent, Uplink
 from netmgr.models.alerts import AlertState
+from netmgr.models.base import utcnow
 from netmgr.models.enums import Role
 from tests.conftest import make_settings
 from tests.netmgr.api.conftest import World
@@ -81,4 +82,22 @@ def test_site_status_and_traffic_without_influxdb_answer_with_the_reason(client:
     assert traffic.status_code == 200
     assert traffic.json()["interfaces"] == [] and "InfluxDB" in traffic.json()["error"]
     assert client.get(f"{API}/devices/{world.own_device}/traffic", params={"range": "1y"},
+                      headers=world.headers(Role.ADMIN)).status_code == 422
+
+
+def test_device_health_without_influxdb_answers_with_the_reason_and_snmp_availability(
+        client: TestClient, world: World, session: Session, tmp_path: Path) -> None:
+    away = make_settings(tmp_path, influx={"url": f"http://127.0.0.1:{free_port()}", "api": "v1", "timeout_ms": 500})
+    client.app.state.netmgr_metrics = make_metrics_store(away)  # type: ignore[attr-defined]
+    now = utcnow()
+    session.add_all([DeviceEvent(device_id=world.own_device, at=now - timedelta(days=3), kind="up"),
+                     DeviceEvent(device_id=world.own_device, at=now - timedelta(hours=3), kind="down")])
+    session.commit()
+    health = client.get(f"{API}/devices/{world.own_device}/health", params={"range": "6h"},
+                        headers=world.headers(Role.AGENCY_VIEWER))
+    assert health.status_code == 200
+    body = health.json()
+    assert body["cpu_load_pct"] == [] and body["wireless_clients"] == {} and "InfluxDB" in body["error"]
+    assert 49 < body["snmp_availability_percent"] < 51  # down for the last 3 of 6 hours
+    assert client.get(f"{API}/devices/{world.own_device}/health", params={"range": "1y"},
                       headers=world.headers(Role.ADMIN)).status_code == 422

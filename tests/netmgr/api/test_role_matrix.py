@@ -29,6 +29,8 @@ INVENTORY = ("/agencies", "/sites", "/devices", "/interfaces", "/uplinks", "/inv
 class Rule:
     allowed: frozenset[Role]
     anonymous_ok: bool = False
+    edge_token_only: bool = False
+    """Only an edge collector's own token opens the route: every person's token is refused with 401."""
 
 
 def rule_for(method: str, path: str) -> Rule | None:
@@ -60,6 +62,10 @@ def rule_for(method: str, path: str) -> Rule | None:
         # Configs and jobs span every agency: finance reads, agency viewers get 403, operators change. A
         # template preview renders from a device's inventory: operators and admins only.
         return Rule(CONFIG_READERS if method == "GET" else WRITERS)
+    if rest == "/edge":
+        return Rule(WRITERS)  # the list of edge collectors names every site
+    if rest.startswith("/edge/"):
+        return Rule(frozenset(), edge_token_only=True)
     if rest.startswith(("/hotspots", "/hotspot-policies", "/hotspot-sessions", "/voucher-batches")):
         return Rule(WRITERS)  # portal.manage: citizens' sessions and vouchers span every agency
     return None
@@ -131,7 +137,10 @@ def test_every_api_route_allows_and_denies_each_role_as_the_matrix_says(client: 
             response = client.request(method, url, json=body, headers=world.headers(role))
             got = response.status_code
             who = role.value if role else "anonymous"
-            if role is None and not rule.anonymous_ok:
+            if rule.edge_token_only:
+                ok = got == 401
+                want = "401 (an edge collector's token only)"
+            elif role is None and not rule.anonymous_ok:
                 ok = got == 401
                 want = "401"
             elif role is not None and role not in rule.allowed:
