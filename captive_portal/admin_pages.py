@@ -31,7 +31,8 @@ from netmgr.models.portal import GatewayKind
 from netmgr.security.permissions import Permission
 from netmgr.web import nav, rendering
 from netmgr.web.context import CsrfChecked, Page, PageContext
-from netmgr.web.pages import Pager, page_router
+from netmgr.web.lists import csv_response, csv_time, list_view
+from netmgr.web.pages import page_router
 
 router = page_router()
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -184,26 +185,30 @@ async def hotspot_save(hotspot_id: int, request: Request, ctx: Page) -> Response
     return ctx.redirect(f"/portal-admin/hotspots/{hotspot_id}")
 
 
-BATCH_PAGE_SIZES = (10, 25, 50, 100)
-
-
 def _voucher_page(ctx: PageContext, *, error: str = "", status_code: int = 200) -> Response:
-    query = ctx.request.query_params
-    try:
-        sort = management.BatchSort(query.get("sort") or "created")
-    except ValueError:
-        sort = management.BatchSort.CREATED
-    descending = query.get("order", "desc") != "asc"
-    size = _int(query.get("size"), 25)
-    size = size if size in BATCH_PAGE_SIZES else 25
-    pager = Pager.build(query.get("page"), limit=size)
-    result = management.list_batches(ctx.db, ctx.signed_in, sort=sort, descending=descending, offset=pager.offset,
-                                     limit=size)
+    view = list_view(ctx, management.BATCH_SORTING)
+    result = management.list_batches(ctx.db, ctx.signed_in, sort=management.BatchSort(view.request.sort),
+                                     descending=view.request.descending, offset=view.request.offset,
+                                     limit=view.request.size)
     return _render(ctx, "admin/vouchers.html", status_code=status_code, title=_t(ctx, "Vouchers"),
-                   batches=result.items, pager=pager.with_total(result.total), sort=sort.value,
-                   order="desc" if descending else "asc", size=size, sizes=BATCH_PAGE_SIZES,
+                   batches=result.items, pager=view.pager(result.total), view=view,
                    policies=portal_service.list_policies(ctx.db, ctx.signed_in),
                    hotspots=portal_service.list_hotspots(ctx.db, ctx.signed_in), error=error, max_batch=MAX_BATCH)
+
+
+@router.get("/portal-admin/vouchers.csv")
+def voucher_export(ctx: Page) -> Response:
+    """The voucher batches as CSV, sorted as on the page: counts and prices, never a code."""
+    ctx.signed_in.require(Permission.PORTAL_MANAGE)
+    view = list_view(ctx, management.BATCH_SORTING)
+    tz = ctx.settings.timezone
+    header = [_t(ctx, "Batch"), _t(ctx, "Hotspot"), _t(ctx, "Policy"), _t(ctx, "Codes"), _t(ctx, "Unused"),
+              _t(ctx, "Price (Rp)"), _t(ctx, "Created"), _t(ctx, "Use before")]
+    rows = ([r.batch.name, r.batch.hotspot.name if r.batch.hotspot else "", r.batch.policy.name, r.batch.count,
+             r.unused, r.batch.price_idr, csv_time(r.batch.created_at, tz), csv_time(r.batch.valid_until, tz)]
+            for r in management.iter_batches(ctx.db, ctx.signed_in, sort=management.BatchSort(view.request.sort),
+                                             descending=view.request.descending))
+    return csv_response("voucher.csv", header, rows)
 
 
 @router.get("/portal-admin/vouchers")
@@ -299,11 +304,27 @@ def voucher_revoke_one(batch_id: int, ctx: Page) -> Response:
 @router.get("/portal-admin/sessions")
 def session_list(ctx: Page) -> Response:
     hotspot_id = _optional_int(ctx.request.query_params.get("hotspot"))
-    pager = Pager.build(ctx.request.query_params.get("page"), limit=50)
-    result = management.live_sessions(ctx.db, ctx.signed_in, hotspot_id=hotspot_id, offset=pager.offset, limit=50)
-    return _render(ctx, "admin/sessions.html", title=_t(ctx, "Live sessions"), rows=result.items,
-                   pager=pager.with_total(result.total), hotspot_id=hotspot_id,
+    view = list_view(ctx, management.SESSION_SORTING)
+    result = management.live_sessions(ctx.db, ctx.signed_in, hotspot_id=hotspot_id, sort=view.request.sort,
+                                      descending=view.request.descending, offset=view.request.offset,
+                                      limit=view.request.size)
+    return _render(ctx, "admin/sessions.html", title=_t(ctx, "Live sessions"), rows=result.items, view=view,
+                   pager=view.pager(result.total), hotspot_id=hotspot_id,
                    hotspots=portal_service.list_hotspots(ctx.db, ctx.signed_in))
+
+
+@router.get("/portal-admin/sessions.csv")
+def session_export(ctx: Page) -> Response:
+    """Who is online as CSV, sorted and filtered as on the page; MAC addresses stay masked."""
+    ctx.signed_in.require(Permission.PORTAL_MANAGE)
+    view = list_view(ctx, management.SESSION_SORTING)
+    tz = ctx.settings.timezone
+    header = [_t(ctx, "Hotspot"), _t(ctx, "Device"), _t(ctx, "Since"), _t(ctx, "MB"), _t(ctx, "Policy")]
+    rows = ([s.hotspot_name, s.mac, csv_time(s.since, tz), round(s.octets / 1_000_000, 1), s.policy_name]
+            for s in management.iter_live_sessions(
+                ctx.db, ctx.signed_in, hotspot_id=_optional_int(ctx.request.query_params.get("hotspot")),
+                sort=view.request.sort, descending=view.request.descending))
+    return csv_response("sesi.csv", header, rows)
 
 
 @router.post("/portal-admin/sessions/{session_id}/disconnect", dependencies=[CsrfChecked])

@@ -17,14 +17,14 @@ What happens to sessions and vouchers:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from captive_portal import dialects, terms, vouchers
 from captive_portal import portal as portal_service
@@ -47,6 +47,7 @@ from netmgr.models.hotspot import LoginMethod, SessionStatus, VoucherStatus
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
 from netmgr.services.common import ListResult, ensure_unique, paginate, snapshot
+from netmgr.services.listing import Sorting
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -535,23 +536,44 @@ def create_batch(session: Session, actor: Actor, data: BatchCreate) -> VoucherBa
     return batch
 
 
+_UNUSED = (select(func.count()).where(Voucher.batch_id == VoucherBatch.id, Voucher.status == VoucherStatus.UNUSED)
+           .correlate(VoucherBatch).scalar_subquery())
+BATCH_SORTING = Sorting(
+    keys={BatchSort.CREATED.value: (VoucherBatch.created_at,), BatchSort.NAME.value: (VoucherBatch.name,),
+          BatchSort.COUNT.value: (VoucherBatch.count,), BatchSort.UNUSED.value: (_UNUSED,),
+          BatchSort.PRICE.value: (func.coalesce(VoucherBatch.price_idr, 0),)},
+    default=BatchSort.CREATED.value,
+    tie_breaker=VoucherBatch.id,
+    default_descending=True,
+)
+"""The voucher batch list's sort keys (``BatchSort``'s values), newest first unless asked otherwise."""
+
+
+def _batches(hotspot_id: int | None) -> Any:
+    stmt = select(VoucherBatch, _UNUSED)
+    return stmt if hotspot_id is None else stmt.where(VoucherBatch.hotspot_id == hotspot_id)
+
+
 def list_batches(session: Session, actor: Actor, *, hotspot_id: int | None = None,
                  sort: BatchSort = BatchSort.CREATED, descending: bool = True, offset: int = 0,
                  limit: int = 50) -> ListResult[BatchRow]:
     """Voucher batches with how many codes are unused, sorted and one page at a time."""
     actor.require(Permission.PORTAL_MANAGE)
-    unused = (select(func.count()).where(Voucher.batch_id == VoucherBatch.id, Voucher.status == VoucherStatus.UNUSED)
-              .correlate(VoucherBatch).scalar_subquery())
-    key = {BatchSort.CREATED: VoucherBatch.created_at, BatchSort.NAME: VoucherBatch.name,
-           BatchSort.COUNT: VoucherBatch.count, BatchSort.UNUSED: unused,
-           BatchSort.PRICE: func.coalesce(VoucherBatch.price_idr, 0)}[sort]
-    stmt = select(VoucherBatch, unused)
-    if hotspot_id is not None:
-        stmt = stmt.where(VoucherBatch.hotspot_id == hotspot_id)
+    stmt = _batches(hotspot_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    order = [key.desc(), VoucherBatch.id.desc()] if descending else [key.asc(), VoucherBatch.id.asc()]
-    rows = session.execute(stmt.order_by(*order).offset(offset).limit(limit)).all()
+    rows = session.execute(stmt.order_by(*BATCH_SORTING.order_by(sort.value, descending))
+                           .offset(offset).limit(limit)).all()
     return ListResult([BatchRow(b, int(n)) for b, n in rows], total=total, offset=offset, limit=limit)
+
+
+def iter_batches(session: Session, actor: Actor, *, sort: BatchSort = BatchSort.CREATED,
+                 descending: bool = True) -> Iterator[BatchRow]:
+    """Every batch ``list_batches`` would page through (for exports; no voucher code is read)."""
+    actor.require(Permission.PORTAL_MANAGE)
+    stmt = _batches(None).order_by(*BATCH_SORTING.order_by(sort.value, descending))
+    stmt = stmt.options(selectinload(VoucherBatch.policy), selectinload(VoucherBatch.hotspot))
+    for batch, unused in session.execute(stmt):
+        yield BatchRow(batch, int(unused))
 
 
 def extend_batch(session: Session, actor: Actor, batch_id: int, valid_until: datetime, *,
@@ -654,24 +676,49 @@ class LiveSession:
     policy_name: str
 
 
-def live_sessions(session: Session, actor: Actor, *, hotspot_id: int | None = None, offset: int = 0,
-                  limit: int = 50) -> ListResult[LiveSession]:
-    """Who is online (masked MAC), since when, data used and under which policy, oldest first."""
-    actor.require(Permission.PORTAL_MANAGE)
+SESSION_SORTING = Sorting(
+    keys={"since": (HotspotSession.started_at,), "hotspot": (Hotspot.name,),
+          "octets": (HotspotSession.input_octets + HotspotSession.output_octets,),
+          "seconds": (HotspotSession.session_time_s,)},
+    default="since",
+    tie_breaker=HotspotSession.id,
+)
+"""The live session list's sort keys, oldest first unless asked otherwise."""
+
+
+def _live(hotspot_id: int | None) -> Any:
     stmt = (select(HotspotSession, Hotspot.name, HotspotPolicy.name)
             .outerjoin(Hotspot, Hotspot.id == HotspotSession.hotspot_id)
             .outerjoin(HotspotPolicy, HotspotPolicy.id == HotspotSession.policy_id)
             .where(HotspotSession.status == SessionStatus.ACTIVE))
-    if hotspot_id is not None:
-        stmt = stmt.where(HotspotSession.hotspot_id == hotspot_id)
+    return stmt if hotspot_id is None else stmt.where(HotspotSession.hotspot_id == hotspot_id)
+
+
+def _live_row(row: HotspotSession, hname: str | None, pname: str | None) -> LiveSession:
+    return LiveSession(id=row.id, hotspot_id=row.hotspot_id, hotspot_name=hname or "", mac=mask_mac(row.mac),
+                       since=hotspot_sessions.as_utc(row.started_at), octets=row.total_octets,
+                       seconds=row.session_time_s, policy_name=pname or "")
+
+
+def live_sessions(session: Session, actor: Actor, *, hotspot_id: int | None = None, sort: str | None = None,
+                  descending: bool | None = None, offset: int = 0, limit: int = 50) -> ListResult[LiveSession]:
+    """Who is online (masked MAC), since when, data used and under which policy, oldest first unless sorted by
+    another ``SESSION_SORTING`` key."""
+    actor.require(Permission.PORTAL_MANAGE)
+    stmt = _live(hotspot_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.execute(stmt.order_by(HotspotSession.started_at, HotspotSession.id)
-                           .offset(offset).limit(limit)).all()
-    items = [LiveSession(id=row.id, hotspot_id=row.hotspot_id, hotspot_name=hname or "",
-                         mac=mask_mac(row.mac), since=hotspot_sessions.as_utc(row.started_at),
-                         octets=row.total_octets, seconds=row.session_time_s, policy_name=pname or "")
-             for row, hname, pname in rows]
+    rows = session.execute(stmt.order_by(*SESSION_SORTING.order_by(sort, descending)).offset(offset).limit(limit))
+    items = [_live_row(row, hname, pname) for row, hname, pname in rows.all()]
     return ListResult(items, total=total, offset=offset, limit=limit)
+
+
+def iter_live_sessions(session: Session, actor: Actor, *, hotspot_id: int | None = None, sort: str | None = None,
+                       descending: bool | None = None) -> Iterator[LiveSession]:
+    """Every session ``live_sessions`` would page through (for exports; MACs stay masked)."""
+    actor.require(Permission.PORTAL_MANAGE)
+    stmt = _live(hotspot_id).order_by(*SESSION_SORTING.order_by(sort, descending))
+    for row, hname, pname in session.execute(stmt.execution_options(yield_per=500)):
+        yield _live_row(row, hname, pname)
 
 
 def disconnect_session(session: Session, actor: Actor, session_id: int, *, now: datetime,

@@ -75,6 +75,7 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alerts_subject", "kind", "subject_type", "subject_id", "state"),
         Index("ix_alerts_state_opened_at", "state", "opened_at"),
+        Index("ix_alerts_opened_at_id", "opened_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

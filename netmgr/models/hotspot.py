@@ -240,6 +240,7 @@ class HotspotSession(Base):
     __table_args__ = (
         UniqueConstraint("nas_device_id", "acct_session_id", name="uq_hotspot_sessions_nas_device_id"),
         Index("ix_hotspot_sessions_status_last_update_at", "status", "last_update_at"),
+        Index("ix_hotspot_sessions_status_started_at_id", "status", "started_at", "id"),
         Index("ix_hotspot_sessions_mac_started_at", "mac", "started_at"),
         Index("ix_hotspot_sessions_subscriber_id_started_at", "subscriber_id", "started_at"),
         Index("ix_hotspot_sessions_hotspot_id_started_at", "hotspot_id", "started_at"),

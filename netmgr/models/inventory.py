@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from netmgr.models.base import Base, TimestampMixin, utcnow
@@ -82,6 +94,14 @@ class Device(TimestampMixin, Base):
     """
 
     __tablename__ = "devices"
+    # The device list sorts by these (netmgr.services.devices.SORTING); id keeps equal values in a stable order.
+    __table_args__ = (
+        Index("ix_devices_status_id", "status", "id"),
+        Index("ix_devices_role_id", "role", "id"),
+        Index("ix_devices_platform_id", "platform", "id"),
+        Index("ix_devices_last_seen_at_id", "last_seen_at", "id"),
+        Index("ix_devices_site_id_id", "site_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)

@@ -8,10 +8,11 @@ alerts, and no uplink.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,6 +25,7 @@ from netmgr.models.base import utcnow
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit, budget, devices, interfaces, uplinks
 from netmgr.services.common import ListResult, paginate
+from netmgr.services.listing import Sorting
 from netmgr.services.reachability import Reachability, combine
 
 
@@ -41,22 +43,22 @@ def _alerts_query(actor: Actor) -> Select[Alert]:
     return stmt
 
 
-def list_alerts(
-    session: Session,
-    actor: Actor,
-    *,
-    state: AlertState | None = None,
-    active: bool | None = None,
-    kind: AlertKind | None = None,
-    device_id: int | None = None,
-    site_id: int | None = None,
-    agency_id: int | None = None,
-    offset: int = 0,
-    limit: int = 50,
-) -> ListResult[Alert]:
-    """Alerts newest first; ``active=True`` means open or acknowledged."""
-    actor.require(Permission.INVENTORY_READ)
-    stmt = _alerts_query(actor).order_by(Alert.opened_at.desc(), Alert.id.desc())
+ALERT_SORTING = Sorting(
+    keys={"opened": (Alert.opened_at,), "kind": (Alert.kind,), "subject": (Alert.subject_name,),
+          "state": (Alert.state,)},
+    default="opened",
+    tie_breaker=Alert.id,
+    default_descending=True,
+)
+"""The alert list's sort keys; newest first unless asked otherwise."""
+
+MAX_BULK_ACK = 1000
+
+
+def _alerts_filtered(actor: Actor, *, state: AlertState | None = None, active: bool | None = None,
+                     kind: AlertKind | None = None, device_id: int | None = None, site_id: int | None = None,
+                     agency_id: int | None = None) -> Select[Alert]:
+    stmt = _alerts_query(actor)
     if state is not None:
         stmt = stmt.where(Alert.state == state)
     if active is True:
@@ -71,7 +73,38 @@ def list_alerts(
         stmt = stmt.where(Alert.site_id == site_id)
     if agency_id is not None:
         stmt = stmt.where(Alert.agency_id == agency_id)
-    return paginate(session, stmt, offset=offset, limit=limit)
+    return stmt
+
+
+def list_alerts(
+    session: Session,
+    actor: Actor,
+    *,
+    state: AlertState | None = None,
+    active: bool | None = None,
+    kind: AlertKind | None = None,
+    device_id: int | None = None,
+    site_id: int | None = None,
+    agency_id: int | None = None,
+    sort: str | None = None,
+    descending: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> ListResult[Alert]:
+    """Alerts, newest first unless sorted by another ``ALERT_SORTING`` key; ``active=True`` means open or
+    acknowledged."""
+    actor.require(Permission.INVENTORY_READ)
+    stmt = _alerts_filtered(actor, state=state, active=active, kind=kind, device_id=device_id, site_id=site_id,
+                            agency_id=agency_id)
+    return paginate(session, stmt.order_by(*ALERT_SORTING.order_by(sort, descending)), offset=offset, limit=limit)
+
+
+def iter_alerts(session: Session, actor: Actor, *, sort: str | None = None, descending: bool | None = None,
+                **filters: Any) -> Iterator[Alert]:
+    """Every alert ``list_alerts`` would page through with the same filters (for exports)."""
+    actor.require(Permission.INVENTORY_READ)
+    stmt = _alerts_filtered(actor, **filters).order_by(*ALERT_SORTING.order_by(sort, descending))
+    yield from session.scalars(stmt.execution_options(yield_per=500))
 
 
 def count_active_alerts(session: Session, actor: Actor) -> dict[str, int]:
@@ -115,6 +148,24 @@ def acknowledge_alert(session: Session, actor: Actor, alert_id: int, *, note: st
                  summary=f"{alert.kind} {alert.subject_name}", after={"state": alert.state, "note": alert.ack_note})
     session.flush()
     return alert
+
+
+def acknowledge_alerts(session: Session, actor: Actor, alert_ids: list[int], *, note: str = "") -> int:
+    """Acknowledge the open alerts among ``alert_ids`` the actor may see (each audited as one acknowledgement).
+
+    Resolved, already acknowledged and unseen alerts are skipped. Returns how many were acknowledged.
+
+    Raises:
+        ValidationFailed: more than ``MAX_BULK_ACK`` alerts were chosen.
+    """
+    actor.require(Permission.ALERTS_ACK)
+    if len(alert_ids) > MAX_BULK_ACK:
+        raise ValidationFailed(f"choose at most {MAX_BULK_ACK} alerts at once", field="alert_id")
+    stmt = _alerts_query(actor).where(Alert.id.in_(alert_ids), Alert.state == AlertState.OPEN).order_by(Alert.id)
+    ids = list(session.scalars(stmt.with_only_columns(Alert.id)))
+    for alert_id in ids:
+        acknowledge_alert(session, actor, alert_id, note=note)
+    return len(ids)
 
 
 # ---------------------------------------------------------------------------------------------- events, sites

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from netmgr.errors import Conflict, NotFound, ValidationFailed
 from netmgr.models import Agency, Device, Site
@@ -12,6 +15,7 @@ from netmgr.schemas.inventory import SiteCreate, SiteRead, SiteUpdate
 from netmgr.security.permissions import Actor, Permission
 from netmgr.services import audit
 from netmgr.services.common import ListResult, ensure_unique, flush_or_conflict, paginate, snapshot
+from netmgr.services.listing import Sorting
 
 
 def _scoped(stmt: Select[Site], actor: Actor) -> Select[Site]:
@@ -20,19 +24,38 @@ def _scoped(stmt: Select[Site], actor: Actor) -> Select[Site]:
     return stmt
 
 
-def list_sites(session: Session, actor: Actor, *, q: str | None = None, kind: SiteKind | None = None,
-               agency_id: int | None = None, offset: int = 0, limit: int = 50) -> ListResult[Site]:
-    actor.require(Permission.INVENTORY_READ)
-    stmt = _scoped(select(Site).order_by(Site.name), actor)
+SORTING = Sorting(keys={"name": (Site.name,), "kind": (Site.kind,), "agency": (Agency.name,)}, default="name",
+                  tie_breaker=Site.id, unique=frozenset({"name"}))
+"""The site list's sort keys (the agency sorts by its name; sites without one come together)."""
+
+
+def _filtered(actor: Actor, *, q: str | None = None, kind: SiteKind | None = None,
+              agency_id: int | None = None) -> Select[Site]:
+    stmt = _scoped(select(Site).outerjoin(Agency, Site.agency_id == Agency.id), actor)
     if q:
-        stmt = stmt.outerjoin(Agency, Site.agency_id == Agency.id).where(
-            or_(Site.name.ilike(f"%{q}%"), Site.address.ilike(f"%{q}%"), Agency.name.ilike(f"%{q}%"))
-        )
+        stmt = stmt.where(or_(Site.name.ilike(f"%{q}%"), Site.address.ilike(f"%{q}%"), Agency.name.ilike(f"%{q}%")))
     if kind:
         stmt = stmt.where(Site.kind == kind)
     if agency_id is not None:
         stmt = stmt.where(Site.agency_id == agency_id)
-    return paginate(session, stmt, offset=offset, limit=limit)
+    return stmt
+
+
+def list_sites(session: Session, actor: Actor, *, q: str | None = None, kind: SiteKind | None = None,
+               agency_id: int | None = None, sort: str | None = None, descending: bool | None = None,
+               offset: int = 0, limit: int = 50) -> ListResult[Site]:
+    """One page of the sites the actor may see, filtered and sorted by one of ``SORTING``'s keys."""
+    actor.require(Permission.INVENTORY_READ)
+    stmt = _filtered(actor, q=q, kind=kind, agency_id=agency_id).options(contains_eager(Site.agency))
+    return paginate(session, stmt.order_by(*SORTING.order_by(sort, descending)), offset=offset, limit=limit)
+
+
+def iter_sites(session: Session, actor: Actor, *, sort: str | None = None, descending: bool | None = None,
+               **filters: Any) -> Iterator[Site]:
+    """Every site ``list_sites`` would page through with the same filters (for exports)."""
+    actor.require(Permission.INVENTORY_READ)
+    stmt = _filtered(actor, **filters).options(contains_eager(Site.agency))
+    yield from session.scalars(stmt.order_by(*SORTING.order_by(sort, descending)).execution_options(yield_per=500))
 
 
 def site_status_counts(session: Session, site_ids: list[int]) -> dict[int, tuple[int, int]]:

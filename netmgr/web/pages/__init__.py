@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from fastapi import APIRouter
 
+from netmgr.services.listing import MAX_PAGE
 from netmgr.web.context import PageContext
 from netmgr.web.routing import PageRoute
 
@@ -30,7 +31,7 @@ class Pager:
 
     @classmethod
     def build(cls, raw_page: str | None, total: int = 0, limit: int = PAGE_SIZE) -> Pager:
-        page = max(1, int_or_none(raw_page) or 1)
+        page = min(max(1, int_or_none(raw_page) or 1), MAX_PAGE)
         return cls(page=page, pages=max(1, math.ceil(total / limit)), total=total, offset=(page - 1) * limit,
                    limit=limit)
 

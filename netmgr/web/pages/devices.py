@@ -9,14 +9,18 @@ from typing import Any
 
 from fastapi.responses import Response
 
+from netmgr.errors import ValidationFailed
 from netmgr.models import Device
 from netmgr.models.enums import DeviceRole, DeviceStatus, Platform, SnmpAuthProtocol, SnmpPrivProtocol, SnmpVersion
 from netmgr.schemas.inventory import DeviceCreate, DeviceUpdate
+from netmgr.security.permissions import Permission
 from netmgr.services import devices, interfaces, sites
-from netmgr.web.context import Page, PageContext
+from netmgr.services.reachability import device_reachability
+from netmgr.web.context import CsrfChecked, FormDep, Page, PageContext
 from netmgr.web.forms import FieldSpec
-from netmgr.web.labels import DEVICE_ROLES, DEVICE_STATUS, _
-from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
+from netmgr.web.labels import DEVICE_ROLES, DEVICE_STATUS, REACHABILITY, _
+from netmgr.web.lists import back_to, csv_response, csv_time, list_view, selected_ids
+from netmgr.web.pages import enum_or_none, int_or_none, page_router, query
 from netmgr.web.pages.crud import EntityPages, add_form_routes
 
 router = page_router()
@@ -112,10 +116,8 @@ PAGES = EntityPages(
 add_form_routes(router, PAGES)
 
 
-@router.get("/devices")
-def device_list(ctx: Page) -> Response:
-    pager = Pager.build(query(ctx, "page"))
-    filters: dict[str, Any] = {
+def _filters(ctx: PageContext) -> dict[str, Any]:
+    return {
         "q": query(ctx, "q"),
         "site_id": int_or_none(query(ctx, "site_id")),
         "role": enum_or_none(DeviceRole, query(ctx, "role")),
@@ -123,10 +125,57 @@ def device_list(ctx: Page) -> Response:
         "status": enum_or_none(DeviceStatus, query(ctx, "status")),
         "tag": query(ctx, "tag"),
     }
-    result = devices.list_devices(ctx.db, ctx.signed_in, offset=pager.offset, limit=pager.limit, **filters)
-    return ctx.render("devices/list.html", title=ctx._("Devices"), rows=result.items,
-                      pager=pager.with_total(result.total), filters=filters, roles=DEVICE_ROLES,
-                      statuses=DEVICE_STATUS, platforms=PLATFORMS, site_choices=site_choices(ctx))
+
+
+@router.get("/devices")
+def device_list(ctx: Page) -> Response:
+    view = list_view(ctx, devices.SORTING)
+    filters = _filters(ctx)
+    result = devices.list_devices(ctx.db, ctx.signed_in, sort=view.request.sort, descending=view.request.descending,
+                                  offset=view.request.offset, limit=view.request.size, **filters)
+    return ctx.render("devices/list.html", title=ctx._("Devices"), rows=result.items, view=view,
+                      pager=view.pager(result.total), filters=filters, roles=DEVICE_ROLES,
+                      statuses=DEVICE_STATUS, platforms=PLATFORMS, site_choices=site_choices(ctx),
+                      can_bulk=ctx.can(Permission.INVENTORY_WRITE))
+
+
+@router.get("/devices.csv")
+def device_export(ctx: Page) -> Response:
+    """The filtered, sorted device list as CSV: what the page shows, never a secret."""
+    view = list_view(ctx, devices.SORTING)
+    tz = ctx.settings.timezone
+    header = [ctx._("Name"), ctx._("Status"), ctx._("Site"), ctx._("Role"), ctx._("Platform"), ctx._("Address"),
+              ctx._("Vendor"), ctx._("Model"), ctx._("Serial number"), ctx._("Tags"), ctx._("Last seen")]
+    rows = ([d.name, ctx._(REACHABILITY.get(device_reachability(d).value, d.status)), d.site.name,
+             ctx._(DEVICE_ROLES.get(d.role, d.role)), d.platform, d.mgmt_address, d.vendor, d.model, d.serial,
+             ", ".join(t.name for t in d.tags), csv_time(d.last_seen_at, tz)]
+            for d in devices.iter_devices(ctx.db, ctx.signed_in, sort=view.request.sort,
+                                          descending=view.request.descending, **_filters(ctx)))
+    return csv_response("perangkat.csv", header, rows)
+
+
+@router.post("/devices/bulk", dependencies=[CsrfChecked])
+def device_bulk(ctx: Page, form: FormDep) -> Response:
+    """Tag or untag the ticked devices; the list comes back with its filters."""
+    ids = selected_ids(form)
+    action = form.get("action")
+    tag = form.get("tag")
+    back = back_to(form, "/devices")
+    if not ids:
+        ctx.flash(ctx._("Tick the devices first."), "error")
+        return ctx.redirect(back)
+    if action not in ("tag", "untag"):
+        ctx.flash(ctx._("Choose what to do with the ticked devices."), "error")
+        return ctx.redirect(back)
+    try:
+        changed = devices.tag_devices(ctx.db, ctx.signed_in, ids, tag if isinstance(tag, str) else "",
+                                      remove=action == "untag")
+    except ValidationFailed:
+        ctx.db.rollback()
+        ctx.flash(ctx._("A tag is 1 to 64 characters; at most 1000 devices at once."), "error")
+        return ctx.redirect(back)
+    ctx.flash(ctx._("%(n)s devices changed.", n=changed))
+    return ctx.redirect(back)
 
 
 @router.get("/devices/{device_id}")

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from netmgr import localtime
 from netmgr.api.routes.monitoring import get_metrics_store
+from netmgr.errors import ValidationFailed
 from netmgr.models.alerts import Alert, AlertKind, AlertState
 from netmgr.security.permissions import Permission
 from netmgr.services import alert_reasons, monitoring
@@ -33,7 +34,8 @@ from netmgr.web.charts import (
 )
 from netmgr.web.context import CsrfChecked, FormDep, Page
 from netmgr.web.labels import _
-from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
+from netmgr.web.lists import back_to, csv_response, csv_time, list_view, selected_ids
+from netmgr.web.pages import enum_or_none, int_or_none, page_router, query
 
 router = page_router()
 
@@ -169,23 +171,62 @@ def noc_page(ctx: Page) -> Response:
                       clock=clock(board.at, ctx.settings.timezone))
 
 
-@router.get("/alerts")
-def alerts_page(ctx: Page) -> Response:
-    pager = Pager.build(query(ctx, "page"))
+def _alert_filters(ctx: Page) -> dict[str, Any]:
     show = query(ctx, "show") or "active"
-    filters: dict[str, Any] = {
+    return {
+        "active": {"active": True, "resolved": False}.get(show),
         "state": enum_or_none(AlertState, query(ctx, "state")),
         "kind": enum_or_none(AlertKind, query(ctx, "kind")),
         "device_id": int_or_none(query(ctx, "device_id")),
         "site_id": int_or_none(query(ctx, "site_id")),
     }
-    active = {"active": True, "resolved": False}.get(show)
-    result = monitoring.list_alerts(ctx.db, ctx.signed_in, active=active, offset=pager.offset, limit=pager.limit,
-                                    **filters)
-    return ctx.render("monitoring/alerts.html", title=ctx._("Alerts"), rows=result.items,
-                      pager=pager.with_total(result.total), filters=filters, show=show, kinds=ALERT_KINDS,
-                      reasons=_reasons(ctx, list(result.items)),
-                      states=ALERT_STATES, can_ack=ctx.can(Permission.ALERTS_ACK))
+
+
+@router.get("/alerts")
+def alerts_page(ctx: Page) -> Response:
+    view = list_view(ctx, monitoring.ALERT_SORTING)
+    filters = _alert_filters(ctx)
+    result = monitoring.list_alerts(ctx.db, ctx.signed_in, sort=view.request.sort,
+                                    descending=view.request.descending, offset=view.request.offset,
+                                    limit=view.request.size, **filters)
+    return ctx.render("monitoring/alerts.html", title=ctx._("Alerts"), rows=result.items, view=view,
+                      pager=view.pager(result.total), filters=filters, show=query(ctx, "show") or "active",
+                      kinds=ALERT_KINDS, states=ALERT_STATES, reasons=_reasons(ctx, list(result.items)),
+                      can_ack=ctx.can(Permission.ALERTS_ACK))
+
+
+@router.get("/alerts.csv")
+def alerts_export(ctx: Page) -> Response:
+    """The filtered, sorted alert list as CSV (times in the installation's zone)."""
+    view = list_view(ctx, monitoring.ALERT_SORTING)
+    tz = ctx.settings.timezone
+    header = [ctx._("Opened"), ctx._("Kind"), ctx._("Subject"), ctx._("Message"), ctx._("State"),
+              ctx._("Acknowledged by"), ctx._("Acknowledged"), ctx._("Resolved")]
+    rows = ([csv_time(a.opened_at, tz), ctx._(ALERT_KINDS.get(a.kind, a.kind)), a.subject_name, a.message,
+             ctx._(ALERT_STATES.get(a.state, a.state)), a.acknowledged_by or "", csv_time(a.acknowledged_at, tz),
+             csv_time(a.resolved_at, tz)]
+            for a in monitoring.iter_alerts(ctx.db, ctx.signed_in, sort=view.request.sort,
+                                            descending=view.request.descending, **_alert_filters(ctx)))
+    return csv_response("peringatan.csv", header, rows)
+
+
+@router.post("/alerts/acknowledge", dependencies=[CsrfChecked])
+def acknowledge_alerts(ctx: Page, form: FormDep) -> Response:
+    """Acknowledge the ticked alerts (open ones; the others are left as they are)."""
+    ids = selected_ids(form)
+    back = back_to(form, "/alerts")
+    if not ids:
+        ctx.flash(ctx._("Tick the alerts first."), "error")
+        return ctx.redirect(back)
+    note = form.get("note")
+    try:
+        n = monitoring.acknowledge_alerts(ctx.db, ctx.signed_in, ids, note=note if isinstance(note, str) else "")
+    except ValidationFailed:
+        ctx.db.rollback()
+        ctx.flash(ctx._("At most 1000 alerts at once."), "error")
+        return ctx.redirect(back)
+    ctx.flash(ctx._("%(n)s alerts acknowledged.", n=n))
+    return ctx.redirect(back)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", dependencies=[CsrfChecked])

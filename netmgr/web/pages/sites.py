@@ -13,7 +13,8 @@ from netmgr.services import agencies, devices, sites
 from netmgr.web.context import Page, PageContext
 from netmgr.web.forms import FieldSpec
 from netmgr.web.labels import SITE_KINDS, _
-from netmgr.web.pages import Pager, enum_or_none, int_or_none, page_router, query
+from netmgr.web.lists import csv_response, list_view
+from netmgr.web.pages import enum_or_none, int_or_none, page_router, query
 from netmgr.web.pages.crud import EntityPages, add_form_routes
 
 router = page_router()
@@ -67,16 +68,33 @@ PAGES = EntityPages(
 add_form_routes(router, PAGES)
 
 
+def _filters(ctx: PageContext) -> dict[str, Any]:
+    return {"q": query(ctx, "q"), "kind": enum_or_none(SiteKind, query(ctx, "kind")),
+            "agency_id": int_or_none(query(ctx, "agency_id"))}
+
+
 @router.get("/sites")
 def site_list(ctx: Page) -> Response:
-    pager = Pager.build(query(ctx, "page"))
-    filters: dict[str, Any] = {"q": query(ctx, "q"), "kind": enum_or_none(SiteKind, query(ctx, "kind")),
-               "agency_id": int_or_none(query(ctx, "agency_id"))}
-    result = sites.list_sites(ctx.db, ctx.signed_in, offset=pager.offset, limit=pager.limit, **filters)
+    view = list_view(ctx, sites.SORTING)
+    filters = _filters(ctx)
+    result = sites.list_sites(ctx.db, ctx.signed_in, sort=view.request.sort, descending=view.request.descending,
+                              offset=view.request.offset, limit=view.request.size, **filters)
     counts = sites.site_status_counts(ctx.db, [s.id for s in result.items])
-    return ctx.render("sites/list.html", title=ctx._("Sites"), rows=result.items, counts=counts,
-                      pager=pager.with_total(result.total), filters=filters, kinds=SITE_KINDS,
+    return ctx.render("sites/list.html", title=ctx._("Sites"), rows=result.items, counts=counts, view=view,
+                      pager=view.pager(result.total), filters=filters, kinds=SITE_KINDS,
                       agency_choices=agency_choices(ctx))
+
+
+@router.get("/sites.csv")
+def site_export(ctx: Page) -> Response:
+    """The filtered, sorted site list as CSV."""
+    view = list_view(ctx, sites.SORTING)
+    header = [ctx._("Name"), ctx._("Kind"), ctx._("Agency"), ctx._("Address"), ctx._("Latitude"), ctx._("Longitude")]
+    rows = ([s.name, ctx._(SITE_KINDS.get(s.kind, s.kind)), s.agency.name if s.agency else "", s.address,
+             s.latitude, s.longitude]
+            for s in sites.iter_sites(ctx.db, ctx.signed_in, sort=view.request.sort,
+                                      descending=view.request.descending, **_filters(ctx)))
+    return csv_response("lokasi.csv", header, rows)
 
 
 @router.get("/sites/{site_id}")
