@@ -38,7 +38,6 @@ from captive_portal.sessions import (
     usage_points,
 )
 from netmgr import selfmetrics
-from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore, Point
 from netmgr.models import HotspotSession
 from netmgr.models.hotspot import SessionStatus
@@ -129,7 +128,8 @@ class _Row:
 
 @dataclass(frozen=True)
 class AccountingSettings:
-    timezone: str = DEFAULT_TIMEZONE
+    timezone: str
+    """The installation's zone (``settings.timezone``): where a daily quota's day starts."""
     default_interim_s: int = 300
     default_coa_port: int = 3799
 
@@ -221,9 +221,9 @@ class Batch:
 
 
 def apply_accounting_batch(session: Session, items: Sequence[AccountingItem],
-                           settings: AccountingSettings | None = None) -> list[AccountingOutcome]:
+                           settings: AccountingSettings) -> list[AccountingOutcome]:
     """Apply ``items`` in order in ``session``'s transaction (the caller commits); one outcome per item."""
-    batch = Batch(session, settings or AccountingSettings())
+    batch = Batch(session, settings)
     batch.prefetch(items)
     outcomes = [batch.apply(item) for item in items]
     batch.flush()
@@ -274,11 +274,11 @@ class AaaWorker:
         max_batch: jobs per transaction at most (bounds the latency one batch adds).
     """
 
-    def __init__(self, factory: sessionmaker[Session], *, settings: AccountingSettings | None = None,
+    def __init__(self, factory: sessionmaker[Session], *, settings: AccountingSettings,
                  store: MetricsStore | None = None, nas_cache: NasCache | None = None, max_batch: int = 64) -> None:
         self._factory = factory
         self._nas_cache = nas_cache or NasCache()
-        self._settings = settings or AccountingSettings()
+        self._settings = settings
         self._store = store
         self._max_batch = max(1, max_batch)
         self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()

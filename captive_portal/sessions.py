@@ -25,7 +25,6 @@ from captive_portal.decisions import Refusal, exhausted, grant_for
 from captive_portal.policies import Allowance, PolicyLimits, Usage
 from netmgr import localtime
 from netmgr.db import secret_box
-from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore, Point
 from netmgr.models import (
     AccessGrant,
@@ -412,7 +411,7 @@ def usage_points(nas: Nas, *, row_id: int, acct_session_id: str, d_in: int, d_ou
 
 
 def apply_accounting(session: Session, nas: Nas, rec: AccountingRecord, *, store: MetricsStore | None,
-                     now: datetime, timezone: str = DEFAULT_TIMEZONE, default_interim_s: int = 300,
+                     now: datetime, timezone: str, default_interim_s: int = 300,
                      default_coa_port: int = 3799) -> AccountingOutcome:
     """Bring the session named by ``rec`` up to date; close the NAS's sessions on Accounting-On/Off.
 
@@ -426,7 +425,7 @@ def apply_accounting(session: Session, nas: Nas, rec: AccountingRecord, *, store
 
 
 def apply_accounting_orm(session: Session, nas: Nas, rec: AccountingRecord, *, now: datetime,
-                         timezone: str = DEFAULT_TIMEZONE, default_interim_s: int = 300,
+                         timezone: str, default_interim_s: int = 300,
                          default_coa_port: int = 3799) -> AccountingOutcome:
     """``apply_accounting`` through the ORM, the usage points left in ``outcome.points`` for the caller.
 

@@ -14,14 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from captive_portal import aaa, sessions
-from captive_portal.fastpath import AaaWorker, AccountingItem, apply_accounting_batch
+from captive_portal.fastpath import AaaWorker, AccountingItem, AccountingSettings, apply_accounting_batch
 from netmgr.metrics import Point
 from netmgr.models import Hotspot, HotspotSession
 from netmgr.models.hotspot import SessionStatus
 from tests.captive_portal.hotspot_data import add_voucher, client_at, seed_hotspot
 
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-CFG = aaa.AaaConfig()
+CFG = aaa.AaaConfig(timezone="Asia/Jakarta")
+SETTINGS = AccountingSettings(timezone=CFG.timezone)
 COMPARED = ("status", "input_octets", "output_octets", "session_time_s", "ip", "interim_interval_s",
             "allowance_bytes", "allowance_time_s", "terminate_cause", "close_reason", "stopped_at",
             "last_update_at", "started_at", "subscriber_id", "voucher_id", "policy_id")
@@ -107,7 +108,7 @@ def test_batched_accounting_leaves_the_same_sessions_and_points_as_the_orm_path(
     items = _items(session, _requests("10.2.0.1", "FASTPAT1"))
     fast_outcomes = []
     for start in range(0, len(items), batch_size):
-        fast_outcomes.extend(apply_accounting_batch(session, items[start:start + batch_size]))
+        fast_outcomes.extend(apply_accounting_batch(session, items[start:start + batch_size], SETTINGS))
         session.commit()
     session.expire_all()
 
@@ -131,7 +132,7 @@ def test_batched_accounting_leaves_the_same_sessions_and_points_as_the_orm_path(
 def test_worker_answers_every_request_of_a_batch_after_one_commit(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as s:
         client = seed_hotspot(s).nas.name
-    worker = AaaWorker(session_factory, max_batch=64)
+    worker = AaaWorker(session_factory, settings=SETTINGS, max_batch=64)
     gate = threading.Event()
     seen_by_another_session: list[int] = []
 
@@ -170,7 +171,7 @@ def test_a_failing_request_gets_its_error_and_the_rest_of_its_batch_commits(
         session_factory: sessionmaker[Session]) -> None:
     with session_factory() as s:
         client = seed_hotspot(s).nas.name
-    worker = AaaWorker(session_factory)
+    worker = AaaWorker(session_factory, settings=SETTINGS)
     gate = threading.Event()
 
     def hold(_: Session) -> None:
@@ -243,9 +244,9 @@ def _apply(path: str, session: Session, nas_name: str, script: list[tuple[int, d
         assert nas is not None
         items.append(AccountingItem(nas=nas, rec=req.rec, now=req.now))
     # The Start goes alone (a new session always takes the ORM path); the rest share one batch.
-    apply_accounting_batch(session, items[:1])
+    apply_accounting_batch(session, items[:1], SETTINGS)
     session.commit()
-    apply_accounting_batch(session, items[1:])
+    apply_accounting_batch(session, items[1:], SETTINGS)
     session.commit()
 
 
