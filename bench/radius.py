@@ -333,7 +333,7 @@ def main() -> None:
                 store = make_metrics_store(spool_settings)
                 try:
                     reader = SpoolReader(make_session_factory(engine, spool_settings), root / "spool",
-                                         settings=AccountingSettings(), store=store,
+                                         settings=AccountingSettings(timezone="Asia/Jakarta"), store=store,
                                          batch=spool_settings.radius.spool_batch)
                     drain(reader)  # the measured run's records, not timed
                     if args.backlog:

@@ -30,7 +30,6 @@ from captive_portal.policies import Allowance
 from captive_portal.sessions import AccountingOutcome, AccountingRecord, AcctStatus, Nas, NasCache
 from netmgr.db import secret_box
 from netmgr.errors import ValidationFailed
-from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.metrics import MetricsStore
 from netmgr.models import AccessGrant, SubscriberDevice
 from netmgr.models.hotspot import LoginMethod
@@ -146,8 +145,9 @@ class RadiusRequest:
 class AaaConfig:
     """The settings the AAA decisions use (taken from ``Settings`` and its default language)."""
 
+    timezone: str
+    """The installation's zone (``settings.timezone``): daily quotas and opening hours."""
     language: str = "id"
-    timezone: str = DEFAULT_TIMEZONE
     attempts: AttemptLimits = field(default_factory=AttemptLimits)
     """The failed-login limits, the portal's (``Settings.portal``): one set for both lanes."""
     interim_interval_s: int = 300

@@ -35,7 +35,6 @@ from captive_portal.sessions import (
     new_session,
     usage_points,
 )
-from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.models import HotspotSession
 from netmgr.models.hotspot import SessionStatus
 
@@ -120,7 +119,8 @@ class AccountingItem:
 
 @dataclass(frozen=True)
 class AccountingSettings:
-    timezone: str = DEFAULT_TIMEZONE
+    timezone: str
+    """The installation's zone (``settings.timezone``): where a daily quota's day starts."""
     default_interim_s: int = 300
     default_coa_port: int = 3799
 
@@ -282,10 +282,10 @@ class Batch:
 
 
 def apply_accounting_batch(
-    session: Session, items: Sequence[AccountingItem], settings: AccountingSettings | None = None
+    session: Session, items: Sequence[AccountingItem], settings: AccountingSettings
 ) -> list[AccountingOutcome]:
     """Apply ``items`` in order in ``session``'s transaction (the caller commits); one outcome per item."""
-    batch = Batch(session, settings or AccountingSettings())
+    batch = Batch(session, settings)
     batch.prefetch(items)
     outcomes = [batch.apply(item) for item in items]
     batch.flush()

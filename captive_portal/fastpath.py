@@ -74,11 +74,11 @@ class AaaWorker:
         max_batch: jobs per transaction at most (bounds the latency one batch adds).
     """
 
-    def __init__(self, factory: sessionmaker[Session], *, settings: AccountingSettings | None = None,
+    def __init__(self, factory: sessionmaker[Session], *, settings: AccountingSettings,
                  store: MetricsStore | None = None, nas_cache: NasCache | None = None, max_batch: int = 64) -> None:
         self._factory = factory
         self._nas_cache = nas_cache or NasCache()
-        self._settings = settings or AccountingSettings()
+        self._settings = settings
         self._store = store
         self._max_batch = max(1, max_batch)
         self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()

@@ -171,7 +171,7 @@ def create_hotspot(session: Session, actor: Actor, data: HotspotCreate) -> Hotsp
     session.flush()
     portal_service.settings_changed()
     audit.record(session, actor, action="create", entity_type="hotspot", entity_id=hotspot.id,
-                 summary=f"hotspot {hotspot.name}", after=snapshot(hotspot))
+                 message="hotspot.created", params={"name": hotspot.name}, after=snapshot(hotspot))
     return hotspot
 
 
@@ -226,7 +226,7 @@ def update_hotspot(session: Session, actor: Actor, hotspot_id: int, data: Hotspo
     session.flush()
     portal_service.settings_changed()
     audit.record(session, actor, action="update", entity_type="hotspot", entity_id=hotspot.id,
-                 summary=f"hotspot {hotspot.name}", before=before, after=snapshot(hotspot))
+                 message="hotspot.changed", params={"name": hotspot.name}, before=before, after=snapshot(hotspot))
     return change
 
 
@@ -251,7 +251,7 @@ def delete_hotspot(session: Session, actor: Actor, hotspot_id: int) -> None:
     session.flush()
     portal_service.settings_changed()
     audit.record(session, actor, action="delete", entity_type="hotspot", entity_id=hotspot_id,
-                 summary=f"hotspot {before['name']}", before=before)
+                 message="hotspot.deleted", params={"name": before["name"]}, before=before)
 
 
 # --- policies ------------------------------------------------------------------------------------------------
@@ -348,7 +348,7 @@ def create_policy(session: Session, actor: Actor, data: PolicyCreate) -> Hotspot
     session.add(policy)
     session.flush()
     audit.record(session, actor, action="create", entity_type="hotspot_policy", entity_id=policy.id,
-                 summary=f"policy {policy.name}", after=snapshot(policy))
+                 message="hotspot_policy.created", params={"name": policy.name}, after=snapshot(policy))
     return policy
 
 
@@ -486,7 +486,8 @@ def update_policy(session: Session, actor: Actor, policy_id: int, data: PolicyUp
     session.flush()
     portal_service.settings_changed()  # the portal's snapshots carry the hotspots' default policies
     audit.record(session, actor, action="update", entity_type="hotspot_policy", entity_id=policy.id,
-                 summary=f"policy {policy.name}: {change.affected} session(s) over the new limits",
+                 message="hotspot_policy.changed",
+                 params={"name": policy.name, "affected": change.affected},
                  before=before, after=snapshot(policy))
     return change
 
@@ -507,7 +508,7 @@ def delete_policy(session: Session, actor: Actor, policy_id: int) -> None:
     session.delete(policy)
     session.flush()
     audit.record(session, actor, action="delete", entity_type="hotspot_policy", entity_id=policy_id,
-                 summary=f"policy {before['name']}", before=before)
+                 message="hotspot_policy.deleted", params={"name": before["name"]}, before=before)
 
 
 # --- voucher batches -----------------------------------------------------------------------------------------
@@ -593,7 +594,7 @@ def extend_batch(session: Session, actor: Actor, batch_id: int, valid_until: dat
     batch.valid_until = new
     session.flush()
     audit.record(session, actor, action="update", entity_type="voucher_batch", entity_id=batch.id,
-                 summary=f"voucher batch {batch.name!r} extended", before={"valid_until": old},
+                 message="voucher_batch.extended", params={"name": batch.name}, before={"valid_until": old},
                  after={"valid_until": new})
     return batch
 
@@ -736,5 +737,6 @@ def disconnect_session(session: Session, actor: Actor, session_id: int, *, now: 
     order = hotspot_sessions.disconnect_order(session, row, reason="admin", now=now,
                                               coa_port=_coa_port(hotspot, default_coa_port))
     audit.record(session, actor, action="disconnect", entity_type="hotspot_session", entity_id=row.id,
-                 summary=f"disconnect {mask_mac(row.mac)} at {hotspot.name if hotspot else '—'}")
+                 message="hotspot_session.disconnected",
+                 params={"mac": mask_mac(row.mac), "name": hotspot.name if hotspot else "—"})
     return order

@@ -434,7 +434,7 @@ def update_portal_settings(session: Session, actor: Actor, hotspot_id: int, data
     settings_changed()
     event.listen(session, "after_commit", lambda _session: settings_changed(), once=True)  # and again once stored
     audit.record(session, actor, action="update", entity_type="hotspot_portal", entity_id=hotspot.id,
-                 summary=f"portal settings of {hotspot.name}", before=before,
+                 message="hotspot_portal.changed", params={"name": hotspot.name}, before=before,
                  after={"gateway_kind": config.gateway_kind, "gateway_hosts": hosts,
                         "free_logins_per_day": config.free_logins_per_day, "login_methods": methods,
                         "terms_version": hotspot.terms_version, "faskey_encrypted": config.faskey_encrypted})

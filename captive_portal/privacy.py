@@ -95,7 +95,8 @@ def export_person(session: Session, actor: Actor, *, mac: str | None = None, pho
     rows = list(session.scalars(select(HotspotSession).where(_session_filter(person))
                                 .order_by(HotspotSession.started_at)))
     audit.record(session, actor, action="export", entity_type="portal_person",
-                 summary=f"exported data of {len(person.macs)} device(s), {len(subscribers)} subscriber(s)")
+                 message="portal_person.exported",
+                 params={"devices": len(person.macs), "subscribers": len(subscribers)})
     return {
         "devices": sorted(person.macs),
         "subscribers": [{"id": s.id, "kind": s.kind, "identity": s.identity, "language": s.language,
@@ -140,8 +141,10 @@ def erase_person(session: Session, actor: Actor, *, mac: str | None = None, phon
     _delete("subscribers", delete(Subscriber).where(Subscriber.id.in_(subs)))
     # The audit entry must not re-create what was erased: it names counts, never the MAC or the number.
     audit.record(session, actor, action="erase", entity_type="portal_person",
-                 summary="erased a citizen's data on request (UU PDP): "
-                         + ", ".join(f"{k} {v}" for k, v in counts.items()))
+                 message="portal_person.erased", params={
+                     "sessions": counts["sessions"], "consents": counts["consent_records"], "grants": counts["grants"],
+                     "otps": counts["otp_challenges"], "attempts": counts["login_attempts"],
+                     "devices": counts["devices"], "subscribers": counts["subscribers"]})
     return counts
 
 

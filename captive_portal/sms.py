@@ -95,14 +95,13 @@ def send_test(settings: Settings, raw_phone: str, *, session: Session | None = N
         actor.require(Permission.PORTAL_MANAGE)
     phone = normalise_phone(raw_phone)
     name = settings.portal.sms_sender
-    outcome = "taken"
+    taken = False
     try:
         sms_senders().get(name)(settings).send(phone, TEST_TEXT.format(name=name))
-    except NetmgrError as exc:
-        outcome = f"failed: {exc.message}"
-        raise
+        taken = True
     finally:
         if session is not None and actor is not None:
             audit.record(session, actor, action="sms_test", entity_type="sms_gateway", entity_id=name,
-                         summary=f"test SMS to {mask_phone(phone)} through {name}: {outcome}"[:500])
+                         message="sms_gateway.test_taken" if taken else "sms_gateway.test_failed",
+                         params={"phone": mask_phone(phone), "name": name})
     return mask_phone(phone)

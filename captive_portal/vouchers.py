@@ -97,7 +97,7 @@ def create_batch(session: Session, actor: Actor, *, name: str, policy_id: int, c
         session.execute(insert(Voucher), [{"batch_id": batch.id, "code": c, "status": VoucherStatus.UNUSED}
                                           for c in chunk])
     audit.record(session, actor, action="create", entity_type="voucher_batch", entity_id=batch.id,
-                 summary=f"voucher batch {name!r}: {count} codes",
+                 message="voucher_batch.created", params={"name": name, "count": count},
                  after={"name": name, "policy_id": policy_id, "hotspot_id": hotspot_id, "count": count,
                         "valid_until": valid_until})
     return batch
@@ -127,7 +127,8 @@ def revoke_batch(session: Session, actor: Actor, batch_id: int) -> int:
         .values(status=VoucherStatus.REVOKED))
     revoked = int(result.rowcount)  # type: ignore[attr-defined]
     audit.record(session, actor, action="revoke", entity_type="voucher_batch", entity_id=batch.id,
-                 summary=f"revoked {revoked} vouchers of batch {batch.name!r}")
+                 message="voucher_batch.revoked",
+                 params={"count": revoked, "name": batch.name})
     return revoked
 
 
@@ -346,8 +347,7 @@ def hotspot_login_url(portal_base_url: str, hotspot_slug: str | None) -> str:
 
 
 def batch_sheet(session: Session, actor: Actor, batch_id: int, *, lang: str = "id",
-                include_used: bool = False, portal_base_url: str = "",
-                tz: str = localtime.DEFAULT_TIMEZONE) -> tuple[VoucherBatch, bytes]:
+                include_used: bool = False, portal_base_url: str = "", tz: str) -> tuple[VoucherBatch, bytes]:
     """The printable PDF of a batch (only codes still usable unless ``include_used``).
 
     With ``portal_base_url`` (``settings.portal.base_url``) every card carries a QR code that opens the

@@ -230,8 +230,9 @@ def apply_discovery(session: Session, actor: Actor, device_id: int, result: Disc
     session.flush()
     audit.record(
         session, actor, action="discover", entity_type="device", entity_id=device.id,
-        summary=(f"discovered {len(result.interfaces)} interfaces on {device.name}: {len(outcome.created)} new, "
-                 f"{len(outcome.updated)} changed, {len(outcome.vanished)} vanished"),
+        message="device.discovered",
+        params={"count": len(result.interfaces), "name": device.name, "created": len(outcome.created),
+                "updated": len(outcome.updated), "vanished": len(outcome.vanished)},
         before=device_before,
         after={**device_after, "created": outcome.created, "updated": outcome.updated, "vanished": outcome.vanished},
     )

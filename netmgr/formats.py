@@ -8,7 +8,7 @@ such as the report files: ``translator("id")("Agencies")`` → ``"Instansi"``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from babel.support import NullTranslations
 from netmgr.i18n import DEFAULT_LANGUAGE as DEFAULT_LANGUAGE
 from netmgr.i18n import LANGUAGES as LANGUAGES
 from netmgr.i18n import catalog
+from netmgr.localtime import to_local, zone_label
 
 LOCALE_DIR = Path(__file__).parent / "web" / "locale"
 EMPTY = "—"
@@ -79,6 +80,13 @@ def percent(value: float | int | None, lang: str) -> str:
 def long_date(value: date, lang: str) -> str:
     """``7 Desember 2026`` / ``December 7, 2026``."""
     return dates.format_date(value, "long", locale=lang)
+
+
+def long_datetime(moment: datetime, lang: str, tz: str) -> str:
+    """A moment as people in zone ``tz`` read it: ``7 Desember 2026 23.45 WIB`` / ``December 7, 2026 11:45 PM WITA``."""
+    local = to_local(moment, tz)
+    return (f"{dates.format_date(local.date(), 'long', locale=lang)} "
+            f"{dates.format_time(local, 'short', locale=lang)} {zone_label(tz, moment)}")
 
 
 def month_name(month_key: str, lang: str) -> str:

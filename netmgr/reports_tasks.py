@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from netmgr import formats, localtime
 from netmgr.models import Agency
+from netmgr.models.base import utcnow
 from netmgr.reports_export import to_pdf
 from netmgr.security.permissions import SYSTEM
 from netmgr.services import budget, periods, reports
@@ -60,6 +61,7 @@ def send_monthly_statements(session: Session, settings: Settings, month: date, s
     """
     whole = periods.full_report(session, month, settings).report
     key = reports.month_key(month)
+    now = utcnow()
     sent = 0
     agencies = {a.id: a for a in session.scalars(select(Agency))}
     for row in whole["agencies"]:
@@ -74,7 +76,8 @@ def send_monthly_statements(session: Session, settings: Settings, month: date, s
                            f"Terlampir laporan pemakaian internet {agency.name} bulan {key}.\n"
                            f"Pemakaian: {formats.gigabytes(row['gb'], 'id')}, persentil ke-95: "
                            f"{formats.number(row['p95_mbps'], 'id', decimals=1)} Mbps.\n")
-        message.add_attachment(to_pdf(statement, regency=settings.regency_name, lang=settings.default_language),
+        message.add_attachment(to_pdf(statement, regency=settings.regency_name, lang=settings.default_language,
+                                      generated_at=now, tz=settings.timezone),
                                maintype="application", subtype="pdf", filename=f"laporan-{row['code']}-{key}.pdf")
         send(message)
         sent += 1
@@ -82,7 +85,8 @@ def send_monthly_statements(session: Session, settings: Settings, month: date, s
         message = _message(settings, settings.finance.statement_recipients, f"Laporan bandwidth {key}",
                            f"Terlampir laporan bandwidth seluruh SOPD bulan {key}.\n"
                            f"Total biaya: {formats.rupiah(whole['totals']['cost_idr'], 'id')}\n")
-        message.add_attachment(to_pdf(whole, regency=settings.regency_name, lang=settings.default_language),
+        message.add_attachment(to_pdf(whole, regency=settings.regency_name, lang=settings.default_language,
+                                      generated_at=now, tz=settings.timezone),
                                maintype="application", subtype="pdf", filename=f"laporan-bandwidth-{key}.pdf")
         send(message)
         sent += 1

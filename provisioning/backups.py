@@ -100,7 +100,8 @@ def take_backup(session: Session, factory: sessionmaker[Session], actor: Actor, 
         running = driver.get_running_config(conn)
     row = store_backup(session, device.id, running, driver, source=source, known=target.secrets.texts())
     audit.record(session, actor, action="backup", entity_type="device", entity_id=device.id,
-                 summary=f"backed up the config of {device.name} ({source.value}, sha256 {row.sha256[:12]})")
+                 message="device.backed_up",
+                 params={"name": device.name, "backup_source": source.value, "sha": row.sha256[:12]})
     return row
 
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from netmgr.db import TaskSender, secret_box
 from netmgr.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from netmgr.localtime import DEFAULT_TIMEZONE
 from netmgr.models import Agency, Device, ProvisionJob, ProvisionResultRecord, Site, Tag, Uplink
 from netmgr.models.enums import Role
 from netmgr.models.provisioning import FINISHED_JOB_STATUSES, JobPolicy, JobStatus, ResultStatus
@@ -139,8 +138,8 @@ def create_job(session: Session, actor: Actor, data: JobCreate) -> ProvisionJob:
     )
     _add_with_results(session, job, devices)
     audit.record(session, actor, action="create", entity_type="provision_job", entity_id=job.id,
-                 summary=f"created {'dry-run ' if data.dry_run else ''}provisioning job {job.id} "
-                         f"({data.purpose}) for {len(devices)} device(s)",
+                 message="provision_job.created_dry_run" if data.dry_run else "provision_job.created",
+                 params={"job": job.id, "purpose": data.purpose, "count": len(devices)},
                  after={"purpose": data.purpose, "targets": job.targets, "template": data.template_name})
     return job
 
@@ -199,7 +198,7 @@ def approve_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
     job.approved_by = actor.username
     job.approved_pin = approval_pin(session, job)
     audit.record(session, actor, action="approve", entity_type="provision_job", entity_id=job.id,
-                 summary=f"approved provisioning job {job.id}", after=job.approved_pin)
+                 message="provision_job.approved", params={"job": job.id}, after=job.approved_pin)
     return job
 
 
@@ -270,12 +269,13 @@ def check_pin(job: ProvisionJob, templates: dict[tuple[str, str], TemplateSource
 
 def void_approval(session: Session, actor: Actor, job: ProvisionJob, reason: str) -> None:
     """Withdraw a job's approval (its content changed since): it goes back to pending and says why."""
+    approver = job.approved_by or "—"
     job.approved_by, job.approved_pin = None, None
     if job.status == JobStatus.QUEUED:
         job.status = JobStatus.PENDING
     job.summary = reason
     audit.record(session, actor, action="void_approval", entity_type="provision_job", entity_id=job.id,
-                 summary=reason)
+                 message="provision_job.approval_void", params={"job": job.id, "approver": approver})
 
 
 def get_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
@@ -318,7 +318,7 @@ def queue_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
         raise ValidationFailed(f"job {job.id} changes devices and is not approved yet", field="approved_by")
     job.status = JobStatus.QUEUED
     audit.record(session, actor, action="queue", entity_type="provision_job", entity_id=job.id,
-                 summary=f"started provisioning job {job.id}")
+                 message="provision_job.queued", params={"job": job.id})
     return job
 
 
@@ -338,7 +338,7 @@ def cancel_job(session: Session, actor: Actor, job_id: int) -> ProvisionJob:
             row.status, row.error = ResultStatus.SKIPPED, f"not started: cancelled by {actor.username}"
     job.summary = (job.summary + "; " if job.summary else "") + f"cancelled by {actor.username}"
     audit.record(session, actor, action="cancel", entity_type="provision_job", entity_id=job.id,
-                 summary=f"cancelled provisioning job {job.id}")
+                 message="provision_job.cancelled", params={"job": job.id})
     return job
 
 
@@ -357,8 +357,8 @@ def copy_job(session: Session, actor: Actor, job_id: int, *, dry_run: bool) -> P
     )
     _add_with_results(session, job, devices)
     audit.record(session, actor, action="create", entity_type="provision_job", entity_id=job.id,
-                 summary=f"created {'dry-run ' if dry_run else ''}provisioning job {job.id} from job {source.id} "
-                         f"({job.purpose}) for {len(devices)} device(s)",
+                 message="provision_job.copied_dry_run" if dry_run else "provision_job.copied",
+                 params={"job": job.id, "source": source.id, "purpose": job.purpose, "count": len(devices)},
                  after={"purpose": job.purpose, "targets": job.targets, "copied_from": source.id})
     return job
 
@@ -384,7 +384,7 @@ class RenderPreview:
 
 
 def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: str, variables: dict[str, Any],
-                   drivers: Registry[Driver], settings: Settings | None, template_id: int | None = None,
+                   drivers: Registry[Driver], settings: Settings, template_id: int | None = None,
                    body: str | None = None) -> RenderPreview:
     """Render a template (an unsaved ``body``, a stored template, or the device's shipped one) for a device.
 
@@ -426,7 +426,7 @@ def preview_render(session: Session, actor: Actor, *, device_id: int, purpose: s
                          backup.id if backup else None)
 
 
-def inventory_context(session: Session, device: Device, settings: Settings | None,
+def inventory_context(session: Session, device: Device, settings: Settings,
                       uplinks: list[Uplink] | None = None) -> dict[str, Any]:
     """What templates may use about a device: itself, its site, agency and uplinks, and netmgr's URLs.
 
@@ -443,18 +443,17 @@ def inventory_context(session: Session, device: Device, settings: Settings | Non
         "agency": None if agency is None else {"id": agency.id, "code": agency.code, "name": agency.name},
         "uplinks": [{"name": u.name, "isp_name": u.isp_name, "interface": u.interface_name,
                      "down_mbps": u.capacity_down_mbps, "up_mbps": u.capacity_up_mbps} for u in uplinks],
-        "netmgr": {"portal_url": settings.portal.base_url if settings else "",
-                   "public_url": settings.public_url if settings else ""},
+        "netmgr": {"portal_url": settings.portal.base_url, "public_url": settings.public_url},
         "inventory": {
             "device_name": device.name, "site_name": site.name, "snmp_community": creds.snmp_community,
-            "radius_secret": creds.radius_secret, "portal_url": settings.portal.base_url if settings else None,
-            "timezone": settings.timezone if settings else DEFAULT_TIMEZONE,
+            "radius_secret": creds.radius_secret, "portal_url": settings.portal.base_url,
+            "timezone": settings.timezone,
         },
     }
 
 
 def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Driver],
-                 settings: Settings | None, only: set[int] | None = None) -> list[DeviceWork]:
+                 settings: Settings, only: set[int] | None = None) -> list[DeviceWork]:
     """Per device of the job (or of ``only`` its devices): connection target, driver and plan, or the reason
     it cannot run. Devices, sites, agencies and uplinks are read with three queries for the whole job, and
     each (platform, role) looks its template up once."""
@@ -492,7 +491,7 @@ def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Drive
 
 
 def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, drivers: Registry[Driver],
-            connect: Connector, settings: Settings | None = None, on_progress: ProgressCallback | None = None,
+            connect: Connector, settings: Settings, on_progress: ProgressCallback | None = None,
             jitter_s: float = LOGIN_SPREAD_S, device_id: int | None = None, device_ids: list[int] | None = None,
             sessions: int | None = None, dispatch: Dispatch | None = None, parts: int = 1) -> JobOutcome:
     """Run a pending job to the end and return every device's result (also stored as it happens).

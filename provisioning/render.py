@@ -311,5 +311,6 @@ def save_template(session: Session, actor: Actor, *, name: str, platform: str, p
     session.add(ConfigTemplateVersion(template_id=row.id, version=row.version, body=body, created_by=actor.username))
     session.flush()
     audit.record(session, actor, action="save", entity_type="config_template", entity_id=row.id,
-                 summary=f"saved template {name} ({platform}, {purpose}) version {row.version}")
+                 message="config_template.saved",
+                 params={"name": name, "platform": platform, "purpose": purpose, "version": row.version})
     return row

@@ -371,8 +371,8 @@ def _store(session: Session, actor: Actor, job_id: int, results: list[ProvisionR
             keep.append(NewBackup(r.device_id, driver, r.after, BackupSource.POST_PUSH, r.secrets))
     add_backups(session, keep, job_id=job_id)
     audit.record_many(session, actor, [
-        ("provision", "device", r.device_id,
-         f"job {job_id}: {r.device_name} {r.status.value}" + (f" ({r.error})" if r.error else ""))
+        ("provision", "device", r.device_id, "device.provisioned",
+         {"job": job_id, "name": r.device_name, "result": r.status.value})
         for r in results if r.status in _AUDITED])
 
 
@@ -628,8 +628,8 @@ def execute_job(factory: sessionmaker[Session], actor: Actor, job_id: int, work:
         if job is not None:
             job.status, job.finished_at, job.summary = status, _now(), summary
             audit.record(session, actor, action="run", entity_type="provision_job", entity_id=job_id,
-                         summary=f"provisioning job {job_id} ({job.purpose}{', dry run' if dry_run else ''}): "
-                                 f"{summary}")
+                         message="provision_job.dry_ran" if dry_run else "provision_job.ran",
+                         params={"job": job_id, "purpose": job.purpose, "status": status.value})
             session.commit()
     order = {w.target.device_id: i for i, w in enumerate(work)}
     results.sort(key=lambda r: order.get(r.device_id, 0))

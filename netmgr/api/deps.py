@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from netmgr.db import TaskSender, send_after_commit
 from netmgr.errors import AuthenticationFailed, NetmgrError, PermissionDenied
+from netmgr.i18n import normalise
 from netmgr.jobs import make_celery, send_once
 from netmgr.models import User
 from netmgr.security.permissions import Actor, Permission
@@ -144,6 +145,23 @@ UserManager = Annotated[Actor, require(Permission.USERS_MANAGE)]
 AuditReader = Annotated[Actor, require(Permission.AUDIT_READ)]
 
 # List parameters shared by every list endpoint (give the default in the signature: ``offset: Offset = 0``).
+def accept_language(request: Request) -> str:
+    """The language an API answer's words are in: the first supported one of ``Accept-Language`` (by its
+    q-values), English when the client names none (the words are then the English the API always spoke)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        try:
+            weight = float(params.strip().removeprefix("q=")) if params.strip().startswith("q=") else 1.0
+        except ValueError:
+            weight = 0.0
+        lang = normalise(tag)
+        if lang and weight > 0:
+            ranked.append((-weight, position, lang))
+    return min(ranked)[2] if ranked else "en"
+
+
+ApiLanguage = Annotated[str, Depends(accept_language)]
 Offset = Annotated[int, Query(ge=0, description="rows to skip")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="rows per page (at most 1000)")]
 Search = Annotated[str | None, Query(max_length=200, description="free-text search")]

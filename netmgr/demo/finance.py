@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from netmgr.demo import catalog
 from netmgr.demo.snmpdata import _jitter, traffic_factor
-from netmgr.localtime import DEFAULT_TIMEZONE, zone
+from netmgr.localtime import zone
 from netmgr.models import Agency, BudgetYear, Device, Traffic5m, TrafficDirtyHour, TrafficMeter, Uplink
 from netmgr.models.finance import BandwidthPlan
 from netmgr.models.traffic import MeterKind
@@ -80,11 +80,11 @@ def queue_rate_bps(agency: catalog.DemoAgency, moment: datetime) -> float:
     return min(agency.ceiling_mbps, agency.ceiling_mbps * agency.usage * factor * wobble) * 1e6
 
 
-def backfill_usage(session: Session, *, now: datetime | None = None, months: int = 2,
-                   timezone: str = DEFAULT_TIMEZONE) -> int:
+def backfill_usage(session: Session, *, timezone: str, now: datetime | None = None, months: int = 2) -> int:
     """Write 5-minute usage for the ``months`` months before this one and this month so far (skipped when the
-    queues already have rows then). Months and days are the installation's (``timezone``), as the collectors'
-    rollup files them. Returns the rows written."""
+    queues already have rows then). Months and days are the installation's (``timezone``, NETMGR_TIMEZONE), as
+    the collectors' rollup files them; only the traffic's daily shape is Sampit's (WIB, ``traffic_factor``).
+    Returns the rows written."""
     now = now or datetime.now(UTC)
     local = zone(timezone)
     core = session.scalar(select(Device).where(Device.name == CORE))
@@ -141,10 +141,11 @@ def backfill_usage(session: Session, *, now: datetime | None = None, months: int
 
 
 def seed_finance(session: Session, actor: Actor, *, now: datetime | None = None,
-                 usage_months: int | None = 2, timezone: str = DEFAULT_TIMEZONE) -> dict[str, int]:
+                 timezone: str, usage_months: int | None = 2) -> dict[str, int]:
     """Plan, pagu and backfilled usage for the demo (idempotent).
 
     Args:
+        timezone: the installation's time zone (``settings.timezone``): the months and days of the usage.
         usage_months: whole months of usage to backfill before this one (plus this month so far); None
             writes no usage at all (tests that only need the inventory and the plan, and want it fast).
     """

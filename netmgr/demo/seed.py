@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from netmgr.demo import catalog
 from netmgr.demo import finance as demo_finance
-from netmgr.localtime import DEFAULT_TIMEZONE, local_today
+from netmgr.localtime import local_today
 from netmgr.models import Agency, Device, Site, Uplink, User
 from netmgr.models.enums import Role, SiteKind
 from netmgr.models.hotspot import Hotspot, Voucher, VoucherBatch, VoucherStatus
@@ -52,7 +52,7 @@ def community_for(device: catalog.DemoDevice) -> str:
 
 def seed_demo(session: Session, *, snmp_port: int = 161, ssh_ports: Mapping[str, int] | None = None,
               usage_months: int | None = 2, today: date | None = None,
-              timezone: str = DEFAULT_TIMEZONE) -> SeedResult:
+              timezone: str) -> SeedResult:
     """Create the demo regency's agencies, sites, devices, uplinks and users where missing.
 
     Args:

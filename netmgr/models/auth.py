@@ -67,6 +67,11 @@ class AuditLog(Base):
     entity_type: Mapped[str] = mapped_column(String(40), index=True)
     entity_id: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
+    """The sentence in English, for search (and the only text of entries written before ``message``)."""
+    message: Mapped[str | None] = mapped_column(String(60))
+    """Which sentence (a key of ``netmgr.services.audit_messages.MESSAGES``); pages render it in their language."""
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The sentence's values: names, numbers, dates, words (see ``audit_messages``)."""
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     source_ip: Mapped[str | None] = mapped_column(String(64))

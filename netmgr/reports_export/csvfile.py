@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from netmgr import formats
@@ -33,14 +34,16 @@ def _section(writer: SafeCsvWriter, t: Translate, title: str, columns: Sequence[
     writer.writerow([])
 
 
-def to_csv(report: dict[str, Any], *, lang: str = formats.DEFAULT_LANGUAGE) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens the agency names correctly."""
+def to_csv(report: dict[str, Any], *, generated_at: datetime, tz: str, lang: str = formats.DEFAULT_LANGUAGE) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the agency names correctly; the second line dates the file in
+    the installation's zone ``tz``."""
     lang = formats.language(lang)
     t = formats.translator(lang)
     buf = io.StringIO()
     writer = SafeCsvWriter(buf)
     writer.writerow([t(_("Bandwidth report %(month)s"), month=formats.month_name(report["month"], lang)),
                      report["month"], "IDR"])
+    writer.writerow([texts.generated(generated_at, lang, tz)])
     writer.writerow([])
     if report["uplinks"]:
         _section(writer, t, SECTION_TITLES["uplinks"], UPLINK_COLUMNS, report["uplinks"])

@@ -8,6 +8,7 @@ placed in the document. matplotlib is imported when the first chart is drawn, no
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -126,6 +127,14 @@ def _axis_numbers(ax: Any, lang: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: formats.number(round(value, 2), lang)))
 
 
+def _agency_ticks(ax: Any, rows: list[dict[str, Any]]) -> None:
+    """One label per bar that never runs into the next: slanted for a few agencies, upright and smaller for many
+    (30 SOPD codes slanted at 45° overlap each other)."""
+    many = len(rows) > 12
+    ax.set_xticks(list(range(len(rows))), [r["code"] for r in rows], rotation=90 if many else 45,
+                  ha="center" if many else "right", fontsize=max(4.5, 7 * 12 / len(rows)) if many else 7)
+
+
 def cost_share_chart(report: dict[str, Any], lang: str = formats.DEFAULT_LANGUAGE) -> io.BytesIO:
     """Bars per agency: its cost share by allocation beside its share by use, in millions of rupiah."""
     t = formats.translator(lang)
@@ -136,11 +145,15 @@ def cost_share_chart(report: dict[str, Any], lang: str = formats.DEFAULT_LANGUAG
            label=t(_("by allocation (CIR)")), color="#1f4e79")
     ax.bar([i + 0.2 for i in x], [r["cost_by_use_idr"] / 1e6 for r in rows], width=0.4, label=t(_("by use (GB)")),
            color="#f0a030")
-    ax.set_xticks(list(x), [r["code"] for r in rows], rotation=45, ha="right", fontsize=7)
+    _agency_ticks(ax, rows)
+    tallest = max([r["cost_by_allocation_idr"] / 1e6 for r in rows] + [r["cost_by_use_idr"] / 1e6 for r in rows],
+                  default=0)
+    if tallest > 0:  # room above the bars for the legend, which would otherwise cover them
+        ax.set_ylim(0, tallest * 1.3)
     ax.set_ylabel(t(_("Rp million")))
     ax.set_title(t(_("Cost share per agency")), fontsize=10)
     _axis_numbers(ax, lang)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
 
@@ -155,7 +168,7 @@ def utilisation_chart(report: dict[str, Any], lang: str = formats.DEFAULT_LANGUA
         "#c0392b" if r["use_of_mir_percent"] >= 95 else "#7f8c8d" if r["use_of_cir_percent"] < 20 else "#27ae60"
         for r in rows])
     ax.axhline(100, color="#c0392b", linewidth=0.8, linestyle="--")
-    ax.set_xticks(list(x), [r["code"] for r in rows], rotation=45, ha="right", fontsize=7)
+    _agency_ticks(ax, rows)
     ax.set_ylabel(t(_("% of ceiling (MIR)")))
     ax.set_title(t(_("95th percentile use of each allocation")), fontsize=10)
     _axis_numbers(ax, lang)
@@ -163,12 +176,13 @@ def utilisation_chart(report: dict[str, Any], lang: str = formats.DEFAULT_LANGUA
     return _png(fig)
 
 
-def to_pdf(report: dict[str, Any], *, title: str = "", regency: str = "",
+def to_pdf(report: dict[str, Any], *, generated_at: datetime, tz: str, title: str = "", regency: str = "",
            lang: str = formats.DEFAULT_LANGUAGE) -> bytes:
     """A landscape A4 PDF in ``lang``: summary, recommendations, the two charts side by side, then the uplink,
     agency and hotspot tables flowing on (no forced page break, so no page is left mostly blank).
 
-    ``title`` replaces the translated "Bandwidth report" heading when given.
+    ``title`` replaces the translated "Bandwidth report" heading when given; ``generated_at`` is dated under it
+    in the installation's zone ``tz`` ("Dibuat 7 Desember 2026 23.45 WIB").
     """
     lang = formats.language(lang)
     t = formats.translator(lang)
@@ -184,6 +198,7 @@ def to_pdf(report: dict[str, Any], *, title: str = "", regency: str = "",
     story: list[Any] = [Paragraph(escape(f"{title} — {month}"), styles["title"])]
     if regency:
         story.append(Paragraph(escape(regency), styles["subtitle"]))
+    story.append(Paragraph(escape(texts.generated(generated_at, lang, tz)), styles["note"]))
     totals = report["totals"]
     if totals.get("cost_idr") is not None:
         story.append(Paragraph(t(_("Total internet cost this month: <b>%(cost)s</b> (of which PPN %(tax)s), "

@@ -4,6 +4,7 @@ report page and every export (the report dict keeps the facts; the words are mad
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from netmgr import formats
@@ -11,6 +12,11 @@ from netmgr.reports_export.columns import _
 
 KINDS = {"downgrade_uplink": _("Smaller uplink contract"), "saturated_uplink": _("Uplink at its limit"),
          "move_cir": _("Move guaranteed rate (CIR)")}
+
+
+def generated(moment: datetime, lang: str, tz: str) -> str:
+    """The line that dates a printout or file: "Dibuat 7 Desember 2026 23.45 WIB" (the installation's zone)."""
+    return formats.translator(lang)(_("Generated on %(when)s"), when=formats.long_datetime(moment, lang, tz))
 
 
 @dataclass(frozen=True)

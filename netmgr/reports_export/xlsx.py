@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -16,7 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from netmgr import formats
+from netmgr import formats, localtime
 from netmgr.reports_export import texts
 from netmgr.reports_export.columns import (
     AGENCY_COLUMNS,
@@ -78,8 +79,10 @@ def _sheet(ws: Worksheet, t: Translate, columns: Sequence[Column], rows: Sequenc
     ws.freeze_panes = "A2"
 
 
-def to_xlsx(report: dict[str, Any], *, lang: str = formats.DEFAULT_LANGUAGE) -> bytes:
-    """The report as a workbook in ``lang``: agencies, uplinks, hotspots and recommendations sheets."""
+def to_xlsx(report: dict[str, Any], *, generated_at: datetime, tz: str,
+            lang: str = formats.DEFAULT_LANGUAGE) -> bytes:
+    """The report as a workbook in ``lang``: agencies, uplinks, hotspots and recommendations sheets, and a last
+    sheet that names the report and dates it in the installation's zone ``tz`` (the tables keep one header row)."""
     lang = formats.language(lang)
     t = formats.translator(lang)
     wb = Workbook()
@@ -99,8 +102,14 @@ def to_xlsx(report: dict[str, Any], *, lang: str = formats.DEFAULT_LANGUAGE) -> 
                 Column("saving_idr", _("Estimated saving per month"), "idr", 22),
                 Column("text", _("Detail"), "text", 90))
         _sheet(ws, t, cols, worded, totals=False)
-    wb.properties.title = t(_("Bandwidth report %(month)s"), month=formats.month_name(report["month"], lang))
+    title = t(_("Bandwidth report %(month)s"), month=formats.month_name(report["month"], lang))
+    about = wb.create_sheet(t(_("About this report")))
+    for line in (title, texts.generated(generated_at, lang, tz)):
+        _append_text_safe(about, [line])
+    about.column_dimensions["A"].width = 60
+    wb.properties.title = title
     wb.properties.language = lang
+    wb.properties.created = localtime.as_utc(generated_at).replace(tzinfo=None)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

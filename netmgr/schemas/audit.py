@@ -19,6 +19,10 @@ class AuditEntryRead(BaseModel):
     entity_type: str
     entity_id: str | None
     summary: str
+    """The sentence in English (pages show it in the reader's language from ``message`` and ``params``)."""
+    message: str | None
+    """Which sentence, e.g. ``"site.created"`` (absent on entries written before keys were kept)."""
+    params: dict[str, Any] | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     source_ip: str | None

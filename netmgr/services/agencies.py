@@ -44,7 +44,7 @@ def create_agency(session: Session, actor: Actor, data: AgencyCreate) -> Agency:
     session.add(agency)
     flush_or_conflict(session, "agency")
     audit.record(session, actor, action="create", entity_type="agency", entity_id=agency.id,
-                 summary=f"created agency {agency.name}", after=snapshot(agency))
+                 message="agency.created", params={"name": agency.name}, after=snapshot(agency))
     return agency
 
 
@@ -61,7 +61,7 @@ def update_agency(session: Session, actor: Actor, agency_id: int, data: AgencyUp
         setattr(agency, key, value)
     flush_or_conflict(session, "agency")
     audit.record(session, actor, action="update", entity_type="agency", entity_id=agency.id,
-                 summary=f"changed agency {agency.name}", before=before, after=snapshot(agency))
+                 message="agency.changed", params={"name": agency.name}, before=before, after=snapshot(agency))
     return agency
 
 
@@ -71,6 +71,6 @@ def delete_agency(session: Session, actor: Actor, agency_id: int) -> None:
     if session.scalar(select(Site.id).where(Site.agency_id == agency.id).limit(1)) is not None:
         raise Conflict(f"agency {agency.name} still owns sites; move or delete them first")
     audit.record(session, actor, action="delete", entity_type="agency", entity_id=agency.id,
-                 summary=f"deleted agency {agency.name}", before=snapshot(agency))
+                 message="agency.deleted", params={"name": agency.name}, before=snapshot(agency))
     session.delete(agency)
     session.flush()

@@ -124,7 +124,8 @@ def create_transport(session: Session, actor: Actor, data: AlertTransportCreate)
     session.add(transport)
     session.flush()
     audit.record(session, actor, action="create", entity_type="alert_transport", entity_id=transport.id,
-                 summary=f"transport {transport.kind.value} {transport.name!r}",
+                 message="alert_transport.created",
+                 params={"name": transport.name, "transport_kind": transport.kind.value},
                  after={"name": transport.name, "kind": transport.kind.value, "config": transport.config,
                         "secret_set": bool(transport.secret_encrypted)})
     return transport
@@ -145,7 +146,7 @@ def update_transport(session: Session, actor: Actor, transport_id: int, data: Al
         transport.secret_encrypted = secret_box(session).encrypt_optional(data.secret)
     session.flush()
     audit.record(session, actor, action="update", entity_type="alert_transport", entity_id=transport.id,
-                 summary=f"transport {transport.name!r}",
+                 message="alert_transport.changed", params={"name": transport.name},
                  after={"config": transport.config, "enabled": transport.enabled,
                         "secret_changed": data.secret is not None})
     return transport
@@ -155,7 +156,7 @@ def delete_transport(session: Session, actor: Actor, transport_id: int) -> None:
     actor.require(Permission.SECRETS_WRITE)
     transport = get_transport(session, transport_id)
     audit.record(session, actor, action="delete", entity_type="alert_transport", entity_id=transport.id,
-                 summary=f"transport {transport.name!r}")
+                 message="alert_transport.deleted", params={"name": transport.name})
     session.delete(transport)
     session.flush()
 
@@ -168,7 +169,7 @@ def add_route(session: Session, actor: Actor, transport_id: int, data: AlertRout
     session.add(route)
     session.flush()
     audit.record(session, actor, action="create", entity_type="alert_route", entity_id=route.id,
-                 summary=f"route to {transport.name!r}", after=data.model_dump(mode="json"))
+                 message="alert_route.created", params={"name": transport.name}, after=data.model_dump(mode="json"))
     return route
 
 
@@ -234,5 +235,6 @@ def send_test(session: Session, actor: Actor, transport_id: int, *, send: Transp
             f"dikirim oleh {actor.username}. Jika pesan ini sampai, peringatan juga akan sampai.")
     results = list(send(spec(session, transport), TEST_SUBJECT, text))
     audit.record(session, actor, action="test", entity_type="alert_transport", entity_id=transport.id,
-                 summary=f"test message: {sum(r.ok for r in results)}/{len(results)} delivered")
+                 message="alert_transport.tested",
+                 params={"delivered": sum(r.ok for r in results), "count": len(results)})
     return results

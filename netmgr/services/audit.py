@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from netmgr.models import AuditLog
 from netmgr.security.permissions import Actor, Permission
 from netmgr.security.secrets import MASK
+from netmgr.services import audit_messages
 
 SECRET_MARKERS = ("password", "secret", "community", "auth_key", "priv_key", "token", "_encrypted")
 
@@ -48,18 +49,27 @@ def record(
     action: str,
     entity_type: str,
     entity_id: object | None = None,
-    summary: str = "",
+    message: str,
+    params: Mapping[str, object] | None = None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditLog:
-    """Add an audit entry to the session (committed with the change it describes)."""
+    """Add an audit entry to the session (committed with the change it describes).
+
+    ``message`` is a key of :data:`audit_messages.MESSAGES` and ``params`` its values: pages render the sentence
+    in the reader's language; the English sentence is stored beside them for search.
+    """
+    values = dict(params or {})
+    audit_messages.check(message, values)
     entry = AuditLog(
         user_id=actor.user_id,
         actor=actor.username,
         action=action,
         entity_type=entity_type,
         entity_id=None if entity_id is None else str(entity_id),
-        summary=summary,
+        summary=audit_messages.english(message, values),
+        message=message,
+        params=values,
         before=mask_secrets(before),
         after=mask_secrets(after),
         source_ip=actor.source_ip,
@@ -68,15 +78,19 @@ def record(
     return entry
 
 
-def record_many(session: Session, actor: Actor, entries: Sequence[tuple[str, str, object, str]]) -> None:
-    """Add many entries without before/after — ``(action, entity_type, entity_id, summary)`` each — with one
-    ``INSERT`` in the session's transaction: for writers that store results in batches."""
+def record_many(session: Session, actor: Actor,
+                entries: Sequence[tuple[str, str, object, str, Mapping[str, object]]]) -> None:
+    """Add many entries without before/after — ``(action, entity_type, entity_id, message, params)`` each — with
+    one ``INSERT`` in the session's transaction: for writers that store results in batches."""
+    for _action, _entity_type, _entity_id, message, params in entries:
+        audit_messages.check(message, params)
     if entries:
         session.execute(insert(AuditLog), [
             {"user_id": actor.user_id, "actor": actor.username, "action": action, "entity_type": entity_type,
-             "entity_id": None if entity_id is None else str(entity_id), "summary": summary,
+             "entity_id": None if entity_id is None else str(entity_id),
+             "summary": audit_messages.english(message, params), "message": message, "params": dict(params),
              "source_ip": actor.source_ip}
-            for action, entity_type, entity_id, summary in entries])
+            for action, entity_type, entity_id, message, params in entries])
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,8 @@ def create_request(session: Session, actor: Actor, data: RequestCreate) -> Bandw
     session.add(row)
     session.flush()
     audit.record(session, actor, action="create", entity_type="bandwidth_request", entity_id=row.id,
-                 summary=f"{agency.code} asked for CIR {data.cir_mbps:g} / MIR {data.mir_mbps:g} Mbps",
+                 message="bandwidth_request.created",
+                 params={"agency": agency.code, "cir": float(data.cir_mbps), "mir": float(data.mir_mbps)},
                  after={"agency": agency.code, "cir_mbps": data.cir_mbps, "mir_mbps": data.mir_mbps,
                         "reason": data.reason})
     return row
@@ -127,8 +128,9 @@ def approve_request(session: Session, actor: Actor, request_id: int, *, note: st
     row.decided_at, row.decision_note, row.version_id = utcnow(), note, version.id
     session.flush()
     audit.record(session, actor, action="approve", entity_type="bandwidth_request", entity_id=row.id,
-                 summary=f"approved {row.agency.code}'s request {row.id}: draft version {version.number} of "
-                         f"{plan.name}", after={"version": version.number, "note": note})
+                 message="bandwidth_request.approved",
+                 params={"number": row.id, "agency": row.agency.code, "version": version.number, "name": plan.name},
+                 after={"version": version.number, "note": note})
     return version
 
 
@@ -140,5 +142,6 @@ def reject_request(session: Session, actor: Actor, request_id: int, *, note: str
     row.decided_at, row.decision_note = utcnow(), note
     session.flush()
     audit.record(session, actor, action="reject", entity_type="bandwidth_request", entity_id=row.id,
-                 summary=f"rejected {row.agency.code}'s request {row.id}: {note}", after={"note": note})
+                 message="bandwidth_request.rejected",
+                 params={"number": row.id, "agency": row.agency.code, "note": note}, after={"note": note})
     return row

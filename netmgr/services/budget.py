@@ -64,7 +64,8 @@ def set_budget(session: Session, actor: Actor, year: int, data: BudgetSet) -> Bu
         row.pagu_idr, row.note = data.pagu_idr, data.note
     session.flush()
     audit.record(session, actor, action="create" if before is None else "update", entity_type="budget_year",
-                 entity_id=row.id, summary=f"set the {year} internet budget (pagu) to Rp {data.pagu_idr:,}",
+                 entity_id=row.id, message="budget_year.set",
+                 params={"year": year, "pagu_idr": data.pagu_idr},
                  before=before, after={"pagu_idr": data.pagu_idr, "note": data.note})
     return row
 

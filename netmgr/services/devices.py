@@ -165,7 +165,8 @@ def tag_devices(session: Session, actor: Actor, device_ids: list[int], tag: str,
             continue
         changed += 1
         audit.record(session, actor, action="update", entity_type="device", entity_id=device.id,
-                     summary=f"{'untag' if remove else 'tag'} {device.name} {name!r}", before={"tags": before},
+                     message="device.untagged" if remove else "device.tagged",
+                     params={"name": device.name, "tag": name}, before={"tags": before},
                      after={"tags": [t.name for t in device.tags]})
     session.flush()
     return changed
@@ -257,7 +258,7 @@ def create_device(session: Session, actor: Actor, data: DeviceCreate) -> Device:
     session.add(device)
     flush_or_conflict(session, "device")
     audit.record(session, actor, action="create", entity_type="device", entity_id=device.id,
-                 summary=f"created device {device.name}", after={**snapshot(device), "tags": data.tags})
+                 message="device.created", params={"name": device.name}, after={**snapshot(device), "tags": data.tags})
     return device
 
 
@@ -284,7 +285,7 @@ def update_device(session: Session, actor: Actor, device_id: int, data: DeviceUp
                                field="snmp_version")
     flush_or_conflict(session, "device")
     audit.record(session, actor, action="update", entity_type="device", entity_id=device.id,
-                 summary=f"changed device {device.name}", before=before,
+                 message="device.changed", params={"name": device.name}, before=before,
                  after={**snapshot(device), "tags": [t.name for t in device.tags]})
     return device
 
@@ -293,6 +294,6 @@ def delete_device(session: Session, actor: Actor, device_id: int) -> None:
     actor.require(Permission.INVENTORY_WRITE)
     device = get_device(session, actor, device_id)
     audit.record(session, actor, action="delete", entity_type="device", entity_id=device.id,
-                 summary=f"deleted device {device.name}", before=snapshot(device))
+                 message="device.deleted", params={"name": device.name}, before=snapshot(device))
     session.delete(device)
     session.flush()

@@ -57,7 +57,7 @@ def register(session: Session, actor: Actor, *, site_id: int, name: str) -> tupl
     session.add(edge)
     session.flush()
     audit.record(session, actor, action="edge.register", entity_type="edge_collector", entity_id=edge.id,
-                 summary=f"edge collector {name} registered for site {site.name}")
+                 message="edge.registered", params={"name": name, "site": site.name})
     return edge, token
 
 
@@ -68,7 +68,7 @@ def remove(session: Session, actor: Actor, edge_id: int) -> None:
     if edge is None:
         raise NotFound(f"edge collector {edge_id} does not exist")
     audit.record(session, actor, action="edge.remove", entity_type="edge_collector", entity_id=edge.id,
-                 summary=f"edge collector {edge.name} removed")
+                 message="edge.removed", params={"name": edge.name})
     session.delete(edge)
 
 

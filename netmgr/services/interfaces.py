@@ -50,5 +50,5 @@ def update_interface(session: Session, actor: Actor, interface_id: int, data: In
         setattr(iface, key, value)
     session.flush()
     audit.record(session, actor, action="update", entity_type="interface", entity_id=iface.id,
-                 summary=f"changed interface {iface.name}", before=before, after=snapshot(iface))
+                 message="interface.changed", params={"name": iface.name}, before=before, after=snapshot(iface))
     return iface

@@ -166,6 +166,8 @@ class _Row:
     number: int
     values: dict[str, Any]  # column -> value; None means the cell was empty
     extra_cells: int = 0  # cells beyond the header's columns (a CSV row that cannot be read as meant)
+    other_separator: str = ""  # a one-cell CSV row whose values another separator seems to split …
+    separator: str = ","  # … while the header's columns are split by this one
 
 
 def detect_format(filename: str) -> DataFormat:
@@ -207,15 +209,19 @@ def _decode(content: bytes | str, fmt: DataFormat) -> str:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = content[: exc.start].count(b"\n") + 1
-            hint = _EXCEL_HINT if content[:2] == b"PK" else " (save it as UTF-8)"
+            excel = content[:2] == b"PK"
+            hint = _EXCEL_HINT if excel else " (save it as UTF-8)"
             reason = f"the file is not UTF-8 text: undecodable byte at line {line}{hint}"
-            raise _FileProblem(RowError(line if fmt == DataFormat.CSV else FILE_ROW, None, reason)) from exc
+            raise _FileProblem(RowError(line if fmt == DataFormat.CSV else FILE_ROW, None, reason,
+                                        code="not_utf8_excel" if excel else "not_utf8",
+                                        values=(("line", str(line)),))) from exc
     else:
         text = content.removeprefix("\ufeff")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         reason = f"this is a binary file, not {fmt.value.upper()} text (NUL byte at line {line}){_EXCEL_HINT}"
-        raise _FileProblem(RowError(line if fmt == DataFormat.CSV else FILE_ROW, None, reason))
+        raise _FileProblem(RowError(line if fmt == DataFormat.CSV else FILE_ROW, None, reason, code="binary_file",
+                                    values=(("format", fmt.value.upper()), ("line", str(line)))))
     return text
 
 
@@ -237,7 +243,7 @@ def _clean_cell(value: str, *, secret: bool) -> str | None:
 def _parse_csv(text: str, spec: _Spec) -> list[_Row]:
     """Rows of a CSV file with a header; errors in the header stop the import at row 1."""
     if not text.strip():
-        raise _FileProblem(RowError(1, None, f"the file is empty; expected a header row naming: {_expected(spec)}"))
+        raise _FileProblem(_empty(spec))
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_header_delimiter(first_line))
     try:
@@ -254,7 +260,11 @@ def _parse_csv(text: str, spec: _Spec) -> list[_Row]:
                 _check_header(header, header_row, spec)
                 continue
             if len(rows) >= MAX_ROWS:
-                raise _FileProblem(RowError(start, None, f"too many rows; import at most {MAX_ROWS} at a time"))
+                raise _FileProblem(RowError(start, None, f"too many rows; import at most {MAX_ROWS} at a time",
+                                            code="too_many_rows", values=(("max", str(MAX_ROWS)),)))
+            if len(cells) == 1 < len(header) and (found := _other_separator(cells[0], reader.dialect.delimiter)):
+                rows.append(_Row(start, {}, other_separator=found, separator=reader.dialect.delimiter))
+                continue
             if len(cells) > len(header):
                 rows.append(_Row(start, {}, extra_cells=len(cells) - len(header)))
                 continue
@@ -262,14 +272,35 @@ def _parse_csv(text: str, spec: _Spec) -> list[_Row]:
                       for i, col in enumerate(header)}
             rows.append(_Row(start, values))
     except csv.Error as exc:
-        raise _FileProblem(RowError(reader.line_num, None, f"this is not a readable CSV file: {exc}")) from exc
+        raise _FileProblem(RowError(reader.line_num, None, f"this is not a readable CSV file: {exc}",
+                                    code="unreadable_csv", values=(("error", str(exc)),))) from exc
     if header is None:
-        raise _FileProblem(RowError(1, None, f"the file is empty; expected a header row naming: {_expected(spec)}"))
+        raise _FileProblem(_empty(spec))
     return rows
+
+
+def _empty(spec: _Spec) -> RowError:
+    return RowError(1, None, f"the file is empty; expected a header row naming: {_expected(spec)}",
+                    code="empty_file", values=(("expected", _expected(spec)),))
+
+
+_SEPARATORS = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def _other_separator(cell: str, delimiter: str) -> str:
+    """How a one-cell line's values seem to be separated, when not by ``delimiter`` (empty if they do not)."""
+    for separator in (",", ";", "\t", "|"):
+        if separator != delimiter and cell.count(separator) >= 1:
+            return separator
+    return ""
 
 
 def _check_header(header: list[str], row: int, spec: _Spec) -> None:
     unknown = [c for c in header if c not in spec.accepted]
+    if len(header) == 1 and unknown and len(spec.required) > 1:
+        raise _FileProblem(RowError(
+            row, None, f"the header is one column, {header[0]!r}: separate the columns with commas or semicolons",
+            code="one_column_header", values=(("header", repr(header[0])),)))
     if unknown:
         names = ", ".join(repr(c) for c in unknown)
         raise _FileProblem(RowError(row, unknown[0], f"unknown column(s) {names}; expected columns: {_expected(spec)}",
@@ -277,7 +308,8 @@ def _check_header(header: list[str], row: int, spec: _Spec) -> None:
                                     values=(("names", names), ("expected", _expected(spec)))))
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
-        raise _FileProblem(RowError(row, duplicated[0], f"column(s) {', '.join(duplicated)} appear more than once"))
+        raise _FileProblem(RowError(row, duplicated[0], f"column(s) {', '.join(duplicated)} appear more than once",
+                                    code="duplicate_columns", values=(("names", ", ".join(duplicated)),)))
     missing = [c for c in spec.columns if c in spec.required and c not in header]
     if missing:
         raise _FileProblem(RowError(
@@ -303,10 +335,16 @@ def _parse_yaml(text: str, kind: ImportKind, spec: _Spec) -> tuple[list[_Row], l
         data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader, C or pure Python
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise _FileProblem(RowError(FILE_ROW, None, f"invalid YAML{where}: {exc.problem}")) from exc
+        if mark is None:
+            raise _FileProblem(RowError(FILE_ROW, None, f"invalid YAML: {exc.problem}", code="invalid_yaml_file",
+                                        values=(("error", str(exc.problem)),))) from exc
+        raise _FileProblem(RowError(
+            FILE_ROW, None, f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {exc.problem}",
+            code="invalid_yaml", values=(("line", str(mark.line + 1)), ("column", str(mark.column + 1)),
+                                         ("error", str(exc.problem))))) from exc
     except yaml.YAMLError as exc:
-        raise _FileProblem(RowError(FILE_ROW, None, f"invalid YAML: {exc}")) from exc
+        raise _FileProblem(RowError(FILE_ROW, None, f"invalid YAML: {exc}", code="invalid_yaml_file",
+                                    values=(("error", str(exc)),))) from exc
     if data is None:
         return [], []
     if isinstance(data, dict):
@@ -315,19 +353,22 @@ def _parse_yaml(text: str, kind: ImportKind, spec: _Spec) -> tuple[list[_Row], l
             found = ", ".join(repr(k) for k in data) or "nothing"
             raise _FileProblem(RowError(
                 FILE_ROW, None, f"expected a list of {kind.value} (or a mapping with the one key {kind.value!r}); "
-                f"found keys {found}"
-            ))
+                f"found keys {found}", code="yaml_not_a_list", values=(("kind", kind.value), ("found", found))))
         data = data[kind.value] or []
     if not isinstance(data, list):
-        raise _FileProblem(RowError(FILE_ROW, None, f"expected a list of {kind.value}, found {type(data).__name__}"))
+        raise _FileProblem(RowError(FILE_ROW, None, f"expected a list of {kind.value}, found {type(data).__name__}",
+                                    code="yaml_not_a_list", values=(("kind", kind.value),
+                                                                    ("found", type(data).__name__))))
     if len(data) > MAX_ROWS:
-        raise _FileProblem(RowError(FILE_ROW, None, f"too many items; import at most {MAX_ROWS} at a time"))
+        raise _FileProblem(RowError(FILE_ROW, None, f"too many items; import at most {MAX_ROWS} at a time",
+                                    code="too_many_rows", values=(("max", str(MAX_ROWS)),)))
     rows: list[_Row] = []
     errors: list[RowError] = []
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict):
             errors.append(RowError(number, None, f"each item must be a mapping of column: value; expected columns: "
-                                                 f"{_expected(spec)}"))
+                                                 f"{_expected(spec)}", code="yaml_item_not_mapping",
+                                   values=(("expected", _expected(spec)),)))
             continue
         unknown = [str(k) for k in item if str(k) not in spec.accepted]
         if unknown:
@@ -575,7 +616,13 @@ def import_inventory(
             report.errors.append(RowError(row.number, None, f"{row.extra_cells} more cell(s) than the header has "
                                                             "columns (is a value with a comma unquoted?)",
                                           code="extra_cells", values=(("n", str(row.extra_cells)),)))
-    rows = [r for r in rows if not r.extra_cells]
+        if row.other_separator:
+            found, expected = _SEPARATORS[row.other_separator], _SEPARATORS.get(row.separator, row.separator)
+            report.errors.append(RowError(
+                row.number, None, f"this row is one cell but the header has several columns: are its values "
+                f"separated by {found} while the header uses {expected}?", code="row_separator",
+                values=(("found", found), ("expected", expected))))
+    rows = [r for r in rows if not r.extra_cells and not r.other_separator]
 
     duplicates = _duplicates(rows, spec)
     lookups = _Lookups(session, kind)
@@ -605,8 +652,9 @@ def import_inventory(
         return report
     outer.commit()
     audit.record(session, actor, action="import", entity_type=_ENTITY[kind],
-                 summary=f"imported {report.total_rows} {kind.value} from {fmt.value.upper()}: "
-                         f"{report.created} created, {report.updated} updated",
+                 message="inventory.imported",
+                 params={"rows": report.total_rows, "import_kind": kind.value, "format": fmt.value.upper(),
+                         "created": report.created, "updated": report.updated},
                  after={"kind": kind.value, "format": fmt.value, "rows": report.total_rows,
                         "created": report.created, "updated": report.updated})
     session.flush()

@@ -145,7 +145,9 @@ def acknowledge_alert(session: Session, actor: Actor, alert_id: int, *, note: st
     alert.acknowledged_by = actor.username
     alert.ack_note = note.strip()[:2000]
     audit.record(session, actor, action="acknowledge", entity_type="alert", entity_id=alert.id,
-                 summary=f"{alert.kind} {alert.subject_name}", after={"state": alert.state, "note": alert.ack_note})
+                 message="alert.acknowledged",
+                 params={"alert_kind": alert.kind, "name": alert.subject_name},
+                 after={"state": alert.state, "note": alert.ack_note})
     session.flush()
     return alert
 

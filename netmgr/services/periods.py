@@ -95,6 +95,7 @@ def close_month(session: Session, actor: Actor, month: date, settings: Settings,
     session.add(row)
     session.flush()
     audit.record(session, actor, action="close", entity_type="closed_period", entity_id=row.id,
-                 summary=f"closed report month {reports.month_key(month)} (sha256 {row.sha256[:12]}…)",
+                 message="closed_period.closed",
+                 params={"month": reports.month_key(month), "sha": row.sha256[:12]},
                  after={"month": reports.month_key(month), "sha256": row.sha256})
     return row

@@ -285,7 +285,7 @@ def create_plan(session: Session, actor: Actor, data: PlanCreate) -> BandwidthPl
     session.add(plan)
     flush_or_conflict(session, f"bandwidth plan {data.name!r}")
     audit.record(session, actor, action="create", entity_type="bandwidth_plan", entity_id=plan.id,
-                 summary=f"created bandwidth plan {plan.name}", after=_snapshot(plan))
+                 message="bandwidth_plan.created", params={"name": plan.name}, after=_snapshot(plan))
     return plan
 
 
@@ -341,7 +341,7 @@ def new_version(session: Session, actor: Actor, plan: BandwidthPlan, allocations
     session.add(version)
     flush_or_conflict(session, f"version {number} of plan {plan.name!r}")
     audit.record(session, actor, action="create", entity_type="plan_version", entity_id=version.id,
-                 summary=f"created draft version {number} of bandwidth plan {plan.name}",
+                 message="plan_version.created", params={"number": number, "name": plan.name},
                  after=_version_summary(version))
     return version
 
@@ -360,7 +360,8 @@ def update_version(session: Session, actor: Actor, version_id: int, data: Versio
         version.note = data.note
     session.flush()
     audit.record(session, actor, action="update", entity_type="plan_version", entity_id=version.id,
-                 summary=f"changed draft version {version.number} of bandwidth plan {version.plan.name}",
+                 message="plan_version.changed",
+                 params={"number": version.number, "name": version.plan.name},
                  before=before, after=_version_summary(version))
     return version
 
@@ -463,8 +464,8 @@ def apply_version(session: Session, actor: Actor, version_id: int, *, dry_run: b
         version.activated_by = actor.username
     session.flush()
     audit.record(session, actor, action="apply" if not dry_run else "dry_run", entity_type="plan_version",
-                 entity_id=version.id, summary=f"{'applied' if not dry_run else 'dry-ran'} version {version.number} "
-                 f"of bandwidth plan {plan.name} on {device.name} (provisioning job {job.id})",
+                 entity_id=version.id, message="plan_version.dry_run" if dry_run else "plan_version.applied",
+                 params={"number": version.number, "name": plan.name, "device": device.name, "job": job.id},
                  after=_version_summary(version))
     return Applied(version=version, job=job, dry_run=dry_run)
 
@@ -484,8 +485,8 @@ def activate_without_push(session: Session, actor: Actor, version_id: int) -> Pl
     version.activated_by = actor.username
     session.flush()
     audit.record(session, actor, action="activate", entity_type="plan_version", entity_id=version.id,
-                 summary=f"activated version {version.number} of bandwidth plan {version.plan.name} "
-                         "without a push", after=_version_summary(version))
+                 message="plan_version.activated",
+                 params={"number": version.number, "name": version.plan.name}, after=_version_summary(version))
     return version
 
 

@@ -101,7 +101,7 @@ def rotate_encryption_key(
                 progress(result.rows, total)
         result.per_table[table.name] = done_in_table
     audit.record(session, actor, action="rotate_key", entity_type="secrets",
-                 summary=f"re-encrypted {result.values} secret(s) in {result.rows} row(s) under the newest key",
+                 message="secrets.rotated", params={"values": result.values, "rows": result.rows},
                  after={"rows": result.rows, "values": result.values, "tables": dict(result.per_table)})
     session.flush()
     return result

@@ -106,7 +106,7 @@ def create_site(session: Session, actor: Actor, data: SiteCreate) -> Site:
     session.add(site)
     flush_or_conflict(session, "site")
     audit.record(session, actor, action="create", entity_type="site", entity_id=site.id,
-                 summary=f"created site {site.name}", after=snapshot(site))
+                 message="site.created", params={"name": site.name}, after=snapshot(site))
     return site
 
 
@@ -123,7 +123,7 @@ def update_site(session: Session, actor: Actor, site_id: int, data: SiteUpdate) 
         setattr(site, key, value)
     flush_or_conflict(session, "site")
     audit.record(session, actor, action="update", entity_type="site", entity_id=site.id,
-                 summary=f"changed site {site.name}", before=before, after=snapshot(site))
+                 message="site.changed", params={"name": site.name}, before=before, after=snapshot(site))
     return site
 
 
@@ -133,6 +133,6 @@ def delete_site(session: Session, actor: Actor, site_id: int) -> None:
     if session.scalar(select(Device.id).where(Device.site_id == site.id).limit(1)) is not None:
         raise Conflict(f"site {site.name} still has devices; move or delete them first")
     audit.record(session, actor, action="delete", entity_type="site", entity_id=site.id,
-                 summary=f"deleted site {site.name}", before=snapshot(site))
+                 message="site.deleted", params={"name": site.name}, before=snapshot(site))
     session.delete(site)
     session.flush()

@@ -76,7 +76,7 @@ def create_uplink(session: Session, actor: Actor, data: UplinkCreate) -> Uplink:
     session.add(uplink)
     flush_or_conflict(session, "uplink")
     audit.record(session, actor, action="create", entity_type="uplink", entity_id=uplink.id,
-                 summary=f"created uplink {uplink.name}", after=snapshot(uplink))
+                 message="uplink.created", params={"name": uplink.name}, after=snapshot(uplink))
     return uplink
 
 
@@ -99,11 +99,12 @@ def update_uplink(session: Session, actor: Actor, uplink_id: int, data: UplinkUp
     _link_interface(session, uplink)
     archived = contracts.archive_replaced_terms(session, uplink, terms_before)
     flush_or_conflict(session, "uplink")
-    summary = f"changed uplink {uplink.name}"
+    params: dict[str, object] = {"name": uplink.name}
     if archived is not None:
-        summary += f"; kept the previous contract terms for the days until {archived.contract_end.isoformat()}"
+        params["until_date"] = archived.contract_end.isoformat()
     audit.record(session, actor, action="update", entity_type="uplink", entity_id=uplink.id,
-                 summary=summary, before=before, after=snapshot(uplink))
+                 message="uplink.changed" if archived is None else "uplink.changed_terms_kept", params=params,
+                 before=before, after=snapshot(uplink))
     return uplink
 
 
@@ -111,6 +112,6 @@ def delete_uplink(session: Session, actor: Actor, uplink_id: int) -> None:
     actor.require(Permission.INVENTORY_WRITE)
     uplink = get_uplink(session, actor, uplink_id)
     audit.record(session, actor, action="delete", entity_type="uplink", entity_id=uplink.id,
-                 summary=f"deleted uplink {uplink.name}", before=snapshot(uplink))
+                 message="uplink.deleted", params={"name": uplink.name}, before=snapshot(uplink))
     session.delete(uplink)
     session.flush()

@@ -49,7 +49,7 @@ def create_user(session: Session, actor: Actor, *, username: str, password: str,
     session.add(user)
     flush_or_conflict(session, "user")
     audit.record(session, actor, action="create", entity_type="user", entity_id=user.id,
-                 summary=f"created user {username} ({role.value})",
+                 message="user.created", params={"name": username, "role": role.value},
                  after={"username": username, "role": role.value, "agency_id": user.agency_id})
     return user
 
@@ -74,14 +74,14 @@ def authenticate(session: Session, username: str, password: str, *, limits: Logi
     if not verify_password(user.password_hash, password):
         login_throttle.record(session, limits, username=username, source=source_ip, succeeded=False)
         audit.record(session, Actor(user.id, user.username, Role(user.role), user.agency_id, source_ip),
-                     action="login_failed", entity_type="user", entity_id=user.id, summary="wrong password")
+                     action="login_failed", entity_type="user", entity_id=user.id, message="user.wrong_password")
         raise AuthenticationFailed("wrong username or password")
     login_throttle.record(session, limits, username=username, source=source_ip, succeeded=True)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     audit.record(session, actor_for(user, source_ip), action="login", entity_type="user", entity_id=user.id,
-                 summary=f"{user.username} signed in")
+                 message="user.signed_in", params={"name": user.username})
     return user
 
 
@@ -105,7 +105,7 @@ def set_password(session: Session, actor: Actor, user_id: int, password: str) ->
     user.password_hash = hash_password(password)
     web_sessions.end_all_sessions(session, user.id)  # a stolen cookie must not outlive the old password
     audit.record(session, actor, action="update", entity_type="user", entity_id=user.id,
-                 summary=f"changed password of {user.username}", after={"password": "set"})
+                 message="user.password_changed", params={"name": user.username}, after={"password": "set"})
 
 
 def create_api_token(session: Session, actor: Actor, *, name: str,
@@ -120,7 +120,8 @@ def create_api_token(session: Session, actor: Actor, *, name: str,
     session.add(token)
     session.flush()
     audit.record(session, actor, action="create", entity_type="api_token", entity_id=token.id,
-                 summary=f"created API token {name!r} ({token.prefix}…)")
+                 message="api_token.created",
+                 params={"name": name, "prefix": token.prefix})
     return token, plain
 
 
@@ -146,7 +147,7 @@ def revoke_api_token(session: Session, actor: Actor, token_id: int) -> None:
         raise NotFound(f"API token {token_id} does not exist")
     token.revoked = True
     audit.record(session, actor, action="revoke", entity_type="api_token", entity_id=token.id,
-                 summary=f"revoked API token {token.name!r}")
+                 message="api_token.revoked", params={"name": token.name})
 
 
 def list_users_page(session: Session, actor: Actor, *, q: str | None = None, role: Role | None = None,
@@ -203,7 +204,7 @@ def update_user(session: Session, actor: Actor, user_id: int, data: UserUpdate) 
     if was_active_admin and not (user.role == Role.ADMIN and user.is_active) and _active_admins(session) == 0:
         raise Conflict(f"{user.username} is the last active admin; make another admin first")
     audit.record(session, actor, action="update", entity_type="user", entity_id=user.id,
-                 summary=f"changed user {user.username}", before=before,
+                 message="user.changed", params={"name": user.username}, before=before,
                  after={"role": user.role, "is_active": user.is_active, "agency_id": user.agency_id,
                         "full_name": user.full_name, "email": user.email, "language": user.language})
     return user

@@ -1,6 +1,6 @@
-"""Audit summaries in the reader's language: the log stores one English sentence per entry (searchable, and the
-same for every reader); the audit page shows the known sentence shapes translated, with their names and figures
-kept, and any other sentence as stored."""
+"""Audit entries written before the log kept a sentence's key and values (``AuditLog.message``): the audit page
+recognises their stored English sentence by its shape and shows it translated, with names and figures kept; any
+other old sentence is shown as stored. New entries are rendered by ``netmgr.services.audit_messages``."""
 
 from __future__ import annotations
 

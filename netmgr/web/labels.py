@@ -30,7 +30,8 @@ AUDIT_ACTIONS = {"create": _("created"), "update": _("changed"), "delete": _("de
                  "approve": _("approved"), "backup": _("backed up"), "cancel": _("cancelled"), "close": _("closed"),
                  "discover": _("discovered"), "erase": _("erased"), "export": _("exported"), "queue": _("queued"),
                  "reject": _("rejected"), "rotate_key": _("re-encrypted"), "run": _("ran"), "save": _("saved"),
-                 "void_approval": _("approval voided")}
+                 "void_approval": _("approval voided"), "dry_run": _("dry run"), "provision": _("provisioned"),
+                 "sms_test": _("test SMS"), "test": _("tested"), "disconnect": _("disconnected")}
 ENTITY_TYPES = {"agency": _("Agency"), "site": _("Site"), "device": _("Device"), "uplink": _("Uplink"),
                 "interface": _("Interface"), "user": _("User"), "api_token": _("API token"), "alert": _("Alert"),
                 "bandwidth_plan": _("Bandwidth plan"), "plan_version": _("Plan version"),
@@ -38,4 +39,6 @@ ENTITY_TYPES = {"agency": _("Agency"), "site": _("Site"), "device": _("Device"),
                 "closed_period": _("Closed month"), "config_template": _("Config template"),
                 "provision_job": _("Provisioning job"), "hotspot_portal": _("Hotspot portal"),
                 "voucher_batch": _("Voucher batch"), "portal_person": _("Citizen's data"),
-                "secrets": _("Secrets")}
+                "secrets": _("Secrets"), "alert_transport": _("Alert transport"), "alert_route": _("Alert route"),
+                "sms_gateway": _("SMS gateway"), "hotspot": _("Hotspot"), "hotspot_policy": _("Hotspot policy"),
+                "hotspot_session": _("Hotspot session")}

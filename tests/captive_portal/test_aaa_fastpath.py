@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from captive_portal import aaa, sessions
-from captive_portal.accounting import AccountingItem, apply_accounting_batch
+from captive_portal.accounting import AccountingItem, AccountingSettings, apply_accounting_batch
 from captive_portal.fastpath import AaaWorker
 from netmgr.models import Hotspot, HotspotSession
 from netmgr.models.hotspot import SessionStatus
@@ -26,6 +26,8 @@ CFG = aaa.AaaConfig()
 COMPARED = ("status", "input_octets", "output_octets", "session_time_s", "ip", "interim_interval_s",
             "allowance_bytes", "allowance_time_s", "terminate_cause", "close_reason", "stopped_at",
             "last_update_at", "started_at", "subscriber_id", "voucher_id", "policy_id")
+
+SETTINGS = AccountingSettings(timezone="Asia/Jakarta")
 
 
 def _body(status: str, sid: str, nas_ip: str, user: str = "", ip: str = "", **counters: int) -> dict[str, Any]:
@@ -98,7 +100,7 @@ def test_a_day_of_accounting_leaves_the_same_sessions_in_batches_of_any_size(ses
     items = _items(session, _requests("10.2.0.1", "FASTPAT1"))
     outcomes = []
     for start in range(0, len(items), batch_size):
-        outcomes.extend(apply_accounting_batch(session, items[start:start + batch_size]))
+        outcomes.extend(apply_accounting_batch(session, items[start:start + batch_size], SETTINGS))
         session.commit()
     session.expire_all()
 
@@ -130,12 +132,12 @@ def test_a_replayed_batch_changes_nothing_and_writes_no_usage(session: Session) 
     bed = seed_hotspot(session, nas_address="10.2.0.2")
     add_voucher(session, bed.batch, "REPLAY01")
     items = _items(session, _requests("10.2.0.2", "REPLAY01"))
-    apply_accounting_batch(session, items)
+    apply_accounting_batch(session, items, SETTINGS)
     session.commit()
     session.expire_all()
     before = _rows(session, bed.nas.id)
 
-    again = apply_accounting_batch(session, items)
+    again = apply_accounting_batch(session, items, SETTINGS)
     session.commit()
     session.expire_all()
 
@@ -163,7 +165,7 @@ def test_a_session_over_its_allowance_gets_one_disconnect_per_retry_interval(ses
 def test_worker_answers_every_request_of_a_batch_after_one_commit(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as s:
         client = seed_hotspot(s).nas.name
-    worker = AaaWorker(session_factory, max_batch=64)
+    worker = AaaWorker(session_factory, max_batch=64, settings=SETTINGS)
     gate = threading.Event()
     seen_by_another_session: list[int] = []
 
@@ -202,7 +204,7 @@ def test_a_failing_request_gets_its_error_and_the_rest_of_its_batch_commits(
         session_factory: sessionmaker[Session]) -> None:
     with session_factory() as s:
         client = seed_hotspot(s).nas.name
-    worker = AaaWorker(session_factory)
+    worker = AaaWorker(session_factory, settings=SETTINGS)
     gate = threading.Event()
 
     def hold(_: Session) -> None:
@@ -277,9 +279,9 @@ def _apply(path: str, session: Session, nas_name: str,
         nas = sessions.find_nas(session, client=nas_name, nas_ip=req.nas_ip, nas_identifier=None)
         assert nas is not None
         items.append(AccountingItem(nas=nas, rec=req.rec, now=req.now))
-    outcomes = apply_accounting_batch(session, items[:1])
+    outcomes = apply_accounting_batch(session, items[:1], SETTINGS)
     session.commit()
-    outcomes += apply_accounting_batch(session, items[1:])
+    outcomes += apply_accounting_batch(session, items[1:], SETTINGS)
     session.commit()
     return outcomes
 

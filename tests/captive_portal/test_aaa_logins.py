@@ -19,7 +19,7 @@ from netmgr.settings import Settings
 from tests.captive_portal.hotspot_data import Seeded, add_voucher, client_at, seed_hotspot
 from tests.zones import ZONES, local
 
-CFG = aaa.AaaConfig()
+CFG = aaa.AaaConfig(timezone="Asia/Jakarta")
 MAC = "46:12:1F:20:79:D7"
 OTHER_MAC = "AA:BB:CC:00:00:02"
 
@@ -230,7 +230,7 @@ def test_unknown_and_unusable_codes_get_the_same_reply_message(session: Session)
 def test_guesses_through_radius_meet_the_hotspots_ceiling_of_wrong_voucher_codes(session: Session) -> None:
     seeded = seed_hotspot(session)
     add_voucher(session, seeded.batch, "GOOD0001")
-    cfg = aaa.AaaConfig(attempts=AttemptLimits(voucher_failures_per_hotspot_per_hour=5))
+    cfg = aaa.AaaConfig(timezone="Asia/Jakarta", attempts=AttemptLimits(voucher_failures_per_hotspot_per_hour=5))
     subscriber = Subscriber(identity="device:02:00:00:00:00:99", kind=LoginMethod.CLICK_THROUGH)
     session.add(subscriber)
     session.flush()

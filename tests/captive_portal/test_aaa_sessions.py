@@ -16,7 +16,7 @@ from netmgr.models.hotspot import SessionStatus
 from tests.captive_portal.hotspot_data import add_voucher, client_at, seed_hotspot
 
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 WIB
-CFG = aaa.AaaConfig()
+CFG = aaa.AaaConfig(timezone="Asia/Jakarta")
 
 
 def _body(status: str, sid: str, user: str = "", **extra: Any) -> dict[str, Any]:

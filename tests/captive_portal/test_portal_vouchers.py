@@ -61,7 +61,7 @@ def test_pdf_sheet_has_a_card_per_code_with_the_hotspot_name(session: Session, t
     h = ps.hotspot(session, policy_row=pol)
     batch = vouchers.create_batch(session, SYSTEM, name="Alun-alun", policy_id=pol.id, count=30, hotspot_id=h.id)
     session.commit()
-    _, pdf = vouchers.batch_sheet(session, SYSTEM, batch.id)
+    _, pdf = vouchers.batch_sheet(session, SYSTEM, batch.id, tz="Asia/Jakarta")
     assert pdf.startswith(b"%PDF")
     path = tmp_path / "sheet.pdf"
     path.write_bytes(pdf)
@@ -78,14 +78,14 @@ def test_demo_gets_taman_kota_hotspot_with_a_printable_batch_once(session: Sessi
     from captive_portal.portal import seed_demo_hotspot
     from netmgr.demo import seed
 
-    seed.seed_demo(session)
+    seed.seed_demo(session, timezone="Asia/Jakarta")
     hotspot = seed_demo_hotspot(session, seed.DEMO_ACTOR)
     again = seed_demo_hotspot(session, seed.DEMO_ACTOR)
     session.commit()
     assert hotspot is not None and again is not None and hotspot.id == again.id
     batches = vouchers.list_batches(session, SYSTEM, hotspot_id=hotspot.id)
     assert len(batches) == 1 and batches[0].count == 24
-    _, pdf = vouchers.batch_sheet(session, SYSTEM, batches[0].id)
+    _, pdf = vouchers.batch_sheet(session, SYSTEM, batches[0].id, tz="Asia/Jakarta")
     assert pdf.startswith(b"%PDF")
 
 

@@ -262,7 +262,7 @@ def test_a_gateway_cannot_log_in_for_or_reboot_another_gateway(bed: Bed) -> None
     claim gateway B's NAS-IP-Address."""
     with bed.session() as s:
         add_voucher(s, s.merge(bed.other.batch), "PASAR001")
-        opened = aaa.accounting(s, aaa.AaaConfig(), {
+        opened = aaa.accounting(s, aaa.AaaConfig(timezone="Asia/Jakarta"), {
             "Acct-Status-Type": {"value": ["Start"]}, "Acct-Session-Id": {"value": ["sess-b1"]},
             "NAS-IP-Address": {"value": [OTHER_GATEWAY]}, "Calling-Station-Id": {"value": ["46-12-1F-20-79-D8"]},
         }, client=bed.other.nas.name, store=None, now=datetime.now(UTC))  # B's own Start, as B would send it

@@ -56,7 +56,7 @@ class Spooled:
 
     def reader(self, batch: int = 500, store: MetricsStore | None = None) -> SpoolReader:
         return SpoolReader(self.state.session_factory, Path(self.settings.radius.spool_dir),
-                           settings=AccountingSettings(), batch=batch, store=store)
+                           settings=AccountingSettings(timezone="Asia/Jakarta"), batch=batch, store=store)
 
 
 @pytest.fixture(scope="module")
@@ -245,8 +245,8 @@ def test_a_finished_file_is_removed_and_a_malformed_record_is_skipped(spooled: S
     # A record damaged on disk (its MAC is garbage) is skipped; the others are applied.
     path.write_bytes(path.read_bytes().replace(b"02-00-00-00-02-01", b"not-a-mac", 1))
     clock = [time.time()]
-    reader = SpoolReader(spooled.state.session_factory, path.parent, settings=AccountingSettings(),
-                         clock=lambda: clock[0])
+    reader = SpoolReader(spooled.state.session_factory, path.parent,
+                         settings=AccountingSettings(timezone="Asia/Jakarta"), clock=lambda: clock[0])
 
     first = reader.read_batch()
     kept = reader.read_batch()

@@ -81,7 +81,8 @@ def test_a_batch_sheet_carries_the_hotspots_login_address_and_its_batch_name(ses
     batch = vouchers.create_batch(session, SYSTEM, name="Car free day", policy_id=h.default_policy_id or 0,
                                   count=2, hotspot_id=h.id)
     session.commit()
-    _, pdf = vouchers.batch_sheet(session, SYSTEM, batch.id, portal_base_url=BASE + "/", lang="en")
+    _, pdf = vouchers.batch_sheet(session, SYSTEM, batch.id, portal_base_url=BASE + "/", lang="en",
+                                      tz="Asia/Jakarta")
     (boxes,) = text_boxes(pdf)
     text = " ".join(b.text for b in boxes)
     assert h.name in text and "Car free day" in text and "Wi-Fi: Sampit Free WiFi" in text

@@ -36,7 +36,7 @@ CLOSED_MONTH = date(2026, 10, 1)
 @pytest.fixture
 def seeded(session: Session, settings: Settings) -> Settings:
     """The demo regency with a month of usage, its hotspot and vouchers, a closed month and a spooled batch."""
-    seed_demo(session, snmp_port=16161, usage_months=1)
+    seed_demo(session, snmp_port=16161, usage_months=1, timezone="Asia/Jakarta")
     seed_demo_hotspot(session, DEMO_ACTOR)
     periods.close_month(session, DEMO_ACTOR, CLOSED_MONTH, settings, today=date(2026, 12, 7))
     session.commit()

@@ -47,15 +47,16 @@ IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
 
 def test_seeding_twice_creates_the_regency_once_and_only_updates_ports(session: Session) -> None:
     # usage_months=None: the usage backfill (most of the seeding time) has its own test in tests/netmgr/finance
-    first = seed_demo(session, snmp_port=16161, usage_months=None)
+    first = seed_demo(session, snmp_port=16161, usage_months=None, timezone="Asia/Jakarta")
     session.commit()
     assert first.created == EXPECTED_COUNTS
 
-    again = seed_demo(session, snmp_port=16161, usage_months=None)
+    again = seed_demo(session, snmp_port=16161, usage_months=None, timezone="Asia/Jakarta")
     session.commit()
     assert again.created == {} and again.ports_updated == 0
 
-    moved = seed_demo(session, snmp_port=17171, ssh_ports={"core-diskominfo": 2201}, usage_months=None)
+    moved = seed_demo(session, snmp_port=17171, ssh_ports={"core-diskominfo": 2201}, usage_months=None,
+                      timezone="Asia/Jakarta")
     session.commit()
     assert moved.created == {} and moved.ports_updated == len(catalog.DEVICES)
     core = session.scalar(select(Device).where(Device.name == "core-diskominfo"))

@@ -60,7 +60,7 @@ def demo(session: Session) -> Iterator[Demo]:
     wanted = [d for d in catalog.DEVICES if d.name in {*SNMP_DEVICES, *HOTSPOT_DEVICES}]
     assert all(catalog.ssh_capable(d) for d in wanted)
     ssh_ports = {d.name: port for d in catalog.DEVICES if catalog.ssh_capable(d)}
-    seed_demo(session, snmp_port=free_port(), ssh_ports=ssh_ports)
+    seed_demo(session, snmp_port=free_port(), ssh_ports=ssh_ports, timezone="Asia/Jakarta")
     session.commit()
     runner = SimulatorThread()
     try:

@@ -124,7 +124,7 @@ def test_one_device_rejects_others_continue_and_rerun_reports_no_change(
         assert "rad-s3cret-xyz" not in texts and "secret=********" in texts
         audits = list(s.scalars(select(AuditLog.summary).where(AuditLog.entity_type.in_(["device",
                                                                                           "provision_job"]))))
-        assert any("ap-taman-2 rolled_back" in a for a in audits)
+        assert any("ap-taman-2 rolled back" in a for a in audits)
         assert any(a.startswith(f"provisioning job {job_id} (hotspot)") for a in audits)
 
     rerun = _job(session, targets={"devices": ["ap-taman-1", "ap-taman-3"]})
@@ -204,7 +204,7 @@ def test_a_locked_device_is_not_configured_twice(
     assert not locks.acquire(session_factory, aps[0], "job:mine")
     job_id = _job(session, targets={"devices": ["ap-taman-1"]}, dry_run=True)
     outcome = run_job(session_factory, SYSTEM, job_id, drivers=default_drivers(), connect=NetmikoConnector(),
-                      jitter_s=0)
+                      settings=settings, jitter_s=0)
     assert outcome.results[0].failed and "job:other" in (outcome.results[0].error or "")
     assert locks.holder_of(session_factory, aps[0]) == "job:other", "a busy device's lock is not taken from its holder"
     locks.release(session_factory, aps[0], "job:other")
@@ -266,12 +266,13 @@ def test_a_device_deleted_mid_job_does_not_lose_the_other_devices_results(
 
 
 def test_a_job_that_changes_devices_needs_approval(
-        session: Session, session_factory: sessionmaker[Session], aps: list[int]) -> None:
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int]) -> None:
     job = create_job(session, SYSTEM, JobCreate(purpose="hotspot", targets=Targets(tags=["taman"]),
                                                 variables=HOTSPOT, dry_run=False))
     session.commit()
     with pytest.raises(ValidationFailed, match="not approved"):
-        run_job(session_factory, SYSTEM, job.id, drivers=default_drivers(), connect=NetmikoConnector())
+        run_job(session_factory, SYSTEM, job.id, drivers=default_drivers(), connect=NetmikoConnector(),
+                settings=settings)
 
 
 def test_bad_variables_and_empty_targets_are_refused_before_anything_runs(
@@ -313,11 +314,11 @@ def test_a_job_spread_over_two_processes_runs_each_device_once_and_finishes_afte
 
 
 def test_a_dispatched_chunk_nobody_starts_is_run_by_the_coordinator(
-        session: Session, session_factory: sessionmaker[Session], aps: list[int]) -> None:
+        session: Session, session_factory: sessionmaker[Session], settings: Settings, aps: list[int]) -> None:
     job_id = _job(session, purpose="snmp", variables={"contact": "NOC Diskominfo"})
     with session_factory() as s:
         job = get_job(s, SYSTEM, job_id)
-        work = prepare_work(s, job, drivers=default_drivers(), settings=None)
+        work = prepare_work(s, job, drivers=default_drivers(), settings=settings)
     lost: list[list[int]] = []
     outcome = execute_job(session_factory, SYSTEM, job_id, work, connect=NetmikoConnector(),
                           drivers=default_drivers(), jitter_s=0, dispatch=lambda ids, n: lost.append(ids),
@@ -328,7 +329,7 @@ def test_a_dispatched_chunk_nobody_starts_is_run_by_the_coordinator(
 
 
 def test_device_whose_platform_has_no_driver_fails_with_the_reason_in_both_languages(
-        session: Session, session_factory: sessionmaker[Session]) -> None:
+        session: Session, session_factory: sessionmaker[Session], settings: Settings) -> None:
     # Discovery now recognises FortiGate, PAN-OS, OLTs …; provisioning drives none of them and must say so.
     import gettext
     from pathlib import Path
@@ -339,7 +340,7 @@ def test_device_whose_platform_has_no_driver_fails_with_the_reason_in_both_langu
     factories.device(session, site_id=site.id, name="fw-pemkab", platform=Platform.FORTINET, tags=["fw"])
     job_id = _job(session, purpose="snmp", variables={"contact": "NOC"}, targets={"tags": ["fw"]}, dry_run=True)
     with session_factory() as s:
-        work = prepare_work(s, get_job(s, SYSTEM, job_id), drivers=default_drivers(), settings=None)
+        work = prepare_work(s, get_job(s, SYSTEM, job_id), drivers=default_drivers(), settings=settings)
     assert [(w.driver, w.problem) for w in work] == [
         (None, "no driver for platform fortinet; netmgr configures cisco_ios, linux, mikrotik_routeros")]
     indonesian = gettext.translation("messages", Path(messages.__file__).parent / "locale", languages=["id"])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from netmgr.api.deps import CurrentActor, InventoryWriter, SessionDep
-from netmgr.errors import ImportFailed, ValidationFailed
+from netmgr import formats
+from netmgr.api.deps import ApiLanguage, CurrentActor, InventoryWriter, SessionDep
+from netmgr.errors import ImportFailed, RowError, ValidationFailed
 from netmgr.models.base import utcnow
+from netmgr.services import import_problems
 from netmgr.services.inventory_io import (
     DataFormat,
     ImportKind,
@@ -50,22 +54,43 @@ class ImportReportRead(BaseModel):
                    errors=[RowProblem(row=e.row, field=e.field, problem=e.reason) for e in report.errors])
 
 
+def _worded(errors: list[RowError], lang: str) -> list[RowError]:
+    """``errors`` with each problem in the request's language (``Accept-Language``)."""
+    translate = formats.translator(lang)
+    return [replace(e, reason=import_problems.problem_text(e, translate)) for e in errors]
+
+
+def _file_problem(code: str, lang: str, **values: str) -> str:
+    return import_problems.problem_text(RowError(0, "file", "", code=code, values=tuple(values.items())),
+                                        formats.translator(lang))
+
+
 @router.post("/import/{kind}", response_model=ImportReportRead)
 def import_file(
     kind: ImportKind,
     session: SessionDep,
     actor: InventoryWriter,
+    lang: ApiLanguage,
     file: UploadFile = File(..., description="a CSV or YAML file"),
     dry_run: bool = Query(False, description="check every row and report, write nothing"),
     fmt: DataFormat | None = Query(None, alias="format", description="csv or yaml; default: from the file name"),
 ) -> ImportReportRead:
-    """Import agencies, sites, devices or uplinks. A real run with any bad row writes nothing and answers 422."""
-    fmt = fmt or detect_format(file.filename or "")
+    """Import agencies, sites, devices or uplinks. A real run with any bad row writes nothing and answers 422.
+
+    Problems are worded in the language of ``Accept-Language`` (``id`` or ``en``; English when none is named).
+    """
+    if fmt is None:
+        try:
+            fmt = detect_format(file.filename or "")
+        except ValidationFailed:
+            raise ValidationFailed(_file_problem("unknown_format", lang, name=repr(file.filename or "")),
+                                   field="format") from None
     content = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
-        raise ValidationFailed(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it",
+        raise ValidationFailed(_file_problem("file_too_large", lang, mb=str(MAX_UPLOAD_BYTES // (1024 * 1024))),
                                field="file")
     report = import_inventory(session, actor, kind=kind, fmt=fmt, content=content, dry_run=dry_run)
+    report.errors = _worded(report.errors, lang)
     if not report.dry_run and not report.ok:
         raise ImportFailed(report.errors)
     return ImportReportRead.of(report)

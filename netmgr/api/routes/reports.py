@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from netmgr import localtime
 from netmgr.api.deps import CurrentActor, SessionDep, SettingsDep, require
+from netmgr.models.base import utcnow
 from netmgr.reports_export import to_csv, to_pdf, to_xlsx
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Actor, Permission
@@ -68,7 +69,8 @@ def _file(content: bytes, media: str, name: str) -> Response:
 def monthly_csv(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None,
                    lang: Lang = "id") -> Response:
     result = _report(session, actor, month, settings)
-    return _file(to_csv(result.report, lang=lang), "text/csv; charset=utf-8",
+    return _file(to_csv(result.report, lang=lang, generated_at=utcnow(), tz=settings.timezone),
+                 "text/csv; charset=utf-8",
                  f"laporan-bandwidth-{result.report['month']}.csv")
 
 
@@ -76,7 +78,8 @@ def monthly_csv(session: SessionDep, actor: CurrentActor, settings: SettingsDep,
 def monthly_xlsx(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None,
                     lang: Lang = "id") -> Response:
     result = _report(session, actor, month, settings)
-    return _file(to_xlsx(result.report, lang=lang), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return _file(to_xlsx(result.report, lang=lang, generated_at=utcnow(), tz=settings.timezone),
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  f"laporan-bandwidth-{result.report['month']}.xlsx")
 
 
@@ -84,7 +87,8 @@ def monthly_xlsx(session: SessionDep, actor: CurrentActor, settings: SettingsDep
 def monthly_pdf(session: SessionDep, actor: CurrentActor, settings: SettingsDep, month: Month = None,
                    lang: Lang = "id") -> Response:
     result = _report(session, actor, month, settings)
-    return _file(to_pdf(result.report, regency=settings.regency_name, lang=lang), "application/pdf",
+    return _file(to_pdf(result.report, regency=settings.regency_name, lang=lang, generated_at=utcnow(),
+                        tz=settings.timezone), "application/pdf",
                  f"laporan-bandwidth-{result.report['month']}.pdf")
 
 

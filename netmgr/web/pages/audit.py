@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.responses import Response
 
 from netmgr.models import AuditLog
-from netmgr.services import audit
+from netmgr.services import audit, audit_messages
 from netmgr.web import audit_texts
 from netmgr.web.context import Page
 from netmgr.web.labels import AUDIT_ACTIONS, ENTITY_TYPES
@@ -48,11 +48,19 @@ def diff(entry: AuditLog) -> list[Change]:
     return rows
 
 
+def summary(entry: AuditLog, gettext: audit_messages.Gettext, lang: str) -> str:
+    """The entry's sentence in the reader's language: rendered from its key and values; an entry written before
+    audit entries kept them (no ``message``) is recognised by its stored English shape."""
+    if entry.message in audit_messages.MESSAGES:
+        return audit_messages.render(entry.message, entry.params, gettext, lang)
+    return audit_texts.summary_text(entry.summary, gettext, lang)
+
+
 @router.get("/audit")
 def audit_page(ctx: Page) -> Response:
     pager = Pager.build(query(ctx, "page"))
     filters = {"entity_type": query(ctx, "entity_type"), "username": query(ctx, "username"), "q": query(ctx, "q")}
     result = audit.list_audit(ctx.db, ctx.signed_in, offset=pager.offset, limit=pager.limit, **filters)
-    entries = [(e, diff(e), audit_texts.summary_text(e.summary, ctx._, ctx.lang)) for e in result.items]
+    entries = [(e, diff(e), summary(e, ctx._, ctx.lang)) for e in result.items]
     return ctx.render("audit.html", title=ctx._("Audit log"), entries=entries, pager=pager.with_total(result.total),
                       filters=filters, entity_types=ENTITY_TYPES, actions=AUDIT_ACTIONS)

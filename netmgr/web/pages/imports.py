@@ -14,9 +14,8 @@ from starlette.datastructures import UploadFile
 
 from netmgr.errors import ValidationFailed
 from netmgr.security.permissions import Permission
-from netmgr.services import inventory_io
+from netmgr.services import import_problems, inventory_io
 from netmgr.services.inventory_io import DataFormat, ImportKind, ImportReport
-from netmgr.web import import_texts
 from netmgr.web.context import CsrfChecked, FormDep, Page, PageContext
 from netmgr.web.labels import _
 from netmgr.web.pages import page_router
@@ -28,7 +27,7 @@ KIND_LABELS = {"agencies": _("Agencies"), "sites": _("Sites"), "devices": _("Dev
 
 def _page(ctx: PageContext, *, kind: str = "devices", report: ImportReport | None = None, problem: str | None = None,
           payload: str = "", filename: str = "", status_code: int = 200) -> Response:
-    problems = [(e, import_texts.problem_text(e, ctx._)) for e in report.errors] if report else []
+    problems = [(e, import_problems.problem_text(e, ctx._)) for e in report.errors] if report else []
     return ctx.render("import.html", status_code=status_code, title=ctx._("Import"), kinds=KIND_LABELS,
                       kind=kind, report=report, problems=problems, problem=problem, payload=payload,
                       filename=filename)

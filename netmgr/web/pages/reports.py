@@ -12,8 +12,9 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from netmgr import localtime
+from netmgr import formats, localtime
 from netmgr.errors import Conflict, ValidationFailed
+from netmgr.models.base import utcnow
 from netmgr.reports_export import texts, to_csv, to_pdf, to_xlsx
 from netmgr.schemas.finance import BudgetSet
 from netmgr.security.permissions import Permission
@@ -85,7 +86,8 @@ def monthly_report_page(ctx: Page) -> Response:
     reminders = [] if viewer else budget.due_reminders(ctx.db, actor, ctx.settings.finance, today=today)
     key = reports.month_key(month)
     return ctx.render(
-        "reports/monthly.html", title=ctx._("Bandwidth report %(month)s", month=key), month=key,
+        "reports/monthly.html", title=ctx._("Bandwidth report %(month)s", month=formats.month_name(key, ctx.lang)),
+        month=key,
         month_date=month, report=report, closed=result.closed, ended=ended, problem=problem,
         viewer=viewer, can_close=ctx.can(Permission.FINANCE_MANAGE) and ended and result.closed is None,
         previous=reports.month_key(reports.previous_month(month)),
@@ -124,8 +126,9 @@ def _download(ctx: PageContext, kind: str) -> Response:
     month, _problem = _month_or_default(ctx, query(ctx, "month"))
     result = periods.monthly_report(ctx.db, ctx.signed_in, month, ctx.settings)
     media, export = EXPORTS[kind]
-    content = (to_pdf(result.report, regency=ctx.settings.regency_name, lang=ctx.lang) if export is None
-               else export(result.report, lang=ctx.lang))
+    now, tz = utcnow(), ctx.settings.timezone
+    content = (to_pdf(result.report, regency=ctx.settings.regency_name, lang=ctx.lang, generated_at=now, tz=tz)
+               if export is None else export(result.report, lang=ctx.lang, generated_at=now, tz=tz))
     name = f"laporan-bandwidth-{result.report['month']}.{kind}"
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

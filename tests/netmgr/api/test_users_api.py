@@ -91,5 +91,9 @@ def test_audit_log_lists_changes_newest_first_with_filters(client: TestClient, w
     assert {e["entity_type"] for e in sites_only["items"]} == {"site"} and sites_only["total"] == 3
     found = client.get(f"{API}/audit", params={"q": "Taman Kota"}, headers=h).json()
     assert found["total"] == 1 and found["items"][0]["summary"] == "created site Taman Kota Sampit"
+    entry = found["items"][0]
+    assert (entry["message"], entry["params"]) == ("site.created", {"name": "Taman Kota Sampit"})
+    worded = client.get(f"{API}/audit", params={"q": "Taman Kota"}, headers={**h, "Accept-Language": "id"}).json()
+    assert worded["items"][0]["summary"] == "membuat lokasi Taman Kota Sampit"
     paged = client.get(f"{API}/audit", params={"limit": 1, "offset": 1, "username": "u-operator"}, headers=h).json()
     assert paged["total"] == 3 and paged["items"][0]["entity_type"] == "site"

@@ -17,9 +17,9 @@ from netmgr.settings import Settings
 
 def test_fresh_demo_has_last_months_report_with_dukcapil_at_its_ceiling(session: Session,
                                                                         settings: Settings) -> None:
-    seed_demo(session, snmp_port=16161)
+    seed_demo(session, snmp_port=16161, timezone=settings.timezone)
     session.commit()
-    assert seed_finance(session, DEMO_ACTOR) == {"usage_rows": 0}  # idempotent
+    assert seed_finance(session, DEMO_ACTOR, timezone=settings.timezone) == {"usage_rows": 0}  # idempotent
     month = reports.parse_month(None, today=datetime.now(UTC).date())  # last month
     report = periods.compute(session, month, settings)
     rows = {a["code"]: a for a in report["agencies"]}
@@ -32,7 +32,8 @@ def test_fresh_demo_has_last_months_report_with_dukcapil_at_its_ceiling(session:
 
 def test_demo_contracts_are_dated_from_the_seeding_day_and_an_aged_demo_renews_them(session: Session,
                                                                                      settings: Settings) -> None:
-    seeded = seed_demo(session, snmp_port=16161, usage_months=None, today=date(2031, 1, 20))
+    seeded = seed_demo(session, snmp_port=16161, usage_months=None, today=date(2031, 1, 20),
+                       timezone=settings.timezone)
     session.commit()
     assert seeded.created["uplinks"] == 2
     december = periods.compute(session, date(2030, 12, 1), settings)
@@ -40,7 +41,7 @@ def test_demo_contracts_are_dated_from_the_seeding_day_and_an_aged_demo_renews_t
     assert december["totals"]["cost_idr"] == 30_525_000 + 9_990_000
     # started again two and a half years later: both demo contracts have ended since, and are renewed
     later = date(2033, 6, 2)
-    again = seed_demo(session, snmp_port=16161, usage_months=None, today=later)
+    again = seed_demo(session, snmp_port=16161, usage_months=None, today=later, timezone=settings.timezone)
     session.commit()
     assert (again.total_created, again.contracts_renewed) == (0, 2)
     assert len(list(session.scalars(select(UplinkContractHistory)))) == 2
@@ -49,7 +50,8 @@ def test_demo_contracts_are_dated_from_the_seeding_day_and_an_aged_demo_renews_t
     assert may["totals"]["cost_idr"] == 30_525_000 + 9_990_000
     assert not [c for c in budget.due_reminders(session, DEMO_ACTOR, settings.finance, today=later) if c.expired]
     # the same day once more: nothing to create, nothing to renew
-    assert seed_demo(session, snmp_port=16161, usage_months=None, today=later).contracts_renewed == 0
+    assert seed_demo(session, snmp_port=16161, usage_months=None, today=later,
+                     timezone=settings.timezone).contracts_renewed == 0
 
 
 def test_demo_usage_months_are_cut_at_the_installations_time_zone(session: Session) -> None:

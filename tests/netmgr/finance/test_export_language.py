@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ from netmgr import formats
 from netmgr.reports_export import AGENCY_COLUMNS, HOTSPOT_COLUMNS, UPLINK_COLUMNS, to_csv, to_pdf, to_xlsx
 from tests.pdf_layout import inked_fraction, overlapping, render_png, text_boxes
 
+GENERATED = datetime(2026, 12, 7, 16, 45, tzinfo=UTC)
+DATED: dict[str, Any] = {"generated_at": GENERATED, "tz": "Asia/Jakarta"}
+"""23.45 WIB on 7 December: the files are dated in the installation's zone."""
 LONG = "Dinas Kependudukan, Pencatatan Sipil, Pemberdayaan Masyarakat dan Desa Kabupaten Kotawaringin Timur"
 
 
@@ -61,7 +65,7 @@ def test_one_formatting_module_gives_indonesian_money_volumes_and_dates() -> Non
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_pdf_text_never_overlaps_and_stays_on_the_page(lang: str, tmp_path: Path) -> None:
-    pdf = to_pdf(big_report(), regency="Kabupaten Kotawaringin Timur", lang=lang)
+    pdf = to_pdf(big_report(), regency="Kabupaten Kotawaringin Timur", lang=lang, **DATED)
     pages = text_boxes(pdf)
     width, height = landscape(A4)
     for number, boxes in enumerate(pages, start=1):
@@ -81,21 +85,24 @@ def test_pdf_text_never_overlaps_and_stays_on_the_page(lang: str, tmp_path: Path
 
 def test_pdf_speaks_indonesian_by_default_and_english_on_request() -> None:
     report = big_report(agencies=3)
-    indonesian = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(report))).pages)
+    indonesian = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(report, **DATED))).pages)
     for expected in ("Laporan bandwidth — November 2026", "Rp 91.575.000", "201.209,4 GB", "Instansi",
-                     "Rekomendasi", "Pindahkan CIR", "Uplink", "Rp 30.525.000", "67.069,8"):
+                     "Rekomendasi", "Pindahkan CIR", "Uplink", "Rp 30.525.000", "67.069,8",
+                     "Dibuat 7 Desember 2026 23.45 WIB"):
         assert expected in indonesian, expected
     assert "move_cir" not in indonesian and "Agencies" not in indonesian
-    english = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(report, lang="en"))).pages)
+    english = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(report, lang="en", **DATED))).pages)
     for expected in ("Bandwidth report — November 2026", "Rp 91,575,000", "201,209.4 GB", "Agencies",
-                     "Move guaranteed rate (CIR)"):
+                     "Move guaranteed rate (CIR)", "Generated on December 7, 2026 11:45 PM WIB"):
         assert expected in english, expected
 
 
 def test_xlsx_in_indonesian_has_totals_words_and_numbers() -> None:
     report = big_report(agencies=4)
-    wb = load_workbook(io.BytesIO(to_xlsx(report)))
-    assert wb.sheetnames == ["Instansi", "Uplink", "Hotspot publik", "Rekomendasi"]
+    wb = load_workbook(io.BytesIO(to_xlsx(report, **DATED)))
+    assert wb.sheetnames == ["Instansi", "Uplink", "Hotspot publik", "Rekomendasi", "Tentang laporan ini"]
+    assert [c.value for c in wb["Tentang laporan ini"]["A"]] == ["Laporan bandwidth November 2026",
+                                                                 "Dibuat 7 Desember 2026 23.45 WIB"]
     ws = wb["Instansi"]
     headers = [c.value for c in ws[1]]
     assert headers[:2] == ["Kode", "Instansi"] and ws.freeze_panes == "A2"
@@ -109,18 +116,18 @@ def test_xlsx_in_indonesian_has_totals_words_and_numbers() -> None:
     assert ws.cell(row=2, column=2).data_type == "s"
     kinds = [c.value for c in wb["Rekomendasi"]["A"]][1:]
     assert kinds == ["Pindahkan CIR", "Kontrak uplink lebih kecil"]
-    english = load_workbook(io.BytesIO(to_xlsx(report, lang="en")))
+    english = load_workbook(io.BytesIO(to_xlsx(report, lang="en", **DATED)))
     assert english.sheetnames[0] == "Agencies" and english["Agencies"].cell(row=1, column=2).value == "Agency"
 
 
 def test_csv_headings_follow_the_language_and_numbers_stay_machine_readable() -> None:
     report = big_report(agencies=2)
-    rows = list(csv.reader(io.StringIO(to_csv(report).decode("utf-8-sig"))))
-    assert rows[0][0] == "Laporan bandwidth November 2026"
+    rows = list(csv.reader(io.StringIO(to_csv(report, **DATED).decode("utf-8-sig"))))
+    assert rows[0][0] == "Laporan bandwidth November 2026" and rows[1] == ["Dibuat 7 Desember 2026 23.45 WIB"]
     flat = [cell for row in rows for cell in row]
     assert "Instansi" in flat and "Kontrak uplink lebih kecil" in flat and "30525000" in flat
     assert "downgrade_uplink" not in flat
-    english = [cell for row in csv.reader(io.StringIO(to_csv(report, lang="en").decode("utf-8-sig")))
+    english = [cell for row in csv.reader(io.StringIO(to_csv(report, lang="en", **DATED).decode("utf-8-sig")))
                for cell in row]
     assert "Agencies" in english and "Smaller uplink contract" in english
 

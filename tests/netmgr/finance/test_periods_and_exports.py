@@ -7,7 +7,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -57,7 +57,7 @@ def test_only_ended_months_close_and_only_finance_or_admin_closes(session: Sessi
 def test_xlsx_cells_are_numbers_with_the_rupiah_format(session: Session, world: World, settings: Settings) -> None:
     standard_month(session, world)
     report = periods.compute(session, MONTH, settings)
-    wb = load_workbook(io.BytesIO(to_xlsx(report, lang="en")))
+    wb = load_workbook(io.BytesIO(to_xlsx(report, lang="en", generated_at=datetime.now(UTC), tz=settings.timezone)))
     ws = wb["Agencies"]
     headers = [c.value for c in ws[1]]
     assert ws.freeze_panes == "A2"
@@ -76,7 +76,8 @@ def test_xlsx_cells_are_numbers_with_the_rupiah_format(session: Session, world: 
 
 def test_csv_has_every_agency_and_plain_numbers(session: Session, world: World, settings: Settings) -> None:
     standard_month(session, world)
-    text = to_csv(periods.compute(session, MONTH, settings)).decode("utf-8-sig")
+    text = to_csv(periods.compute(session, MONTH, settings), generated_at=datetime.now(UTC),
+                  tz=settings.timezone).decode("utf-8-sig")
     assert "Dinas Kependudukan dan Pencatatan Sipil" in text and "30525000" in text
 
 
@@ -87,7 +88,8 @@ def test_end_to_end_from_collector_rollups_to_a_closed_months_pdf(session: Sessi
     session.commit()
     whole = periods.full_report(session, MONTH, settings)
     assert whole.closed is not None
-    pdf = to_pdf(whole.report, regency="Kabupaten Kotawaringin Timur")
+    pdf = to_pdf(whole.report, regency="Kabupaten Kotawaringin Timur", generated_at=datetime.now(UTC),
+                 tz=settings.timezone)
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 2
     assert sum(len(page.images) for page in reader.pages) == 2  # the cost-share and utilisation charts

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from netmgr import formats
 from netmgr.demo import catalog
 from netmgr.demo import finance as demo_finance
 from netmgr.demo.seed import seed_demo
@@ -51,7 +52,7 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
     # Only last month's usage (not the demo's three months) keeps the seeding to a few seconds.
     this_month = datetime.now(zone(settings.timezone)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with state.session_factory() as session:
-        seed_demo(session, snmp_port=16161, usage_months=None)
+        seed_demo(session, snmp_port=16161, usage_months=None, timezone=settings.timezone)
         assert demo_finance.backfill_usage(session, now=(this_month + timedelta(minutes=30)).astimezone(UTC),
                                            months=1, timezone=settings.timezone) > 0
         session.commit()
@@ -77,7 +78,8 @@ def test_finance_user_reads_last_months_report_and_downloads_it_in_chromium(demo
             page.fill("#username", FINANCE.username)
             page.fill("#password", FINANCE.password)
             page.click("#login")
-            expect(page.locator("h1")).to_have_text(f"Laporan bandwidth {last_month}")
+            expect(page.locator("h1")).to_have_text(
+                f"Laporan bandwidth {formats.month_name(last_month, 'id')}")
             expect(page.locator("nav.main")).to_contain_text("Laporan")
             expect(page.locator("nav.main")).to_contain_text("Rencana Bandwidth")
 

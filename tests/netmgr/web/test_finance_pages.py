@@ -64,7 +64,7 @@ def test_monthly_report_page_shows_each_role_its_figures_in_rupiah(client: TestC
     page = client.get(f"/reports?month={KEY}")
     assert page.status_code == 200
     html = page.text
-    assert "Laporan bandwidth 2025-02" in html
+    assert "Laporan bandwidth Februari 2025" in html
     assert 'data-agency="DUKCAPIL"' in html
     viewer = role == Role.AGENCY_VIEWER
     # an agency viewer sees only its own office: no other office, no uplink invoices, no budget tab

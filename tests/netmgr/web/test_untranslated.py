@@ -16,6 +16,7 @@ from captive_portal import vouchers
 from netmgr import formats
 from netmgr.models.enums import Role
 from netmgr.security.permissions import SYSTEM
+from netmgr.services import audit
 from provisioning import pages as provisioning_pages
 from tests import factories
 from tests.captive_portal import portal_support as ps
@@ -92,9 +93,15 @@ def test_audit_entries_read_in_indonesian(client: TestClient, session: Session) 
     session.commit()
     factories.user(session, username="admin1", role=Role.ADMIN)
     login(client, "admin1")
+    # a sentence the page could not translate while entries were stored as English text: the policy change
+    audit.record(session, SYSTEM, action="update", entity_type="hotspot_policy", entity_id=1,
+                 message="hotspot_policy.changed", params={"name": "Gratis 1 jam", "affected": 3})
+    session.commit()
     html = client.get("/audit", params={"lang": "id"}).text
     assert "admin1 masuk" in html and "admin1 signed in" not in html
-    assert "batch voucher &#39;Car free day&#39;: 2 kode" in html and "Batch voucher" in html
+    assert "batch voucher Car free day: 2 kode" in html and "Batch voucher" in html
     assert "· voucher_batch" not in html and "· Batch voucher #" in html
+    assert "mengubah kebijakan Gratis 1 jam: 3 sesi melewati batas baru" in html and "Kebijakan hotspot" in html
+    assert "session(s) over the new limits" not in html
     english = client.get("/audit", params={"lang": "en"}).text
-    assert "admin1 signed in" in english
+    assert "admin1 signed in" in english and "changed policy Gratis 1 jam: 3 session(s) over the new limits" in english
