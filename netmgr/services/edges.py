@@ -56,7 +56,7 @@ def register(session: Session, actor: Actor, *, site_id: int, name: str) -> tupl
     edge = EdgeCollector(name=name, site_id=site_id, token_hash=hash_token(token), token_prefix=token[:10])
     session.add(edge)
     session.flush()
-    audit.record(session, actor, action="edge.register", entity_type="edge_collector", entity_id=edge.id,
+    audit.record(session, actor, action="create", entity_type="edge_collector", entity_id=edge.id,
                  message="edge.registered", params={"name": name, "site": site.name})
     return edge, token
 
@@ -67,7 +67,7 @@ def remove(session: Session, actor: Actor, edge_id: int) -> None:
     edge = session.get(EdgeCollector, edge_id)
     if edge is None:
         raise NotFound(f"edge collector {edge_id} does not exist")
-    audit.record(session, actor, action="edge.remove", entity_type="edge_collector", entity_id=edge.id,
+    audit.record(session, actor, action="delete", entity_type="edge_collector", entity_id=edge.id,
                  message="edge.removed", params={"name": edge.name})
     session.delete(edge)
 

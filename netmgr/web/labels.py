@@ -41,4 +41,4 @@ ENTITY_TYPES = {"agency": _("Agency"), "site": _("Site"), "device": _("Device"),
                 "voucher_batch": _("Voucher batch"), "portal_person": _("Citizen's data"),
                 "secrets": _("Secrets"), "alert_transport": _("Alert transport"), "alert_route": _("Alert route"),
                 "sms_gateway": _("SMS gateway"), "hotspot": _("Hotspot"), "hotspot_policy": _("Hotspot policy"),
-                "hotspot_session": _("Hotspot session")}
+                "hotspot_session": _("Hotspot session"), "edge_collector": _("Edge collector")}

@@ -22,7 +22,7 @@ from netmgr.models.hotspot import SessionStatus
 from tests.captive_portal.hotspot_data import add_voucher, client_at, seed_hotspot
 
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-CFG = aaa.AaaConfig()
+CFG = aaa.AaaConfig(timezone="Asia/Jakarta")
 COMPARED = ("status", "input_octets", "output_octets", "session_time_s", "ip", "interim_interval_s",
             "allowance_bytes", "allowance_time_s", "terminate_cause", "close_reason", "stopped_at",
             "last_update_at", "started_at", "subscriber_id", "voucher_id", "policy_id")
