@@ -34,7 +34,6 @@ from captive_portal.sessions import (
     NasCache,
     advance_octets,
     apply_accounting_orm,
-    as_utc,
     usage_points,
 )
 from netmgr import selfmetrics
@@ -200,7 +199,7 @@ class Batch:
             reason = exhausted(allowance_bytes=row.allowance_bytes, allowance_time_s=row.allowance_time_s,
                                used=Usage(total_time, total_in + total_out))
             requested = row.disconnect_requested_at
-            due = requested is None or now - as_utc(requested) >= timedelta(seconds=DISCONNECT_RETRY_S)
+            due = requested is None or now - requested >= timedelta(seconds=DISCONNECT_RETRY_S)
             if reason is not None and due:
                 return None
         d_in, d_out = total_in - row.input_octets, total_out - row.output_octets

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, func, or_, select, update
@@ -58,11 +58,6 @@ class AcctStatus(StrEnum):
     STOP = "Stop"
     ACCOUNTING_ON = "Accounting-On"
     ACCOUNTING_OFF = "Accounting-Off"
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything netmgr stores is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -330,7 +325,7 @@ def _allowance_at_start(session: Session, row: HotspotSession, *, now: datetime,
     if row.voucher_id is not None:
         voucher = session.get(Voucher, row.voucher_id)
         if voucher is not None and voucher.expires_at is not None:
-            valid_for = int((as_utc(voucher.expires_at) - now).total_seconds())
+            valid_for = int((voucher.expires_at - now).total_seconds())
     grant = grant_for(
         PolicyLimits.of(policy),
         device_today=device_usage_since(session, row.mac, since, exclude_id=row.id),
@@ -476,7 +471,7 @@ def due_for_disconnect(row: HotspotSession, now: datetime) -> bool:
     """Whether a Disconnect-Request may be sent (none yet, or the last one is older than the retry interval)."""
     if row.disconnect_requested_at is None:
         return True
-    return now - as_utc(row.disconnect_requested_at) >= timedelta(seconds=DISCONNECT_RETRY_S)
+    return now - row.disconnect_requested_at >= timedelta(seconds=DISCONNECT_RETRY_S)
 
 
 def _disconnect_if_exhausted(session: Session, nas: Nas, row: HotspotSession, *, now: datetime,
@@ -532,10 +527,10 @@ def close_stale_sessions(session: Session, *, now: datetime, factor: float = 2.5
         HotspotSession.status == SessionStatus.ACTIVE, HotspotSession.last_update_at < horizon))
     closed: list[int] = []
     for row in candidates:
-        silence = now - as_utc(row.last_update_at)
+        silence = now - row.last_update_at
         if silence >= timedelta(seconds=factor * max(row.interim_interval_s, min_interval_s)):
             row.status = SessionStatus.CLOSED
-            row.stopped_at = as_utc(row.last_update_at)
+            row.stopped_at = row.last_update_at
             row.close_reason = "stale"
             closed.append(row.id)
     session.flush()
