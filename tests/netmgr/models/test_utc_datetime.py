@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from netmgr.models import Base
 from netmgr.models.traffic import TrafficDirtyHour
 from netmgr.models.types import NaiveDatetimeError, UtcDateTime
+from netmgr.schemas.common import UtcInstant
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("netmgr", "collectors", "provisioning", "captive_portal")
@@ -87,3 +89,10 @@ def test_no_module_patches_a_naive_datetime_outside_the_one_home() -> None:
                for n, line in enumerate((ROOT / path).read_text(encoding="utf-8").splitlines(), 1)
                if _NAIVE_FIX.search(line)]
     assert patched == []
+
+
+def test_a_moment_sent_without_an_offset_is_utc_and_one_with_an_offset_is_converted() -> None:
+    sent = TypeAdapter(UtcInstant)
+    assert sent.validate_python("2026-03-01T08:00:00") == datetime(2026, 3, 1, 8, tzinfo=UTC)
+    converted = sent.validate_python("2026-03-01T08:00:00+08:00")
+    assert converted == datetime(2026, 3, 1, tzinfo=UTC) and converted.tzinfo is UTC
