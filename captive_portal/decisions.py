@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import secrets
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, assert_never, cast
 
@@ -372,11 +372,6 @@ _GRANT_LOOKUP = select(
     _G.c.username == bindparam("username", type_=_G.c.username.type))
 
 
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything netmgr stores is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _limits(row: Any) -> PolicyLimits | None:
     if row.policy_row_id is None:
         return None
@@ -447,10 +442,10 @@ def voucher_refusal(session: Session, voucher: VoucherFacts, *, hotspot_id: int,
         return RefusalReason.VOUCHER_REVOKED
     if voucher.status == VoucherStatus.USED:
         return RefusalReason.VOUCHER_USED
-    if voucher.expires_at is not None and _utc(voucher.expires_at) <= now:
+    if voucher.expires_at is not None and voucher.expires_at <= now:
         session.execute(update(_V).where(_V.c.id == voucher.id).values(status=VoucherStatus.USED))
         return RefusalReason.VOUCHER_USED
-    if voucher.first_used_at is None and voucher.valid_until is not None and _utc(voucher.valid_until) <= now:
+    if voucher.first_used_at is None and voucher.valid_until is not None and voucher.valid_until <= now:
         return RefusalReason.VOUCHER_EXPIRED
     if voucher.hotspot_id is not None and voucher.hotspot_id != hotspot_id:
         return RefusalReason.VOUCHER_WRONG_HOTSPOT
@@ -461,7 +456,7 @@ def grant_refusal(grant: GrantFacts, *, hotspot_id: int, mac: str, now: datetime
     """Why a portal grant cannot log in (expired, another device's, another hotspot's), or None."""
     if grant.limits is None:
         return RefusalReason.UNKNOWN_USER
-    if _utc(grant.expires_at) <= now:
+    if grant.expires_at <= now:
         return RefusalReason.GRANT_EXPIRED
     if grant.mac != mac:
         return RefusalReason.GRANT_WRONG_DEVICE
@@ -473,7 +468,7 @@ def grant_refusal(grant: GrantFacts, *, hotspot_id: int, mac: str, now: datetime
 def voucher_valid_for(voucher: VoucherFacts, now: datetime) -> int | None:
     """Seconds the voucher still runs: until its expiry once started, its whole lifetime before."""
     if voucher.expires_at is not None:
-        return int((_utc(voucher.expires_at) - now).total_seconds())
+        return int((voucher.expires_at - now).total_seconds())
     if voucher.limits is not None and voucher.first_used_at is None:
         return voucher.limits.voucher_lifetime_s
     return None

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from netmgr.models.hotspot import NasDialect
+from netmgr.schemas.common import UtcInstant
 
 MAX_BATCH = 10_000
 """The most codes one voucher batch holds (a festival's worth); its PDF sheet is 477 A4 pages."""
@@ -184,7 +185,7 @@ class BatchCreate(BaseModel):
     policy_id: int = Field(ge=1)
     count: int = Field(ge=1, le=MAX_BATCH)
     hotspot_id: int | None = Field(None, ge=1)
-    valid_until: datetime | None = Field(None, description="codes not logged in by then are refused")
+    valid_until: UtcInstant | None = Field(None, description="codes not logged in by then are refused")
     price_idr: int | None = Field(None, ge=0, le=100_000_000)
     notes: str = Field("", max_length=2000)
 
@@ -204,7 +205,7 @@ class BatchRead(BaseModel):
 
 
 class BatchExtend(BaseModel):
-    valid_until: datetime = Field(description="the new 'use before' moment; later than the old one")
+    valid_until: UtcInstant = Field(description="the new 'use before' moment; later than the old one")
 
 
 class BatchRevoke(BaseModel):

@@ -13,24 +13,16 @@ from celery import shared_task
 
 from captive_portal import coa, management, sessions
 from netmgr.db import session_scope
-from netmgr.settings import get_settings
-from netmgr.state import AppState
-
-
-def _state() -> AppState:
-    return AppState.build(get_settings())
+from netmgr.task_resources import task_resources
 
 
 @shared_task(name="captive_portal.close_stale_sessions")  # type: ignore[untyped-decorator]
 def close_stale_sessions() -> dict[str, Any]:
     """Close sessions that missed their interim updates for 2.5 × their interval (the NAS lost them)."""
-    state = _state()
-    try:
-        with session_scope(state.session_factory) as session:
-            closed = sessions.close_stale_sessions(session, now=datetime.now(UTC),
-                                                   factor=state.settings.radius.stale_after_intervals)
-    finally:
-        state.engine.dispose()
+    state = task_resources().state
+    with session_scope(state.session_factory) as session:
+        closed = sessions.close_stale_sessions(session, now=datetime.now(UTC),
+                                               factor=state.settings.radius.stale_after_intervals)
     return {"closed": len(closed), "session_ids": closed}
 
 
@@ -38,34 +30,28 @@ def close_stale_sessions() -> dict[str, Any]:
 def enforce_quotas() -> dict[str, Any]:
     """Disconnect open sessions whose person or device has used up today's quota, or whose hotspot hours are over;
     returns per-session results."""
-    state = _state()
+    state = task_resources().state
     radius = state.settings.radius
-    try:
-        with session_scope(state.session_factory) as session:
-            now = datetime.now(UTC)
-            orders = sessions.enforce_quotas(session, now=now, timezone=state.settings.timezone,
-                                             default_coa_port=radius.coa_port)
-            orders += management.close_for_opening_hours(session, now=now, timezone=state.settings.timezone,
-                                                         default_coa_port=radius.coa_port)
-        results = [coa.disconnect(order, timeout_s=radius.coa_timeout_s, retries=radius.coa_retries)
-                   for order in orders]
-        with session_scope(state.session_factory) as session:
-            for result in results:
-                sessions.record_disconnect_result(session, result.session_id, acked=result.acked, detail=result.detail)
-    finally:
-        state.engine.dispose()
+    with session_scope(state.session_factory) as session:
+        now = datetime.now(UTC)
+        orders = sessions.enforce_quotas(session, now=now, timezone=state.settings.timezone,
+                                         default_coa_port=radius.coa_port)
+        orders += management.close_for_opening_hours(session, now=now, timezone=state.settings.timezone,
+                                                     default_coa_port=radius.coa_port)
+    results = [coa.disconnect(order, timeout_s=radius.coa_timeout_s, retries=radius.coa_retries)
+               for order in orders]
+    with session_scope(state.session_factory) as session:
+        for result in results:
+            sessions.record_disconnect_result(session, result.session_id, acked=result.acked, detail=result.detail)
     return {"disconnects": [{"session_id": r.session_id, "acked": r.acked, "detail": r.detail} for r in results]}
 
 
 @shared_task(name="captive_portal.purge_expired_data")  # type: ignore[untyped-decorator]
 def purge_expired_data() -> dict[str, int]:
     """Delete citizens' personal data past its retention (sessions, attempts, OTPs, grants, consent)."""
-    state = _state()
+    state = task_resources().state
     settings = state.settings
-    try:
-        with session_scope(state.session_factory) as session:
-            return sessions.purge_expired_data(
-                session, now=datetime.now(UTC), session_retention_days=settings.portal.retention_days,
-                attempt_retention_days=settings.radius.login_attempt_retention_days)
-    finally:
-        state.engine.dispose()
+    with session_scope(state.session_factory) as session:
+        return sessions.purge_expired_data(
+            session, now=datetime.now(UTC), session_retention_days=settings.portal.retention_days,
+            attempt_retention_days=settings.radius.login_attempt_retention_days)

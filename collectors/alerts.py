@@ -24,6 +24,7 @@ from collectors.notify import messages as texts
 from collectors.notify.transports import notifier_for
 from collectors.scheduler import pollable_device_ids
 from collectors.workers import poll_status
+from netmgr import localtime
 from netmgr.errors import MetricsQueryError, SecretError
 from netmgr.metrics import MetricsStore
 from netmgr.models import Device, DeviceEvent, Interface, Site, Uplink
@@ -47,11 +48,6 @@ from netmgr.services.uplinks import uplink_port
 from netmgr.settings import AlertSettings, Settings
 
 log = logging.getLogger(__name__)
-
-
-def aware(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime (SQLite hands timestamps back naive)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # ---------------------------------------------------------------------------------------------- damping
@@ -131,8 +127,8 @@ def observe(state: Damped, problem: bool, at: datetime, policy: DampingPolicy) -
 
 
 def _load(cond: AlertCondition) -> Damped:
-    return Damped(raw=cond.raw, raw_since=aware(cond.raw_since), active=cond.active, flapping=cond.flapping,
-                  changes=[aware(datetime.fromisoformat(c)) for c in cond.changes or []])
+    return Damped(raw=cond.raw, raw_since=cond.raw_since, active=cond.active, flapping=cond.flapping,
+                  changes=[localtime.as_utc(datetime.fromisoformat(c)) for c in cond.changes or []])
 
 
 def _store(cond: AlertCondition, state: Damped, now: datetime) -> None:
@@ -212,9 +208,9 @@ def device_observations(session: Session, conditions: Mapping[tuple[str, str, in
                               (AlertKind.SNMP_SILENT, reach == Reachability.SNMP_SILENT)):
             key = (kind.value, SubjectType.DEVICE.value, device.id)
             cond = conditions.get(key)
-            last = aware(cond.evaluated_at) if cond is not None and cond.evaluated_at else None
-            history = [(aware(e.at), e.kind == DeviceStatus.DOWN.value) for e in events.get(device.id, [])
-                       if (last is None or aware(e.at) > last) and aware(e.at) <= now]
+            last = cond.evaluated_at if cond is not None and cond.evaluated_at else None
+            history = [(e.at, e.kind == DeviceStatus.DOWN.value) for e in events.get(device.id, [])
+                       if (last is None or e.at > last) and e.at <= now]
             if (kind == AlertKind.DEVICE_DOWN) == pinged:
                 history = []  # SNMP events say nothing about reachability while ping answers, and vice versa
             if cond is None and not problem and not history:
@@ -246,7 +242,7 @@ def site_observations(session: Session, conditions: Mapping[tuple[str, str, int]
         if cond is None and not down:
             continue
         history: list[tuple[datetime, bool]] = []
-        changed = [aware(d.status_changed_at) for d in site.devices if d.status_changed_at is not None]
+        changed = [d.status_changed_at for d in site.devices if d.status_changed_at is not None]
         if down and changed:  # the site went down when its last device did
             history.append((min(max(changed), now), True))
         out.append(Observation(
@@ -296,7 +292,7 @@ def polling_observations(session: Session, conditions: Mapping[tuple[str, str, i
 
 
 def _ns(moment: datetime) -> int:
-    return int(aware(moment).timestamp()) * 10**9 + aware(moment).microsecond * 1000
+    return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
 
 
 def _between(start: datetime, end: datetime) -> str:
@@ -471,7 +467,7 @@ def _resolve(session: Session, kind: AlertKind, obs: Observation, now: datetime,
         return None
     alert.state = AlertState.RESOLVED
     alert.resolved_at = now
-    message = texts.resolved(kind, {**obs.facts, "since": aware(alert.started_at), "at": now}, timezone)
+    message = texts.resolved(kind, {**obs.facts, "since": alert.started_at, "at": now}, timezone)
     log.info("alert %s resolved: %s", alert.id, message.text)
     return AlertChange(alert.id, kind, "resolved", message, obs.site_id)
 
@@ -559,7 +555,7 @@ def evaluate_alerts(session_factory: sessionmaker[Session], *, store: MetricsSto
     Metrics rules (uplinks, interface errors) are skipped for the round when InfluxDB cannot answer;
     their conditions keep their state. Notifications go out after the alert changes are committed.
     """
-    moment = aware(now or utcnow())
+    moment = now or utcnow()
     result = EvaluationResult()
     timezone = settings.timezone
     with session_factory() as session:

@@ -120,11 +120,11 @@ def rollup_hours(session: Session, hours: Sequence[datetime], *, tz: ZoneInfo) -
     rows = session.execute(
         select(Traffic5m.meter_id, Traffic5m.hour_start, func.sum(Traffic5m.in_octets), func.sum(Traffic5m.out_octets),
                func.sum(Traffic5m.covered_s))
-        .where(Traffic5m.hour_start.in_([as_utc(h) for h in hours]))
+        .where(Traffic5m.hour_start.in_(list(hours)))
         .group_by(Traffic5m.meter_id, Traffic5m.hour_start)
     ).all()
     upsert(session, TrafficHourly, (
-        {"meter_id": meter_id, "hour_start": as_utc(hour), "day": local_day(hour, tz), "in_octets": int(i or 0),
+        {"meter_id": meter_id, "hour_start": hour, "day": local_day(hour, tz), "in_octets": int(i or 0),
          "out_octets": int(o or 0), "covered_s": float(c or 0)}
         for meter_id, hour, i, o, c in rows
     ), keys=("meter_id", "hour_start"), replace=("day", "in_octets", "out_octets", "covered_s"))
@@ -164,8 +164,7 @@ def rollup_days(session: Session, days: Iterable[date]) -> int:
 
 def rollup_pending(session: Session, *, tz: ZoneInfo) -> RollupResult:
     """Roll up every hour marked since the last run, then the days they belong to. Commits."""
-    marks = [(as_utc(h), m) for h, m in session.execute(select(TrafficDirtyHour.hour_start,
-                                                               TrafficDirtyHour.marked_at))]
+    marks = [(h, m) for h, m in session.execute(select(TrafficDirtyHour.hour_start, TrafficDirtyHour.marked_at))]
     if not marks:
         return RollupResult(0, 0, 0, 0)
     hours = [h for h, _ in marks]

@@ -25,10 +25,10 @@ from collectors.snmp.client import MultiVersionClient
 from collectors.workers import DEAD_AFTER_HEARTBEATS, Heartbeat, cycle_id, cycle_start, holder_name, record_batch
 from netmgr import localtime, selfmetrics
 from netmgr.jobs import POLL_QUEUE
-from netmgr.metrics import MetricsStore, make_metrics_store
+from netmgr.metrics import MetricsStore
 from netmgr.models.base import utcnow
-from netmgr.settings import get_settings
 from netmgr.state import AppState
+from netmgr.task_resources import task_resources
 
 
 async def _check(state: AppState, tries: int) -> list[DeviceCheck]:
@@ -39,11 +39,7 @@ async def _check(state: AppState, tries: int) -> list[DeviceCheck]:
 @shared_task(name="collectors.check_availability", ignore_result=False)  # type: ignore[untyped-decorator]
 def check_availability_task(tries: int = DEFAULT_TRIES) -> dict[str, Any]:
     """Probe every SNMP device and record up/down; returns counts and the devices whose status changed."""
-    state = AppState.build(get_settings())
-    try:
-        results = asyncio.run(_check(state, tries))
-    finally:
-        state.engine.dispose()
+    results = asyncio.run(_check(task_resources().state, tries))
     return {
         "checked": len(results),
         "up": sum(1 for r in results if r.status == "up"),
@@ -63,21 +59,17 @@ async def _discover(state: AppState, only_new: bool) -> dict[str, Any]:
 @shared_task(name="collectors.discover_devices", ignore_result=False)  # type: ignore[untyped-decorator]
 def discover_devices_task(only_new: bool = True) -> dict[str, Any]:
     """Discover interfaces of devices that have none yet (``only_new``), or of every device (daily)."""
-    state = AppState.build(get_settings())
-    try:
-        return asyncio.run(_discover(state, only_new))
-    finally:
-        state.engine.dispose()
+    return asyncio.run(_discover(task_resources().state, only_new))
 
 
 @shared_task(name="collectors.ping_targets", ignore_result=False)  # type: ignore[untyped-decorator]
 def ping_targets_task() -> dict[str, Any]:
     """Ping every device and uplink far end once with fping; store points, ping status and hourly rollups."""
-    state, store = _resources()
-    settings = state.settings.ping
+    held = task_resources()
+    settings = held.settings.ping
     if not settings.enabled:
         return {"targets": 0, "disabled": True}
-    result = ping_round(state.session_factory, pinger=Fping(settings), store=store, settings=settings)
+    result = ping_round(held.state.session_factory, pinger=Fping(settings), store=held.store, settings=settings)
     return {"targets": len(result.targets), "up": result.count(True), "down": result.count(False),
             "points": result.points,
             "changed": [{"kind": t.target.subject_type, "id": t.target.subject_id, "name": t.target.name,
@@ -87,16 +79,7 @@ def ping_targets_task() -> dict[str, Any]:
 # --- polling and rollups (beat: collectors.schedule_polls → collectors.poll_batch per shard) ---------------------
 
 _worker: dict[str, Any] = {}
-"""Per-process resources, built on the first task (never at import): the AppState, the MetricsStore and, in a
-process that polls, its heartbeat."""
-
-
-def _resources() -> tuple[AppState, MetricsStore]:
-    if "state" not in _worker:
-        state = AppState.build(get_settings())
-        _worker["state"] = state
-        _worker["store"] = make_metrics_store(state.settings)
-    return _worker["state"], _worker["store"]
+"""In a process that polls, its heartbeat (started with its first poll; the rest is ``task_resources``)."""
 
 
 def _heartbeat(state: AppState, node: str) -> Heartbeat:
@@ -117,7 +100,7 @@ def schedule_polls_task(self: Any) -> dict[str, int]:
     go to the others. Each batch expires at the cycle's end: when workers fall behind, stale polls are dropped
     rather than piling up (the next poll's rate covers the gap, so no traffic is lost).
     """
-    state, _ = _resources()
+    state = task_resources().state
     snmp = state.settings.snmp
     with state.session_factory() as session:
         ids = pollable_device_ids(session)
@@ -148,11 +131,12 @@ FIRST_FOLLOW_UP_S = 10
 def poll_batch_task(self: Any, device_ids: list[int], cycle: int | None = None) -> dict[str, Any]:
     """Poll these devices once in ``cycle`` (leased, each under the poll deadline) and store points, usage and
     state; devices busy with a worker that may have died are tried again before the cycle ends."""
-    state, store = _resources()
+    held = task_resources()
+    state = held.state
     snmp = state.settings.snmp
     node = str(self.request.hostname or "")
     heartbeat = _heartbeat(state, node)
-    result = asyncio.run(_poll(state, store, [int(i) for i in device_ids], heartbeat.holder, cycle))
+    result = asyncio.run(_poll(state, held.store, [int(i) for i in device_ids], heartbeat.holder, cycle))
     selfmetrics.record_poll_batch(result.duration_s, {s: result.count(s) for s in POLL_OUTCOMES})
     tune_gc_after_first_poll()
     polled = [p.device_id for p in result.polls if p.status in ("ok", "failed", "timeout")]
@@ -180,7 +164,7 @@ def poll_batch_task(self: Any, device_ids: list[int], cycle: int | None = None) 
 @shared_task(name="collectors.rollup_traffic", ignore_result=False)  # type: ignore[untyped-decorator]
 def rollup_traffic_task() -> dict[str, int]:
     """Recompute hourly and daily usage for the hours polls touched; prune expired 5-minute rows."""
-    state, _ = _resources()
+    state = task_resources().state
     snmp = state.settings.snmp
     tz = localtime.zone(state.settings.timezone)
     with state.session_factory() as session:
@@ -194,15 +178,10 @@ def rollup_traffic_task() -> dict[str, int]:
 @shared_task(name="collectors.evaluate_alerts", ignore_result=False)  # type: ignore[untyped-decorator]
 def evaluate_alerts_task() -> dict[str, Any]:
     """Run every alert rule once, open/resolve alerts and send notifications; returns what changed."""
-    settings = get_settings()
-    state = AppState.build(settings)
-    store = make_metrics_store(settings)
-    try:
-        result = evaluate_alerts(state.session_factory, store=store, notifiers=build_notifiers(settings.notify),
-                                 settings=settings)
-    finally:
-        store.close()
-        state.engine.dispose()
+    held = task_resources()
+    settings = held.settings
+    result = evaluate_alerts(held.state.session_factory, store=held.store, notifiers=build_notifiers(settings.notify),
+                             settings=settings)
     return {
         "evaluated": result.evaluated,
         "opened": [{"alert_id": c.alert_id, "kind": c.kind.value, "text": c.message.text} for c in result.opened],

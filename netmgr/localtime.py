@@ -34,7 +34,11 @@ def zone(name: str) -> ZoneInfo:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime; a naive one is UTC already (SQLite returns stored times naive)."""
+    """``moment`` as an aware UTC datetime; a naive one is UTC already.
+
+    The one rule for a moment that arrives without a zone from outside (an API body or query parameter, a
+    stored JSON string). Columns need no such help: ``netmgr.models.types.UtcDateTime`` reads them aware.
+    """
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

@@ -24,7 +24,7 @@ from netmgr.reports_export import to_pdf
 from netmgr.security.permissions import SYSTEM
 from netmgr.services import budget, periods, reports
 from netmgr.settings import Settings, get_settings
-from netmgr.state import AppState
+from netmgr.task_resources import task_resources
 
 log = logging.getLogger(__name__)
 Send = Callable[[EmailMessage], None]
@@ -127,23 +127,17 @@ def monthly_statements(month: str | None = None, force: bool = False) -> dict[st
     today = localtime.local_today(settings.timezone)
     if month is None and not force and today.day != settings.finance.statement_day:
         return {"sent": 0, "skipped": "not the statement day"}
-    state = AppState.build(settings)
-    try:
-        with state.session_factory() as session:
-            sent = send_monthly_statements(session, settings, reports.parse_month(month, today=today),
-                                           smtp_sender(settings))
-    finally:
-        state.engine.dispose()
+    state = task_resources(settings).state
+    with state.session_factory() as session:
+        sent = send_monthly_statements(session, settings, reports.parse_month(month, today=today),
+                                       smtp_sender(settings))
     return {"sent": sent}
 
 
 @shared_task(name="reports.contract_reminders")  # type: ignore[untyped-decorator]  # celery is untyped
 def contract_reminders() -> dict[str, Any]:
     settings = get_settings()
-    state = AppState.build(settings)
-    try:
-        with state.session_factory() as session:
-            sent = send_contract_reminders(session, settings, smtp_sender(settings))
-    finally:
-        state.engine.dispose()
+    state = task_resources(settings).state
+    with state.session_factory() as session:
+        sent = send_contract_reminders(session, settings, smtp_sender(settings))
     return {"sent": sent}

@@ -138,7 +138,7 @@ class _StateCollector(Collector):
         yield self._queues()
 
     def _polls(self) -> Iterator[Metric]:
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = datetime.now(UTC)
         failing = func.coalesce(PollState.last_error, "") != ""
         with self.engine.connect() as conn:
             # A failing device keeps its last good poll time, so it would read as lag: only answering devices count.
@@ -151,7 +151,7 @@ class _StateCollector(Collector):
                                 "Age of the oldest last poll of the devices that answer (grows when polling falls "
                                 "behind its interval)")
         if oldest is not None:
-            lag.add_metric([], max(0.0, (now - oldest.replace(tzinfo=None)).total_seconds()))
+            lag.add_metric([], max(0.0, (now - oldest).total_seconds()))
         yield lag
         devices = GaugeMetricFamily("netmgr_devices_last_poll", "Devices by the outcome of their last poll",
                                     labels=["outcome"])

@@ -12,8 +12,7 @@ from celery import Task, shared_task
 
 from netmgr.db import flush_outbox
 from netmgr.jobs import send_once
-from netmgr.settings import get_settings
-from netmgr.state import AppState
+from netmgr.task_resources import task_resources
 
 
 @shared_task(name="netmgr.ping", bind=True)  # type: ignore[untyped-decorator]  # celery is untyped
@@ -25,9 +24,6 @@ def ping(self: Task[Any, Any], payload: Any = None) -> dict[str, Any]:
 @shared_task(name="netmgr.flush_task_outbox", bind=True)  # type: ignore[untyped-decorator]  # celery is untyped
 def flush_task_outbox(self: Task[Any, Any]) -> dict[str, int]:
     """Send the outbox's waiting tasks (beat sends this every minute; it arrives once the broker is back)."""
-    state = AppState.build(get_settings())
-    try:
-        result = flush_outbox(state.engine, send_once(self.app))
-    finally:
-        state.engine.dispose()
+    state = task_resources().state
+    result = flush_outbox(state.engine, send_once(self.app))
     return {"sent": result.sent, "waiting": result.waiting}

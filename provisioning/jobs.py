@@ -32,18 +32,9 @@ from provisioning.connections import Connector, target_for
 from provisioning.diff import quiet_diff
 from provisioning.drivers import driver_for
 from provisioning.drivers.base import Driver
+from provisioning.orchestrator import LOGIN_SPREAD_S, Dispatch, JobOutcome, execute_job
 from provisioning.render import TemplateSource, find_template, get_template
-from provisioning.runner import (
-    LOGIN_SPREAD_S,
-    DeviceWork,
-    Dispatch,
-    JobOutcome,
-    Plan,
-    ProgressCallback,
-    execute_job,
-    render_for,
-    secrets_of,
-)
+from provisioning.runner import DeviceWork, Plan, ProgressCallback, render_for, secrets_of
 from provisioning.variables import dump_for_storage, load_from_storage, validate_variables
 
 TARGET_KEYS = ("devices", "sites", "agencies", "roles", "tags")
@@ -492,12 +483,12 @@ def prepare_work(session: Session, job: ProvisionJob, *, drivers: Registry[Drive
 
 def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, drivers: Registry[Driver],
             connect: Connector, settings: Settings, on_progress: ProgressCallback | None = None,
-            jitter_s: float = LOGIN_SPREAD_S, device_id: int | None = None, device_ids: list[int] | None = None,
+            jitter_s: float = LOGIN_SPREAD_S, device_ids: list[int] | None = None,
             sessions: int | None = None, dispatch: Dispatch | None = None, parts: int = 1) -> JobOutcome:
     """Run a pending job to the end and return every device's result (also stored as it happens).
 
-    ``device_id`` (one Celery task per device) or ``device_ids`` (a chunk of a job spread over worker
-    processes) runs only those devices' pending results, with ``sessions`` SSH sessions, and leaves the job's
+    ``device_ids`` (some devices of a job, sent to another worker process by ``provisioning.run_chunk``)
+    runs only those devices' pending results, with ``sessions`` SSH sessions, and leaves the job's
     status alone. ``dispatch`` and ``parts`` let a whole job hand chunks to other processes after its canary
     (see ``execute_job``).
 
@@ -508,7 +499,7 @@ def run_job(factory: sessionmaker[Session], actor: Actor, job_id: int, *, driver
             approval is withdrawn, so the job is pending again.
     """
     actor.require(Permission.NETWORK_CHANGE)
-    only = set(device_ids or ()) | ({device_id} if device_id is not None else set())
+    only = set(device_ids or ())
     with factory() as session:
         job = get_job(session, actor, job_id)
         if not job.dry_run and not job.approved_by:

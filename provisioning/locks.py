@@ -23,10 +23,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite returns naive datetimes
-
-
 def acquire(factory: sessionmaker[Session], device_id: int, holder: str, *, ttl_s: int = 1800) -> bool:
     """Take the device's lock for ``holder``; False if someone else holds an unexpired one."""
     now = _now()
@@ -39,7 +35,7 @@ def acquire(factory: sessionmaker[Session], device_id: int, holder: str, *, ttl_
         except IntegrityError:
             session.rollback()
         current = session.get(DeviceLock, device_id)
-        if current is None or _aware(current.expires_at) < now or current.holder == holder:
+        if current is None or current.expires_at < now or current.holder == holder:
             # Stale lock (or ours): take it over atomically by deleting exactly the row we saw.
             if current is not None:
                 gone = session.execute(delete(DeviceLock).where(DeviceLock.device_id == device_id,
@@ -72,7 +68,7 @@ def take(session: Session, device_id: int, holder: str, *, ttl_s: int = 1800) ->
     now = _now()
     current = session.execute(_HELD, {"b_device": device_id}).first()
     if current is not None:
-        if _aware(current.expires_at) >= now and current.holder != holder:
+        if current.expires_at >= now and current.holder != holder:
             return str(current.holder)
         gone = session.execute(_TAKE_OVER, {"b_device": device_id, "b_holder": current.holder,
                                             "b_acquired": current.acquired_at})
@@ -92,7 +88,7 @@ def drop(session: Session, device_ids: Sequence[int], holder: str) -> None:
 def holder_of(factory: sessionmaker[Session], device_id: int) -> str | None:
     with factory() as session:
         row = session.get(DeviceLock, device_id)
-        return None if row is None or _aware(row.expires_at) < _now() else row.holder
+        return None if row is None or row.expires_at < _now() else row.holder
 
 
 def release(factory: sessionmaker[Session], device_id: int, holder: str) -> None:

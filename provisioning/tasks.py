@@ -2,7 +2,8 @@
 
 ``provisioning.backup_all`` (scheduled by beat, by name) fans out one ``provisioning.backup_device`` per device.
 ``provisioning.run_job`` runs a job's canary, then spreads the rest over ``celery.worker_concurrency`` processes:
-it sends ``provisioning.run_chunk`` tasks for all chunks but one, runs that one, and finishes the job.
+it sends ``provisioning.run_chunk`` tasks (some devices of a job, one or many) for all chunks but one, runs that
+one, and finishes the job.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from netmgr.errors import DeviceError, NotFound, ValidationFailed
 from netmgr.models import Device
 from netmgr.models.provisioning import BackupSource
 from netmgr.security.permissions import SYSTEM
-from netmgr.settings import get_settings
-from netmgr.state import AppState
+from netmgr.task_resources import task_resources
 from provisioning import backups, jobs
 from provisioning.connections import NetmikoConnector
 from provisioning.drivers import default_drivers
-from provisioning.runner import JobOutcome
+from provisioning.orchestrator import JobOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -33,68 +33,44 @@ def _outcome(outcome: JobOutcome) -> dict[str, Any]:
                          "error": r.error} for r in outcome.results]}
 
 
-@shared_task(name="provisioning.run_job", bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
-def run_job_task(self: Any, job_id: int) -> dict[str, Any] | None:
-    """Run a whole job: the canary here, then the rest spread over the worker's processes (a prefork worker
-    with one process per core runs the chunks in parallel; called directly, the job runs here alone)."""
-    state = AppState.build(get_settings())
-
-    def dispatch(device_ids: list[int], sessions: int) -> None:
-        self.app.send_task("provisioning.run_chunk", args=[job_id, device_ids, sessions])
-
-    spread = not self.request.called_directly
+def _run(job_id: int, **how: Any) -> dict[str, Any] | None:
+    """Run a job (or some of its devices) with this process's resources; None when the job is gone."""
+    state = task_resources().state
     try:
         outcome = jobs.run_job(state.session_factory, SYSTEM, job_id, drivers=default_drivers(),
-                               connect=NetmikoConnector(), settings=state.settings,
-                               dispatch=dispatch if spread else None,
-                               parts=state.settings.celery.worker_concurrency if spread else 1)
+                               connect=NetmikoConnector(), settings=state.settings, **how)
     except NotFound:
         logger.info("provisioning job %s is gone; nothing to run", job_id)
         return None
     except ValidationFailed as exc:
         return {"job_id": job_id, "status": "refused", "error": exc.message}
-    finally:
-        state.engine.dispose()
     return _outcome(outcome)
+
+
+@shared_task(name="provisioning.run_job", bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
+def run_job_task(self: Any, job_id: int) -> dict[str, Any] | None:
+    """Run a whole job: the canary here, then the rest spread over the worker's processes (a prefork worker
+    with one process per core runs the chunks in parallel; called directly, the job runs here alone)."""
+
+    def dispatch(device_ids: list[int], sessions: int) -> None:
+        self.app.send_task("provisioning.run_chunk", args=[job_id, device_ids, sessions])
+
+    if self.request.called_directly:
+        return _run(job_id)
+    return _run(job_id, dispatch=dispatch, parts=task_resources().settings.celery.worker_concurrency)
 
 
 @shared_task(name="provisioning.run_chunk", ignore_result=False)  # type: ignore[untyped-decorator]
-def run_chunk_task(job_id: int, device_ids: list[int], sessions: int) -> dict[str, Any] | None:
-    """Run some devices of a job with ``sessions`` SSH sessions; ``provisioning.run_job`` finishes the job."""
-    state = AppState.build(get_settings())
-    try:
-        outcome = jobs.run_job(state.session_factory, SYSTEM, job_id, drivers=default_drivers(),
-                               connect=NetmikoConnector(), settings=state.settings, device_ids=device_ids,
-                               sessions=sessions)
-    except NotFound:
-        return None
-    except ValidationFailed as exc:
-        return {"job_id": job_id, "status": "refused", "error": exc.message}
-    finally:
-        state.engine.dispose()
-    return _outcome(outcome)
-
-
-@shared_task(name="provisioning.run_device", ignore_result=False)  # type: ignore[untyped-decorator]
-def run_device_task(job_id: int, device_id: int) -> dict[str, Any] | None:
-    """Run one device of a job, for fanning a big job out over many workers."""
-    state = AppState.build(get_settings())
-    try:
-        outcome = jobs.run_job(state.session_factory, SYSTEM, job_id, drivers=default_drivers(),
-                               connect=NetmikoConnector(), settings=state.settings, device_id=device_id)
-    except NotFound:
-        return None
-    except ValidationFailed as exc:
-        return {"job_id": job_id, "status": "refused", "error": exc.message}
-    finally:
-        state.engine.dispose()
-    return _outcome(outcome)
+def run_chunk_task(job_id: int, device_ids: list[int], sessions: int | None = None) -> dict[str, Any] | None:
+    """Run some devices of a job (one or many) with ``sessions`` SSH sessions (default: the job's concurrency);
+    the job's status is left to ``provisioning.run_job``, which finishes it."""
+    return _run(job_id, device_ids=[int(d) for d in device_ids], sessions=sessions)
 
 
 @shared_task(name="provisioning.backup_device", ignore_result=False)  # type: ignore[untyped-decorator]
 def backup_device_task(device_id: int, source: str = BackupSource.SCHEDULED.value) -> dict[str, Any] | None:
     """Back up one device's running config; a device that cannot be reached is reported, not retried."""
-    state = AppState.build(get_settings())
+    state = task_resources().state
     try:
         with state.session_factory() as session:
             row = backups.take_backup(session, state.session_factory, SYSTEM, device_id, drivers=default_drivers(),
@@ -105,20 +81,15 @@ def backup_device_task(device_id: int, source: str = BackupSource.SCHEDULED.valu
         return None
     except DeviceError as exc:
         return {"device_id": device_id, "error": exc.message}
-    finally:
-        state.engine.dispose()
 
 
 @shared_task(name="provisioning.backup_all", bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
 def backup_all_task(self: Any) -> dict[str, int]:
     """Queue a scheduled backup of every device whose platform has a driver."""
-    state = AppState.build(get_settings())
-    try:
-        known = default_drivers().names()
-        with state.session_factory() as session:
-            ids = list(session.scalars(select(Device.id).where(Device.platform.in_(known)).order_by(Device.id)))
-    finally:
-        state.engine.dispose()
+    state = task_resources().state
+    known = default_drivers().names()
+    with state.session_factory() as session:
+        ids = list(session.scalars(select(Device.id).where(Device.platform.in_(known)).order_by(Device.id)))
     for device_id in ids:
         self.app.send_task("provisioning.backup_device", args=[device_id, BackupSource.SCHEDULED.value])
     return {"queued": len(ids)}

@@ -15,7 +15,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -189,10 +189,6 @@ def request_otp(session: Session, ctx: LoginContext, raw_phone: str, *, sender: 
     return OtpSent(challenge_id=challenge.id, masked_phone=mask_phone(phone), expires_at=expires)
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def verify_otp(session: Session, ctx: LoginContext, challenge_id: int, raw_code: str, *,
                secret_key: str) -> LoginResult:
     """Check the code typed for ``challenge_id`` on this device; on success grant the hotspot's policy.
@@ -204,7 +200,7 @@ def verify_otp(session: Session, ctx: LoginContext, challenge_id: int, raw_code:
     check_attempts(session, ctx)
     challenge = session.get(OtpChallenge, challenge_id)
     if (challenge is None or challenge.hotspot_id != ctx.hotspot.id or challenge.mac != ctx.mac
-            or challenge.verified_at is not None or _aware(challenge.expires_at) <= ctx.now):
+            or challenge.verified_at is not None or challenge.expires_at <= ctx.now):
         raise LoginRefused(RefusalReason.OTP_EXPIRED)
     if challenge.attempts >= MAX_CODE_TRIES:
         raise LoginRefused(RefusalReason.TOO_MANY_ATTEMPTS, retry_after_s=ctx.portal.lockout_s)

@@ -133,7 +133,7 @@ def backfill_usage(session: Session, *, timezone: str, now: datetime | None = No
         session.execute(insert(Traffic5m.__table__), rows)  # type: ignore[arg-type]
         written += len(rows)
     marked = datetime.now(UTC)
-    known = {h if h.tzinfo else h.replace(tzinfo=UTC) for h in session.scalars(select(TrafficDirtyHour.hour_start))}
+    known = set(session.scalars(select(TrafficDirtyHour.hour_start)))
     dirty = [{"hour_start": h, "marked_at": marked} for h in sorted(hours) if h not in known]
     if dirty:
         session.execute(insert(TrafficDirtyHour.__table__), dirty)  # type: ignore[arg-type]

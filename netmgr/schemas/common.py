@@ -1,12 +1,18 @@
-"""Shapes shared by every list endpoint."""
+"""Shapes shared by every endpoint: lists, errors, and moments sent in."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from netmgr.localtime import as_utc
 
 T = TypeVar("T")
+
+UtcInstant = Annotated[datetime, AfterValidator(as_utc)]
+"""A moment sent in (body or query): one without an offset is UTC; every value reaches the services aware UTC."""
 
 
 class Page(BaseModel, Generic[T]):

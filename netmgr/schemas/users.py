@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from netmgr.models.enums import Role
+from netmgr.schemas.common import UtcInstant
 
 Username = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
 Language = Annotated[str, Field(pattern=r"^(id|en)$")]
@@ -68,7 +69,7 @@ class PasswordReset(BaseModel):
 
 class TokenCreate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    expires_at: datetime | None = None
+    expires_at: UtcInstant | None = None
 
 
 class TokenRead(BaseModel):

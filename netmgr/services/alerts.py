@@ -7,7 +7,7 @@ the monitoring pages and API read, keeping the rule of at most one active alert 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,10 +15,6 @@ from sqlalchemy.orm import Session
 from netmgr.models.alerts import ACTIVE_STATES, Alert, AlertKind, AlertSeverity, AlertState, SubjectType
 
 log = logging.getLogger(__name__)
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def raise_once(session: Session, *, kind: AlertKind, subject_type: SubjectType, subject_id: int,
@@ -34,7 +30,7 @@ def raise_once(session: Session, *, kind: AlertKind, subject_type: SubjectType, 
         Alert.kind == kind, Alert.subject_type == subject_type, Alert.subject_id == subject_id,
         Alert.state.in_(ACTIVE_STATES)).order_by(Alert.id.desc()).limit(1))
     if active is not None:
-        if _aware(active.started_at) >= window_start:
+        if active.started_at >= window_start:
             return active
         active.state = AlertState.RESOLVED
         active.resolved_at = now

@@ -254,10 +254,6 @@ def restitution(uplink: Uplink, excess_minutes: float, month_minutes: int) -> in
     return reports.rupiah(uplink.monthly_price_idr * share)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def minutes_down(session: Session, device_id: int, start: datetime, end: datetime) -> tuple[float, bool]:
     """Minutes ``device_id`` was down within [start, end), from its up/down events; and whether any event
     (inside or before the window) tells its state at all."""
@@ -270,7 +266,7 @@ def minutes_down(session: Session, device_id: int, start: datetime, end: datetim
     down_since: datetime | None = start if before is not None and before.kind == "down" else None
     total = 0.0
     for e in events:
-        at = _aware(e.at)
+        at = e.at
         if e.kind == "down" and down_since is None:
             down_since = at
         elif e.kind == "up" and down_since is not None:

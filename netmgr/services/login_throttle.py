@@ -33,10 +33,6 @@ def _key(username: str, source: str | None) -> tuple[str, str]:
     return username[:_NAME_LENGTH], (source or UNKNOWN_SOURCE)[:_NAME_LENGTH]
 
 
-def _aware(value: datetime, like: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)  # SQLite returns naive UTC
-
-
 def _wait_for_window(session: Session, limits: LoginSettings, now: datetime, *conditions: object,
                      limit: int) -> int | None:
     """Seconds until fewer than ``limit`` failures matching ``conditions`` lie in the window, or None if already."""
@@ -50,7 +46,7 @@ def _wait_for_window(session: Session, limits: LoginSettings, now: datetime, *co
                                     .order_by(AdminLoginAttempt.at.desc()).offset(limit - 1).limit(1))
     if oldest_counted is None:
         return None
-    return math.ceil((_aware(oldest_counted, now) + timedelta(seconds=limits.window_s) - now).total_seconds())
+    return math.ceil((oldest_counted + timedelta(seconds=limits.window_s) - now).total_seconds())
 
 
 def check(session: Session, limits: LoginSettings, *, username: str, source: str | None,
@@ -92,7 +88,7 @@ def _account_delay(session: Session, limits: LoginSettings, now: datetime, name:
         AdminLoginAttempt.username == name, AdminLoginAttempt.succeeded.is_(False)))
     if last is None:
         return None
-    return math.ceil((_aware(last, now) + timedelta(seconds=limits.account_delay_s) - now).total_seconds())
+    return math.ceil((last + timedelta(seconds=limits.account_delay_s) - now).total_seconds())
 
 
 def record(session: Session, limits: LoginSettings, *, username: str, source: str | None, succeeded: bool,

@@ -28,11 +28,6 @@ from netmgr.services.common import ListResult, paginate
 from netmgr.services.listing import Sorting
 from netmgr.services.reachability import Reachability, combine
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 # ---------------------------------------------------------------------------------------------- alerts
 
 
@@ -323,7 +318,6 @@ class DeviceTraffic:
 
 
 def _ns(moment: datetime) -> int:
-    moment = _aware(moment)
     return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
 
 
@@ -340,7 +334,7 @@ def device_traffic(session: Session, actor: Actor, store: MetricsStore, device_i
         raise ValidationFailed(f"unknown range {range_key!r}; use one of {', '.join(TRAFFIC_RANGES)}",
                                field="range")
     chosen = TRAFFIC_RANGES[range_key]
-    end = _aware(now or utcnow())
+    end = now or utcnow()
     start = end - chosen.span
     result = DeviceTraffic(device.id, device.name, chosen, start, end)
     where = "device = $device"
@@ -437,7 +431,7 @@ def ping_history(session: Session, actor: Actor, store: MetricsStore, subject_ty
     else:
         raise ValidationFailed(f"unknown ping target kind {subject_type!r}; use device or uplink", field="kind")
     chosen = TRAFFIC_RANGES[range_key]
-    end = _aware(now or utcnow())
+    end = now or utcnow()
     start = end - chosen.span
     result = PingHistory(subject_type, subject_id, name, chosen, start, end)
     influxql = ("SELECT mean(rtt_avg_ms) AS rtt_avg_ms, max(rtt_max_ms) AS rtt_max_ms, "  # noqa: S608 - tag from a map
@@ -489,7 +483,7 @@ def availability_minutes(events: list[tuple[datetime, str]], start: datetime, en
     state = initial if initial in ("up", "down") else "unknown"
     cursor = start
     for at, kind in events:
-        at = min(max(_aware(at), start), end)
+        at = min(max(at, start), end)
         totals[state] += (at - cursor).total_seconds() / 60
         cursor = at
         state = kind if kind in ("up", "down") else "unknown"
@@ -506,7 +500,6 @@ def uplink_availability(session: Session, actor: Actor, uplink_id: int, *, start
     """
     actor.require(Permission.REPORTS_READ)
     uplink = uplinks.get_uplink(session, actor, uplink_id)
-    start, end = _aware(start), _aware(end)
     if end <= start:
         raise ValidationFailed("the period must end after it starts", field="end")
     if uplink.probe_address:

@@ -469,7 +469,7 @@ def version_in_force(session: Session, plan_id: int, month: date, tz: str) -> Pl
     for v in candidates:
         if v.activated_at is None:
             continue
-        at = localtime.as_utc(v.activated_at)
+        at = v.activated_at
         if at < end:
             dated.append((at, v.number, v))
     if dated:

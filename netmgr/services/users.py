@@ -131,8 +131,7 @@ def authenticate_token(session: Session, plain: str) -> User:
     if token is None or token.revoked:
         raise AuthenticationFailed("invalid or revoked API token")
     if token.expires_at is not None:
-        expires = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=now.tzinfo)
-        if expires < now:
+        if token.expires_at < now:
             raise AuthenticationFailed("API token has expired")
     user = token.user
     if not user.is_active:

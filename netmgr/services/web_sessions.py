@@ -7,7 +7,7 @@ before sign-out (or before a password change or deactivation) no longer works.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -15,10 +15,6 @@ from sqlalchemy.orm import Session
 from netmgr.models import User, WebSession
 from netmgr.models.base import utcnow
 from netmgr.security.passwords import hash_token
-
-
-def _aware(value: datetime, like: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)  # SQLite returns naive UTC
 
 
 def start_session(session: Session, user: User, *, max_age_s: int) -> str:
@@ -40,7 +36,7 @@ def user_for_session(session: Session, session_id: object) -> User | None:
     if row is None:
         return None
     now = utcnow()
-    if _aware(row.expires_at, now) <= now:
+    if row.expires_at <= now:
         return None
     user = session.get(User, row.user_id)
     return user if user is not None and user.is_active else None

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from captive_portal import aaa, decisions
 from captive_portal.decisions import AttemptLimits, RefusalReason, message
-from captive_portal.sessions import as_utc
 from netmgr.models import AccessGrant, Alert, HotspotSession, SubscriberDevice, Voucher
 from netmgr.models.alerts import AlertKind
 from netmgr.models.hotspot import LoginAttempt, LoginMethod, SessionStatus, Subscriber, VoucherStatus
@@ -69,14 +68,14 @@ def test_first_post_auth_starts_the_voucher_and_a_later_one_keeps_its_start(sess
 
     session.refresh(voucher)
     assert voucher.status == VoucherStatus.ACTIVE
-    assert voucher.first_used_at is not None and as_utc(voucher.first_used_at) == first
-    assert voucher.expires_at is not None and as_utc(voucher.expires_at) == first + timedelta(days=1)
+    assert voucher.first_used_at is not None and voucher.first_used_at == first
+    assert voucher.expires_at is not None and voucher.expires_at == first + timedelta(days=1)
     subscriber = session.get(Subscriber, voucher.subscriber_id)
     assert subscriber is not None and subscriber.identity == "voucher:LOGIN002"
     device = session.scalar(select(SubscriberDevice).where(SubscriberDevice.mac == MAC))
     assert device is not None and device.subscriber_id == subscriber.id
-    assert as_utc(device.first_seen_at) == first
-    assert as_utc(device.last_seen_at) == first + timedelta(minutes=5)
+    assert device.first_seen_at == first
+    assert device.last_seen_at == first + timedelta(minutes=5)
     assert session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.success)) == 2
 
 
@@ -186,7 +185,7 @@ def test_grant_post_auth_records_the_first_use_only_once(session: Session) -> No
     session.commit()
 
     grant = session.scalar(select(AccessGrant).where(AccessGrant.username == user))
-    assert grant is not None and grant.used_at is not None and as_utc(grant.used_at) == first
+    assert grant is not None and grant.used_at is not None and grant.used_at == first
     device = session.scalar(select(SubscriberDevice).where(SubscriberDevice.mac == MAC))
     assert device is not None and device.subscriber_id == subscriber
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from collectors.pipeline import MeterUsage, record_usage
 from collectors.rollups import prune_5m, rollup_pending, split_into_buckets
-from netmgr.localtime import as_utc
 from netmgr.models import MeterKind, Traffic5m, TrafficDaily, TrafficDirtyHour, TrafficHourly, TrafficMeter
 from netmgr.services.reports import percentile_95, usage_by_meter
 from tests import factories
@@ -75,7 +74,7 @@ def test_daily_octets_and_p95_match_an_independent_computation(session: Session)
     assert daily.in_octets == sum(round(r * 300 / 8) for r in rates_in)
     hours = session.scalars(select(TrafficHourly).order_by(TrafficHourly.hour_start)).all()
     assert len(hours) == 24 and {h.day for h in hours} == {DAY}
-    assert as_utc(hours[0].hour_start) == datetime(2026, 3, 1, 17, tzinfo=UTC)
+    assert hours[0].hour_start == datetime(2026, 3, 1, 17, tzinfo=UTC)
     assert hours[0].in_octets == sum(round(r * 300 / 8) for r in rates_in[:12])
     assert session.scalars(select(TrafficDirtyHour)).all() == []
 
@@ -96,7 +95,7 @@ def test_a_late_poll_lands_its_bytes_in_the_hours_it_covers(session: Session) ->
     record_usage(session, device.id, [usage("ether1", t0 + 60, t0 + 60 + 3 * 3600, 10_800_000, 0)], tz=WIB)
     session.commit()
     rollup_pending(session, tz=WIB)
-    hourly = {as_utc(h.hour_start): h.in_octets for h in session.scalars(select(TrafficHourly))}
+    hourly = {h.hour_start: h.in_octets for h in session.scalars(select(TrafficHourly))}
     start = datetime.fromtimestamp(t0, UTC)
     assert hourly[start] == 60_000 + 59 * 60 * 1000  # 1000 octets/s for the rest of the hour
     assert hourly[start + timedelta(hours=1)] == 3_600_000

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -58,14 +58,14 @@ def seed(session: Session) -> dict[str, int]:
     kecil = _park(session, "Taman Kecil", baamang.id, nas_a.id)
     pantai = _park(session, "=Taman Pantai", ketapang.id, nas_b.id)
     # 23:30 UTC on 2 November is 06:30 WIB on Tuesday 3 November.
-    _sessions(session, kota, nas_a.id, datetime(2026, 11, 2, 23, 30), 6)
-    _sessions(session, kota, nas_a.id, datetime(2026, 11, 4, 12, 0), 7)
-    _sessions(session, kota, nas_a.id, datetime(2026, 11, 5, 12, 0), 2)
-    _sessions(session, kecil, nas_a.id, datetime(2026, 11, 3, 12, 0), 3)
-    _sessions(session, pantai, nas_b.id, datetime(2026, 11, 10, 1, 0), 8, per_device=2)
-    _sessions(session, kota, nas_a.id, datetime(2026, 10, 15, 5, 0), 10)  # previous month
-    _sessions(session, pantai, nas_b.id, datetime(2025, 11, 20, 5, 0), 5)  # same month last year
-    _sessions(session, pantai, nas_b.id, datetime(2026, 11, 30, 17, 0), 4)  # 1 December WIB: not November
+    _sessions(session, kota, nas_a.id, datetime(2026, 11, 2, 23, 30, tzinfo=UTC), 6)
+    _sessions(session, kota, nas_a.id, datetime(2026, 11, 4, 12, 0, tzinfo=UTC), 7)
+    _sessions(session, kota, nas_a.id, datetime(2026, 11, 5, 12, 0, tzinfo=UTC), 2)
+    _sessions(session, kecil, nas_a.id, datetime(2026, 11, 3, 12, 0, tzinfo=UTC), 3)
+    _sessions(session, pantai, nas_b.id, datetime(2026, 11, 10, 1, 0, tzinfo=UTC), 8, per_device=2)
+    _sessions(session, kota, nas_a.id, datetime(2026, 10, 15, 5, 0, tzinfo=UTC), 10)  # previous month
+    _sessions(session, pantai, nas_b.id, datetime(2025, 11, 20, 5, 0, tzinfo=UTC), 5)  # same month last year
+    _sessions(session, pantai, nas_b.id, datetime(2026, 11, 30, 17, 0, tzinfo=UTC), 4)  # 1 December WIB: not November
     session.commit()
     return {"kota": kota, "kecil": kecil, "pantai": pantai}
 
@@ -181,7 +181,7 @@ PARKS = [leadership.Park(1, "Taman A", "Baamang"), leadership.Park(2, "Taman B",
        st.integers(2, 8))
 def test_no_random_month_exports_a_small_count_or_a_recoverable_hidden_cell(
         sessions: list[tuple[int, int, int, int]], k: int) -> None:
-    rows = [(park, f"02:00:00:00:00:{device:02X}", datetime(2026, 11, 1) + timedelta(hours=hour), octets, 0)
+    rows = [(park, f"02:00:00:00:00:{device:02X}", datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=hour), octets, 0)
             for park, device, hour, octets in sessions]
     board = leadership.aggregate(PARKS, rows, month=NOVEMBER, tz=TZ, threshold=k, salt=SALT)
     assert_k_anonymous(_cells(leadership.open_data_csv(board)), k)

@@ -11,12 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from collectors import tasks as collector_tasks
+import collectors.tasks  # noqa: F401  # registers collectors.poll_batch with the Celery app below
 from netmgr.entrypoints.capabilities import create_app
 from netmgr.jobs import make_celery
 from netmgr.metrics import DisabledMetricsStore
 from netmgr.settings import Settings
 from netmgr.state import AppState
+from netmgr.task_resources import TaskResources, holding
 from tests import factories
 from tests.captive_portal.hotspot_data import add_voucher, seed_hotspot
 from tests.collectors.traffic_sim import sim_device, traffic_sim
@@ -54,8 +55,7 @@ def _value(text: str, name: str, **labels: str) -> float:
     return float(match.group(1))
 
 
-def test_metrics_count_a_real_poll_and_a_real_aaa_request(local: TestClient, traffic_sim: Agent,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_metrics_count_a_real_poll_and_a_real_aaa_request(local: TestClient, traffic_sim: Agent) -> None:
     state: AppState = local.app.state.netmgr  # type: ignore[attr-defined]
     with state.session_factory() as session:
         site = factories.site(session)
@@ -70,12 +70,13 @@ def test_metrics_count_a_real_poll_and_a_real_aaa_request(local: TestClient, tra
     # The poll task as a worker runs it, its follow-up poll sent to this installation's own (SQLite) broker.
     celery = make_celery(state.settings.model_copy(update={"snmp": state.settings.snmp.model_copy(
         update={"timeout_s": 1, "retries": 0, "poll_deadline_s": 3})}))
-    monkeypatch.setattr(collector_tasks, "_worker", {"state": AppState(
+    held = TaskResources(AppState(
         settings=state.settings.model_copy(update={"snmp": state.settings.snmp.model_copy(
             update={"timeout_s": 1, "retries": 0, "poll_deadline_s": 3})}),
-        engine=state.engine, session_factory=state.session_factory), "store": DisabledMetricsStore()})
+        engine=state.engine, session_factory=state.session_factory), DisabledMetricsStore())
     try:
-        outcome = celery.tasks["collectors.poll_batch"].apply(args=[ids]).get()
+        with holding(held):
+            outcome = celery.tasks["collectors.poll_batch"].apply(args=[ids]).get()
     finally:
         celery.close()
     assert (outcome["ok"], outcome["timeout"] + outcome["failed"]) == (1, 1), outcome

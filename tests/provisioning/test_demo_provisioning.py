@@ -26,7 +26,7 @@ from provisioning import jobs
 from provisioning.connections import DeviceTarget, NetmikoConnector
 from provisioning.diff import quiet_diff
 from provisioning.drivers import default_drivers
-from provisioning.runner import JobOutcome
+from provisioning.orchestrator import JobOutcome
 from tests.servers.process import free_port
 
 MAKER = Actor(user_id=None, username="operator", role=Role.OPERATOR)

@@ -16,7 +16,7 @@ from netmgr.models.enums import DeviceRole, Platform
 from netmgr.models.provisioning import BackupSource, JobPolicy, JobStatus, ResultStatus
 from netmgr.security.permissions import SYSTEM
 from netmgr.settings import Settings
-from provisioning import backups, locks, runner
+from provisioning import backups, job_store, locks
 from provisioning.connections import NetmikoConnector
 from provisioning.drivers import MikrotikRouterosDriver, default_drivers
 from provisioning.jobs import (
@@ -30,7 +30,8 @@ from provisioning.jobs import (
     preview_render,
     run_job,
 )
-from provisioning.runner import ProvisionResult, execute_job
+from provisioning.orchestrator import execute_job
+from provisioning.runner import ProvisionResult
 from tests import factories
 
 PASSWORD = "Sim-pass-1"
@@ -245,7 +246,7 @@ def test_a_device_deleted_mid_job_does_not_lose_the_other_devices_results(
     job_id = _job(session, dry_run=False)
     kept, gone = aps[0], aps[1]
     for device_id in (kept, gone):
-        assert runner._claim(session_factory, job_id, device_id, f"job:{job_id}") is None
+        assert job_store.claim(session_factory, job_id, device_id, f"job:{job_id}") is None
     with session_factory() as other:
         other.delete(other.get(Device, gone))
         other.commit()
@@ -253,7 +254,7 @@ def test_a_device_deleted_mid_job_does_not_lose_the_other_devices_results(
     results = [ProvisionResult(d, f"ap-taman-{n}", status=ResultStatus.CHANGED, changed=True, before=config,
                                after=config, log=["pushed"]) for n, d in ((1, kept), (2, gone))]
 
-    runner._persist(session_factory, SYSTEM, job_id, results, default_drivers(),
+    job_store.persist(session_factory, SYSTEM, job_id, results, default_drivers(),
                     {kept: "mikrotik_routeros", gone: "mikrotik_routeros"}, f"job:{job_id}")
 
     assert "storing 2 result(s) together failed" in caplog.text  # the batch failed on the deleted device

@@ -14,7 +14,8 @@ from netmgr.errors import DeviceUnreachable
 from netmgr.models.provisioning import ResultStatus
 from provisioning.connections import DeviceTarget, NetmikoConnector
 from provisioning.drivers import CiscoIosDriver, LinuxDriver, MikrotikRouterosDriver
-from provisioning.runner import login_delays, may_cut_management, run_device
+from provisioning.orchestrator import login_delays
+from provisioning.runner import may_cut_management, run_device
 from tests.provisioning.test_runner_simulators import HOTSPOT, PASSWORD, plan, running, target
 
 ROS = "mikrotik_routeros"

@@ -6,7 +6,7 @@ The MetricsStore for traffic is built once per app from settings (``app.state.ne
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,7 +16,7 @@ from netmgr.api.paging import page_of
 from netmgr.metrics import MetricsStore, make_metrics_store
 from netmgr.models.alerts import Alert, AlertKind, AlertState
 from netmgr.models.base import utcnow
-from netmgr.schemas.common import Page
+from netmgr.schemas.common import Page, UtcInstant
 from netmgr.schemas.monitoring import (
     AlertAcknowledge,
     AlertRead,
@@ -148,8 +148,8 @@ def site_status(session: SessionDep, actor: CurrentActor, health: SiteHealth | N
 
 
 @router.get("/uplinks/{uplink_id}/availability", response_model=UplinkAvailabilityRead)
-def uplink_availability(uplink_id: int, session: SessionDep, actor: CurrentActor, start: datetime | None = None,
-                        end: datetime | None = None) -> UplinkAvailabilityRead:
+def uplink_availability(uplink_id: int, session: SessionDep, actor: CurrentActor, start: UtcInstant | None = None,
+                        end: UtcInstant | None = None) -> UplinkAvailabilityRead:
     """Minutes the uplink was up/down/unknown in [start, end) (default: the last 30 days), and the %.
 
     Measured by ping to its probe address when it has ping rounds in the period, else by its router.
