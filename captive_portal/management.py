@@ -385,8 +385,8 @@ def _over_new_limits(session: Session, row: HotspotSession, policy: HotspotPolic
     if row.voucher_id is not None:
         voucher = session.get(Voucher, row.voucher_id)
         if voucher is not None and voucher.expires_at is not None:
-            valid_for = int((hotspot_sessions.as_utc(voucher.expires_at)
-                             - hotspot_sessions.as_utc(row.started_at)).total_seconds())
+            valid_for = int((voucher.expires_at
+                             - row.started_at).total_seconds())
     grant = grant_for(PolicyLimits.of(policy),
                       device_today=hotspot_sessions.device_usage_since(session, row.mac, since, exclude_id=row.id),
                       person_today=hotspot_sessions.person_usage_since(session, row.subscriber_id, since,
@@ -395,7 +395,7 @@ def _over_new_limits(session: Session, row: HotspotSession, policy: HotspotPolic
     if not isinstance(grant, Allowance):
         return grant.reason.value
     # Accounting lags by up to an interim interval: the wall clock since the start counts too.
-    elapsed = max(row.session_time_s, int((now - hotspot_sessions.as_utc(row.started_at)).total_seconds()))
+    elapsed = max(row.session_time_s, int((now - row.started_at).total_seconds()))
     reason = exhausted(allowance_bytes=grant.data_bytes, allowance_time_s=grant.session_timeout_s,
                        used=Usage(elapsed, row.total_octets))
     if reason is not None:
@@ -433,7 +433,7 @@ def _too_many_devices(rows: Sequence[HotspotSession], max_devices: int) -> set[i
             per_person.setdefault(row.subscriber_id, []).append(row)
     extra: set[int] = set()
     for group in per_person.values():
-        group.sort(key=lambda r: (hotspot_sessions.as_utc(r.started_at), r.id))
+        group.sort(key=lambda r: (r.started_at, r.id))
         extra.update(r.id for r in group[max_devices:])
     return extra
 
@@ -585,10 +585,10 @@ def extend_batch(session: Session, actor: Actor, batch_id: int, valid_until: dat
         ValidationFailed: the new moment is in the past or not later than the old one.
     """
     batch = vouchers.get_batch(session, actor, batch_id)
-    new = hotspot_sessions.as_utc(valid_until)
+    new = localtime.as_utc(valid_until)
     if new <= now:
         raise ValidationFailed("the new date is in the past", field="valid_until")
-    old = hotspot_sessions.as_utc(batch.valid_until) if batch.valid_until is not None else None
+    old = batch.valid_until
     if old is not None and new <= old:
         raise ValidationFailed("extend means a later date than the current one", field="valid_until")
     batch.valid_until = new
@@ -697,7 +697,7 @@ def _live(hotspot_id: int | None) -> Any:
 
 def _live_row(row: HotspotSession, hname: str | None, pname: str | None) -> LiveSession:
     return LiveSession(id=row.id, hotspot_id=row.hotspot_id, hotspot_name=hname or "", mac=mask_mac(row.mac),
-                       since=hotspot_sessions.as_utc(row.started_at), octets=row.total_octets,
+                       since=row.started_at, octets=row.total_octets,
                        seconds=row.session_time_s, policy_name=pname or "")
 
 

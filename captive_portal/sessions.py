@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, func, or_, select, update
@@ -59,11 +59,6 @@ class AcctStatus(StrEnum):
     STOP = "Stop"
     ACCOUNTING_ON = "Accounting-On"
     ACCOUNTING_OFF = "Accounting-Off"
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything netmgr stores is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -331,7 +326,7 @@ def _allowance_at_start(session: Session, row: HotspotSession, *, now: datetime,
     if row.voucher_id is not None:
         voucher = session.get(Voucher, row.voucher_id)
         if voucher is not None and voucher.expires_at is not None:
-            valid_for = int((as_utc(voucher.expires_at) - now).total_seconds())
+            valid_for = int((voucher.expires_at - now).total_seconds())
     grant = grant_for(
         PolicyLimits.of(policy),
         device_today=device_usage_since(session, row.mac, since, exclude_id=row.id),
@@ -422,7 +417,7 @@ def due_for_disconnect(row: HotspotSession, now: datetime) -> bool:
 
 def disconnect_due(requested_at: datetime | None, now: datetime) -> bool:
     """``due_for_disconnect`` from the time of the last Disconnect-Request alone."""
-    return requested_at is None or now - as_utc(requested_at) >= timedelta(seconds=DISCONNECT_RETRY_S)
+    return requested_at is None or now - requested_at >= timedelta(seconds=DISCONNECT_RETRY_S)
 
 
 def disconnect_order(session: Session, row: HotspotSession, *, reason: str, now: datetime,
@@ -468,10 +463,10 @@ def close_stale_sessions(session: Session, *, now: datetime, factor: float = 2.5
         HotspotSession.status == SessionStatus.ACTIVE, HotspotSession.last_update_at < horizon))
     closed: list[int] = []
     for row in candidates:
-        silence = now - as_utc(row.last_update_at)
+        silence = now - row.last_update_at
         if silence >= timedelta(seconds=factor * max(row.interim_interval_s, min_interval_s)):
             row.status = SessionStatus.CLOSED
-            row.stopped_at = as_utc(row.last_update_at)
+            row.stopped_at = row.last_update_at
             row.close_reason = "stale"
             closed.append(row.id)
     session.flush()

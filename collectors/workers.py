@@ -32,11 +32,6 @@ FORGET_AFTER_S = 86400.0
 """A dead worker is shown as missing for this long, then forgotten (a worker scaled away for good)."""
 
 
-def aware(moment: datetime) -> datetime:
-    """``moment`` as aware UTC (SQLite hands timestamps back naive)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def holder_name(node: str) -> str:
     """The lease holder name of this process: its Celery node and process id, e.g. ``poll@server-2/4711``."""
     return f"{node or socket.gethostname()}/{os.getpid()}"
@@ -49,7 +44,7 @@ def dead_before(now: datetime, settings: SnmpSettings) -> datetime:
 
 def cycle_id(started: datetime) -> int:
     """A poll cycle's number: its start in epoch milliseconds (grows with every cycle, names it for people)."""
-    return int(aware(started).timestamp() * 1000)
+    return int(started.timestamp() * 1000)
 
 
 def cycle_start(cycle: int) -> datetime:
@@ -80,7 +75,7 @@ def record_batch(
 
     A holder runs one batch at a time, so its row is never written by two batches at once. Commits.
     """
-    lateness = max(0.0, (aware(finished) - cycle_start(cycle)).total_seconds() - interval_s)
+    lateness = max(0.0, (finished - cycle_start(cycle)).total_seconds() - interval_s)
     row = session.get(PollWorker, holder)
     if row is None:
         row = PollWorker(holder=holder, node=node, started_at=finished, seen_at=finished, devices=0, lateness_s=0.0)
@@ -89,7 +84,7 @@ def record_batch(
         row.cycle, row.devices, row.lateness_s = cycle, 0, 0.0
     row.devices += devices
     row.lateness_s = max(row.lateness_s, lateness)
-    row.seen_at = max(aware(row.seen_at), aware(finished))
+    row.seen_at = max(row.seen_at, finished)
     session.commit()
 
 
@@ -185,9 +180,9 @@ def poll_status(session: Session, device_ids: list[int], *, settings: SnmpSettin
         WorkerStatus(
             r.holder,
             r.node,
-            aware(r.seen_at) >= dead,
-            aware(r.seen_at),
-            aware(r.started_at),
+            r.seen_at >= dead,
+            r.seen_at,
+            r.started_at,
             r.cycle,
             r.devices,
             r.lateness_s,

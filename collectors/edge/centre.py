@@ -106,7 +106,7 @@ def apply_usage(session: Session, edge: EdgeCollector, report: UsageReport, *, t
     rows: dict[tuple[int, datetime], dict[str, object]] = {}
     for b in mine:
         start = b.bucket_start
-        if start.tzinfo is None or start.timestamp() % 300:
+        if start.timestamp() % 300:
             raise ValidationFailed(f"bucket_start {start.isoformat()} is not the UTC start of a 5-minute bucket",
                                    field="bucket_start")
         meter_id = meters[(b.device_id, b.kind, b.name)].id

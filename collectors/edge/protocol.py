@@ -8,9 +8,9 @@ changes nothing: the centre keeps the bucket's newest total.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
+
+from netmgr.schemas.common import UtcInstant
 
 PROTOCOL_VERSION = 1
 EDGE_PREFIX = "/api/v1/edge"
@@ -90,7 +90,7 @@ class BucketItem(BaseModel):
     interface_id: int | None = None
     agency_id: int | None = None
     billing: bool = False
-    bucket_start: datetime
+    bucket_start: UtcInstant
     in_octets: int = Field(ge=0)
     out_octets: int = Field(ge=0)
     covered_s: float = Field(ge=0, le=300)
@@ -103,14 +103,14 @@ class UsageReport(BaseModel):
 class DeviceStatusItem(BaseModel):
     id: int
     status: str = Field(pattern="^(up|down|unknown)$")
-    status_changed_at: datetime | None = None
-    last_seen_at: datetime | None = None
+    status_changed_at: UtcInstant | None = None
+    last_seen_at: UtcInstant | None = None
     last_latency_ms: float | None = None
 
 
 class EventItem(BaseModel):
     device_id: int
-    at: datetime
+    at: UtcInstant
     kind: str = Field(max_length=10)
     detail: str = Field(default="", max_length=2000)
     latency_ms: float | None = None
@@ -124,7 +124,7 @@ class InterfaceStatusItem(BaseModel):
 class StatusReport(BaseModel):
     agent_version: str = Field(default="", max_length=40)
     backlog_points: int = Field(default=0, ge=0)
-    oldest_backlog_at: datetime | None = None
+    oldest_backlog_at: UtcInstant | None = None
     devices: list[DeviceStatusItem] = Field(default_factory=list, max_length=MAX_REPORT_ITEMS)
     events: list[EventItem] = Field(default_factory=list, max_length=MAX_REPORT_ITEMS)
     interfaces: list[InterfaceStatusItem] = Field(default_factory=list, max_length=MAX_REPORT_ITEMS)

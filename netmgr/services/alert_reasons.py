@@ -9,7 +9,7 @@ reader's language (the alert list, the NOC screen, the API) or in Indonesian for
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from netmgr import formats, localtime
@@ -35,7 +35,7 @@ UNKNOWN_CHECK = N_("check %(check)s failed")
 def _at(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).isoformat()
+    return localtime.as_utc(moment).isoformat()
 
 
 def ping_check(*, address: str, sent: int, received: int, at: datetime | None) -> dict[str, Any]:

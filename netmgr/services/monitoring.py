@@ -594,7 +594,7 @@ def device_health_history(session: Session, actor: Actor, store: MetricsStore, d
         raise ValidationFailed(f"unknown range {range_key!r}; use one of {', '.join(TRAFFIC_RANGES)}",
                                field="range")
     chosen = TRAFFIC_RANGES[range_key]
-    end = _aware(now or utcnow())
+    end = now or utcnow()
     start = end - chosen.span
     result = DeviceHealthHistory(device.id, device.name, chosen, start, end)
     up, down, _ = device_event_minutes(session, device.id, start, end)
@@ -691,7 +691,7 @@ def uplink_loads(session: Session, actor: Actor, store: MetricsStore, *,
 
     Returns the loads and an error text when InfluxDB could not answer (the loads then carry no rates).
     """
-    end = _aware(now or utcnow())
+    end = now or utcnow()
     rows = uplinks.list_uplinks(session, actor, limit=500).items
     error = ""
     latest: dict[tuple[str, str], dict[str, object]] = {}
@@ -717,7 +717,7 @@ def noc_board(session: Session, actor: Actor, store: MetricsStore, *, now: datet
               alert_limit: int = 12) -> NocBoard:
     """The NOC wall screen's figures: every site (down first), the newest active alerts and the uplink loads."""
     actor.require(Permission.INVENTORY_READ)
-    at = _aware(now or utcnow())
+    at = now or utcnow()
     loads, error = uplink_loads(session, actor, store, now=at)
     alerts = list_alerts(session, actor, active=True, limit=alert_limit).items
     return NocBoard(at=at, sites=site_states(session, actor), alerts=list(alerts),
