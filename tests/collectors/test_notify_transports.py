@@ -47,7 +47,7 @@ def test_a_test_message_arrives_at_a_real_smtp_server_logged_in_with_the_stored_
     body = mail.get_body()
     assert body is not None and "PESAN UJI" in body.get_content() and "14:05 WIB" in body.get_content()
     audit = session.query(AuditLog).filter(AuditLog.action == "test").one()
-    assert "1/1 delivered" in audit.summary and "sandi-smtp" not in str(audit.after)
+    assert "1 of 1 delivered" in audit.summary and "sandi-smtp" not in str(audit.after)
 
 
 @PLAIN_LOGIN
