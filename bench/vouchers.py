@@ -48,7 +48,8 @@ def _step(step: str, url: str, count: int, work: Path) -> dict[str, float | int]
             size = batch.id
         else:
             batch_id = int(max(b.id for b in vouchers.list_batches(session, SYSTEM)))
-            _, pdf = vouchers.batch_sheet(session, SYSTEM, batch_id, portal_base_url="https://wifi.example.go.id/portal")
+            _, pdf = vouchers.batch_sheet(session, SYSTEM, batch_id, portal_base_url="https://wifi.example.go.id/portal",
+                                          tz=state.settings.timezone)
             size = len(pdf)
         seconds = time.perf_counter() - started
     state.engine.dispose()
