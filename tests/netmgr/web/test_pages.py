@@ -289,7 +289,7 @@ def test_audit_log_shows_changes_as_a_diff_newest_first(client: TestClient, sess
                                                 "csrf_token": signed_in_csrf(client)})
     page = client.get("/audit?entity_type=site").text
     rows = page.split('id="audit"')[1]
-    assert rows.index("diubah: Kantor Baru") < rows.index("baru: Kantor Lama")  # the summaries in Indonesian
+    assert rows.index("mengubah lokasi Kantor Baru") < rows.index("membuat lokasi Kantor Lama")  # in Indonesian
     assert re.search(r"<td>name</td><td class=\"changed\">Kantor Lama</td><td class=\"changed\">Kantor Baru</td>", rows)
     assert "admin" in rows
 
