@@ -209,6 +209,7 @@ def test_three_workers_share_the_devices_and_a_killed_ones_are_polled_by_the_oth
                 what="the added worker polling",
             )
 
+            wait_until(lambda: len(run.cycles) >= 3, timeout=30, what="three cycles before the kill")
             # Kill poll1 while it holds device leases if we catch it polling (a few seconds), else as it is.
             deadline = time.monotonic() + 2 * INTERVAL_S
             while (

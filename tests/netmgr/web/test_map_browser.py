@@ -84,7 +84,7 @@ def demo(tmp_path: Path, influx: InfluxServer) -> Iterator[Demo]:
                                      "spool_dir": tmp_path / "spool"})
     state = AppState.build(settings)
     with state.session_factory() as session:
-        seed_demo(session, snmp_port=16161, usage_months=None)
+        seed_demo(session, snmp_port=16161, usage_months=None, timezone=settings.timezone)
         sites = {s.name: s for s in session.scalars(select(Site))}
         down = sites[DOWN_SITE]
         twin = sites[TWIN_SITE]
