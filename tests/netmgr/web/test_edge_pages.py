@@ -34,6 +34,7 @@ def test_an_operator_registers_an_edge_sees_its_token_once_and_removes_it(client
     again = client.get("/monitoring/edges").text
     assert token.group(0) not in again  # shown once, never again
     assert 'data-edge="edge-baamang"' in again and "tautan putus" in again  # it has never called yet
+    assert 'id="no-free-site"' in again  # the one site has its edge: no empty site list to choose from
 
     edge_id = session.scalar(select(EdgeCollector.id))
     removed = client.post(f"/monitoring/edges/{edge_id}/delete", data={"csrf_token": signed_in_csrf(client)},
