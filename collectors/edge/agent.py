@@ -18,7 +18,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import httpx
 from sqlalchemy import delete, select
@@ -380,7 +379,3 @@ class EdgeAgent:
         self.store.close()
         self.client.close()
         self.state.engine.dispose()
-
-
-def data_dir_ready(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
